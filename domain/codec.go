@@ -1,0 +1,131 @@
+package domain
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// EncodeEvent returns the event's stored data: compact JSON with fields in a
+// fixed order, so the same event always encodes to the same bytes (the hash
+// chain and content-derived ids depend on it).
+func EncodeEvent(e Event) ([]byte, error) {
+	if err := checkEvent(e); err != nil {
+		return nil, err
+	}
+	return json.Marshal(e)
+}
+
+// DecodeEvent reads stored event data of the given type. It rejects unknown
+// types, unknown fields and values that break the event's invariants, so a
+// decoded event is always one the ledger could have written.
+func DecodeEvent(typ string, data []byte) (Event, error) {
+	var (
+		e   Event
+		err error
+	)
+	switch typ {
+	case TypeRatingAdded:
+		e, err = decodeAs[RatingAdded](data)
+	case TypeTargetRevised:
+		e, err = decodeAs[TargetRevised](data)
+	case TypeRatingWithdrawn:
+		e, err = decodeAs[RatingWithdrawn](data)
+	case TypeCloseRecorded:
+		e, err = decodeAs[CloseRecorded](data)
+	case TypeEventRetracted:
+		e, err = decodeAs[EventRetracted](data)
+	default:
+		return nil, fmt.Errorf("unknown event type %q", typ)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", typ, err)
+	}
+	if err := checkEvent(e); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", typ, err)
+	}
+	return e, nil
+}
+
+func decodeAs[T Event](data []byte) (Event, error) {
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("trailing data after the event")
+	}
+	return v, nil
+}
+
+// checkEvent enforces the invariants every stored event satisfies.
+func checkEvent(e Event) error {
+	if e == nil {
+		return fmt.Errorf("no event")
+	}
+	if s, err := ParseSymbol(string(e.Symbol())); err != nil || s != e.Symbol() {
+		return invalid("instrument", string(e.Symbol()), "is not a valid symbol")
+	}
+	if e.Effective().IsZero() {
+		return invalid("effective_at", "", "is missing")
+	}
+	if e.Effective().Before(EarliestEffective) {
+		return invalid("effective_at", FormatTime(e.Effective()), "is before 1900")
+	}
+	checkAnalyst := func(a Analyst) error {
+		if v, err := ParseAnalyst(string(a)); err != nil || v != a {
+			return invalid("analyst", string(a), "is not a valid analyst id")
+		}
+		return nil
+	}
+	checkMoney := func(field string, m Money) error {
+		if m <= 0 || m > MaxMoney {
+			return invalid(field, m.String(), "is out of range")
+		}
+		return nil
+	}
+	checkCurrency := func(c Currency) error {
+		if v, err := ParseCurrency(string(c)); err != nil || v != c {
+			return invalid("currency", string(c), "must be three upper-case letters")
+		}
+		return nil
+	}
+	switch e := e.(type) {
+	case RatingAdded:
+		if err := checkAnalyst(e.Analyst); err != nil {
+			return err
+		}
+		if !e.Rating.Valid() {
+			return invalid("rating", "", "is missing")
+		}
+		if e.Target != nil {
+			if err := checkMoney("target", *e.Target); err != nil {
+				return err
+			}
+		}
+		return checkCurrency(e.Currency)
+	case TargetRevised:
+		if err := checkAnalyst(e.Analyst); err != nil {
+			return err
+		}
+		if err := checkMoney("target", e.Target); err != nil {
+			return err
+		}
+		return checkCurrency(e.Currency)
+	case RatingWithdrawn:
+		return checkAnalyst(e.Analyst)
+	case CloseRecorded:
+		if err := checkMoney("price", e.Price); err != nil {
+			return err
+		}
+		return checkCurrency(e.Currency)
+	case EventRetracted:
+		if e.Reason == "" {
+			return invalid("reason", "", "is required")
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown event %T", e)
+}

@@ -1,0 +1,161 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Command is a request to record one fact about an instrument. Decide turns
+// it into an event or refuses it.
+type Command interface {
+	// Symbol is the instrument the command is about.
+	Symbol() Symbol
+}
+
+// Rate asks to record an analyst's rating (RatingAdded).
+type Rate struct {
+	Instrument   Symbol
+	Analyst      Analyst
+	Firm         string
+	Rating       Rating
+	BrokerRating string // the broker's own word, as given
+	Target       *Money
+	Currency     Currency
+	EffectiveAt  time.Time
+}
+
+// Revise asks to replace an analyst's price target (TargetRevised).
+type Revise struct {
+	Instrument  Symbol
+	Analyst     Analyst
+	Target      Money
+	Currency    Currency
+	EffectiveAt time.Time
+}
+
+// Withdraw asks to record that an analyst dropped coverage (RatingWithdrawn).
+type Withdraw struct {
+	Instrument  Symbol
+	Analyst     Analyst
+	EffectiveAt time.Time
+}
+
+// RecordClose asks to record a day's closing price (CloseRecorded).
+type RecordClose struct {
+	Instrument  Symbol
+	Price       Money
+	Currency    Currency
+	EffectiveAt time.Time
+}
+
+// Retract asks to withdraw an earlier event of the instrument (EventRetracted).
+type Retract struct {
+	Instrument Symbol
+	EventID    uuid.UUID
+	Reason     string
+}
+
+func (c Rate) Symbol() Symbol        { return c.Instrument }
+func (c Revise) Symbol() Symbol      { return c.Instrument }
+func (c Withdraw) Symbol() Symbol    { return c.Instrument }
+func (c RecordClose) Symbol() Symbol { return c.Instrument }
+func (c Retract) Symbol() Symbol     { return c.Instrument }
+
+// endOfTime is a transaction time after every recorded event: validation sees
+// everything the ledger knows.
+var endOfTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
+// Decide checks a command against the instrument's history (its stream, in
+// stream order, as the ledger knows it now) and returns the event to append,
+// or a *ValidationError saying why the command is refused. Rules that depend
+// on history are judged as of the new event's effective time, because
+// history may be backfilled out of order.
+func Decide(history []Recorded, cmd Command, now time.Time) (Event, error) {
+	var currency Currency
+	if len(history) > 0 {
+		currency = currencyOf(history[0].Event)
+	}
+	checkCurrency := func(c Currency) error {
+		if currency != "" && c != currency {
+			return invalid("currency", string(c), fmt.Sprintf("differs from %s's currency %s", cmd.Symbol(), currency))
+		}
+		return nil
+	}
+	holdsRating := func(a Analyst, at time.Time) error {
+		if NewTimeline(history, endOfTime).Replay(at).Holds(a) {
+			return nil
+		}
+		return invalid("analyst", string(a), fmt.Sprintf("holds no rating on %s at %s", cmd.Symbol(), FormatTime(at)))
+	}
+
+	var e Event
+	switch c := cmd.(type) {
+	case Rate:
+		if err := checkCurrency(c.Currency); err != nil {
+			return nil, err
+		}
+		broker := strings.TrimSpace(c.BrokerRating)
+		if broker == "" {
+			broker = c.Rating.String()
+		}
+		e = RatingAdded{Instrument: c.Instrument, Analyst: c.Analyst, Firm: c.Firm, Rating: c.Rating,
+			BrokerRating: broker, Target: c.Target, Currency: c.Currency, EffectiveAt: c.EffectiveAt}
+	case Revise:
+		if err := checkCurrency(c.Currency); err != nil {
+			return nil, err
+		}
+		if err := holdsRating(c.Analyst, c.EffectiveAt); err != nil {
+			return nil, err
+		}
+		e = TargetRevised{Instrument: c.Instrument, Analyst: c.Analyst, Target: c.Target, Currency: c.Currency, EffectiveAt: c.EffectiveAt}
+	case Withdraw:
+		if err := holdsRating(c.Analyst, c.EffectiveAt); err != nil {
+			return nil, err
+		}
+		e = RatingWithdrawn{Instrument: c.Instrument, Analyst: c.Analyst, EffectiveAt: c.EffectiveAt}
+	case RecordClose:
+		if err := checkCurrency(c.Currency); err != nil {
+			return nil, err
+		}
+		e = CloseRecorded{Instrument: c.Instrument, Price: c.Price, Currency: c.Currency, EffectiveAt: c.EffectiveAt}
+	case Retract:
+		return decideRetract(history, c)
+	default:
+		return nil, fmt.Errorf("unknown command %T", cmd)
+	}
+	if err := CheckEffective("at", e.Effective(), now); err != nil {
+		return nil, err
+	}
+	if err := checkEvent(e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func decideRetract(history []Recorded, c Retract) (Event, error) {
+	reason := strings.TrimSpace(c.Reason)
+	if reason == "" {
+		return nil, invalid("reason", "", "is required to retract an event")
+	}
+	id := c.EventID.String()
+	var target *Recorded
+	for i, r := range history {
+		if r.ID == c.EventID {
+			target = &history[i]
+		}
+		if x, ok := r.Event.(EventRetracted); ok && x.Retracted == c.EventID {
+			return nil, invalid("event_id", id, fmt.Sprintf("was already retracted by %s", r.ID))
+		}
+	}
+	if target == nil {
+		return nil, invalid("event_id", id, fmt.Sprintf("is not an event of %s", c.Instrument))
+	}
+	if target.Event.Type() == TypeEventRetracted {
+		return nil, invalid("event_id", id, "is a retraction, which cannot itself be retracted")
+	}
+	return EventRetracted{Instrument: c.Instrument, Retracted: c.EventID, Reason: reason,
+		EffectiveAt: target.Event.Effective()}, nil
+}

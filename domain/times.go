@@ -1,0 +1,62 @@
+package domain
+
+import (
+	"time"
+)
+
+// MaxFutureSkew is how far ahead of the ledger's clock an effective time may be.
+const MaxFutureSkew = 5 * time.Minute
+
+// EarliestEffective is the earliest effective time the ledger accepts.
+var EarliestEffective = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// EndOfDay is the last representable instant of t's UTC day:
+// 23:59:59.999999999Z. A bare date means this instant.
+func EndOfDay(t time.Time) time.Time {
+	y, m, d := t.UTC().Date()
+	return time.Date(y, m, d, 23, 59, 59, 999_999_999, time.UTC)
+}
+
+// ParseTime reads a bare date (YYYY-MM-DD, meaning the end of that day, UTC)
+// or an RFC 3339 timestamp, and returns it in UTC. field names the field in
+// the error.
+func ParseTime(field, text string) (time.Time, error) {
+	if len(text) == len("2006-01-02") {
+		d, err := time.Parse("2006-01-02", text)
+		if err != nil {
+			return time.Time{}, invalid(field, text, "is not a date (YYYY-MM-DD) or RFC 3339 time")
+		}
+		return EndOfDay(d), nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, text)
+	if err != nil {
+		return time.Time{}, invalid(field, text, "is not a date (YYYY-MM-DD) or RFC 3339 time")
+	}
+	return t.UTC(), nil
+}
+
+// ParseEffective reads an effective time as ParseTime does and checks it is
+// not before 1900 and not more than five minutes after now.
+func ParseEffective(field, text string, now time.Time) (time.Time, error) {
+	t, err := ParseTime(field, text)
+	if err != nil {
+		return t, err
+	}
+	return t, CheckEffective(field, t, now)
+}
+
+// CheckEffective checks an effective time is not before 1900 and not more than
+// five minutes after now.
+func CheckEffective(field string, t, now time.Time) error {
+	if t.Before(EarliestEffective) {
+		return invalid(field, FormatTime(t), "is before 1900")
+	}
+	if t.After(now.Add(MaxFutureSkew)) {
+		return invalid(field, FormatTime(t), "is more than 5 minutes in the future")
+	}
+	return nil
+}
+
+// FormatTime writes t in UTC as RFC 3339 with as many fractional digits as it
+// needs, the form every output of the ledger uses.
+func FormatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
