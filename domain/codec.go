@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+
+	"github.com/google/uuid"
 )
 
 // EncodeEvent returns the event's stored data: compact JSON with fields in a
@@ -54,7 +56,7 @@ func decodeAs[T Event](data []byte) (Event, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, err
 	}
-	if dec.More() {
+	if len(bytes.Trim(data[dec.InputOffset():], " \t\r\n")) != 0 {
 		return nil, fmt.Errorf("trailing data after the event")
 	}
 	return v, nil
@@ -122,6 +124,9 @@ func checkEvent(e Event) error {
 		}
 		return checkCurrency(e.Currency)
 	case EventRetracted:
+		if e.Retracted == uuid.Nil {
+			return invalid("retracted_event_id", "", "is missing")
+		}
 		if e.Reason == "" {
 			return invalid("reason", "", "is required")
 		}

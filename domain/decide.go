@@ -74,57 +74,27 @@ var endOfTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 // on history are judged as of the new event's effective time, because
 // history may be backfilled out of order.
 func Decide(history []Recorded, cmd Command, now time.Time) (Event, error) {
-	var currency Currency
+	e, err := Propose(cmd)
+	if err != nil {
+		return nil, err
+	}
 	if len(history) > 0 {
-		currency = currencyOf(history[0].Event)
-	}
-	checkCurrency := func(c Currency) error {
-		if currency != "" && c != currency {
-			return invalid("currency", string(c), fmt.Sprintf("differs from %s's currency %s", cmd.Symbol(), currency))
+		fixed, stated := CurrencyOf(history[0].Event), CurrencyOf(e)
+		if stated != "" && fixed != "" && stated != fixed {
+			return nil, invalid("currency", string(stated), fmt.Sprintf("differs from %s's currency %s", cmd.Symbol(), fixed))
 		}
-		return nil
 	}
-	holdsRating := func(a Analyst, at time.Time) error {
-		if NewTimeline(history, endOfTime).Replay(at).Holds(a) {
-			return nil
-		}
-		return invalid("analyst", string(a), fmt.Sprintf("holds no rating on %s at %s", cmd.Symbol(), FormatTime(at)))
-	}
-
-	var e Event
 	switch c := cmd.(type) {
-	case Rate:
-		if err := checkCurrency(c.Currency); err != nil {
-			return nil, err
-		}
-		broker := strings.TrimSpace(c.BrokerRating)
-		if broker == "" {
-			broker = c.Rating.String()
-		}
-		e = RatingAdded{Instrument: c.Instrument, Analyst: c.Analyst, Firm: c.Firm, Rating: c.Rating,
-			BrokerRating: broker, Target: c.Target, Currency: c.Currency, EffectiveAt: c.EffectiveAt}
 	case Revise:
-		if err := checkCurrency(c.Currency); err != nil {
+		if err := holdsRating(history, c.Instrument, c.Analyst, c.EffectiveAt); err != nil {
 			return nil, err
 		}
-		if err := holdsRating(c.Analyst, c.EffectiveAt); err != nil {
-			return nil, err
-		}
-		e = TargetRevised{Instrument: c.Instrument, Analyst: c.Analyst, Target: c.Target, Currency: c.Currency, EffectiveAt: c.EffectiveAt}
 	case Withdraw:
-		if err := holdsRating(c.Analyst, c.EffectiveAt); err != nil {
+		if err := holdsRating(history, c.Instrument, c.Analyst, c.EffectiveAt); err != nil {
 			return nil, err
 		}
-		e = RatingWithdrawn{Instrument: c.Instrument, Analyst: c.Analyst, EffectiveAt: c.EffectiveAt}
-	case RecordClose:
-		if err := checkCurrency(c.Currency); err != nil {
-			return nil, err
-		}
-		e = CloseRecorded{Instrument: c.Instrument, Price: c.Price, Currency: c.Currency, EffectiveAt: c.EffectiveAt}
 	case Retract:
 		return decideRetract(history, c)
-	default:
-		return nil, fmt.Errorf("unknown command %T", cmd)
 	}
 	if err := CheckEffective("at", e.Effective(), now); err != nil {
 		return nil, err
@@ -133,6 +103,39 @@ func Decide(history []Recorded, cmd Command, now time.Time) (Event, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// holdsRating checks that analyst a holds a rating at valid time at, with
+// everything the ledger knows.
+func holdsRating(history []Recorded, sym Symbol, a Analyst, at time.Time) error {
+	if NewTimeline(history, endOfTime).Replay(at).Holds(a) {
+		return nil
+	}
+	return invalid("analyst", string(a), fmt.Sprintf("holds no rating on %s at %s", sym, FormatTime(at)))
+}
+
+// Propose builds the event a command describes, without judging it against
+// history. A retraction's effective time comes from the retracted event, so
+// Propose leaves it zero.
+func Propose(cmd Command) (Event, error) {
+	switch c := cmd.(type) {
+	case Rate:
+		broker := strings.TrimSpace(c.BrokerRating)
+		if broker == "" {
+			broker = c.Rating.String()
+		}
+		return RatingAdded{Instrument: c.Instrument, Analyst: c.Analyst, Firm: c.Firm, Rating: c.Rating,
+			BrokerRating: broker, Target: c.Target, Currency: c.Currency, EffectiveAt: c.EffectiveAt.UTC()}, nil
+	case Revise:
+		return TargetRevised{Instrument: c.Instrument, Analyst: c.Analyst, Target: c.Target, Currency: c.Currency, EffectiveAt: c.EffectiveAt.UTC()}, nil
+	case Withdraw:
+		return RatingWithdrawn{Instrument: c.Instrument, Analyst: c.Analyst, EffectiveAt: c.EffectiveAt.UTC()}, nil
+	case RecordClose:
+		return CloseRecorded{Instrument: c.Instrument, Price: c.Price, Currency: c.Currency, EffectiveAt: c.EffectiveAt.UTC()}, nil
+	case Retract:
+		return EventRetracted{Instrument: c.Instrument, Retracted: c.EventID, Reason: strings.TrimSpace(c.Reason)}, nil
+	}
+	return nil, fmt.Errorf("unknown command %T", cmd)
 }
 
 func decideRetract(history []Recorded, c Retract) (Event, error) {

@@ -109,9 +109,9 @@ type Recorded struct {
 	Event      Event
 }
 
-// currencyOf returns the currency an event states, or "" for events that
+// CurrencyOf returns the currency an event states, or "" for events that
 // state none (withdrawals and retractions).
-func currencyOf(e Event) Currency {
+func CurrencyOf(e Event) Currency {
 	switch e := e.(type) {
 	case RatingAdded:
 		return e.Currency

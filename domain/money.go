@@ -20,6 +20,9 @@ const MaxMoney Money = 1_000_000_000 * MoneyScale
 // digits with an optional fraction: no sign, exponent, spaces or separators.
 // field names the field in the error ("target", "price").
 func ParseMoney(field, text string) (Money, error) {
+	if strings.HasPrefix(text, "-") {
+		return 0, invalid(field, text, "must be greater than zero")
+	}
 	whole, frac, hasDot := strings.Cut(text, ".")
 	if whole == "" || !allDigits(whole) || hasDot && (frac == "" || !allDigits(frac)) {
 		return 0, invalid(field, text, "must be a plain decimal number such as 165.69")

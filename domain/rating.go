@@ -31,9 +31,18 @@ var ratingWords = map[string]Rating{
 // equal_weight, ...), onto the scale. It ignores case, and treats spaces and
 // hyphens like underscores, so "Equal-Weight" and "strong buy" are accepted.
 func ParseRating(word string) (Rating, error) {
-	key := strings.ToLower(strings.TrimSpace(word))
-	key = strings.NewReplacer(" ", "_", "-", "_").Replace(key)
-	if r, ok := ratingWords[key]; ok {
+	// Lower-case ASCII only: Unicode case folding would let look-alikes such
+	// as a dotted capital I through.
+	key := []byte(strings.TrimSpace(word))
+	for i, c := range key {
+		switch {
+		case c >= 'A' && c <= 'Z':
+			key[i] = c + 'a' - 'A'
+		case c == ' ' || c == '-':
+			key[i] = '_'
+		}
+	}
+	if r, ok := ratingWords[string(key)]; ok {
 		return r, nil
 	}
 	return 0, invalid("rating", word, "is not a known rating (use strong_buy, buy, hold, sell, strong_sell or a broker synonym such as outperform or neutral)")

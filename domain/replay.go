@@ -30,7 +30,7 @@ type Retracted struct {
 func NewTimeline(history []Recorded, knownAt time.Time) *Timeline {
 	t := &Timeline{KnownAt: knownAt}
 	if len(history) > 0 {
-		t.Currency = currencyOf(history[0].Event)
+		t.Currency = CurrencyOf(history[0].Event)
 	}
 	retractions := map[uuid.UUID]Recorded{}
 	for _, r := range history {

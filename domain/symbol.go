@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -15,19 +16,22 @@ const StreamPrefix = "instrument-"
 
 // ParseSymbol upper-cases text and checks it is a valid symbol.
 func ParseSymbol(text string) (Symbol, error) {
-	s := strings.ToUpper(strings.TrimSpace(text))
+	s := strings.TrimSpace(text)
 	if s == "" {
 		return "", invalid("symbol", text, "must not be empty")
+	}
+	// Check the characters before upper-casing: strings.ToUpper maps some
+	// non-ASCII letters (ı, ſ) onto ASCII ones.
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+			return "", invalid("symbol", text, "may contain only A-Z, 0-9, '.' and '-'")
+		}
 	}
 	if len(s) > 20 {
 		return "", invalid("symbol", text, "must be at most 20 characters")
 	}
-	for _, r := range s {
-		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-') {
-			return "", invalid("symbol", text, "may contain only A-Z, 0-9, '.' and '-'")
-		}
-	}
-	return Symbol(s), nil
+	return Symbol(strings.ToUpper(s)), nil
 }
 
 // Stream is the name of the event stream that holds the instrument's history.
@@ -89,28 +93,23 @@ type Currency string
 
 // ParseCurrency upper-cases text and checks it is three letters.
 func ParseCurrency(text string) (Currency, error) {
-	c := strings.ToUpper(strings.TrimSpace(text))
+	c := strings.TrimSpace(text)
 	if len(c) != 3 {
 		return "", invalid("currency", text, "must be three letters (ISO 4217)")
 	}
 	for i := 0; i < 3; i++ {
-		if c[i] < 'A' || c[i] > 'Z' {
+		if !(c[i] >= 'A' && c[i] <= 'Z' || c[i] >= 'a' && c[i] <= 'z') {
 			return "", invalid("currency", text, "must be three letters (ISO 4217)")
 		}
 	}
-	return Currency(c), nil
+	return Currency(strings.ToUpper(c)), nil
 }
 
 // printable reports whether every rune is a printable character: no control
 // characters, no invisible formatting runes that make two identifiers look alike.
 func printable(s string) bool {
 	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return false
-		}
-		switch {
-		case r >= 0x200b && r <= 0x200f, r >= 0x202a && r <= 0x202e,
-			r >= 0x2060 && r <= 0x206f, r == 0xfeff, r == utf8.RuneError:
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
 			return false
 		}
 	}

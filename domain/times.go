@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -32,7 +34,10 @@ func ParseTime(field, text string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, invalid(field, text, "is not a date (YYYY-MM-DD) or RFC 3339 time")
 	}
-	return t.UTC(), nil
+	if t = t.UTC(); t.Year() > 9999 {
+		return time.Time{}, invalid(field, text, "is after the year 9999")
+	}
+	return t, nil
 }
 
 // ParseEffective reads an effective time as ParseTime does and checks it is
@@ -42,7 +47,21 @@ func ParseEffective(field, text string, now time.Time) (time.Time, error) {
 	if err != nil {
 		return t, err
 	}
-	return t, CheckEffective(field, t, now)
+	if err := CheckEffective(field, t, now); err != nil {
+		var v *ValidationError
+		if errors.As(err, &v) {
+			v.Value = text // name the value as the user wrote it
+			if len(text) == len("2006-01-02") && !t.Before(now) {
+				// A bare date means the end of its day, so today's date is
+				// refused until shortly before midnight UTC: say how to
+				// give the time instead.
+				v.Reason += fmt.Sprintf(" (a bare date means the end of that day, %s; give the time instead, e.g. %s)",
+					FormatTime(t), now.UTC().Truncate(time.Second).Format(time.RFC3339))
+			}
+		}
+		return t, err
+	}
+	return t, nil
 }
 
 // CheckEffective checks an effective time is not before 1900 and not more than
