@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Hash computes a record's link in its stream's hash chain:
@@ -52,6 +54,9 @@ type ChainError struct {
 }
 
 func (e *ChainError) Error() string {
+	if e.Record.ID == uuid.Nil { // no record to name: events are missing
+		return fmt.Sprintf("%s: event %d %s", e.Stream, e.Version, e.Problem)
+	}
 	return fmt.Sprintf("%s: event %d (%s) %s", e.Stream, e.Version, e.Record.ID, e.Problem)
 }
 

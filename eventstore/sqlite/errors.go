@@ -1,0 +1,72 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	msqlite "modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/consensus-ledger/consensus/eventstore"
+)
+
+// translate turns the driver's errors into the store's, by SQLite result
+// code (never by message text), keeping the driver's error wrapped for
+// detail.
+func translate(err error) error {
+	var se *msqlite.Error
+	if err == nil || !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code() & 0xff { // the primary code; extended codes are enabled
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return fmt.Errorf("another writer held the ledger for longer than %s: %w", busyTimeout, err)
+	case sqlite3.SQLITE_READONLY:
+		return fmt.Errorf("%w: the file cannot be written: %w", eventstore.ErrReadOnly, err)
+	case sqlite3.SQLITE_NOTADB:
+		return fmt.Errorf("%w: %w", eventstore.ErrNotLedger, err)
+	case sqlite3.SQLITE_CORRUPT:
+		return fmt.Errorf("the ledger file is damaged: %w", err)
+	case sqlite3.SQLITE_FULL:
+		return fmt.Errorf("the disk is full: %w", err)
+	case sqlite3.SQLITE_CANTOPEN:
+		return fmt.Errorf("cannot open the ledger file: %w", err)
+	}
+	return err
+}
+
+// isBusy reports whether err is SQLite's "the file is locked" answer.
+func isBusy(err error) bool {
+	var se *msqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+}
+
+// isUniqueViolation reports whether err is a UNIQUE or PRIMARY KEY
+// constraint failure.
+func isUniqueViolation(err error) bool {
+	var se *msqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code()
+	return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// withContext translates err and, when ctx has ended, makes sure the
+// result wraps ctx's error: the driver reports an interrupted statement in
+// its own terms, but callers test for context.Canceled.
+func withContext(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	err = translate(err)
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w: %w", cerr, err)
+	}
+	return err
+}

@@ -1,0 +1,281 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/consensus-ledger/consensus/eventstore"
+)
+
+// recordColumns is the column list every record query selects, in the
+// order scanner expects.
+const recordColumns = `seq, id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash`
+
+// prepare compiles the store's statements once; database/sql re-prepares
+// them on each connection that runs them.
+func (s *Store) prepare(ctx context.Context) error {
+	type stmt struct {
+		dst  **sql.Stmt
+		db   *sql.DB
+		text string
+	}
+	stmts := []stmt{
+		{&s.readStream, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`},
+		{&s.readAll, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`},
+		{&s.find, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE id = ?`},
+		{&s.streams, s.rdb, `SELECT name, version, events, last_recorded_at FROM streams ORDER BY name`},
+		{&s.streamSize, s.rdb, `SELECT version + 1 FROM streams WHERE name = ?`},
+		{&s.lastSeq, s.rdb, `SELECT coalesce(max(seq), 0) FROM events`},
+	}
+	if s.wdb != nil {
+		stmts = append(stmts,
+			stmt{&s.lookupOne, s.wdb, `SELECT ` + recordColumns + ` FROM events WHERE id = ?`},
+			stmt{&s.lookupMany, s.wdb, `SELECT ` + recordColumns + ` FROM events WHERE id IN (?` +
+				strings.Repeat(", ?", lookupChunk-1) + `)`},
+			stmt{&s.head, s.wdb, `SELECT version, last_hash, last_recorded_at FROM streams WHERE name = ?`},
+			stmt{&s.insert, s.wdb, `INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			stmt{&s.upsertStream, s.wdb, `INSERT INTO streams (name, version, events, last_hash, last_recorded_at)
+				VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (name) DO UPDATE SET version = excluded.version, events = excluded.events,
+					last_hash = excluded.last_hash, last_recorded_at = excluded.last_recorded_at`},
+		)
+	}
+	for _, st := range stmts {
+		p, err := st.db.PrepareContext(ctx, st.text)
+		if err != nil {
+			return fmt.Errorf("prepare: %w", translate(err))
+		}
+		*st.dst = p
+	}
+	return nil
+}
+
+// ReadStream implements eventstore.Store. An unknown stream reads as empty;
+// from below 0 reads from the start.
+func (s *Store) ReadStream(ctx context.Context, stream string, from int64, limit int) ([]eventstore.Record, error) {
+	from = max(from, 0)
+	sc := newScanner()
+	if limit <= 0 || limit > smallRead {
+		var size int64
+		if err := s.streamSize.QueryRowContext(ctx, stream).Scan(&size); err == nil {
+			sc.sizeHint(size-from, limit)
+		}
+	}
+	recs, err := sc.query(ctx, s.readStream, stream, from, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", stream, err)
+	}
+	return recs, nil
+}
+
+// ReadAll implements eventstore.Store. A record's Position is its seq for
+// both Commit and Prepare, so the records after a position are those whose
+// seq follows it.
+func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.Record, error) {
+	first, ok := firstSeq(after)
+	if !ok {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("read all: %w", err)
+		}
+		return nil, nil
+	}
+	sc := newScanner()
+	if limit <= 0 || limit > smallRead {
+		var last int64
+		if err := s.lastSeq.QueryRowContext(ctx).Scan(&last); err == nil {
+			sc.sizeHint(last-first+1, limit)
+		}
+	}
+	recs, err := sc.query(ctx, s.readAll, first, sqlLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("read all: %w", err)
+	}
+	return recs, nil
+}
+
+// firstSeq is the least seq whose position (seq, seq) comes after the given
+// one; ok is false when none can.
+func firstSeq(after eventstore.Position) (seq int64, ok bool) {
+	if after.Commit > math.MaxInt64 {
+		return 0, false
+	}
+	c := int64(after.Commit)
+	if after.Prepare < after.Commit {
+		return c, true // (c, c) itself comes after (c, Prepare)
+	}
+	if c == math.MaxInt64 {
+		return 0, false
+	}
+	return c + 1, true
+}
+
+// sqlLimit turns the interface's "limit <= 0 means none" into SQLite's -1.
+func sqlLimit(limit int) int {
+	if limit <= 0 {
+		return -1
+	}
+	return limit
+}
+
+// Streams implements eventstore.StreamLister from the streams table,
+// without reading any event.
+func (s *Store) Streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
+	rows, err := s.streams.QueryContext(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list streams: %w", withContext(ctx, err))
+	}
+	defer rows.Close()
+	var out []eventstore.StreamInfo
+	for rows.Next() {
+		var info eventstore.StreamInfo
+		var last int64
+		if err := rows.Scan(&info.Stream, &info.Version, &info.Events, &last); err != nil {
+			return nil, fmt.Errorf("list streams: %w", withContext(ctx, err))
+		}
+		info.LastRecordedAt = fromNanos(last)
+		out = append(out, info)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list streams: %w", withContext(ctx, err))
+	}
+	return out, nil
+}
+
+// Find implements eventstore.Finder with the unique index on id.
+func (s *Store) Find(ctx context.Context, id uuid.UUID) (eventstore.Record, error) {
+	recs, err := newScanner().query(ctx, s.find, id[:])
+	switch {
+	case err != nil:
+		return eventstore.Record{}, fmt.Errorf("find event %s: %w", id, err)
+	case len(recs) == 0:
+		return eventstore.Record{}, fmt.Errorf("find event %s: %w", id, eventstore.ErrEventNotFound)
+	}
+	return recs[0], nil
+}
+
+// smallRead is the limit below which a read does not first ask how many
+// records to expect: for a few records, growing the result costs less than
+// the extra query.
+const smallRead = 64
+
+// scanner turns rows of recordColumns into records. It scans into reused
+// buffers, shares one string per distinct stream name and type, and copies
+// small data and metadata into shared chunks, so reading a long stream
+// allocates little beyond what the driver does per row.
+type scanner struct {
+	seq, version, effectiveAt, recordedAt           int64
+	id, stream, typ, data, metadata, prevHash, hash sql.RawBytes
+	dest                                            []any
+	names                                           map[string]string
+	chunk                                           []byte // free space for data and metadata
+	capHint                                         int
+}
+
+// sizeHint sets the capacity of query's result from an estimate of the
+// records to come, so that a long read does not copy its records again and
+// again as the slice grows. The estimate is only a hint: it may be stale.
+func (sc *scanner) sizeHint(n int64, limit int) {
+	if limit > 0 {
+		n = min(n, int64(limit))
+	}
+	sc.capHint = int(min(max(n, 0), 1<<16))
+}
+
+func newScanner() *scanner {
+	sc := &scanner{}
+	sc.dest = []any{&sc.seq, &sc.id, &sc.stream, &sc.version, &sc.typ, &sc.data, &sc.metadata,
+		&sc.effectiveAt, &sc.recordedAt, &sc.prevHash, &sc.hash}
+	return sc
+}
+
+// query runs a record query and scans every row.
+func (sc *scanner) query(ctx context.Context, st *sql.Stmt, args ...any) ([]eventstore.Record, error) {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return nil, withContext(ctx, err)
+	}
+	defer rows.Close()
+	out := make([]eventstore.Record, 0, sc.capHint)
+	for rows.Next() {
+		r, err := sc.scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, withContext(ctx, err)
+	}
+	return out, nil
+}
+
+func (sc *scanner) scan(rows *sql.Rows) (eventstore.Record, error) {
+	if err := rows.Scan(sc.dest...); err != nil {
+		return eventstore.Record{}, translate(err)
+	}
+	var r eventstore.Record
+	id, err := uuid.FromBytes(sc.id)
+	if err != nil {
+		return r, fmt.Errorf("record at position %d has a %d-byte id: the ledger file is damaged", sc.seq, len(sc.id))
+	}
+	if len(sc.prevHash) != len(r.PrevHash) || len(sc.hash) != len(r.Hash) {
+		return r, fmt.Errorf("record %s has a %d-byte prev_hash and a %d-byte hash: the ledger file is damaged", id, len(sc.prevHash), len(sc.hash))
+	}
+	r.ID = id
+	r.Type = sc.intern(sc.typ)
+	r.Data = sc.keep(sc.data)
+	r.Metadata = sc.keep(sc.metadata)
+	r.EffectiveAt = fromNanos(sc.effectiveAt)
+	r.Stream = sc.intern(sc.stream)
+	r.Version = sc.version
+	r.Position = eventstore.Position{Commit: uint64(sc.seq), Prepare: uint64(sc.seq)}
+	r.RecordedAt = fromNanos(sc.recordedAt)
+	copy(r.PrevHash[:], sc.prevHash)
+	copy(r.Hash[:], sc.hash)
+	return r, nil
+}
+
+// keep copies a column's bytes out of the driver's buffer. Small values
+// share chunks of memory, each value's slice capped at its own length so
+// that appending to one never overwrites the next; NULL stays nil.
+func (sc *scanner) keep(b sql.RawBytes) []byte {
+	const maxChunk, maxShared = 64 << 10, 4 << 10
+	if b == nil {
+		return nil
+	}
+	n := len(b)
+	if n > maxShared {
+		return append([]byte(nil), b...)
+	}
+	if cap(sc.chunk)-len(sc.chunk) < n {
+		// Chunks grow with the read, so a one-record read stays small.
+		size := min(max(2*cap(sc.chunk), 4*maxShared), maxChunk)
+		sc.chunk = make([]byte, 0, size)
+	}
+	start := len(sc.chunk)
+	sc.chunk = append(sc.chunk, b...)
+	return sc.chunk[start:len(sc.chunk):len(sc.chunk)]
+}
+
+// intern returns b as a string, sharing one copy per distinct value. A
+// stream holds few distinct types and one name; the map stays small even
+// in ReadAll by refusing new entries past a bound.
+func (sc *scanner) intern(b []byte) string {
+	if s, ok := sc.names[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if sc.names == nil {
+		sc.names = make(map[string]string)
+	}
+	if len(sc.names) < 256 {
+		sc.names[s] = s
+	}
+	return s
+}
