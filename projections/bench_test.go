@@ -1,0 +1,123 @@
+package projections_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/projections"
+)
+
+// benchEnd is the last day of the benchmark history.
+var benchEnd = time.Date(2025, 9, 11, 23, 59, 59, 999_999_999, time.UTC)
+
+// benchHistory is one instrument's stream of exactly n events: a close every
+// weekday for three years and, for the rest, ~150 analysts rating, revising,
+// withdrawing and re-rating, plus a few retractions, recorded in effective
+// order as a live ledger would.
+func benchHistory(tb testing.TB, n int) *ledger {
+	rng := rand.New(rand.NewPCG(5000, 3))
+	l := newLedger(tb, "BENCH", "USD")
+	start := benchEnd.AddDate(-3, 0, 0)
+	type planned struct {
+		at time.Time
+		e  domain.Event
+	}
+	var plan []planned
+	for d := start; !d.After(benchEnd); d = d.AddDate(0, 0, 1) {
+		if d.Weekday() != time.Saturday && d.Weekday() != time.Sunday {
+			price := domain.Money(100_000_000 + rng.Int64N(100_000_000))
+			plan = append(plan, planned{d, domain.CloseRecorded{Instrument: l.sym, Price: price, Currency: l.ccy, EffectiveAt: d}})
+		}
+	}
+	held := map[domain.Analyst]bool{}
+	span := int64(benchEnd.Sub(start))
+	var times []time.Time
+	for len(times) < n-len(plan)-20 {
+		times = append(times, start.Add(time.Duration(rng.Int64N(span))))
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	for _, at := range times {
+		i := rng.IntN(150)
+		a := domain.Analyst(fmt.Sprintf("analyst-%03d@firm-%02d", i, i%40))
+		target := domain.Money(120_000_000 + rng.Int64N(80_000_000))
+		var e domain.Event
+		switch k := rng.IntN(10); {
+		case !held[a] || k < 4:
+			r := domain.Rating(1 + rng.IntN(5))
+			e = domain.RatingAdded{Instrument: l.sym, Analyst: a, Firm: "Firm", Rating: r, BrokerRating: r.String(), Target: &target, Currency: l.ccy, EffectiveAt: at}
+			held[a] = true
+		case k < 9:
+			e = domain.TargetRevised{Instrument: l.sym, Analyst: a, Target: target, Currency: l.ccy, EffectiveAt: at}
+		default:
+			e = domain.RatingWithdrawn{Instrument: l.sym, Analyst: a, EffectiveAt: at}
+			held[a] = false
+		}
+		plan = append(plan, planned{at, e})
+	}
+	slices.SortStableFunc(plan, func(x, y planned) int { return x.at.Compare(y.at) })
+	for _, p := range plan {
+		l.add(p.e)
+	}
+	for len(l.events) < n { // a few corrections
+		victim := l.events[rng.IntN(len(l.events))]
+		if victim.Event.Type() == domain.TypeEventRetracted {
+			continue
+		}
+		l.add(domain.EventRetracted{Instrument: l.sym, Retracted: victim.ID, Reason: "correction", EffectiveAt: victim.Event.Effective()})
+	}
+	return l
+}
+
+func BenchmarkShow5000(b *testing.B) {
+	l := benchHistory(b, 5000)
+	q := projections.Query{AsOf: benchEnd, KnownAt: later, Window: projections.DefaultWindow}
+	b.ReportAllocs()
+	for b.Loop() {
+		projections.Show(l.sym, l.events, q)
+	}
+}
+
+func BenchmarkShow5000Explain(b *testing.B) {
+	l := benchHistory(b, 5000)
+	q := projections.Query{AsOf: benchEnd, KnownAt: later, Window: projections.DefaultWindow, Explain: true}
+	b.ReportAllocs()
+	for b.Loop() {
+		projections.Show(l.sym, l.events, q)
+	}
+}
+
+// BenchmarkCompute measures the figures alone, from an already folded state.
+func BenchmarkCompute(b *testing.B) {
+	l := benchHistory(b, 5000)
+	state := domain.NewTimeline(l.events, later).Replay(benchEnd)
+	q := projections.Query{Window: projections.DefaultWindow}
+	b.ReportAllocs()
+	for b.Loop() {
+		projections.Compute(l.sym, state, q)
+	}
+}
+
+func BenchmarkHistoryDaily10y(b *testing.B) {
+	l := benchHistory(b, 5000)
+	q := projections.Query{KnownAt: later, Window: projections.DefaultWindow}
+	from := benchEnd.AddDate(-10, 0, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		projections.History(l.sym, l.events, from, benchEnd, projections.Day, q)
+	}
+}
+
+func TestBenchHistoryIsRealistic(t *testing.T) {
+	l := benchHistory(t, 5000)
+	if len(l.events) != 5000 {
+		t.Fatalf("got %d events", len(l.events))
+	}
+	c := projections.Show(l.sym, l.events, projections.Query{AsOf: benchEnd, KnownAt: later, Window: projections.DefaultWindow})
+	if c.Analysts < 50 || c.Close == nil || c.Targets == 0 {
+		t.Fatalf("unrealistic benchmark history: %+v", c)
+	}
+}
