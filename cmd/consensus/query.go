@@ -1,0 +1,459 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/pflag"
+
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/projections"
+)
+
+// pointFlags are the flags choosing the point in time a question is about.
+type pointFlags struct {
+	asOf, knownAt, window string
+}
+
+func (p *pointFlags) define(fs *pflag.FlagSet, withAsOf bool) {
+	if withAsOf {
+		fs.StringVar(&p.asOf, "as-of", "", "valid time: the consensus as of this date or time (default now)")
+	}
+	fs.StringVar(&p.knownAt, "known-at", "", "transaction time: only what the ledger knew at this date or time (default now)")
+	fs.StringVar(&p.window, "window", "90d", "ratings older than this stop counting; 0d means never")
+}
+
+// query builds the projection query, defaulting both times to now.
+func (p *pointFlags) query(a *app) (projections.Query, error) {
+	now := a.now().UTC()
+	q := projections.Query{AsOf: now, KnownAt: now}
+	var err error
+	if p.asOf != "" {
+		if q.AsOf, err = domain.ParseTime("as-of", p.asOf); err != nil {
+			return q, err
+		}
+	}
+	if p.knownAt != "" {
+		if q.KnownAt, err = domain.ParseTime("known-at", p.knownAt); err != nil {
+			return q, err
+		}
+	}
+	if q.Window, err = projections.ParseWindow(p.window); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+type showCmd struct {
+	storeFlag
+	pointFlags
+	explain, json bool
+}
+
+func (c *showCmd) usage() (string, string) {
+	return "show SYMBOL [--as-of T] [--known-at T] [--window 90d] [--explain] [--json]",
+		"Shows the consensus on an instrument as of a valid time, as known at a transaction time."
+}
+
+func (c *showCmd) define(fs *pflag.FlagSet) {
+	c.storeFlag.define(fs)
+	c.pointFlags.define(fs, true)
+	fs.BoolVar(&c.explain, "explain", false, "list every analyst with rating, target, event ids and why counted or not")
+	fs.BoolVar(&c.json, "json", false, "print JSON")
+}
+
+func (c *showCmd) run(ctx context.Context, a *app, args []string) error {
+	sym, err := oneSymbol(args)
+	if err != nil {
+		return err
+	}
+	q, err := c.query(a)
+	if err != nil {
+		return err
+	}
+	q.Explain = c.explain
+	l, closeStore, err := c.open(a, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	report, err := l.Show(ctx, sym, q)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSON(a.stdout, report)
+	}
+	printCard(a.stdout, report)
+	if c.explain {
+		printExplain(a.stdout, report)
+	}
+	return nil
+}
+
+// orDash formats an optional figure for people, or "-" when it is absent.
+// Figures show at least two decimals (165.00, 6.50, 155.4432): padding with
+// zeros changes no value and keeps columns of prices readable.
+func orDash(d *projections.Decimal) string {
+	if d == nil {
+		return "-"
+	}
+	s := d.String()
+	whole, frac, _ := strings.Cut(s, ".")
+	if len(frac) < 2 {
+		frac += strings.Repeat("0", 2-len(frac))
+	}
+	return whole + "." + frac
+}
+
+// printCard writes a consensus as a short card for people.
+func printCard(w io.Writer, r projections.Consensus) {
+	window := "no expiry"
+	if r.WindowDays > 0 {
+		window = fmt.Sprintf("%d-day window", r.WindowDays)
+	}
+	fmt.Fprintf(w, "%s (%s)  %s\n", r.Instrument, r.Currency, r.Label)
+	fmt.Fprintf(w, "  as of %s, known at %s, %s\n", domain.FormatTime(r.AsOf), domain.FormatTime(r.KnownAt), window)
+	fmt.Fprintf(w, "  analysts  %d: %d buy, %d hold, %d sell (mean rating %s)\n", r.Analysts, r.Buy, r.Hold, r.Sell, orDash(r.MeanRating))
+	fmt.Fprintf(w, "  targets   %d: mean %s, median %s, high %s, low %s, stddev %s\n", r.Targets,
+		orDash(r.MeanTarget), orDash(r.MedianTarget), orDash(r.HighTarget), orDash(r.LowTarget), orDash(r.StddevTarget))
+	if r.Close != nil && r.CloseAt != nil {
+		fmt.Fprintf(w, "  close     %s %s on %s\n", orDash(r.Close), r.Currency, domain.FormatTime(*r.CloseAt))
+	} else {
+		fmt.Fprintf(w, "  close     -\n")
+	}
+	if r.UpsidePct != nil {
+		fmt.Fprintf(w, "  upside    %s %%\n", orDash(r.UpsidePct))
+	} else {
+		fmt.Fprintf(w, "  upside    -\n")
+	}
+}
+
+type historyCmd struct {
+	storeFlag
+	pointFlags
+	from, to, every string
+	json, csv       bool
+}
+
+func (c *historyCmd) usage() (string, string) {
+	return "history SYMBOL --from D --to D [--every day|week|month] [--known-at T] [--json|--csv]",
+		"Shows one consensus row per period end between two dates."
+}
+
+func (c *historyCmd) define(fs *pflag.FlagSet) {
+	c.storeFlag.define(fs)
+	c.pointFlags.define(fs, false)
+	fs.StringVar(&c.from, "from", "", "first date (required)")
+	fs.StringVar(&c.to, "to", "", "last date (required)")
+	fs.StringVar(&c.every, "every", "day", "period: day, week (ending Sunday) or month")
+	fs.BoolVar(&c.json, "json", false, "print a JSON array")
+	fs.BoolVar(&c.csv, "csv", false, "print CSV with a header row")
+}
+
+func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
+	if err := required(map[string]string{"from": c.from, "to": c.to}); err != nil {
+		return err
+	}
+	if c.json && c.csv {
+		return usagef("--json and --csv cannot be combined")
+	}
+	sym, err := oneSymbol(args)
+	if err != nil {
+		return err
+	}
+	from, err := domain.ParseTime("from", c.from)
+	if err != nil {
+		return err
+	}
+	to, err := domain.ParseTime("to", c.to)
+	if err != nil {
+		return err
+	}
+	if to.Before(from) {
+		return &domain.ValidationError{Field: "to", Value: c.to, Reason: "is before --from " + c.from}
+	}
+	every, err := projections.ParseEvery(c.every)
+	if err != nil {
+		return err
+	}
+	if days := to.Sub(from).Hours() / 24; every == projections.Day && days > projections.MaxHistoryRows {
+		return &domain.ValidationError{Field: "from", Value: c.from,
+			Reason: fmt.Sprintf("starts more than %d days before --to; use --every week or month", projections.MaxHistoryRows)}
+	}
+	q, err := c.query(a)
+	if err != nil {
+		return err
+	}
+	l, closeStore, err := c.open(a, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	rows, err := l.History(ctx, sym, from, to, every, q)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.json:
+		return writeJSON(a.stdout, rows)
+	case c.csv:
+		return writeHistoryCSV(a.stdout, rows)
+	}
+	return writeHistoryTable(a.stdout, rows)
+}
+
+// historyColumns are the columns of history's CSV and table output.
+var historyColumns = []string{"as_of", "analysts", "buy", "hold", "sell", "mean_rating", "label", "targets",
+	"mean_target", "median_target", "high_target", "low_target", "stddev_target", "close", "close_at", "upside_pct"}
+
+func historyRow(r projections.Consensus) []string {
+	closeAt := ""
+	if r.CloseAt != nil {
+		closeAt = domain.FormatTime(*r.CloseAt)
+	}
+	blank := func(d *projections.Decimal) string {
+		if d == nil {
+			return ""
+		}
+		return d.String()
+	}
+	return []string{domain.FormatTime(r.AsOf), fmt.Sprint(r.Analysts), fmt.Sprint(r.Buy), fmt.Sprint(r.Hold),
+		fmt.Sprint(r.Sell), blank(r.MeanRating), r.Label, fmt.Sprint(r.Targets), blank(r.MeanTarget),
+		blank(r.MedianTarget), blank(r.HighTarget), blank(r.LowTarget), blank(r.StddevTarget), blank(r.Close),
+		closeAt, blank(r.UpsidePct)}
+}
+
+func writeHistoryCSV(w io.Writer, rows []projections.Consensus) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(append([]string{"instrument", "currency"}, historyColumns...)); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := cw.Write(append([]string{r.Instrument, r.Currency}, historyRow(r)...)); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeHistoryTable prints the history for people: dates, counts, target,
+// close and upside.
+func writeHistoryTable(w io.Writer, rows []projections.Consensus) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "as of\tanalysts\tbuy\thold\tsell\tmean target\tclose\tupside %\tlabel\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", r.AsOf.Format("2006-01-02"), r.Analysts, r.Buy,
+			r.Hold, r.Sell, orDash(r.MeanTarget), orDash(r.Close), orDash(r.UpsidePct), r.Label)
+	}
+	return tw.Flush()
+}
+
+type logCmd struct {
+	storeFlag
+	json bool
+}
+
+func (c *logCmd) usage() (string, string) {
+	return "log SYMBOL [--json]", "Lists the instrument's events in stream order, with ids, both times and retractions marked."
+}
+
+func (c *logCmd) define(fs *pflag.FlagSet) {
+	c.storeFlag.define(fs)
+	fs.BoolVar(&c.json, "json", false, "print a JSON array")
+}
+
+// logLine is one event as log --json prints it.
+type logLine struct {
+	Version     int64           `json:"version"`
+	EventID     string          `json:"event_id"`
+	Type        string          `json:"type"`
+	EffectiveAt string          `json:"effective_at"`
+	RecordedAt  string          `json:"recorded_at"`
+	RecordedBy  string          `json:"recorded_by"`
+	Source      string          `json:"source"`
+	Data        json.RawMessage `json:"data"`
+	RetractedBy *string         `json:"retracted_by"`
+}
+
+func (c *logCmd) run(ctx context.Context, a *app, args []string) error {
+	sym, err := oneSymbol(args)
+	if err != nil {
+		return err
+	}
+	l, closeStore, err := c.open(a, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	entries, err := l.Log(ctx, sym)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		lines := make([]logLine, len(entries))
+		for i, e := range entries {
+			data, err := domain.EncodeEvent(e.Event.Event)
+			if err != nil {
+				return err
+			}
+			lines[i] = logLine{Version: e.Event.Version, EventID: e.Event.ID.String(), Type: e.Type,
+				EffectiveAt: domain.FormatTime(e.Event.Event.Effective()), RecordedAt: domain.FormatTime(e.Event.RecordedAt),
+				RecordedBy: e.Event.Meta.RecordedBy, Source: e.Event.Meta.Source, Data: data}
+			if e.RetractedBy != nil {
+				by := e.RetractedBy.ID.String()
+				lines[i].RetractedBy = &by
+			}
+		}
+		return writeJSON(a.stdout, lines)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "#\tevent id\ttype\teffective at\trecorded at\tdetails")
+	for _, e := range entries {
+		details := describe(e.Event.Event)
+		if e.RetractedBy != nil {
+			details += fmt.Sprintf("  [RETRACTED by %s]", e.RetractedBy.ID)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Event.Version, e.Event.ID, e.Type,
+			domain.FormatTime(e.Event.Event.Effective()), domain.FormatTime(e.Event.RecordedAt), details)
+	}
+	return tw.Flush()
+}
+
+// describe summarises an event's data in a few words.
+func describe(e domain.Event) string {
+	switch e := e.(type) {
+	case domain.RatingAdded:
+		s := fmt.Sprintf("%s %s", e.Analyst, e.Rating)
+		if e.BrokerRating != e.Rating.String() {
+			s += fmt.Sprintf(" (%s)", e.BrokerRating)
+		}
+		if e.Target != nil {
+			s += fmt.Sprintf(" target %s %s", e.Target, e.Currency)
+		}
+		return s
+	case domain.TargetRevised:
+		return fmt.Sprintf("%s target %s %s", e.Analyst, e.Target, e.Currency)
+	case domain.RatingWithdrawn:
+		return fmt.Sprintf("%s withdrew coverage", e.Analyst)
+	case domain.CloseRecorded:
+		return fmt.Sprintf("close %s %s", e.Price, e.Currency)
+	case domain.EventRetracted:
+		return fmt.Sprintf("retracts %s: %s", e.Retracted, e.Reason)
+	}
+	return ""
+}
+
+type instrumentsCmd struct {
+	storeFlag
+	json bool
+}
+
+func (c *instrumentsCmd) usage() (string, string) {
+	return "instruments [--json]", "Lists the instruments with their currency, event count and last event."
+}
+
+func (c *instrumentsCmd) define(fs *pflag.FlagSet) {
+	c.storeFlag.define(fs)
+	fs.BoolVar(&c.json, "json", false, "print a JSON array")
+}
+
+func (c *instrumentsCmd) run(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
+	}
+	l, closeStore, err := c.open(a, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	list, err := l.Instruments(ctx)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		type item struct {
+			Instrument     string `json:"instrument"`
+			Currency       string `json:"currency"`
+			Events         int64  `json:"events"`
+			LastRecordedAt string `json:"last_recorded_at"`
+		}
+		items := make([]item, len(list))
+		for i, in := range list {
+			items[i] = item{string(in.Symbol), string(in.Currency), in.Events, domain.FormatTime(in.LastRecordedAt)}
+		}
+		return writeJSON(a.stdout, items)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "instrument\tcurrency\tevents\tlast recorded at")
+	for _, in := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", in.Symbol, in.Currency, in.Events, domain.FormatTime(in.LastRecordedAt))
+	}
+	return tw.Flush()
+}
+
+type verifyCmd struct{ storeFlag }
+
+func (c *verifyCmd) usage() (string, string) {
+	return "verify [SYMBOL]", "Recomputes every hash chain and reports the first event that does not match."
+}
+
+func (c *verifyCmd) define(fs *pflag.FlagSet) { c.storeFlag.define(fs) }
+
+func (c *verifyCmd) run(ctx context.Context, a *app, args []string) error {
+	var sym domain.Symbol
+	if len(args) > 0 {
+		var err error
+		if sym, err = oneSymbol(args); err != nil {
+			return err
+		}
+	}
+	l, closeStore, err := c.open(a, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	report, err := l.Verify(ctx, sym)
+	var chainErr *eventstore.ChainError
+	if errors.As(err, &chainErr) {
+		return fmt.Errorf("tampering detected after %d good events: %w", report.Events, err)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(a.stdout, "ok: %d events in %d streams\n", report.Events, report.Streams)
+	return err
+}
+
+// printExplain writes one line per analyst: status, rating, target and the
+// reason, then any notes on skipped or retracted events.
+func printExplain(w io.Writer, r projections.Consensus) {
+	fmt.Fprintln(w, "\nanalysts:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  analyst\tfirm\tstatus\trating\ttarget\trating event\treason")
+	for _, e := range r.Explain {
+		rating := e.Rating
+		if e.BrokerRating != "" && e.BrokerRating != e.Rating {
+			rating += " (" + e.BrokerRating + ")"
+		}
+		ratingEvent := "-"
+		if e.RatingEventID != nil {
+			ratingEvent = e.RatingEventID.String()
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Analyst, e.Firm, e.Status, rating, orDash(e.Target), ratingEvent, e.Reason)
+	}
+	tw.Flush()
+	for _, e := range r.Explain {
+		for _, n := range e.Notes {
+			fmt.Fprintf(w, "  note on %s: %s\n", e.Analyst, n)
+		}
+	}
+}

@@ -1,0 +1,301 @@
+// Package ledger is the application layer: it turns commands into events
+// appended to an event store, and answers point-in-time questions by folding
+// an instrument's events with the projections.
+//
+// It is what the command line (and any other front end) calls. It owns the
+// mapping between domain events and stored records, the retry on a version
+// conflict, and a cache of decoded streams that catches up incrementally,
+// which is exact because streams are append-only.
+package ledger
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
+)
+
+// DefaultMaxAttempts bounds how often a write is decided and appended when
+// other writers keep winning the race for the stream's next version.
+const DefaultMaxAttempts = 8
+
+// Ledger records and answers for instruments kept in one event store.
+type Ledger struct {
+	store       eventstore.Store
+	now         func() time.Time
+	maxAttempts int
+
+	mu    sync.Mutex
+	cache map[string]*streamCache
+}
+
+// Option configures a Ledger.
+type Option func(*Ledger)
+
+// WithClock makes the ledger read the time from now, for validation of
+// effective times and as the default knowledge time.
+func WithClock(now func() time.Time) Option { return func(l *Ledger) { l.now = now } }
+
+// WithMaxAttempts bounds the decide-and-append attempts of one write.
+func WithMaxAttempts(n int) Option { return func(l *Ledger) { l.maxAttempts = max(1, n) } }
+
+// New returns a ledger over store. The ledger does not own the store: the
+// caller closes it.
+func New(store eventstore.Store, opts ...Option) *Ledger {
+	l := &Ledger{store: store, now: time.Now, maxAttempts: DefaultMaxAttempts, cache: map[string]*streamCache{}}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
+}
+
+// Store is the event store the ledger writes to.
+func (l *Ledger) Store() eventstore.Store { return l.store }
+
+// Now is the ledger's clock.
+func (l *Ledger) Now() time.Time { return l.now() }
+
+// Errors the ledger returns besides the domain's *ValidationError; test for
+// them with errors.Is.
+var (
+	// ErrUnknownInstrument is returned when a question is asked about an
+	// instrument that has no events.
+	ErrUnknownInstrument = errors.New("unknown instrument")
+
+	// ErrConflict is returned when a write lost the race for the stream's
+	// next version more often than the ledger retries.
+	ErrConflict = errors.New("too many concurrent writers")
+
+	// ErrCorrupt is returned when a stored event cannot be decoded.
+	ErrCorrupt = errors.New("stored event cannot be read")
+)
+
+// WriteOptions says how a write is identified and attributed.
+type WriteOptions struct {
+	// ID is the new event's id. Zero means a fresh UUID v7. A fixed id makes
+	// the write idempotent: writing the same event with the same id again
+	// is a replay that stores nothing.
+	ID            uuid.UUID
+	RecordedBy    string
+	Source        string
+	CorrelationID string
+	CausationID   string
+}
+
+// Receipt is what a write stored.
+type Receipt struct {
+	EventID    uuid.UUID
+	Stream     string
+	Version    int64
+	RecordedAt time.Time
+	Event      domain.Event
+	// Replayed is true when the event was already stored under its id, so
+	// nothing new was written.
+	Replayed bool
+}
+
+// Record decides cmd against the instrument's history and appends the
+// resulting event. When another writer appends to the stream first, it
+// re-reads the history, decides again and retries, a bounded number of times.
+func (l *Ledger) Record(ctx context.Context, cmd domain.Command, opts WriteOptions) (Receipt, error) {
+	stream := cmd.Symbol().Stream()
+	if opts.ID != uuid.Nil {
+		if rec, ok, err := l.find(ctx, opts.ID); err != nil {
+			return Receipt{}, err
+		} else if ok {
+			return l.replayed(ctx, rec, cmd)
+		}
+	}
+	id := opts.ID
+	if id == uuid.Nil {
+		var err error
+		if id, err = uuid.NewV7(); err != nil {
+			return Receipt{}, fmt.Errorf("new event id: %w", err)
+		}
+	}
+	meta, err := json.Marshal(domain.Metadata{RecordedBy: opts.RecordedBy, Source: opts.Source,
+		CorrelationID: opts.CorrelationID, CausationID: opts.CausationID})
+	if err != nil {
+		return Receipt{}, fmt.Errorf("encode metadata: %w", err)
+	}
+	for attempt := 1; ; attempt++ {
+		history, err := l.Load(ctx, cmd.Symbol())
+		if err != nil {
+			return Receipt{}, err
+		}
+		event, err := domain.Decide(history, cmd, l.now())
+		if err != nil {
+			return Receipt{}, err
+		}
+		data, err := domain.EncodeEvent(event)
+		if err != nil {
+			return Receipt{}, err
+		}
+		expected := eventstore.NoStream
+		if n := len(history); n > 0 {
+			expected = eventstore.Version(history[n-1].Version)
+		}
+		res, err := l.store.Append(ctx, stream, expected, []eventstore.EventData{{
+			ID: id, Type: event.Type(), Data: data, Metadata: meta, EffectiveAt: event.Effective(),
+		}})
+		if errors.Is(err, eventstore.ErrWrongVersion) {
+			if attempt >= l.maxAttempts {
+				return Receipt{}, fmt.Errorf("%w: %s changed %d times while writing; try again", ErrConflict, cmd.Symbol(), attempt)
+			}
+			continue
+		}
+		if err != nil {
+			return Receipt{}, fmt.Errorf("append to %s: %w", stream, err)
+		}
+		r := res.Records[0]
+		return Receipt{EventID: r.ID, Stream: r.Stream, Version: r.Version, RecordedAt: r.RecordedAt,
+			Event: event, Replayed: res.Replayed}, nil
+	}
+}
+
+// replayed answers a write whose id is already stored: a harmless repeat
+// when the stored event is the one the command describes, an error otherwise.
+func (l *Ledger) replayed(ctx context.Context, rec eventstore.Record, cmd domain.Command) (Receipt, error) {
+	stored, err := decode(rec)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if rec.Stream != cmd.Symbol().Stream() || !describes(cmd, stored.Event) {
+		return Receipt{}, fmt.Errorf("event id %s: %w with different content", rec.ID, eventstore.ErrDuplicateID)
+	}
+	return Receipt{EventID: rec.ID, Stream: rec.Stream, Version: rec.Version, RecordedAt: rec.RecordedAt,
+		Event: stored.Event, Replayed: true}, nil
+}
+
+// describes reports whether event is what cmd would record. For a
+// retraction only the retracted id matters: its effective time comes from
+// history and its reason may be worded again.
+func describes(cmd domain.Command, event domain.Event) bool {
+	if c, ok := cmd.(domain.Retract); ok {
+		e, ok := event.(domain.EventRetracted)
+		return ok && e.Retracted == c.EventID
+	}
+	want, err := domain.Propose(cmd)
+	if err != nil {
+		return false
+	}
+	a, errA := domain.EncodeEvent(want)
+	b, errB := domain.EncodeEvent(event)
+	return errA == nil && errB == nil && string(a) == string(b)
+}
+
+// Retract withdraws the event with the given id, wherever it is stored.
+func (l *Ledger) Retract(ctx context.Context, id uuid.UUID, reason string, opts WriteOptions) (Receipt, error) {
+	rec, ok, err := l.find(ctx, id)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if !ok {
+		return Receipt{}, UnknownEvent(id)
+	}
+	sym, isInstrument := domain.SymbolOfStream(rec.Stream)
+	if !isInstrument {
+		return Receipt{}, &domain.ValidationError{Field: "event_id", Value: id.String(), Reason: "is not an instrument event"}
+	}
+	return l.Record(ctx, domain.Retract{Instrument: sym, EventID: id, Reason: reason}, opts)
+}
+
+// UnknownEvent is the refusal of a retraction naming an id no stream holds.
+func UnknownEvent(id uuid.UUID) error {
+	return &domain.ValidationError{Field: "event_id", Value: id.String(), Reason: "is not an event of this ledger"}
+}
+
+// find looks an event up by id, with the store's index when it has one and by
+// scanning every record otherwise.
+func (l *Ledger) find(ctx context.Context, id uuid.UUID) (eventstore.Record, bool, error) {
+	if f, ok := l.store.(eventstore.Finder); ok {
+		rec, err := f.Find(ctx, id)
+		if errors.Is(err, eventstore.ErrEventNotFound) {
+			return rec, false, nil
+		}
+		if err != nil {
+			return rec, false, fmt.Errorf("find event %s: %w", id, err)
+		}
+		return rec, true, nil
+	}
+	var after eventstore.Position
+	for {
+		recs, err := l.store.ReadAll(ctx, after, 4096)
+		if err != nil {
+			return eventstore.Record{}, false, fmt.Errorf("find event %s: %w", id, err)
+		}
+		for _, r := range recs {
+			if r.ID == id {
+				return r, true, nil
+			}
+		}
+		if len(recs) == 0 {
+			return eventstore.Record{}, false, nil
+		}
+		after = recs[len(recs)-1].Position
+	}
+}
+
+// streamCache holds a stream's decoded events. Streams only grow, so the
+// cache catches up by reading the records after the ones it holds.
+type streamCache struct {
+	mu     sync.Mutex
+	events []domain.Recorded
+}
+
+// Load returns the instrument's events in stream order, as stored now. The
+// returned slice is shared: callers must not modify it.
+func (l *Ledger) Load(ctx context.Context, sym domain.Symbol) ([]domain.Recorded, error) {
+	stream := sym.Stream()
+	l.mu.Lock()
+	c, ok := l.cache[stream]
+	if !ok {
+		c = &streamCache{}
+		l.cache[stream] = c
+	}
+	l.mu.Unlock()
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	const page = 8192
+	for {
+		recs, err := l.store.ReadStream(ctx, stream, int64(len(c.events)), page)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", stream, err)
+		}
+		for _, r := range recs {
+			d, err := decode(r)
+			if err != nil {
+				return nil, err
+			}
+			c.events = append(c.events, d)
+		}
+		if len(recs) < page {
+			break
+		}
+	}
+	// Cap the slice so an append by a caller can never write into the cache.
+	return c.events[:len(c.events):len(c.events)], nil
+}
+
+// decode turns a stored record into a domain event.
+func decode(r eventstore.Record) (domain.Recorded, error) {
+	e, err := domain.DecodeEvent(r.Type, r.Data)
+	if err != nil {
+		return domain.Recorded{}, fmt.Errorf("%w: %s event %d (%s): %v", ErrCorrupt, r.Stream, r.Version, r.ID, err)
+	}
+	var meta domain.Metadata
+	if len(r.Metadata) > 0 {
+		if err := json.Unmarshal(r.Metadata, &meta); err != nil {
+			return domain.Recorded{}, fmt.Errorf("%w: %s event %d (%s) metadata: %v", ErrCorrupt, r.Stream, r.Version, r.ID, err)
+		}
+	}
+	return domain.Recorded{ID: r.ID, Version: r.Version, RecordedAt: r.RecordedAt, Meta: meta, Event: e}, nil
+}

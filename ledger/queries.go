@@ -1,0 +1,195 @@
+package ledger
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/projections"
+)
+
+// loadKnown returns the instrument's events, or ErrUnknownInstrument when it
+// has none.
+func (l *Ledger) loadKnown(ctx context.Context, sym domain.Symbol) ([]domain.Recorded, error) {
+	history, err := l.Load(ctx, sym)
+	if err != nil {
+		return nil, err
+	}
+	if len(history) == 0 {
+		return nil, fmt.Errorf("%w: %s has no events", ErrUnknownInstrument, sym)
+	}
+	return history, nil
+}
+
+// Show answers the consensus on one instrument at a point in time.
+func (l *Ledger) Show(ctx context.Context, sym domain.Symbol, q projections.Query) (projections.Consensus, error) {
+	history, err := l.loadKnown(ctx, sym)
+	if err != nil {
+		return projections.Consensus{}, err
+	}
+	return projections.Show(sym, history, q), nil
+}
+
+// History answers the consensus at the end of every period between from and to.
+func (l *Ledger) History(ctx context.Context, sym domain.Symbol, from, to time.Time, every projections.Every, q projections.Query) ([]projections.Consensus, error) {
+	history, err := l.loadKnown(ctx, sym)
+	if err != nil {
+		return nil, err
+	}
+	return projections.History(sym, history, from, to, every, q), nil
+}
+
+// LogEntry is one event of an instrument's log.
+type LogEntry struct {
+	Event       domain.Recorded
+	Type        string
+	RetractedBy *domain.Recorded // the retraction that withdrew this event, if any
+}
+
+// Log lists the instrument's events in stream order, marking retracted ones.
+func (l *Ledger) Log(ctx context.Context, sym domain.Symbol) ([]LogEntry, error) {
+	history, err := l.loadKnown(ctx, sym)
+	if err != nil {
+		return nil, err
+	}
+	retractedBy := map[string]*domain.Recorded{}
+	for i, r := range history {
+		if x, ok := r.Event.(domain.EventRetracted); ok {
+			if _, seen := retractedBy[x.Retracted.String()]; !seen {
+				retractedBy[x.Retracted.String()] = &history[i]
+			}
+		}
+	}
+	entries := make([]LogEntry, len(history))
+	for i, r := range history {
+		entries[i] = LogEntry{Event: r, Type: r.Event.Type(), RetractedBy: retractedBy[r.ID.String()]}
+	}
+	return entries, nil
+}
+
+// Instrument summarises one instrument of the ledger.
+type Instrument struct {
+	Symbol         domain.Symbol
+	Currency       domain.Currency
+	Events         int64
+	LastRecordedAt time.Time
+}
+
+// Instruments lists every instrument, ordered by symbol.
+func (l *Ledger) Instruments(ctx context.Context) ([]Instrument, error) {
+	infos, err := l.streams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Instrument
+	for _, info := range infos {
+		sym, ok := domain.SymbolOfStream(info.Stream)
+		if !ok || info.Events == 0 {
+			continue
+		}
+		first, err := l.store.ReadStream(ctx, info.Stream, 0, 1)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", info.Stream, err)
+		}
+		inst := Instrument{Symbol: sym, Events: info.Events, LastRecordedAt: info.LastRecordedAt}
+		if len(first) == 1 {
+			d, err := decode(first[0])
+			if err != nil {
+				return nil, err
+			}
+			inst.Currency = domain.CurrencyOf(d.Event)
+		}
+		out = append(out, inst)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Symbol < out[j].Symbol })
+	return out, nil
+}
+
+// streams lists the store's streams, through the store's own listing when it
+// has one and by reading every record otherwise.
+func (l *Ledger) streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
+	if lister, ok := l.store.(eventstore.StreamLister); ok {
+		infos, err := lister.Streams(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list streams: %w", err)
+		}
+		return infos, nil
+	}
+	byName := map[string]*eventstore.StreamInfo{}
+	var after eventstore.Position
+	for {
+		recs, err := l.store.ReadAll(ctx, after, 4096)
+		if err != nil {
+			return nil, fmt.Errorf("read all: %w", err)
+		}
+		if len(recs) == 0 {
+			break
+		}
+		for _, r := range recs {
+			info, ok := byName[r.Stream]
+			if !ok {
+				info = &eventstore.StreamInfo{Stream: r.Stream}
+				byName[r.Stream] = info
+			}
+			info.Events++
+			info.Version = r.Version
+			info.LastRecordedAt = r.RecordedAt
+		}
+		after = recs[len(recs)-1].Position
+	}
+	infos := make([]eventstore.StreamInfo, 0, len(byName))
+	for _, info := range byName {
+		infos = append(infos, *info)
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Stream < infos[j].Stream })
+	return infos, nil
+}
+
+// VerifyReport is the outcome of checking hash chains.
+type VerifyReport struct {
+	Events  int64
+	Streams int
+}
+
+// Verify recomputes the hash chain of one instrument's stream, or of every
+// stream when sym is empty. It returns a *eventstore.ChainError naming the
+// first event that does not match. A stream that is shorter than the store's
+// own record of it says (an event deleted at the end) is reported too.
+func (l *Ledger) Verify(ctx context.Context, sym domain.Symbol) (VerifyReport, error) {
+	infos, err := l.streams(ctx)
+	if err != nil {
+		return VerifyReport{}, err
+	}
+	var report VerifyReport
+	found := false
+	for _, info := range infos {
+		if sym != "" && info.Stream != sym.Stream() {
+			continue
+		}
+		found = true
+		n, err := eventstore.VerifyStream(ctx, l.store, info.Stream)
+		report.Events += n
+		if err != nil {
+			return report, err
+		}
+		if n != info.Events {
+			return report, &eventstore.ChainError{Stream: info.Stream, Version: n,
+				Problem: fmt.Sprintf("is missing: the stream holds %d events but the store recorded %d", n, info.Events)}
+		}
+		report.Streams++
+	}
+	if sym != "" && !found {
+		return report, fmt.Errorf("%w: %s has no events", ErrUnknownInstrument, sym)
+	}
+	return report, nil
+}
+
+// IsChainError reports whether err is a broken hash chain.
+func IsChainError(err error) bool {
+	var ce *eventstore.ChainError
+	return errors.As(err, &ce)
+}

@@ -1,0 +1,86 @@
+package test
+
+import (
+	"bytes"
+	"database/sql"
+	"strconv"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+)
+
+// TestVerifyDetectsTampering changes one event's data directly in the SQLite
+// file, bypassing the ledger: verify must fail (exit 1) naming that event,
+// and the store must still answer questions.
+func TestVerifyDetectsTampering(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	store := demoStore(t, c)
+
+	// Raise Thursday's BABA close from 155.44 to 255.44 (the schema is in
+	// eventstore/sqlite/migrations).
+	db, err := sql.Open("sqlite", store)
+	require.NoError(t, err)
+	var (
+		seq        int64
+		id, data   []byte
+		eventCount int
+	)
+	rows, err := db.Query(`SELECT seq, id, data FROM events WHERE stream = 'instrument-BABA' AND type = 'CloseRecorded'`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var s int64
+		var i, d []byte
+		require.NoError(t, rows.Scan(&s, &i, &d))
+		if bytes.Contains(d, []byte(`"155.44"`)) {
+			seq, id, data = s, i, d
+			eventCount++
+		}
+	}
+	require.NoError(t, rows.Err())
+	require.NoError(t, rows.Close())
+	require.Equal(t, 1, eventCount, "one BABA close of 155.44")
+	tampered := bytes.Replace(data, []byte(`"155.44"`), []byte(`"255.44"`), 1)
+	res, err := db.Exec(`UPDATE events SET data = ? WHERE seq = ?`, tampered, seq)
+	require.NoError(t, err)
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	require.NoError(t, db.Close())
+	eventID, err := uuid.FromBytes(id)
+	require.NoError(t, err)
+
+	r := c.run(t, "verify", "--store", store)
+	assert.Equal(t, refused, r.code, "verify must fail on a tampered store; stdout: %s", r.stdout)
+	assertOneCleanLine(t, r.stderr)
+	assert.Contains(t, r.stderr, eventID.String(), "verify must name the tampered event")
+	assert.NotContains(t, r.stdout, "ok:")
+
+	r = c.run(t, "verify", "BABA", "--store", store)
+	assert.Equal(t, refused, r.code)
+	assert.Contains(t, r.stderr, eventID.String())
+
+	// The other stream is intact, and the store still answers.
+	assert.Equal(t, "ok: "+strconv.Itoa(eventsOf(t, c, store, "9988.HK"))+" events in 1 streams\n",
+		c.ok(t, "verify", "9988.HK", "--store", store).stdout)
+	got := showJSON(t, c, store, "BABA", "--as-of", "2025-09-12")
+	assertFigures(t, got, figures{"analysts": "18", "buy": "17", "mean_target": "165.69", "close": "152.98"})
+	assert.Len(t, logJSON(t, c, store, "BABA"), eventsOf(t, c, store, "BABA"))
+}
+
+// eventsOf is the event count `instruments --json` gives for symbol.
+func eventsOf(t *testing.T, c *cli, store, symbol string) int {
+	t.Helper()
+	for _, in := range array(t, c.ok(t, "instruments", "--json", "--store", store).stdout) {
+		if in["instrument"] == symbol {
+			n, err := strconv.Atoi(num(in["events"]))
+			require.NoError(t, err)
+			return n
+		}
+	}
+	t.Fatalf("instrument %s not listed", symbol)
+	return 0
+}
