@@ -78,11 +78,8 @@ func Decide(history []Recorded, cmd Command, now time.Time) (Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(history) > 0 {
-		fixed, stated := CurrencyOf(history[0].Event), CurrencyOf(e)
-		if stated != "" && fixed != "" && stated != fixed {
-			return nil, invalid("currency", string(stated), fmt.Sprintf("differs from %s's currency %s", cmd.Symbol(), fixed))
-		}
+	if fixed, stated := StreamCurrency(history), CurrencyOf(e); stated != "" && fixed != "" && stated != fixed {
+		return nil, invalid("currency", string(stated), fmt.Sprintf("differs from %s's currency %s", cmd.Symbol(), fixed))
 	}
 	switch c := cmd.(type) {
 	case Revise:

@@ -109,6 +109,19 @@ type Recorded struct {
 	Event      Event
 }
 
+// StreamCurrency is the currency of an instrument: the one stated by the
+// first event of its stream (in stream order) that states one, or "" for a
+// stream with none yet. It is fixed once stated, even if that event is later
+// retracted, so one instrument never mixes currencies.
+func StreamCurrency(history []Recorded) Currency {
+	for _, r := range history {
+		if c := CurrencyOf(r.Event); c != "" {
+			return c
+		}
+	}
+	return ""
+}
+
 // CurrencyOf returns the currency an event states, or "" for events that
 // state none (withdrawals and retractions).
 func CurrencyOf(e Event) Currency {

@@ -13,7 +13,7 @@ import (
 // Replaying it up to a valid time gives the instrument's state as of then.
 type Timeline struct {
 	KnownAt   time.Time
-	Currency  Currency    // fixed by the stream's first event
+	Currency  Currency    // fixed by the stream's first event that states one
 	Events    []Recorded  // visible events in fold order, retractions excluded
 	Retracted []Retracted // visible retractions, in fold order of the retracted event
 }
@@ -28,10 +28,7 @@ type Retracted struct {
 // stream, in stream order) that were known at knownAt. It never fails:
 // retractions of events it cannot see are ignored.
 func NewTimeline(history []Recorded, knownAt time.Time) *Timeline {
-	t := &Timeline{KnownAt: knownAt}
-	if len(history) > 0 {
-		t.Currency = CurrencyOf(history[0].Event)
-	}
+	t := &Timeline{KnownAt: knownAt, Currency: StreamCurrency(history)}
 	retractions := map[uuid.UUID]Recorded{}
 	for _, r := range history {
 		if r.RecordedAt.After(knownAt) {

@@ -95,23 +95,24 @@ func (v *ChainVerifier) Check(r Record) error {
 func (v *ChainVerifier) Count() int64 { return v.next }
 
 // VerifyStream reads a whole stream in pages and checks its hash chain. It
-// returns the number of records checked and a *ChainError for the first bad
-// record.
-func VerifyStream(ctx context.Context, s Store, stream string) (int64, error) {
+// returns the number of records checked, the hash of the last one, and a
+// *ChainError for the first bad record. It reads until a page comes back
+// empty, so a backend that returns short pages cannot cut the check short.
+func VerifyStream(ctx context.Context, s Store, stream string) (int64, [32]byte, error) {
 	v := &ChainVerifier{Stream: stream}
 	const page = 4096
 	for {
 		recs, err := s.ReadStream(ctx, stream, v.Count(), page)
 		if err != nil {
-			return v.Count(), fmt.Errorf("read %s: %w", stream, err)
+			return v.Count(), v.prev, fmt.Errorf("read %s: %w", stream, err)
+		}
+		if len(recs) == 0 {
+			return v.Count(), v.prev, nil
 		}
 		for _, r := range recs {
 			if err := v.Check(r); err != nil {
-				return v.Count(), err
+				return v.Count(), v.prev, err
 			}
-		}
-		if len(recs) < page {
-			return v.Count(), nil
 		}
 	}
 }

@@ -105,6 +105,10 @@ type StreamInfo struct {
 	Events         int64 // number of records
 	Version        int64 // version of the last record
 	LastRecordedAt time.Time
+	// LastHash is the hash of the stream's last record, as the store keeps
+	// it apart from the records: verify compares the end of the chain with
+	// it, so removing records from the end of a stream is detected too.
+	LastHash [32]byte
 }
 
 // StreamLister is implemented by stores that can list their streams without

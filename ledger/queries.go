@@ -91,22 +91,38 @@ func (l *Ledger) Instruments(ctx context.Context) ([]Instrument, error) {
 		if !ok || info.Events == 0 {
 			continue
 		}
-		first, err := l.store.ReadStream(ctx, info.Stream, 0, 1)
+		currency, err := l.currency(ctx, info.Stream)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", info.Stream, err)
+			return nil, err
 		}
-		inst := Instrument{Symbol: sym, Events: info.Events, LastRecordedAt: info.LastRecordedAt}
-		if len(first) == 1 {
-			d, err := decode(first[0])
-			if err != nil {
-				return nil, err
-			}
-			inst.Currency = domain.CurrencyOf(d.Event)
-		}
-		out = append(out, inst)
+		out = append(out, Instrument{Symbol: sym, Currency: currency, Events: info.Events, LastRecordedAt: info.LastRecordedAt})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Symbol < out[j].Symbol })
 	return out, nil
+}
+
+// currency reads a stream from its start up to the first event that states
+// a currency (almost always the first event).
+func (l *Ledger) currency(ctx context.Context, stream string) (domain.Currency, error) {
+	const page = 16
+	for from := int64(0); ; from += page {
+		recs, err := l.store.ReadStream(ctx, stream, from, page)
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", stream, err)
+		}
+		for _, r := range recs {
+			d, err := decode(r)
+			if err != nil {
+				return "", err
+			}
+			if c := domain.CurrencyOf(d.Event); c != "" {
+				return c, nil
+			}
+		}
+		if len(recs) < page {
+			return "", nil
+		}
+	}
 }
 
 // streams lists the store's streams, through the store's own listing when it
@@ -138,6 +154,7 @@ func (l *Ledger) streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
 			info.Events++
 			info.Version = r.Version
 			info.LastRecordedAt = r.RecordedAt
+			info.LastHash = r.Hash
 		}
 		after = recs[len(recs)-1].Position
 	}
@@ -171,14 +188,18 @@ func (l *Ledger) Verify(ctx context.Context, sym domain.Symbol) (VerifyReport, e
 			continue
 		}
 		found = true
-		n, err := eventstore.VerifyStream(ctx, l.store, info.Stream)
+		n, last, err := eventstore.VerifyStream(ctx, l.store, info.Stream)
 		report.Events += n
 		if err != nil {
 			return report, err
 		}
-		if n != info.Events {
+		if n != info.Events || n != info.Version+1 {
 			return report, &eventstore.ChainError{Stream: info.Stream, Version: n,
 				Problem: fmt.Sprintf("is missing: the stream holds %d events but the store recorded %d", n, info.Events)}
+		}
+		if last != info.LastHash {
+			return report, &eventstore.ChainError{Stream: info.Stream, Version: n - 1,
+				Problem: "ends the chain with a hash other than the one the store recorded for the stream: events were removed or replaced at its end"}
 		}
 		report.Streams++
 	}

@@ -84,3 +84,41 @@ func eventsOf(t *testing.T, c *cli, store, symbol string) int {
 	t.Fatalf("instrument %s not listed", symbol)
 	return 0
 }
+
+// TestVerifyDetectsRemovedEvents removes events directly from the SQLite
+// file: from the middle of a stream, and from its end with the stream's
+// summary row adjusted to match. verify must fail either way.
+func TestVerifyDetectsRemovedEvents(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	for _, tc := range []struct {
+		name string
+		sql  []string
+		want string
+	}{
+		{"an event in the middle", []string{
+			`DELETE FROM events WHERE stream = 'instrument-BABA' AND version = 5`,
+		}, "missing"},
+		{"the last event, summary adjusted", []string{
+			`DELETE FROM events WHERE stream = 'instrument-BABA' AND version = (SELECT max(version) FROM events WHERE stream = 'instrument-BABA')`,
+			`UPDATE streams SET version = version - 1, events = events - 1 WHERE name = 'instrument-BABA'`,
+		}, "removed or replaced at its end"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := demoStore(t, c)
+			db, err := sql.Open("sqlite", store)
+			require.NoError(t, err)
+			for _, stmt := range tc.sql {
+				_, err := db.Exec(stmt)
+				require.NoError(t, err)
+			}
+			require.NoError(t, db.Close())
+
+			r := c.run(t, "verify", "--store", store)
+			assert.Equal(t, refused, r.code, "verify must fail; stdout: %s", r.stdout)
+			assertOneCleanLine(t, r.stderr)
+			assert.Contains(t, r.stderr, "instrument-BABA")
+			assert.Contains(t, r.stderr, tc.want)
+		})
+	}
+}

@@ -28,7 +28,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.readStream, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`},
 		{&s.readAll, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`},
 		{&s.find, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE id = ?`},
-		{&s.streams, s.rdb, `SELECT name, version, events, last_recorded_at FROM streams ORDER BY name`},
+		{&s.streams, s.rdb, `SELECT name, version, events, last_recorded_at, last_hash FROM streams ORDER BY name`},
 		{&s.streamSize, s.rdb, `SELECT version + 1 FROM streams WHERE name = ?`},
 		{&s.lastSeq, s.rdb, `SELECT coalesce(max(seq), 0) FROM events`},
 	}
@@ -135,10 +135,12 @@ func (s *Store) Streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
 	for rows.Next() {
 		var info eventstore.StreamInfo
 		var last int64
-		if err := rows.Scan(&info.Stream, &info.Version, &info.Events, &last); err != nil {
+		var hash []byte
+		if err := rows.Scan(&info.Stream, &info.Version, &info.Events, &last, &hash); err != nil {
 			return nil, fmt.Errorf("list streams: %w", withContext(ctx, err))
 		}
 		info.LastRecordedAt = fromNanos(last)
+		copy(info.LastHash[:], hash)
 		out = append(out, info)
 	}
 	if err := rows.Err(); err != nil {

@@ -456,7 +456,7 @@ func TestRecordedAtFromClock(t *testing.T) {
 	for i, r := range recs {
 		assert.Zero(t, r.RecordedAt.Nanosecond()%1000, "record %d kept sub-microsecond digits", i)
 	}
-	n, err := eventstore.VerifyStream(ctx, s, "a")
+	n, _, err := eventstore.VerifyStream(ctx, s, "a")
 	require.NoError(t, err)
 	assert.EqualValues(t, 4, n)
 
@@ -529,7 +529,7 @@ func TestTwoStoresOneFile(t *testing.T) {
 		assert.Equal(t, 1, winners[v], "winners of version %d", v)
 	}
 	for _, s := range stores {
-		n, err := eventstore.VerifyStream(context.Background(), s, stream)
+		n, _, err := eventstore.VerifyStream(context.Background(), s, stream)
 		require.NoError(t, err)
 		assert.EqualValues(t, total, n)
 	}
@@ -544,12 +544,12 @@ func tampered(t *testing.T, tamper func(db *sql.DB, recs []eventstore.Record)) (
 	s := mustOpen(t, path, sqlite.Options{})
 	res, err := s.Append(ctx, "s", eventstore.NoStream, newEvents(5))
 	require.NoError(t, err)
-	n, err := eventstore.VerifyStream(ctx, s, "s")
+	n, _, err := eventstore.VerifyStream(ctx, s, "s")
 	require.NoError(t, err)
 	require.EqualValues(t, 5, n)
 
 	tamper(rawDB(t, path), res.Records)
-	_, err = eventstore.VerifyStream(ctx, s, "s")
+	_, _, err = eventstore.VerifyStream(ctx, s, "s")
 	return res.Records, err
 }
 

@@ -98,7 +98,7 @@ func testConcurrentAppendOneStream(t *testing.T, s eventstore.Store) {
 			assert.Equal(t, 1, stored[id], "copies of writer %d's event %s", w, id)
 		}
 	}
-	n, err := eventstore.VerifyStream(context.Background(), s, stream)
+	n, _, err := eventstore.VerifyStream(context.Background(), s, stream)
 	require.NoError(t, err)
 	assert.EqualValues(t, total, n)
 }
@@ -163,7 +163,7 @@ func testConcurrentAppendManyStreams(t *testing.T, s eventstore.Store) {
 	}
 	for w := range appended {
 		assertSameRecords(t, appended[w], perStream[w])
-		n, err := eventstore.VerifyStream(context.Background(), s, streams[w])
+		n, _, err := eventstore.VerifyStream(context.Background(), s, streams[w])
 		require.NoError(t, err)
 		assert.EqualValues(t, len(appended[w]), n)
 	}

@@ -611,7 +611,7 @@ func testHashChain(t *testing.T, s eventstore.Store) {
 		res := mustAppend(t, s, stream, eventstore.Any, events(len(appended), n))
 		appended = append(appended, res.Records...)
 	}
-	n, err := eventstore.VerifyStream(ctx, s, stream)
+	n, _, err := eventstore.VerifyStream(ctx, s, stream)
 	require.NoError(t, err)
 	assert.EqualValues(t, len(appended), n)
 
@@ -635,11 +635,11 @@ func testHashChain(t *testing.T, s eventstore.Store) {
 	other := newStream(t)
 	res := mustAppend(t, s, other, eventstore.NoStream, events(100, 1))
 	assert.Equal(t, [32]byte{}, res.Records[0].PrevHash)
-	n, err = eventstore.VerifyStream(ctx, s, other)
+	n, _, err = eventstore.VerifyStream(ctx, s, other)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, n)
 
-	n, err = eventstore.VerifyStream(ctx, s, newStream(t))
+	n, _, err = eventstore.VerifyStream(ctx, s, newStream(t))
 	assert.NoError(t, err, "an empty stream verifies")
 	assert.Zero(t, n)
 }
@@ -688,7 +688,7 @@ func testRoundTrip(t *testing.T, s eventstore.Store) {
 		assert.Equal(t, e.EffectiveAt.UnixNano(), read[i].EffectiveAt.UnixNano(), "effective_at nanoseconds of %s", e.ID)
 	}
 	assertSameRecords(t, res.Records, read)
-	n, err := eventstore.VerifyStream(context.Background(), s, stream)
+	n, _, err := eventstore.VerifyStream(context.Background(), s, stream)
 	require.NoError(t, err)
 	assert.EqualValues(t, len(evs), n)
 }
@@ -701,12 +701,14 @@ func testStreamLister(t *testing.T, s eventstore.Store) {
 	ctx := context.Background()
 	sizes := map[string]int{}
 	last := map[string]time.Time{}
+	lastHash := map[string][32]byte{}
 	for _, step := range []int{3, 1, 2, 1} {
 		stream := newStream(t)
 		for i := 0; i < step; i++ {
 			res := mustAppend(t, s, stream, eventstore.Any, events(i, 1))
 			sizes[stream]++
 			last[stream] = res.Records[0].RecordedAt
+			lastHash[stream] = res.Records[0].Hash
 		}
 	}
 	infos, err := l.Streams(ctx)
@@ -725,6 +727,7 @@ func testStreamLister(t *testing.T, s eventstore.Store) {
 		assert.EqualValues(t, n-1, info.Version, "version of %s", info.Stream)
 		assert.True(t, last[info.Stream].Equal(info.LastRecordedAt), "last recorded_at of %s: got %s, want %s",
 			info.Stream, info.LastRecordedAt.Format(time.RFC3339Nano), last[info.Stream].Format(time.RFC3339Nano))
+		assert.Equal(t, lastHash[info.Stream], info.LastHash, "last hash of %s", info.Stream)
 	}
 	assert.Len(t, seen, len(sizes), "not every stream is listed")
 }
