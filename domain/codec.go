@@ -12,7 +12,7 @@ import (
 // fixed order, so the same event always encodes to the same bytes (the hash
 // chain and content-derived ids depend on it).
 func EncodeEvent(e Event) ([]byte, error) {
-	if err := checkEvent(e); err != nil {
+	if err := CheckEvent(e); err != nil {
 		return nil, err
 	}
 	return json.Marshal(e)
@@ -43,7 +43,7 @@ func DecodeEvent(typ string, data []byte) (Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
 	}
-	if err := checkEvent(e); err != nil {
+	if err := CheckEvent(e); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
 	}
 	return e, nil
@@ -62,8 +62,10 @@ func decodeAs[T Event](data []byte) (Event, error) {
 	return v, nil
 }
 
-// checkEvent enforces the invariants every stored event satisfies.
-func checkEvent(e Event) error {
+// CheckEvent enforces the invariants every stored event satisfies, so that
+// events read from any encoding (JSON, a snapshot) are ones the ledger could
+// have written.
+func CheckEvent(e Event) error {
 	if e == nil {
 		return fmt.Errorf("no event")
 	}

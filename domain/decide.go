@@ -96,7 +96,7 @@ func Decide(history []Recorded, cmd Command, now time.Time) (Event, error) {
 	if err := CheckEffective("at", e.Effective(), now); err != nil {
 		return nil, err
 	}
-	if err := checkEvent(e); err != nil {
+	if err := CheckEvent(e); err != nil {
 		return nil, err
 	}
 	return e, nil

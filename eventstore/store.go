@@ -125,6 +125,31 @@ type Finder interface {
 	Find(ctx context.Context, id uuid.UUID) (Record, error)
 }
 
+// Snapshot is derived data kept beside a stream's records so readers need not
+// decode the whole stream again: the ledger stores its decoded events in
+// one. It covers the stream's records up to Version, whose hash it names, so
+// a reader can check it belongs to the chain it is read with.
+type Snapshot struct {
+	Name    string // the snapshot's key; one snapshot per name
+	Stream  string
+	Version int64    // the last record covered
+	Hash    [32]byte // that record's hash
+	Data    []byte
+}
+
+// Snapshotter is implemented by stores that keep snapshots. Snapshots are a
+// cache: losing one loses no information, and they are never part of the
+// hash chain.
+type Snapshotter interface {
+	// LoadSnapshot returns the named snapshot; ok is false when there is none.
+	LoadSnapshot(ctx context.Context, name string) (snap Snapshot, ok bool, err error)
+	// SaveSnapshot stores s unless a snapshot of the same name already
+	// covers as many records or more.
+	SaveSnapshot(ctx context.Context, s Snapshot) error
+	// DeleteSnapshot removes the named snapshot, if there is one.
+	DeleteSnapshot(ctx context.Context, name string) error
+}
+
 // Errors a Store returns; test for them with errors.Is.
 var (
 	// ErrWrongVersion is returned by Append when the stream is not at the

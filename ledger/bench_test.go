@@ -97,11 +97,36 @@ func BenchmarkShow5000Warm(b *testing.B) {
 	}
 }
 
-// BenchmarkShow5000Cold is `show` as one command-line invocation does it:
-// read the whole stream from the store, decode it and fold it.
+// BenchmarkShow5000Cold is `show` as one command-line invocation does it: a
+// fresh ledger on a read-only store loads the stream's snapshot (written
+// when the stream was last appended to), checks it against the chain, reads
+// the records after it and folds.
 func BenchmarkShow5000Cold(b *testing.B) {
-	store, last := openBenchStore(b)
+	benchmarkCold(b, func(s eventstore.Store) eventstore.Store { return s })
+}
+
+// BenchmarkShow5000ColdNoSnapshot is the same without snapshots: every
+// record is read from SQLite and its JSON decoded.
+func BenchmarkShow5000ColdNoSnapshot(b *testing.B) {
+	benchmarkCold(b, func(s eventstore.Store) eventstore.Store { return hideSnapshots{s} })
+}
+
+// hideSnapshots hides a store's snapshots from the ledger.
+type hideSnapshots struct{ eventstore.Store }
+
+func benchmarkCold(b *testing.B, wrap func(eventstore.Store) eventstore.Store) {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	writer, err := sqlite.Open(path, sqlite.Options{})
+	require.NoError(b, err)
+	last := seedHistory(b, writer, 5000)
 	ctx := context.Background()
+	_, err = ledger.New(writer).Load(ctx, "BENCH") // as the last append would: writes the snapshot
+	require.NoError(b, err)
+	require.NoError(b, writer.Close())
+	reader, err := sqlite.Open(path, sqlite.Options{ReadOnly: true})
+	require.NoError(b, err)
+	b.Cleanup(func() { reader.Close() })
+	store := wrap(reader)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

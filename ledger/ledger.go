@@ -248,22 +248,38 @@ func (l *Ledger) find(ctx context.Context, id uuid.UUID) (eventstore.Record, boo
 type streamCache struct {
 	mu     sync.Mutex
 	events []domain.Recorded
+	// snapshotVersion is the last version covered by the stream's stored
+	// snapshot, -1 when it has none.
+	snapshotVersion int64
 }
 
 // Load returns the instrument's events in stream order, as stored now. The
 // returned slice is shared: callers must not modify it.
+//
+// A fresh ledger starts from the stream's snapshot when the store keeps one
+// that matches the chain, and reads only the records after it; it saves a
+// new snapshot when SnapshotEvery events have come since.
 func (l *Ledger) Load(ctx context.Context, sym domain.Symbol) ([]domain.Recorded, error) {
 	stream := sym.Stream()
 	l.mu.Lock()
 	c, ok := l.cache[stream]
 	if !ok {
-		c = &streamCache{}
+		c = &streamCache{snapshotVersion: -1}
 		l.cache[stream] = c
 	}
 	l.mu.Unlock()
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(c.events) == 0 {
+		events, err := l.loadSnapshot(ctx, stream)
+		if err != nil {
+			return nil, err
+		}
+		if len(events) > 0 {
+			c.events, c.snapshotVersion = events, int64(len(events))-1
+		}
+	}
 	const page = 8192
 	for {
 		recs, err := l.store.ReadStream(ctx, stream, int64(len(c.events)), page)
@@ -281,6 +297,7 @@ func (l *Ledger) Load(ctx context.Context, sym domain.Symbol) ([]domain.Recorded
 			break
 		}
 	}
+	l.saveSnapshot(ctx, stream, c)
 	// Cap the slice so an append by a caller can never write into the cache.
 	return c.events[:len(c.events):len(c.events)], nil
 }

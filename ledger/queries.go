@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -201,6 +202,9 @@ func (l *Ledger) Verify(ctx context.Context, sym domain.Symbol) (VerifyReport, e
 			return report, &eventstore.ChainError{Stream: info.Stream, Version: n - 1,
 				Problem: "ends the chain with a hash other than the one the store recorded for the stream: events were removed or replaced at its end"}
 		}
+		if err := l.verifySnapshot(ctx, info.Stream); err != nil {
+			return report, err
+		}
 		report.Streams++
 	}
 	if sym != "" && !found {
@@ -209,8 +213,79 @@ func (l *Ledger) Verify(ctx context.Context, sym domain.Symbol) (VerifyReport, e
 	return report, nil
 }
 
-// IsChainError reports whether err is a broken hash chain.
-func IsChainError(err error) bool {
-	var ce *eventstore.ChainError
-	return errors.As(err, &ce)
+// ErrSnapshotMismatch is returned by Verify when a stream's snapshot does
+// not hold exactly the stream's events: answers read through it would be
+// wrong, so it must be rebuilt.
+var ErrSnapshotMismatch = errors.New("snapshot does not match the events")
+
+// verifySnapshot checks that the stream's snapshot, if it has one, encodes
+// exactly the events it claims to cover, decoded afresh from the records.
+func (l *Ledger) verifySnapshot(ctx context.Context, stream string) error {
+	sn, ok := l.store.(eventstore.Snapshotter)
+	if !ok {
+		return nil
+	}
+	snap, found, err := sn.LoadSnapshot(ctx, snapshotName(stream))
+	if err != nil || !found {
+		return err
+	}
+	recs, err := l.store.ReadStream(ctx, stream, 0, int(snap.Version+1))
+	if err != nil {
+		return fmt.Errorf("read %s: %w", stream, err)
+	}
+	events := make([]domain.Recorded, len(recs))
+	for i, r := range recs {
+		if events[i], err = decode(r); err != nil {
+			return err
+		}
+	}
+	if snap.Stream != stream || int64(len(recs)) != snap.Version+1 || recs[len(recs)-1].Hash != snap.Hash ||
+		!bytes.Equal(encodeSnapshot(events), snap.Data) {
+		return fmt.Errorf("%w: the snapshot of %s (events 0-%d) was altered or is damaged; run 'consensus rebuild'",
+			ErrSnapshotMismatch, stream, snap.Version)
+	}
+	return nil
+}
+
+// RebuildReport counts what Rebuild did.
+type RebuildReport struct {
+	Streams   int
+	Events    int64
+	Snapshots int // snapshots written
+}
+
+// Rebuild derives every read model again from the events alone: it drops
+// each stream's snapshot, decodes the stream from its records and writes a
+// fresh snapshot for streams long enough to have one.
+func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
+	var report RebuildReport
+	sn, ok := l.store.(eventstore.Snapshotter)
+	infos, err := l.streams(ctx)
+	if err != nil {
+		return report, err
+	}
+	for _, info := range infos {
+		sym, isInstrument := domain.SymbolOfStream(info.Stream)
+		if !isInstrument {
+			continue
+		}
+		if ok {
+			if err := sn.DeleteSnapshot(ctx, snapshotName(info.Stream)); err != nil {
+				return report, err
+			}
+		}
+		l.mu.Lock()
+		delete(l.cache, info.Stream)
+		l.mu.Unlock()
+		events, err := l.Load(ctx, sym)
+		if err != nil {
+			return report, err
+		}
+		report.Streams++
+		report.Events += int64(len(events))
+		if l.snapshotted(info.Stream) {
+			report.Snapshots++
+		}
+	}
+	return report, nil
 }

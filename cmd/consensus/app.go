@@ -69,6 +69,7 @@ func commands() map[string]func() command {
 		"instruments": func() command { return &instrumentsCmd{} },
 		"verify":      func() command { return &verifyCmd{} },
 		"demo":        func() command { return &demoCmd{} },
+		"rebuild":     func() command { return &rebuildCmd{} },
 	}
 }
 
@@ -231,13 +232,18 @@ func openStore(spec string, readOnly bool, now func() time.Time) (eventstore.Sto
 	store, err := sqlite.Open(path, sqlite.Options{ReadOnly: readOnly, Now: now})
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && readOnly:
-		return nil, fmt.Errorf("no ledger at %s: record an event first, or run 'consensus demo --store %s'", path, path)
+		return nil, errNoLedger(path)
 	case errors.Is(err, eventstore.ErrNotLedger):
 		return nil, fmt.Errorf("%s is not a consensus ledger; it was left unchanged", path)
 	case err != nil:
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
 	return store, nil
+}
+
+// errNoLedger is the refusal of a command that needs an existing ledger.
+func errNoLedger(path string) error {
+	return fmt.Errorf("no ledger at %s: record an event first, or run 'consensus demo --store %s'", path, path)
 }
 
 // redact hides a password in a connection string.

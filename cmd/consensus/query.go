@@ -457,3 +457,32 @@ func printExplain(w io.Writer, r projections.Consensus) {
 		}
 	}
 }
+
+type rebuildCmd struct{ storeFlag }
+
+func (c *rebuildCmd) usage() (string, string) {
+	return "rebuild", "Rebuilds every read model (the stream snapshots) from the events alone."
+}
+
+func (c *rebuildCmd) define(fs *pflag.FlagSet) { c.storeFlag.define(fs) }
+
+func (c *rebuildCmd) run(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
+	}
+	if !c.exists(a) {
+		path, _ := filePath(c.resolve(a))
+		return errNoLedger(path)
+	}
+	l, closeStore, err := c.open(a, false)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	report, err := l.Rebuild(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(a.stdout, "rebuilt: %d events in %d streams, %d snapshots written\n", report.Events, report.Streams, report.Snapshots)
+	return err
+}

@@ -277,14 +277,14 @@ func TestReopenPreservesData(t *testing.T) {
 	var version, appID int64
 	require.NoError(t, db.QueryRow("PRAGMA user_version").Scan(&version))
 	require.NoError(t, db.QueryRow("PRAGMA application_id").Scan(&appID))
-	assert.EqualValues(t, 1, version, "user_version")
+	assert.EqualValues(t, 2, version, "user_version")
 	assert.EqualValues(t, sqlite.ApplicationID, appID)
 	var mode string
 	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode))
 	assert.Equal(t, "wal", mode)
 	var tables int
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'table'`).Scan(&tables))
-	assert.Equal(t, 2, tables, "tables")
+	assert.Equal(t, 3, tables, "tables: events, streams, snapshots")
 }
 
 func TestRefusesNewerSchema(t *testing.T) {

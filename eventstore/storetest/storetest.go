@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"RoundTrip", testRoundTrip},
 		{"StreamLister", testStreamLister},
 		{"Finder", testFinder},
+		{"Snapshotter", testSnapshotter},
 		{"ContextCancelled", testContextCancelled},
 		{"ConcurrentAppendOneStream", testConcurrentAppendOneStream},
 		{"ConcurrentAppendManyStreams", testConcurrentAppendManyStreams},
@@ -750,6 +751,40 @@ func testFinder(t *testing.T, s eventstore.Store) {
 	assert.ErrorIs(t, err, eventstore.ErrEventNotFound)
 	_, err = f.Find(ctx, uuid.Nil)
 	assert.ErrorIs(t, err, eventstore.ErrEventNotFound)
+}
+
+func testSnapshotter(t *testing.T, s eventstore.Store) {
+	sn, ok := s.(eventstore.Snapshotter)
+	if !ok {
+		t.Skip("store does not implement eventstore.Snapshotter")
+	}
+	ctx := context.Background()
+	stream := newStream(t)
+	name := "storetest:" + stream
+	_, found, err := sn.LoadSnapshot(ctx, name)
+	require.NoError(t, err)
+	assert.False(t, found, "a snapshot that was never saved")
+
+	recs := mustAppend(t, s, stream, eventstore.NoStream, events(0, 3)).Records
+	older := eventstore.Snapshot{Name: name, Stream: stream, Version: 1, Hash: recs[1].Hash, Data: []byte("two")}
+	newer := eventstore.Snapshot{Name: name, Stream: stream, Version: 2, Hash: recs[2].Hash, Data: []byte("three")}
+	require.NoError(t, sn.SaveSnapshot(ctx, older))
+	got, found, err := sn.LoadSnapshot(ctx, name)
+	require.NoError(t, err)
+	require.True(t, found)
+	assert.Equal(t, older, got)
+
+	require.NoError(t, sn.SaveSnapshot(ctx, newer))
+	require.NoError(t, sn.SaveSnapshot(ctx, older), "saving an older snapshot is not an error")
+	got, _, err = sn.LoadSnapshot(ctx, name)
+	require.NoError(t, err)
+	assert.Equal(t, newer, got, "an older snapshot must not replace a newer one")
+
+	require.NoError(t, sn.DeleteSnapshot(ctx, name))
+	_, found, err = sn.LoadSnapshot(ctx, name)
+	require.NoError(t, err)
+	assert.False(t, found, "a deleted snapshot")
+	require.NoError(t, sn.DeleteSnapshot(ctx, name), "deleting a missing snapshot is not an error")
 }
 
 func testContextCancelled(t *testing.T, s eventstore.Store) {

@@ -1,0 +1,57 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/consensus-ledger/consensus/eventstore"
+)
+
+var _ eventstore.Snapshotter = (*Store)(nil)
+
+// LoadSnapshot implements eventstore.Snapshotter.
+func (s *Store) LoadSnapshot(ctx context.Context, name string) (eventstore.Snapshot, bool, error) {
+	snap := eventstore.Snapshot{Name: name}
+	var hash []byte
+	err := s.rdb.QueryRowContext(ctx, `SELECT stream, version, hash, data FROM snapshots WHERE name = ?`, name).
+		Scan(&snap.Stream, &snap.Version, &hash, &snap.Data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return snap, false, nil
+	}
+	if err != nil {
+		return snap, false, fmt.Errorf("load snapshot %s: %w", name, withContext(ctx, err))
+	}
+	copy(snap.Hash[:], hash)
+	return snap, true, nil
+}
+
+// SaveSnapshot implements eventstore.Snapshotter. A snapshot never replaces
+// one that covers more of its stream, so two writers saving at once keep the
+// newer.
+func (s *Store) SaveSnapshot(ctx context.Context, snap eventstore.Snapshot) error {
+	if s.readOnly {
+		return fmt.Errorf("save snapshot %s: %w", snap.Name, eventstore.ErrReadOnly)
+	}
+	_, err := s.wdb.ExecContext(ctx, `INSERT INTO snapshots (name, stream, version, hash, data) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET stream = excluded.stream, version = excluded.version,
+			hash = excluded.hash, data = excluded.data
+		WHERE excluded.version > snapshots.version`,
+		snap.Name, snap.Stream, snap.Version, snap.Hash[:], snap.Data)
+	if err != nil {
+		return fmt.Errorf("save snapshot %s: %w", snap.Name, withContext(ctx, err))
+	}
+	return nil
+}
+
+// DeleteSnapshot implements eventstore.Snapshotter.
+func (s *Store) DeleteSnapshot(ctx context.Context, name string) error {
+	if s.readOnly {
+		return fmt.Errorf("delete snapshot %s: %w", name, eventstore.ErrReadOnly)
+	}
+	if _, err := s.wdb.ExecContext(ctx, `DELETE FROM snapshots WHERE name = ?`, name); err != nil {
+		return fmt.Errorf("delete snapshot %s: %w", name, withContext(ctx, err))
+	}
+	return nil
+}
