@@ -171,6 +171,17 @@ func (l *Ledger) streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
 type VerifyReport struct {
 	Events  int64
 	Streams int
+	// Heads is the last link of every verified chain. Kept somewhere the
+	// ledger's writers cannot change, they let a later verify prove that
+	// no chain was rewritten wholesale since.
+	Heads []Head
+}
+
+// Head is the end of one stream's hash chain.
+type Head struct {
+	Stream  string
+	Version int64
+	Hash    [32]byte
 }
 
 // Verify recomputes the hash chain of one instrument's stream, or of every
@@ -206,11 +217,36 @@ func (l *Ledger) Verify(ctx context.Context, sym domain.Symbol) (VerifyReport, e
 			return report, err
 		}
 		report.Streams++
+		report.Heads = append(report.Heads, Head{Stream: info.Stream, Version: n - 1, Hash: last})
 	}
 	if sym != "" && !found {
 		return report, fmt.Errorf("%w: %s has no events", ErrUnknownInstrument, sym)
 	}
 	return report, nil
+}
+
+// CheckHeads checks chain ends saved by an earlier Verify: each stream must
+// still hold, at the saved version, an event with the saved hash. Since
+// every hash covers all earlier events of its stream, this proves nothing
+// up to those points was rewritten since, even by someone able to recompute
+// every hash in the store. It returns a *eventstore.ChainError for the first
+// head that no longer matches.
+func (l *Ledger) CheckHeads(ctx context.Context, heads []Head) error {
+	for _, h := range heads {
+		recs, err := l.store.ReadStream(ctx, h.Stream, h.Version, 1)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", h.Stream, err)
+		}
+		switch {
+		case len(recs) == 0 || recs[0].Version != h.Version:
+			return &eventstore.ChainError{Stream: h.Stream, Version: h.Version,
+				Problem: "is missing, though an earlier verify saw it"}
+		case recs[0].Hash != h.Hash:
+			return &eventstore.ChainError{Stream: h.Stream, Version: h.Version, Record: recs[0],
+				Problem: "has a hash other than the one an earlier verify saw: the stream was rewritten up to this event"}
+		}
+	}
+	return nil
 }
 
 // ErrSnapshotMismatch is returned by Verify when a stream's snapshot does

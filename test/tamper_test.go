@@ -3,10 +3,15 @@ package test
 import (
 	"bytes"
 	"database/sql"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	_ "modernc.org/sqlite"
@@ -121,4 +126,63 @@ func TestVerifyDetectsRemovedEvents(t *testing.T) {
 			assert.Contains(t, r.stderr, tc.want)
 		})
 	}
+}
+
+// TestVerifyAgainstSavedHeads rewrites a stream the way someone able to
+// recompute every hash would: change an event, then recompute its hash and
+// every later one, and the stream's recorded head. Plain verify cannot see
+// that; verify --against the chain ends saved earlier must.
+func TestVerifyAgainstSavedHeads(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	store := demoStore(t, c)
+	heads := filepath.Join(t.TempDir(), "heads.json")
+	saved := c.ok(t, "verify", "--json", "--store", store).stdout
+	require.NoError(t, os.WriteFile(heads, []byte(saved), 0o600))
+	assert.Contains(t, c.ok(t, "verify", "--against", heads, "--store", store).stdout, "ok:")
+
+	db, err := sql.Open("sqlite", store)
+	require.NoError(t, err)
+	defer db.Close()
+	rows, err := db.Query(`SELECT seq, id, type, data, effective_at, recorded_at FROM events WHERE stream = 'instrument-BABA' ORDER BY version`)
+	require.NoError(t, err)
+	type row struct {
+		seq           int64
+		id            []byte
+		typ           string
+		data          []byte
+		eff, recorded int64
+	}
+	var all []row
+	for rows.Next() {
+		var r row
+		require.NoError(t, rows.Scan(&r.seq, &r.id, &r.typ, &r.data, &r.eff, &r.recorded))
+		all = append(all, r)
+	}
+	require.NoError(t, rows.Err())
+	require.NoError(t, rows.Close())
+	var prev [32]byte
+	for i, r := range all {
+		if bytes.Contains(r.data, []byte(`"155.44"`)) {
+			r.data = bytes.Replace(r.data, []byte(`"155.44"`), []byte(`"255.44"`), 1)
+		}
+		id, err := uuid.FromBytes(r.id)
+		require.NoError(t, err)
+		h := eventstore.Hash(prev, id.String(), r.typ, r.data, time.Unix(0, r.eff), time.Unix(0, r.recorded))
+		_, err = db.Exec(`UPDATE events SET data = ?, prev_hash = ?, hash = ? WHERE seq = ?`, r.data, prev[:], h[:], r.seq)
+		require.NoError(t, err)
+		prev = h
+		if i == len(all)-1 {
+			_, err = db.Exec(`UPDATE streams SET last_hash = ? WHERE name = 'instrument-BABA'`, h[:])
+			require.NoError(t, err)
+		}
+	}
+	require.NoError(t, db.Close())
+
+	assert.Contains(t, c.ok(t, "verify", "--store", store).stdout, "ok:", "a consistent rewrite passes plain verify")
+	r := c.run(t, "verify", "--against", heads, "--store", store)
+	assert.Equal(t, refused, r.code)
+	assertOneCleanLine(t, r.stderr)
+	assert.Contains(t, r.stderr, "instrument-BABA")
+	assert.Contains(t, r.stderr, "rewritten")
 }

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/gen"
+)
+
+// genCmd writes a deterministic synthetic history in the import format
+// (CONTRACT sections 4 and 5). It touches no store.
+type genCmd struct {
+	instruments, analysts, years, seed string
+	end, out, format                   string
+}
+
+func (c *genCmd) usage() (string, string) {
+	return "gen --instruments N --analysts N --years N --seed S [--end DATE] [--out FILE] [--format jsonl|csv]",
+		"Writes a deterministic synthetic history in the import format: the same flags give the same bytes."
+}
+
+func (c *genCmd) define(fs *pflag.FlagSet) {
+	fs.StringVar(&c.instruments, "instruments", "", fmt.Sprintf("number of instruments, `N` from 1 to %d (required)", gen.MaxInstruments))
+	fs.StringVar(&c.analysts, "analysts", "", fmt.Sprintf("size of the analyst pool, `N` from 1 to %d (required)", gen.MaxAnalysts))
+	fs.StringVar(&c.years, "years", "", fmt.Sprintf("length of the history in years, `N` from 1 to %d (required)", gen.MaxYears))
+	fs.StringVar(&c.seed, "seed", "", "the random seed `S`, a whole number; other seeds give other histories (required)")
+	fs.StringVar(&c.end, "end", gen.DefaultEnd.Format(time.DateOnly), "the last `DATE` of the history, YYYY-MM-DD, not in the future")
+	fs.StringVarP(&c.out, "out", "o", "", "write to `FILE` (replaced whole, or left alone on failure) instead of standard output")
+	fs.StringVar(&c.format, "format", "", "jsonl or csv (default: from the --out extension .jsonl or .csv, else jsonl)")
+}
+
+func (c *genCmd) run(ctx context.Context, a *app, args []string) error {
+	if err := required(map[string]string{"instruments": c.instruments, "analysts": c.analysts, "years": c.years, "seed": c.seed}); err != nil {
+		return err
+	}
+	if len(args) > 0 {
+		return usagef("gen takes no arguments, got %s", strings.Join(args, " "))
+	}
+	cfg, err := c.config(a.now())
+	if err != nil {
+		return err
+	}
+	format := gen.JSONL
+	toStdout := c.out == "" || c.out == "-"
+	switch {
+	case c.format != "":
+		if format, err = gen.ParseFormat(c.format); err != nil {
+			return err
+		}
+	case !toStdout:
+		if f, ok := gen.FormatOf(c.out); ok {
+			format = f
+		}
+	}
+	began := a.now()
+	var stats gen.Stats
+	generate := func(w io.Writer) error {
+		stats, err = gen.Generate(ctx, w, cfg, format)
+		if errors.Is(err, context.Canceled) {
+			return errors.New("generation interrupted")
+		}
+		return err
+	}
+	if toStdout {
+		if err := generate(a.stdout); err != nil {
+			return err
+		}
+		return c.summary(a.stderr, stats, "standard output", a.now().Sub(began))
+	}
+	if err := writeFileAtomically(c.out, generate); err != nil {
+		return err
+	}
+	return c.summary(a.stdout, stats, c.out, a.now().Sub(began))
+}
+
+// config reads the flags into a gen.Config, refusing an end in the future of
+// now: the import would refuse every row after it.
+func (c *genCmd) config(now time.Time) (gen.Config, error) {
+	var cfg gen.Config
+	var err error
+	for _, f := range []struct {
+		name, text string
+		into       *int
+	}{
+		{"instruments", c.instruments, &cfg.Instruments},
+		{"analysts", c.analysts, &cfg.Analysts},
+		{"years", c.years, &cfg.Years},
+	} {
+		if *f.into, err = strconv.Atoi(strings.TrimSpace(f.text)); err != nil {
+			return cfg, &domain.ValidationError{Field: f.name, Value: f.text, Reason: "must be a whole number"}
+		}
+	}
+	if cfg.Seed, err = strconv.ParseUint(strings.TrimSpace(c.seed), 10, 64); err != nil {
+		return cfg, &domain.ValidationError{Field: "seed", Value: c.seed, Reason: "must be a whole number from 0 to 18446744073709551615"}
+	}
+	if cfg.End, err = time.Parse(time.DateOnly, strings.TrimSpace(c.end)); err != nil {
+		return cfg, &domain.ValidationError{Field: "end", Value: c.end, Reason: "is not a date (YYYY-MM-DD)"}
+	}
+	if domain.EndOfDay(cfg.End).After(now) {
+		return cfg, &domain.ValidationError{Field: "end", Value: c.end,
+			Reason: fmt.Sprintf("is not over yet, and a history may not reach into the future; give an earlier --end, such as %s",
+				now.UTC().AddDate(0, 0, -1).Format(time.DateOnly))}
+	}
+	return cfg, cfg.Validate()
+}
+
+func (c *genCmd) summary(w io.Writer, s gen.Stats, dest string, took time.Duration) error {
+	rate := ""
+	if took > 0 {
+		rate = fmt.Sprintf(" in %s (%.0f rows/s)", took.Round(time.Millisecond), float64(s.Rows())/took.Seconds())
+	}
+	_, err := fmt.Fprintf(w, "generated %d rows to %s (%d ratings, %d targets, %d withdrawals, %d closes, %d retractions; %s to %s)%s\n",
+		s.Rows(), dest, s.Ratings, s.Targets, s.Withdrawals, s.Closes, s.Retractions,
+		s.From.Format(time.DateOnly), s.To.Format(time.DateOnly), rate)
+	return err
+}
+
+// writeFileAtomically writes path through a temporary file in the same
+// directory, renamed into place only once write succeeded, so a failed or
+// interrupted run leaves no partial file.
+func writeFileAtomically(path string, write func(io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	if st, statErr := os.Stat(dir); statErr != nil || !st.IsDir() {
+		return fmt.Errorf("cannot write %s: directory %s does not exist", path, dir)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if err = write(f); err != nil {
+		return err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("cannot write %s: %w", path, err)
+	}
+	return nil
+}
