@@ -234,7 +234,23 @@ func TestVerifyDetectsNothingOnACleanStore(t *testing.T) {
 	}
 	report, err := l.Verify(ctx, "")
 	require.NoError(t, err)
-	assert.Equal(t, ledger.VerifyReport{Events: 3, Streams: 1}, report)
+	assert.Equal(t, int64(3), report.Events)
+	assert.Equal(t, 1, report.Streams)
+	require.Len(t, report.Heads, 1)
+	recs, err := l.Store().ReadStream(ctx, "instrument-BABA", 2, 1)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, ledger.Head{Stream: "instrument-BABA", Version: 2, Hash: recs[0].Hash}, report.Heads[0])
+
+	assert.NoError(t, l.CheckHeads(ctx, report.Heads), "the heads just seen still match")
+	wrong := report.Heads[0]
+	wrong.Hash[0] ^= 1
+	var chainErr *eventstore.ChainError
+	assert.ErrorAs(t, l.CheckHeads(ctx, []ledger.Head{wrong}), &chainErr, "a head with another hash")
+	gone := report.Heads[0]
+	gone.Version = 7
+	assert.ErrorAs(t, l.CheckHeads(ctx, []ledger.Head{gone}), &chainErr, "a head beyond the stream")
+
 	_, err = l.Verify(ctx, "NOPE")
 	assert.True(t, errors.Is(err, ledger.ErrUnknownInstrument))
 }
