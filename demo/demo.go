@@ -15,6 +15,8 @@ package demo
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -31,84 +33,32 @@ const (
 // namespace derives the scenario's event ids (UUID v5).
 var namespace = uuid.MustParse("6f1c1d55-7c1e-4d2b-9a53-3c1f0e5b8a11")
 
-// Step is one fact of the scenario, in the import vocabulary.
+// Step is one fact of the scenario, as an import row.
 type Step struct {
-	Type       string // rating, target, withdraw, close, retract
-	Instrument string
-	Analyst    string
-	Firm       string
-	Rating     string
-	Target     string
-	Price      string
-	Currency   string
-	At         string
-	Retracts   string // for retract: the Key of the retracted step
-	Reason     string
-	// Key names the step so a retraction can refer to it; it also derives
-	// the step's event id.
-	Key string
+	domain.Row
+	// Key names the step so a retraction can refer to it (Retracts); it
+	// also derives the step's event id.
+	Key      string
+	Retracts string // for a retraction: the Key of the retracted step
 }
 
 // ID is the step's fixed event id.
 func (s Step) ID() uuid.UUID {
 	key := s.Key
 	if key == "" {
-		key = fmt.Sprintf("%s|%s|%s|%s|%s|%s|%s|%s", s.Type, s.Instrument, s.Analyst, s.Rating, s.Target, s.Price, s.Currency, s.At)
+		r := s.Row
+		key = strings.Join([]string{r.Type, r.Instrument, r.Analyst, r.Rating, r.Target, r.Price, r.Currency, r.At}, "|")
 	}
 	return uuid.NewSHA1(namespace, []byte(key))
 }
 
 // Command turns the step into a domain command.
-func (s Step) Command() (domain.Command, error) {
-	sym, err := domain.ParseSymbol(s.Instrument)
-	if err != nil {
-		return nil, err
+func (s Step) Command(now time.Time) (domain.Command, error) {
+	row := s.Row
+	if s.Retracts != "" {
+		row.EventID = Step{Key: s.Retracts}.ID().String()
 	}
-	if s.Type == "retract" {
-		return domain.Retract{Instrument: sym, EventID: uuid.NewSHA1(namespace, []byte(s.Retracts)), Reason: s.Reason}, nil
-	}
-	when, err := domain.ParseTime("at", s.At)
-	if err != nil {
-		return nil, err
-	}
-	var cur domain.Currency
-	if s.Currency != "" {
-		if cur, err = domain.ParseCurrency(s.Currency); err != nil {
-			return nil, err
-		}
-	}
-	switch s.Type {
-	case "rating":
-		r, err := domain.ParseRating(s.Rating)
-		if err != nil {
-			return nil, err
-		}
-		cmd := domain.Rate{Instrument: sym, Analyst: domain.Analyst(s.Analyst), Firm: s.Firm, Rating: r,
-			BrokerRating: s.Rating, Currency: cur, EffectiveAt: when}
-		if s.Target != "" {
-			t, err := domain.ParseMoney("target", s.Target)
-			if err != nil {
-				return nil, err
-			}
-			cmd.Target = &t
-		}
-		return cmd, nil
-	case "target":
-		t, err := domain.ParseMoney("target", s.Target)
-		if err != nil {
-			return nil, err
-		}
-		return domain.Revise{Instrument: sym, Analyst: domain.Analyst(s.Analyst), Target: t, Currency: cur, EffectiveAt: when}, nil
-	case "withdraw":
-		return domain.Withdraw{Instrument: sym, Analyst: domain.Analyst(s.Analyst), EffectiveAt: when}, nil
-	case "close":
-		p, err := domain.ParseMoney("price", s.Price)
-		if err != nil {
-			return nil, err
-		}
-		return domain.RecordClose{Instrument: sym, Price: p, Currency: cur, EffectiveAt: when}, nil
-	}
-	return nil, fmt.Errorf("unknown step type %q", s.Type)
+	return row.Command(now)
 }
 
 // Result counts what Load did.
@@ -121,17 +71,12 @@ type Result struct {
 func Load(ctx context.Context, l *ledger.Ledger) (Result, error) {
 	var res Result
 	for i, s := range Steps() {
-		cmd, err := s.Command()
+		cmd, err := s.Command(l.Now())
 		if err != nil {
 			return res, fmt.Errorf("demo step %d: %w", i+1, err)
 		}
 		opts := ledger.WriteOptions{ID: s.ID(), RecordedBy: "demo", Source: fmt.Sprintf("demo:alibaba:%d", i+1)}
-		var receipt ledger.Receipt
-		if r, ok := cmd.(domain.Retract); ok {
-			receipt, err = l.Retract(ctx, r.EventID, r.Reason, opts)
-		} else {
-			receipt, err = l.Record(ctx, cmd, opts)
-		}
+		receipt, err := l.Record(ctx, cmd, opts)
 		if err != nil {
 			return res, fmt.Errorf("demo step %d (%s %s): %w", i+1, s.Type, s.Instrument, err)
 		}

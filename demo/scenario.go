@@ -1,18 +1,20 @@
 package demo
 
+import "github.com/consensus-ledger/consensus/domain"
+
 // Steps returns the scenario in the order it is loaded. Dates are effective
 // dates (a bare date means the end of that day, UTC).
 func Steps() []Step {
 	var steps []Step
 	rate := func(sym, cur, analyst, firm, rating, target, at string) {
-		steps = append(steps, Step{Type: "rating", Instrument: sym, Analyst: analyst, Firm: firm, Rating: rating, Target: target, Currency: cur, At: at})
+		steps = append(steps, Step{Row: domain.Row{Type: domain.RowRating, Instrument: sym, Analyst: analyst, Firm: firm, Rating: rating, Target: target, Currency: cur, At: at}})
 	}
 	revise := func(sym, cur, analyst, target, at string) {
-		steps = append(steps, Step{Type: "target", Instrument: sym, Analyst: analyst, Target: target, Currency: cur, At: at})
+		steps = append(steps, Step{Row: domain.Row{Type: domain.RowTarget, Instrument: sym, Analyst: analyst, Target: target, Currency: cur, At: at}})
 	}
 	closes := func(sym, cur string, dayPrice ...string) {
 		for i := 0; i < len(dayPrice); i += 2 {
-			steps = append(steps, Step{Type: "close", Instrument: sym, Price: dayPrice[i+1], Currency: cur, At: dayPrice[i]})
+			steps = append(steps, Step{Row: domain.Row{Type: domain.RowClose, Instrument: sym, Price: dayPrice[i+1], Currency: cur, At: dayPrice[i]}})
 		}
 	}
 
@@ -39,7 +41,7 @@ func Steps() []Step {
 	rate(us, usd, "a.schmidt@rheinland", "Rheinland Research", "buy", "150", "2025-08-01")
 	rate(us, usd, "b.oconnor@liffey-partners", "Liffey Partners", "buy", "145", "2025-08-01") // upgrade
 	rate(us, usd, "t.nguyen@mekong-equity", "Mekong Equity", "accumulate", "163", "2025-08-04")
-	steps = append(steps, Step{Type: "withdraw", Instrument: us, Analyst: "o.berg@fjord-securities", At: "2025-08-15"})
+	steps = append(steps, Step{Row: domain.Row{Type: domain.RowWithdraw, Instrument: us, Analyst: "o.berg@fjord-securities", At: "2025-08-15"}})
 	rate(us, usd, "k.osei@savanna-securities", "Savanna Securities", "buy", "160", "2025-08-20")
 	// After the quarterly results of 29 August: upgrades and higher targets.
 	revise(us, usd, "l.wang@pacific-crest", "200", "2025-08-29")
@@ -50,8 +52,9 @@ func Steps() []Step {
 	revise(us, usd, "j.ortiz@meridian", "175", "2025-09-01")
 	revise(us, usd, "m.keller@alpenbank", "195", "2025-09-02")
 	// A target keyed in as 1650 instead of 165, retracted and recorded again.
-	steps = append(steps, Step{Type: "target", Instrument: us, Analyst: "p.rossi@lagoon-capital", Target: "1650", Currency: usd, At: "2025-09-03", Key: "baba-rossi-typo"})
-	steps = append(steps, Step{Type: "retract", Instrument: us, Retracts: "baba-rossi-typo", Reason: "typo: target 1650 keyed instead of 165", Key: "baba-rossi-typo-retraction"})
+	steps = append(steps, Step{Key: "baba-rossi-typo", Row: domain.Row{Type: domain.RowTarget, Instrument: us, Analyst: "p.rossi@lagoon-capital", Target: "1650", Currency: usd, At: "2025-09-03"}})
+	steps = append(steps, Step{Key: "baba-rossi-typo-retraction", Retracts: "baba-rossi-typo",
+		Row: domain.Row{Type: domain.RowRetract, Instrument: us, Reason: "typo: target 1650 keyed instead of 165"}})
 	revise(us, usd, "p.rossi@lagoon-capital", "165", "2025-09-03")
 	revise(us, usd, "b.oconnor@liffey-partners", "155", "2025-09-04")
 	revise(us, usd, "r.patel@northgate", "170", "2025-09-05")

@@ -58,10 +58,10 @@ type command interface {
 // commands lists every subcommand by name.
 func commands() map[string]func() command {
 	return map[string]func() command{
-		"rate":        func() command { return &rateCmd{} },
-		"revise":      func() command { return &reviseCmd{} },
-		"withdraw":    func() command { return &withdrawCmd{} },
-		"close":       func() command { return &closeCmd{} },
+		"rate":        rateCmd,
+		"revise":      reviseCmd,
+		"withdraw":    withdrawCmd,
+		"close":       closeCmd,
 		"retract":     func() command { return &retractCmd{} },
 		"show":        func() command { return &showCmd{} },
 		"history":     func() command { return &historyCmd{} },

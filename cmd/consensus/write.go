@@ -78,169 +78,87 @@ func writer(a *app) string {
 	return "cli"
 }
 
-// factFlags are the flags naming an analyst's fact about an instrument.
-type factFlags struct {
+// rowFlag is a flag that fills one field of the row a writing command
+// records.
+type rowFlag struct {
+	help  string
+	field func(*domain.Row) *string
+}
+
+var rowFlags = map[string]rowFlag{
+	"analyst":  {"the analyst's identifier, e.g. j.smith@firm-a", func(r *domain.Row) *string { return &r.Analyst }},
+	"firm":     {"the analyst's firm", func(r *domain.Row) *string { return &r.Firm }},
+	"rating":   {"strong_buy, buy, hold, sell, strong_sell or a broker word such as outperform", func(r *domain.Row) *string { return &r.Rating }},
+	"target":   {"12-month price target, an exact decimal such as 165.69", func(r *domain.Row) *string { return &r.Target }},
+	"price":    {"the closing price, an exact decimal", func(r *domain.Row) *string { return &r.Price }},
+	"currency": {"ISO 4217 currency of the instrument, e.g. USD", func(r *domain.Row) *string { return &r.Currency }},
+	"at":       {"effective time: YYYY-MM-DD (the end of that day, UTC) or RFC 3339", func(r *domain.Row) *string { return &r.At }},
+}
+
+// factCmd is a writing command that records one fact about an instrument:
+// rate, revise, withdraw and close differ only in their row type and flags.
+type factCmd struct {
 	writeFlags
-	analyst, currency, at string
+	rowType           string
+	synopsis, summary string
+	required          []string // flags that must be given
+	optional          []string
+	row               domain.Row
 }
 
-func (f *factFlags) define(fs *pflag.FlagSet, withCurrency bool) {
-	f.writeFlags.define(fs)
-	fs.StringVar(&f.analyst, "analyst", "", "the analyst's identifier, e.g. j.smith@firm-a (required)")
-	if withCurrency {
-		fs.StringVar(&f.currency, "currency", "", "ISO 4217 currency of the instrument, e.g. USD (required)")
-	}
-	fs.StringVar(&f.at, "at", "", "effective time: YYYY-MM-DD (end of that day, UTC) or RFC 3339 (required)")
+func newFactCmd(rowType, synopsis, summary string, required, optional []string) *factCmd {
+	return &factCmd{rowType: rowType, synopsis: synopsis, summary: summary, required: required, optional: optional}
 }
 
-type rateCmd struct {
-	factFlags
-	firm, rating, target string
+func rateCmd() command {
+	return newFactCmd(domain.RowRating, "rate SYMBOL --analyst ID [--firm F] --rating R [--target P] --currency CCY --at T",
+		"Records an analyst's rating (RatingAdded), superseding the analyst's earlier one.",
+		[]string{"analyst", "rating", "currency", "at"}, []string{"firm", "target"})
 }
 
-func (c *rateCmd) usage() (string, string) {
-	return "rate SYMBOL --analyst ID [--firm F] --rating R [--target P] --currency CCY --at T",
-		"Records an analyst's rating (RatingAdded), superseding the analyst's earlier one."
+func reviseCmd() command {
+	return newFactCmd(domain.RowTarget, "revise SYMBOL --analyst ID --target P --currency CCY --at T",
+		"Replaces the price target of the analyst's current rating (TargetRevised).",
+		[]string{"analyst", "target", "currency", "at"}, nil)
 }
 
-func (c *rateCmd) define(fs *pflag.FlagSet) {
-	c.factFlags.define(fs, true)
-	fs.StringVar(&c.firm, "firm", "", "the analyst's firm")
-	fs.StringVar(&c.rating, "rating", "", "strong_buy, buy, hold, sell, strong_sell or a broker word such as outperform (required)")
-	fs.StringVar(&c.target, "target", "", "12-month price target, an exact decimal")
+func withdrawCmd() command {
+	return newFactCmd(domain.RowWithdraw, "withdraw SYMBOL --analyst ID --at T",
+		"Records that the analyst dropped coverage (RatingWithdrawn).", []string{"analyst", "at"}, nil)
 }
 
-func (c *rateCmd) run(ctx context.Context, a *app, args []string) error {
-	if err := required(map[string]string{"analyst": c.analyst, "rating": c.rating, "currency": c.currency, "at": c.at}); err != nil {
-		return err
-	}
-	sym, err := oneSymbol(args)
-	if err != nil {
-		return err
-	}
-	cmd := domain.Rate{Instrument: sym, BrokerRating: c.rating}
-	if cmd.Analyst, err = domain.ParseAnalyst(c.analyst); err != nil {
-		return err
-	}
-	if cmd.Firm, err = domain.ParseFirm(c.firm); err != nil {
-		return err
-	}
-	if cmd.Rating, err = domain.ParseRating(c.rating); err != nil {
-		return err
-	}
-	if c.target != "" {
-		t, err := domain.ParseMoney("target", c.target)
-		if err != nil {
-			return err
-		}
-		cmd.Target = &t
-	}
-	if cmd.Currency, err = domain.ParseCurrency(c.currency); err != nil {
-		return err
-	}
-	if cmd.EffectiveAt, err = domain.ParseEffective("at", c.at, a.now()); err != nil {
-		return err
-	}
-	return c.record(ctx, a, cmd)
+func closeCmd() command {
+	return newFactCmd(domain.RowClose, "close SYMBOL --price P --currency CCY --at T",
+		"Records a trading day's closing price (CloseRecorded).", []string{"price", "currency", "at"}, nil)
 }
 
-type reviseCmd struct {
-	factFlags
-	target string
-}
+func (c *factCmd) usage() (string, string) { return c.synopsis, c.summary }
 
-func (c *reviseCmd) usage() (string, string) {
-	return "revise SYMBOL --analyst ID --target P --currency CCY --at T",
-		"Replaces the price target of the analyst's current rating (TargetRevised)."
-}
-
-func (c *reviseCmd) define(fs *pflag.FlagSet) {
-	c.factFlags.define(fs, true)
-	fs.StringVar(&c.target, "target", "", "the new 12-month price target, an exact decimal (required)")
-}
-
-func (c *reviseCmd) run(ctx context.Context, a *app, args []string) error {
-	if err := required(map[string]string{"analyst": c.analyst, "target": c.target, "currency": c.currency, "at": c.at}); err != nil {
-		return err
-	}
-	sym, err := oneSymbol(args)
-	if err != nil {
-		return err
-	}
-	cmd := domain.Revise{Instrument: sym}
-	if cmd.Analyst, err = domain.ParseAnalyst(c.analyst); err != nil {
-		return err
-	}
-	if cmd.Target, err = domain.ParseMoney("target", c.target); err != nil {
-		return err
-	}
-	if cmd.Currency, err = domain.ParseCurrency(c.currency); err != nil {
-		return err
-	}
-	if cmd.EffectiveAt, err = domain.ParseEffective("at", c.at, a.now()); err != nil {
-		return err
-	}
-	return c.record(ctx, a, cmd)
-}
-
-type withdrawCmd struct{ factFlags }
-
-func (c *withdrawCmd) usage() (string, string) {
-	return "withdraw SYMBOL --analyst ID --at T", "Records that the analyst dropped coverage (RatingWithdrawn)."
-}
-
-func (c *withdrawCmd) define(fs *pflag.FlagSet) { c.factFlags.define(fs, false) }
-
-func (c *withdrawCmd) run(ctx context.Context, a *app, args []string) error {
-	if err := required(map[string]string{"analyst": c.analyst, "at": c.at}); err != nil {
-		return err
-	}
-	sym, err := oneSymbol(args)
-	if err != nil {
-		return err
-	}
-	cmd := domain.Withdraw{Instrument: sym}
-	if cmd.Analyst, err = domain.ParseAnalyst(c.analyst); err != nil {
-		return err
-	}
-	if cmd.EffectiveAt, err = domain.ParseEffective("at", c.at, a.now()); err != nil {
-		return err
-	}
-	return c.record(ctx, a, cmd)
-}
-
-type closeCmd struct {
-	writeFlags
-	price, currency, at string
-}
-
-func (c *closeCmd) usage() (string, string) {
-	return "close SYMBOL --price P --currency CCY --at T", "Records a trading day's closing price (CloseRecorded)."
-}
-
-func (c *closeCmd) define(fs *pflag.FlagSet) {
+func (c *factCmd) define(fs *pflag.FlagSet) {
 	c.writeFlags.define(fs)
-	fs.StringVar(&c.price, "price", "", "the closing price, an exact decimal (required)")
-	fs.StringVar(&c.currency, "currency", "", "ISO 4217 currency of the instrument (required)")
-	fs.StringVar(&c.at, "at", "", "the trading day (YYYY-MM-DD means its end, UTC) or an RFC 3339 time (required)")
+	for _, name := range c.required {
+		fs.StringVar(rowFlags[name].field(&c.row), name, "", rowFlags[name].help+" (required)")
+	}
+	for _, name := range c.optional {
+		fs.StringVar(rowFlags[name].field(&c.row), name, "", rowFlags[name].help)
+	}
 }
 
-func (c *closeCmd) run(ctx context.Context, a *app, args []string) error {
-	if err := required(map[string]string{"price": c.price, "currency": c.currency, "at": c.at}); err != nil {
+func (c *factCmd) run(ctx context.Context, a *app, args []string) error {
+	given := map[string]string{}
+	for _, name := range c.required {
+		given[name] = *rowFlags[name].field(&c.row)
+	}
+	if err := required(given); err != nil {
 		return err
 	}
 	sym, err := oneSymbol(args)
 	if err != nil {
 		return err
 	}
-	cmd := domain.RecordClose{Instrument: sym}
-	if cmd.Price, err = domain.ParseMoney("price", c.price); err != nil {
-		return err
-	}
-	if cmd.Currency, err = domain.ParseCurrency(c.currency); err != nil {
-		return err
-	}
-	if cmd.EffectiveAt, err = domain.ParseEffective("at", c.at, a.now()); err != nil {
+	c.row.Type, c.row.Instrument = c.rowType, string(sym)
+	cmd, err := c.row.Command(a.now())
+	if err != nil {
 		return err
 	}
 	return c.record(ctx, a, cmd)

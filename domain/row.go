@@ -1,0 +1,178 @@
+package domain
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// The row types of the import format and their commands.
+const (
+	RowRating   = "rating"
+	RowTarget   = "target"
+	RowWithdraw = "withdraw"
+	RowClose    = "close"
+	RowRetract  = "retract"
+)
+
+// Row is one fact as users write it, every field as text: a line of an
+// import file (CONTRACT section 5) or the flags of a writing command. Fields a
+// row type does not use are ignored.
+type Row struct {
+	Type       string
+	Instrument string
+	Analyst    string
+	Firm       string
+	Rating     string
+	Target     string
+	Price      string
+	Currency   string
+	At         string
+	EventID    string // for retract: the event to retract
+	Reason     string // for retract
+}
+
+// Command parses the row into the command it asks for, checking every field
+// with the domain's parsers; effective times may be at most five minutes
+// after now. Errors are *ValidationError naming the first field at fault, by
+// its name in the import format.
+func (r Row) Command(now time.Time) (Command, error) {
+	p := rowParser{row: r, now: now}
+	sym := p.symbol()
+	if p.err != nil {
+		return nil, p.err
+	}
+	switch r.Type {
+	case RowRating:
+		c := Rate{Instrument: sym, Analyst: p.analyst(), Firm: p.firm(), Rating: p.rating(), BrokerRating: strings.TrimSpace(r.Rating)}
+		if r.Target != "" {
+			t := p.money("target", r.Target)
+			c.Target = &t
+		}
+		c.Currency, c.EffectiveAt = p.currency(), p.at()
+		return c, p.err
+	case RowTarget:
+		c := Revise{Instrument: sym, Analyst: p.analyst(), Target: p.money("target", r.Target), Currency: p.currency(), EffectiveAt: p.at()}
+		return c, p.err
+	case RowWithdraw:
+		c := Withdraw{Instrument: sym, Analyst: p.analyst(), EffectiveAt: p.at()}
+		return c, p.err
+	case RowClose:
+		c := RecordClose{Instrument: sym, Price: p.money("price", r.Price), Currency: p.currency(), EffectiveAt: p.at()}
+		return c, p.err
+	case RowRetract:
+		c := Retract{Instrument: sym, EventID: p.eventID(), Reason: r.Reason}
+		if p.err == nil && strings.TrimSpace(r.Reason) == "" {
+			p.keep(invalid("reason", "", "is required to retract an event"))
+		}
+		return c, p.err
+	}
+	return nil, invalid("type", r.Type, "is not a row type (use rating, target, withdraw, close or retract)")
+}
+
+// rowParser parses a row's fields one after another and keeps the first
+// error, so the code reads field by field and checks once.
+type rowParser struct {
+	row Row
+	now time.Time
+	err error
+}
+
+func (p *rowParser) keep(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+// present returns a field's text, or records that the required field is
+// missing and returns false.
+func (p *rowParser) present(field, text string) (string, bool) {
+	if text == "" {
+		p.keep(invalid(field, "", "is required"))
+		return "", false
+	}
+	return text, true
+}
+
+func (p *rowParser) symbol() Symbol {
+	text, ok := p.present("instrument", p.row.Instrument)
+	if !ok {
+		return ""
+	}
+	s, err := ParseSymbol(text)
+	var v *ValidationError
+	if errors.As(err, &v) {
+		v.Field = "instrument" // the import format's name for the symbol
+	}
+	p.keep(err)
+	return s
+}
+
+func (p *rowParser) analyst() Analyst {
+	text, ok := p.present("analyst", p.row.Analyst)
+	if !ok {
+		return ""
+	}
+	a, err := ParseAnalyst(text)
+	p.keep(err)
+	return a
+}
+
+func (p *rowParser) firm() string {
+	f, err := ParseFirm(p.row.Firm)
+	p.keep(err)
+	return f
+}
+
+func (p *rowParser) rating() Rating {
+	text, ok := p.present("rating", p.row.Rating)
+	if !ok {
+		return 0
+	}
+	r, err := ParseRating(text)
+	p.keep(err)
+	return r
+}
+
+func (p *rowParser) money(field, text string) Money {
+	if _, ok := p.present(field, text); !ok {
+		return 0
+	}
+	m, err := ParseMoney(field, text)
+	p.keep(err)
+	return m
+}
+
+func (p *rowParser) currency() Currency {
+	text, ok := p.present("currency", p.row.Currency)
+	if !ok {
+		return ""
+	}
+	c, err := ParseCurrency(text)
+	p.keep(err)
+	return c
+}
+
+func (p *rowParser) at() time.Time {
+	text, ok := p.present("at", p.row.At)
+	if !ok {
+		return time.Time{}
+	}
+	t, err := ParseEffective("at", text, p.now)
+	p.keep(err)
+	return t
+}
+
+func (p *rowParser) eventID() uuid.UUID {
+	text, ok := p.present("event_id", p.row.EventID)
+	if !ok {
+		return uuid.Nil
+	}
+	id, err := uuid.Parse(text)
+	if err != nil {
+		p.keep(invalid("event_id", text, "is not a UUID"))
+	}
+	return id
+}
