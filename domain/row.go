@@ -86,93 +86,63 @@ func (p *rowParser) keep(err error) {
 	}
 }
 
-// present returns a field's text, or records that the required field is
-// missing and returns false.
-func (p *rowParser) present(field, text string) (string, bool) {
+// parseRequired parses a required field with parse, recording a missing
+// field or a parse error.
+func parseRequired[T any](p *rowParser, field, text string, parse func(string) (T, error)) T {
+	var zero T
 	if text == "" {
 		p.keep(invalid(field, "", "is required"))
-		return "", false
+		return zero
 	}
-	return text, true
+	v, err := parse(text)
+	if err != nil {
+		p.keep(err)
+		return zero
+	}
+	return v
 }
 
 func (p *rowParser) symbol() Symbol {
-	text, ok := p.present("instrument", p.row.Instrument)
-	if !ok {
-		return ""
-	}
-	s, err := ParseSymbol(text)
-	var v *ValidationError
-	if errors.As(err, &v) {
-		v.Field = "instrument" // the import format's name for the symbol
-	}
-	p.keep(err)
-	return s
+	return parseRequired(p, "instrument", p.row.Instrument, func(text string) (Symbol, error) {
+		s, err := ParseSymbol(text)
+		var v *ValidationError
+		if errors.As(err, &v) {
+			v.Field = "instrument" // the import format's name for the symbol
+		}
+		return s, err
+	})
 }
 
 func (p *rowParser) analyst() Analyst {
-	text, ok := p.present("analyst", p.row.Analyst)
-	if !ok {
-		return ""
-	}
-	a, err := ParseAnalyst(text)
-	p.keep(err)
-	return a
+	return parseRequired(p, "analyst", p.row.Analyst, ParseAnalyst)
+}
+
+func (p *rowParser) rating() Rating { return parseRequired(p, "rating", p.row.Rating, ParseRating) }
+
+func (p *rowParser) currency() Currency {
+	return parseRequired(p, "currency", p.row.Currency, ParseCurrency)
+}
+
+func (p *rowParser) money(field, text string) Money {
+	return parseRequired(p, field, text, func(text string) (Money, error) { return ParseMoney(field, text) })
+}
+
+func (p *rowParser) at() time.Time {
+	return parseRequired(p, "at", p.row.At, func(text string) (time.Time, error) { return ParseEffective("at", text, p.now) })
+}
+
+func (p *rowParser) eventID() uuid.UUID {
+	return parseRequired(p, "event_id", p.row.EventID, func(text string) (uuid.UUID, error) {
+		id, err := uuid.Parse(text)
+		if err != nil {
+			return id, invalid("event_id", text, "is not a UUID")
+		}
+		return id, nil
+	})
 }
 
 func (p *rowParser) firm() string {
 	f, err := ParseFirm(p.row.Firm)
 	p.keep(err)
 	return f
-}
-
-func (p *rowParser) rating() Rating {
-	text, ok := p.present("rating", p.row.Rating)
-	if !ok {
-		return 0
-	}
-	r, err := ParseRating(text)
-	p.keep(err)
-	return r
-}
-
-func (p *rowParser) money(field, text string) Money {
-	if _, ok := p.present(field, text); !ok {
-		return 0
-	}
-	m, err := ParseMoney(field, text)
-	p.keep(err)
-	return m
-}
-
-func (p *rowParser) currency() Currency {
-	text, ok := p.present("currency", p.row.Currency)
-	if !ok {
-		return ""
-	}
-	c, err := ParseCurrency(text)
-	p.keep(err)
-	return c
-}
-
-func (p *rowParser) at() time.Time {
-	text, ok := p.present("at", p.row.At)
-	if !ok {
-		return time.Time{}
-	}
-	t, err := ParseEffective("at", text, p.now)
-	p.keep(err)
-	return t
-}
-
-func (p *rowParser) eventID() uuid.UUID {
-	text, ok := p.present("event_id", p.row.EventID)
-	if !ok {
-		return uuid.Nil
-	}
-	id, err := uuid.Parse(text)
-	if err != nil {
-		p.keep(invalid("event_id", text, "is not a UUID"))
-	}
-	return id
 }

@@ -260,18 +260,22 @@ func writeHistoryTable(w io.Writer, rows []projections.Consensus) error {
 	return tw.Flush()
 }
 
-type logCmd struct {
+// listFlags are the flags of a command that lists something: the store and
+// --json.
+type listFlags struct {
 	storeFlag
 	json bool
 }
 
-func (c *logCmd) usage() (string, string) {
-	return "log SYMBOL [--json]", "Lists the instrument's events in stream order, with ids, both times and retractions marked."
+func (f *listFlags) define(fs *pflag.FlagSet) {
+	f.storeFlag.define(fs)
+	fs.BoolVar(&f.json, "json", false, "print a JSON array")
 }
 
-func (c *logCmd) define(fs *pflag.FlagSet) {
-	c.storeFlag.define(fs)
-	fs.BoolVar(&c.json, "json", false, "print a JSON array")
+type logCmd struct{ listFlags }
+
+func (c *logCmd) usage() (string, string) {
+	return "log SYMBOL [--json]", "Lists the instrument's events in stream order, with ids, both times and retractions marked."
 }
 
 // logLine is one event as log --json prints it.
@@ -355,18 +359,10 @@ func describe(e domain.Event) string {
 	return ""
 }
 
-type instrumentsCmd struct {
-	storeFlag
-	json bool
-}
+type instrumentsCmd struct{ listFlags }
 
 func (c *instrumentsCmd) usage() (string, string) {
 	return "instruments [--json]", "Lists the instruments with their currency, event count and last event."
-}
-
-func (c *instrumentsCmd) define(fs *pflag.FlagSet) {
-	c.storeFlag.define(fs)
-	fs.BoolVar(&c.json, "json", false, "print a JSON array")
 }
 
 func (c *instrumentsCmd) run(ctx context.Context, a *app, args []string) error {
