@@ -70,6 +70,7 @@ func commands() map[string]func() command {
 		"verify":      func() command { return &verifyCmd{} },
 		"demo":        func() command { return &demoCmd{} },
 		"rebuild":     func() command { return &rebuildCmd{} },
+		"gen":         func() command { return &genCmd{} },
 	}
 }
 

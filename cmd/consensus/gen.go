@@ -117,11 +117,14 @@ func (c *genCmd) config(now time.Time) (gen.Config, error) {
 func (c *genCmd) summary(w io.Writer, s gen.Stats, dest string, took time.Duration) error {
 	rate := ""
 	if took > 0 {
-		rate = fmt.Sprintf(" in %s (%.0f rows/s)", took.Round(time.Millisecond), float64(s.Rows())/took.Seconds())
+		rate = fmt.Sprintf(" in %s (%.0f rows/s)", took.Round(time.Microsecond), float64(s.Rows())/took.Seconds())
+		if took >= 10*time.Millisecond {
+			rate = fmt.Sprintf(" in %s (%.0f rows/s)", took.Round(time.Millisecond), float64(s.Rows())/took.Seconds())
+		}
 	}
-	_, err := fmt.Fprintf(w, "generated %d rows to %s (%d ratings, %d targets, %d withdrawals, %d closes, %d retractions; %s to %s)%s\n",
-		s.Rows(), dest, s.Ratings, s.Targets, s.Withdrawals, s.Closes, s.Retractions,
-		s.From.Format(time.DateOnly), s.To.Format(time.DateOnly), rate)
+	_, err := fmt.Fprintf(w, "generated %d rows from %s to %s to %s (rating %d, target %d, withdraw %d, close %d, retract %d)%s\n",
+		s.Rows(), s.From.Format(time.DateOnly), s.To.Format(time.DateOnly), dest,
+		s.Ratings, s.Targets, s.Withdrawals, s.Closes, s.Retractions, rate)
 	return err
 }
 
