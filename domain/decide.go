@@ -74,24 +74,43 @@ var endOfTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 // on history are judged as of the new event's effective time, because
 // history may be backfilled out of order.
 func Decide(history []Recorded, cmd Command, now time.Time) (Event, error) {
+	var state *State
+	switch c := cmd.(type) {
+	case Retract:
+		return decideRetract(history, c)
+	case Revise:
+		state = NewTimeline(history, endOfTime).Replay(c.EffectiveAt)
+	case Withdraw:
+		state = NewTimeline(history, endOfTime).Replay(c.EffectiveAt)
+	}
+	return DecideAt(state, StreamCurrency(history), cmd, now)
+}
+
+// DecideAt judges a rating, revision, withdrawal or close against the
+// instrument's state as of the command's effective time (folded with
+// everything the ledger knows) and the instrument's currency ("" while none
+// is fixed). It is Decide for callers that keep a running fold, such as an
+// import judging many rows in effective-time order. state may be nil for
+// ratings and closes, which do not depend on positions. Retractions depend on
+// the whole history and go through Decide.
+func DecideAt(state *State, currency Currency, cmd Command, now time.Time) (Event, error) {
 	e, err := Propose(cmd)
 	if err != nil {
 		return nil, err
 	}
-	if fixed, stated := StreamCurrency(history), CurrencyOf(e); stated != "" && fixed != "" && stated != fixed {
-		return nil, invalid("currency", string(stated), fmt.Sprintf("differs from %s's currency %s", cmd.Symbol(), fixed))
+	if stated := CurrencyOf(e); stated != "" && currency != "" && stated != currency {
+		return nil, invalid("currency", string(stated), fmt.Sprintf("differs from %s's currency %s", cmd.Symbol(), currency))
 	}
 	switch c := cmd.(type) {
 	case Revise:
-		if err := holdsRating(history, c.Instrument, c.Analyst, c.EffectiveAt); err != nil {
-			return nil, err
-		}
+		err = holdsRating(state, c.Instrument, c.Analyst, c.EffectiveAt)
 	case Withdraw:
-		if err := holdsRating(history, c.Instrument, c.Analyst, c.EffectiveAt); err != nil {
-			return nil, err
-		}
+		err = holdsRating(state, c.Instrument, c.Analyst, c.EffectiveAt)
 	case Retract:
-		return decideRetract(history, c)
+		err = fmt.Errorf("a retraction is judged by Decide, against the whole history")
+	}
+	if err != nil {
+		return nil, err
 	}
 	if err := CheckEffective("at", e.Effective(), now); err != nil {
 		return nil, err
@@ -102,10 +121,9 @@ func Decide(history []Recorded, cmd Command, now time.Time) (Event, error) {
 	return e, nil
 }
 
-// holdsRating checks that analyst a holds a rating at valid time at, with
-// everything the ledger knows.
-func holdsRating(history []Recorded, sym Symbol, a Analyst, at time.Time) error {
-	if NewTimeline(history, endOfTime).Replay(at).Holds(a) {
+// holdsRating checks that analyst a holds a rating in state.
+func holdsRating(state *State, sym Symbol, a Analyst, at time.Time) error {
+	if state != nil && state.Holds(a) {
 		return nil
 	}
 	return invalid("analyst", string(a), fmt.Sprintf("holds no rating on %s at %s", sym, FormatTime(at)))
@@ -133,6 +151,25 @@ func Propose(cmd Command) (Event, error) {
 		return EventRetracted{Instrument: c.Instrument, Retracted: c.EventID, Reason: strings.TrimSpace(c.Reason)}, nil
 	}
 	return nil, fmt.Errorf("unknown command %T", cmd)
+}
+
+// Describes reports whether event is what cmd records, so that a write
+// repeated under the same id (a retried command, a re-run import) can be
+// told apart from an id reused for something else. For a retraction only the
+// retracted id matters: its effective time comes from history and its reason
+// may be worded again.
+func Describes(cmd Command, event Event) bool {
+	if c, ok := cmd.(Retract); ok {
+		e, ok := event.(EventRetracted)
+		return ok && e.Retracted == c.EventID
+	}
+	want, err := Propose(cmd)
+	if err != nil {
+		return false
+	}
+	a, errA := EncodeEvent(want)
+	b, errB := EncodeEvent(event)
+	return errA == nil && errB == nil && string(a) == string(b)
 }
 
 func decideRetract(history []Recorded, c Retract) (Event, error) {

@@ -432,3 +432,34 @@ func TestDecideDoesNotModifyHistory(t *testing.T) {
 		require.Equal(t, before, history, "Decide leaves its history argument untouched (%T)", cmd)
 	}
 }
+
+// DecideAt over a running cursor agrees with Decide over the whole history,
+// which is what lets an import judge rows in one pass.
+func TestDecideAtAgreesWithDecide(t *testing.T) {
+	s := newStream()
+	s.add(rating(t, "a@x", domain.Buy, "170", "2025-09-01"))
+	s.add(domain.RatingWithdrawn{Instrument: baba, Analyst: "a@x", EffectiveAt: at(t, "2025-09-05")})
+	now := at(t, "2026-01-01")
+	for _, day := range []string{"2025-08-31", "2025-09-01", "2025-09-03", "2025-09-05", "2025-09-07"} {
+		cmd := reviseCmd(t, "180", day)
+		cmd.Analyst = "a@x"
+		want, wantErr := domain.Decide(s.history(), cmd, now)
+		c := domain.NewTimeline(s.history(), now).Cursor()
+		got, gotErr := domain.DecideAt(c.AdvanceTo(cmd.EffectiveAt), domain.StreamCurrency(s.history()), cmd, now)
+		assert.Equal(t, want, got, day)
+		assert.Equal(t, wantErr, gotErr, day)
+	}
+}
+
+func TestDescribes(t *testing.T) {
+	cmd := rateCmd(t, domain.Buy, "2025-09-01")
+	e, err := domain.Decide(nil, cmd, at(t, "2026-01-01"))
+	require.NoError(t, err)
+	assert.True(t, domain.Describes(cmd, e))
+	other := cmd
+	other.Firm = "Another Firm"
+	assert.False(t, domain.Describes(other, e))
+	id := testID(3)
+	assert.True(t, domain.Describes(domain.Retract{Instrument: baba, EventID: id, Reason: "reworded"},
+		domain.EventRetracted{Instrument: baba, Retracted: id, Reason: "typo", EffectiveAt: at(t, "2025-09-01")}))
+}

@@ -160,6 +160,14 @@ func (c *Cursor) AdvanceTo(asOf time.Time) *State {
 	return c.State
 }
 
+// Fold folds an event that is not on the timeline into the cursor's state:
+// a new event being judged, such as a row of an import, placed after every
+// timeline event up to the cursor's point. Its effective time must not be
+// after that point, so that later AdvanceTo calls keep fold order.
+func (c *Cursor) Fold(r Recorded) {
+	c.State.apply(r)
+}
+
 func (s *State) position(a Analyst) *Position {
 	p, ok := s.Analysts[a]
 	if !ok {

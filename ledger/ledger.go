@@ -167,28 +167,11 @@ func (l *Ledger) replayed(ctx context.Context, rec eventstore.Record, cmd domain
 	if err != nil {
 		return Receipt{}, err
 	}
-	if rec.Stream != cmd.Symbol().Stream() || !describes(cmd, stored.Event) {
+	if rec.Stream != cmd.Symbol().Stream() || !domain.Describes(cmd, stored.Event) {
 		return Receipt{}, fmt.Errorf("event id %s: %w with different content", rec.ID, eventstore.ErrDuplicateID)
 	}
 	return Receipt{EventID: rec.ID, Stream: rec.Stream, Version: rec.Version, RecordedAt: rec.RecordedAt,
 		Event: stored.Event, Replayed: true}, nil
-}
-
-// describes reports whether event is what cmd would record. For a
-// retraction only the retracted id matters: its effective time comes from
-// history and its reason may be worded again.
-func describes(cmd domain.Command, event domain.Event) bool {
-	if c, ok := cmd.(domain.Retract); ok {
-		e, ok := event.(domain.EventRetracted)
-		return ok && e.Retracted == c.EventID
-	}
-	want, err := domain.Propose(cmd)
-	if err != nil {
-		return false
-	}
-	a, errA := domain.EncodeEvent(want)
-	b, errB := domain.EncodeEvent(event)
-	return errA == nil && errB == nil && string(a) == string(b)
 }
 
 // Retract withdraws the event with the given id, wherever it is stored.
