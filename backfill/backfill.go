@@ -1,0 +1,65 @@
+// Package backfill imports files of facts into the ledger (CONTRACT section
+// 5): JSON Lines or CSV rows in any order, each validated against the ledger
+// as it would be with all the file's valid rows in place at their effective
+// times, written in whole batches so an interrupted import leaves nothing
+// half-written and a re-run finishes the job, with content-derived ids so a
+// re-run writes nothing twice.
+//
+// An import runs in three steps, each with bounded memory whatever the file's
+// size:
+//
+//  1. Read: a Reader parses the file row by row into domain rows, rejecting
+//     malformed rows with their line number, field and reason.
+//  2. Sort: valid rows are spooled to temporary files and merge-sorted by
+//     instrument and effective time.
+//  3. Apply: each instrument's rows are judged, in effective-time order,
+//     against its stored history plus the file's rows accepted before them,
+//     and appended in batches.
+package backfill
+
+import (
+	"github.com/google/uuid"
+
+	"github.com/consensus-ledger/consensus/domain"
+)
+
+// Format is the syntax of an import file.
+type Format int
+
+// The two import formats.
+const (
+	JSONLines Format = iota + 1
+	CSV
+)
+
+// Line is one row read from an import file.
+type Line struct {
+	// Number is the row's line in the file, counted from 1, a CSV header
+	// included; for a CSV row spanning several lines, its first.
+	Number int
+	Row    domain.Row
+	// ID is the row's explicit `id`, or uuid.Nil when it has none.
+	ID uuid.UUID
+	// Source is the row's `source` field, "" when it has none.
+	Source string
+	// Text is the row as it stood in the file (cut to MaxRejectText bytes),
+	// for reject reports.
+	Text string
+}
+
+// Reject says why one row of a file was not imported. Its JSON form is the
+// `--rejects` line format of the contract.
+type Reject struct {
+	Line   int    `json:"line"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+	Row    string `json:"row"`
+}
+
+// MaxRejectText is how much of a rejected row's text a Reject keeps.
+const MaxRejectText = 1024
+
+// MaxLineBytes is the longest row the reader accepts; a longer one is
+// rejected (and skipped without being held in memory), and reading goes on
+// with the next.
+const MaxLineBytes = 1 << 20

@@ -1,0 +1,358 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/ledger"
+)
+
+// RowSource yields an import file's rows; *Reader is the one the command
+// line uses.
+type RowSource interface {
+	// Next returns the next row, or a reject for a row that could not be
+	// read, or io.EOF at the end.
+	Next() (Line, *Reject, error)
+}
+
+// Options configure an import.
+type Options struct {
+	// Name is the file's name, used in each event's source
+	// ("import:NAME:LINE") when a row gives none.
+	Name string
+	// DryRun validates everything and writes nothing.
+	DryRun bool
+	// RecordedBy is the writer's identity kept in every event's metadata.
+	RecordedBy string
+	// BatchSize is the number of events appended in one transaction; an
+	// interrupted import leaves whole batches only. Default 2,000.
+	BatchSize int
+	// ChunkSize bounds the rows held in memory while sorting; default
+	// DefaultChunkSize.
+	ChunkSize int
+	// TempDir holds the sort's temporary files; default os.TempDir().
+	TempDir string
+	// Now is the clock that bounds effective times; default time.Now.
+	Now func() time.Time
+	// OnReject, if set, is called for every rejected row, in the order
+	// found. An error it returns stops the import.
+	OnReject func(Reject) error
+	// OnProgress, if set, is called as rows are read and applied.
+	OnProgress func(Progress)
+}
+
+// Progress reports how far an import has come.
+type Progress struct {
+	Read    int // rows read from the file
+	Total   int // rows to apply, known once the file is read
+	Applied int // rows applied (imported, skipped or rejected)
+}
+
+// Summary counts what an import did, in the words of its closing line.
+type Summary struct {
+	Imported   int
+	Duplicates int
+	Rejected   int
+}
+
+func (s Summary) String() string {
+	return fmt.Sprintf("imported %d, skipped %d duplicates, rejected %d", s.Imported, s.Duplicates, s.Rejected)
+}
+
+// maxAttempts bounds how often one instrument is planned again because
+// another writer appended to it during the import.
+const maxAttempts = 8
+
+// Import reads every row of src, sorts the valid ones by instrument and
+// effective time, and applies each instrument's rows to the ledger in
+// batches. It returns the counts; rejected rows are reported through
+// opts.OnReject and do not make Import fail.
+func Import(ctx context.Context, l *ledger.Ledger, src RowSource, opts Options) (Summary, error) {
+	sorted, err := Read(ctx, src, opts)
+	if err != nil {
+		return sorted.summary, err
+	}
+	defer sorted.Close()
+	return sorted.Apply(ctx, l)
+}
+
+// Sorted holds an import file's valid rows, sorted, ready to apply. Reading
+// and applying are separate steps so that a caller can decide, once the file
+// is read, whether there is anything to write at all.
+type Sorted struct {
+	spool    *spool
+	opts     Options
+	now      time.Time
+	summary  Summary
+	progress Progress
+}
+
+// Read reads and checks every row of src and sorts the valid ones, with
+// bounded memory. Rejected rows are reported through opts.OnReject.
+func Read(ctx context.Context, src RowSource, opts Options) (*Sorted, error) {
+	opts = withDefaults(opts)
+	s := &Sorted{spool: newSpool(opts.TempDir, opts.ChunkSize), opts: opts, now: opts.Now()}
+	for {
+		if err := ctx.Err(); err != nil {
+			s.Close()
+			return s, err
+		}
+		line, rej, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			s.Close()
+			return s, err
+		}
+		s.progress.Read++
+		if s.progress.Read%4096 == 0 {
+			s.report()
+		}
+		var it *item
+		if rej == nil {
+			it, rej = newItem(line, s.now)
+		}
+		if rej != nil {
+			if err := s.reject(*rej); err != nil {
+				s.Close()
+				return s, err
+			}
+			continue
+		}
+		if err := s.spool.add(it); err != nil {
+			s.Close()
+			return s, err
+		}
+	}
+	s.progress.Total = s.progress.Read - s.summary.Rejected
+	s.report()
+	return s, nil
+}
+
+// Rows is the number of valid rows to apply.
+func (s *Sorted) Rows() int { return s.progress.Total }
+
+// Summary is what has been counted so far: the rows rejected while reading,
+// and after Apply, everything.
+func (s *Sorted) Summary() Summary { return s.summary }
+
+// Close removes the sort's temporary files.
+func (s *Sorted) Close() { s.spool.close() }
+
+func (s *Sorted) reject(r Reject) error {
+	s.summary.Rejected++
+	if s.opts.OnReject != nil {
+		return s.opts.OnReject(r)
+	}
+	return nil
+}
+
+func (s *Sorted) report() {
+	if s.opts.OnProgress != nil {
+		s.opts.OnProgress(s.progress)
+	}
+}
+
+// Apply applies the rows to the ledger, one instrument at a time, and
+// returns the counts of the whole import.
+func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
+	runID, err := uuid.NewV7()
+	if err != nil {
+		return s.summary, err
+	}
+	next, err := s.spool.sorted()
+	if err != nil {
+		return s.summary, err
+	}
+	meta := func(it *item) domain.Metadata {
+		source := it.source
+		if source == "" {
+			source = fmt.Sprintf("import:%s:%d", s.opts.Name, it.line)
+		}
+		return domain.Metadata{RecordedBy: s.opts.RecordedBy, Source: source, CorrelationID: runID.String()}
+	}
+	var group []*item
+	flush := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		done, rejects, err := applyInstrument(ctx, l, group, s.now, meta, s.opts)
+		if err != nil {
+			return err
+		}
+		s.summary.Imported += done.Imported
+		s.summary.Duplicates += done.Duplicates
+		for _, r := range rejects {
+			if err := s.reject(r); err != nil {
+				return err
+			}
+		}
+		s.progress.Applied += len(group)
+		s.report()
+		group = group[:0]
+		return nil
+	}
+	for {
+		it, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return s.summary, err
+		}
+		if len(group) > 0 && group[0].instrument != it.instrument {
+			if err := flush(); err != nil {
+				return s.summary, err
+			}
+		}
+		group = append(group, it)
+	}
+	return s.summary, flush()
+}
+
+func withDefaults(o Options) Options {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 2000
+	}
+	if o.ChunkSize <= 0 {
+		o.ChunkSize = DefaultChunkSize
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// newItem checks a row's fields and derives what the sort needs.
+func newItem(line Line, now time.Time) (*item, *Reject) {
+	cmd, err := line.Row.Command(now)
+	if err != nil {
+		r := &Reject{Line: line.Number, Reason: err.Error(), Row: line.Text}
+		var v *domain.ValidationError
+		if errors.As(err, &v) {
+			r.Field = v.Field
+		}
+		return nil, r
+	}
+	id := line.ID
+	if id == uuid.Nil {
+		if id, err = ContentID(cmd); err != nil {
+			return nil, &Reject{Line: line.Number, Reason: err.Error(), Row: line.Text}
+		}
+	}
+	it := &item{instrument: string(cmd.Symbol()), line: line.Number, id: id, source: line.Source, row: line.Row, text: line.Text}
+	if e, err := domain.Propose(cmd); err == nil && !isRetraction(cmd) {
+		it.effective = e.Effective().UnixNano()
+	} else {
+		it.effective = retractionOrder
+	}
+	return it, nil
+}
+
+// applyInstrument plans an instrument's rows against its stored history and
+// appends the accepted events in batches. When another writer appends to
+// the instrument meanwhile, it plans again: rows this import already wrote
+// are then stored and count as imported, not as duplicates.
+func applyInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now time.Time, meta func(*item) domain.Metadata, opts Options) (Summary, []Reject, error) {
+	sym := domain.Symbol(items[0].instrument)
+	defer l.Evict(sym) // one instrument at a time: memory stays bounded
+	written := map[uuid.UUID]bool{}
+	var foreign []Reject // rows refused because their id is another instrument's
+	for attempt := 1; ; attempt++ {
+		l.Evict(sym)
+		history, err := l.Load(ctx, sym)
+		if err != nil {
+			return Summary{}, nil, err
+		}
+		p := planInstrument(sym, history, items, now, meta)
+		sum := Summary{Imported: len(written), Duplicates: p.duplicates - len(written)}
+		rejects := append(foreign, p.rejects...)
+		if opts.DryRun {
+			sum.Imported = len(p.accepted)
+			return sum, rejects, nil
+		}
+		expected := eventstore.NoStream
+		if len(history) > 0 {
+			expected = eventstore.Version(history[len(history)-1].Version)
+		}
+		conflict := false
+		for start := 0; start < len(p.accepted); start += opts.BatchSize {
+			batch := p.accepted[start:min(start+opts.BatchSize, len(p.accepted))]
+			recs, err := l.AppendDecided(ctx, sym, expected, batch)
+			if errors.Is(err, eventstore.ErrWrongVersion) && attempt < maxAttempts {
+				conflict = true
+				break
+			}
+			if errors.Is(err, eventstore.ErrDuplicateID) {
+				// An id of the batch is stored under another instrument:
+				// find it, refuse its row, and plan again without it.
+				var refused []Reject
+				if items, refused, err = withoutForeignIDs(ctx, l, items, batch); err != nil {
+					return Summary{}, nil, err
+				}
+				foreign = append(foreign, refused...)
+				conflict = true
+				break
+			}
+			if err != nil {
+				return Summary{}, nil, fmt.Errorf("import %s: %w", sym, err)
+			}
+			for _, d := range batch {
+				written[d.ID] = true
+			}
+			expected = eventstore.Version(recs[len(recs)-1].Version)
+		}
+		if !conflict {
+			sum.Imported = len(written)
+			return sum, rejects, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return Summary{}, nil, err
+		}
+	}
+}
+
+// withoutForeignIDs finds the batch's rows whose ids are stored in another
+// stream, and returns the items without them and a reject for each.
+func withoutForeignIDs(ctx context.Context, l *ledger.Ledger, items []*item, batch []ledger.Decided) ([]*item, []Reject, error) {
+	finder, ok := l.Store().(eventstore.Finder)
+	if !ok {
+		return nil, nil, fmt.Errorf("an event id of the import is already stored, and this store cannot say which")
+	}
+	foreign := map[uuid.UUID]eventstore.Record{}
+	for _, d := range batch {
+		rec, err := finder.Find(ctx, d.ID)
+		if errors.Is(err, eventstore.ErrEventNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if rec.Stream != d.Event.Symbol().Stream() {
+			foreign[d.ID] = rec
+		}
+	}
+	if len(foreign) == 0 {
+		return nil, nil, fmt.Errorf("an event id of the import is already stored, but none of its batch was found")
+	}
+	var kept []*item
+	var rejects []Reject
+	for _, it := range items {
+		rec, isForeign := foreign[it.id]
+		if !isForeign {
+			kept = append(kept, it)
+			continue
+		}
+		rejects = append(rejects, Reject{Line: it.line, Field: "id", Row: it.text,
+			Reason: fmt.Sprintf("id %q is already used by an event of %s", it.id, rec.Stream)})
+	}
+	return kept, rejects, nil
+}

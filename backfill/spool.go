@@ -1,0 +1,260 @@
+package backfill
+
+import (
+	"bufio"
+	"cmp"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/consensus-ledger/consensus/domain"
+)
+
+// item is a valid row on its way from the file to the ledger, with what the
+// sort needs to put it in place.
+type item struct {
+	instrument string // the normalised symbol
+	effective  int64  // unix nanoseconds; retractions sort after every fact
+	line       int
+	id         uuid.UUID // explicit or content-derived
+	source     string
+	row        domain.Row
+	text       string // the row as it stood in the file, for rejects
+}
+
+// retractionOrder places retractions after the facts of their instrument:
+// their effective time is that of the event they retract, which the sort
+// does not know.
+const retractionOrder = math.MaxInt64
+
+// compareItems orders items by instrument, then effective time, then line.
+func compareItems(a, b *item) int {
+	if c := cmp.Compare(a.instrument, b.instrument); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.effective, b.effective); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.line, b.line)
+}
+
+// spool sorts items of any number with bounded memory: it keeps up to
+// chunkSize items in memory, writes each full chunk sorted to a temporary
+// file, and merges the files when read back.
+type spool struct {
+	dir       string
+	chunkSize int
+	chunk     []*item
+	files     []*os.File
+}
+
+// DefaultChunkSize bounds the items an import holds in memory while
+// sorting: at a few hundred bytes an item, about 100 MB.
+const DefaultChunkSize = 250_000
+
+func newSpool(dir string, chunkSize int) *spool {
+	return &spool{dir: dir, chunkSize: chunkSize}
+}
+
+func (s *spool) add(it *item) error {
+	s.chunk = append(s.chunk, it)
+	if len(s.chunk) >= s.chunkSize {
+		return s.flush()
+	}
+	return nil
+}
+
+// flush writes the current chunk, sorted, to a temporary file.
+func (s *spool) flush() error {
+	slices.SortFunc(s.chunk, compareItems)
+	f, err := os.CreateTemp(s.dir, "consensus-import-*.spool")
+	if err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	// The file is needed only through the open handle: removing its name
+	// now means nothing is left behind however the process ends.
+	os.Remove(f.Name())
+	s.files = append(s.files, f)
+	w := bufio.NewWriterSize(f, 1<<20)
+	var buf []byte
+	for _, it := range s.chunk {
+		buf = encodeItem(buf[:0], it)
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("spool: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	s.chunk = s.chunk[:0]
+	return nil
+}
+
+// sorted returns every item added, in order. When everything fit in one
+// chunk nothing was written to disk.
+func (s *spool) sorted() (next func() (*item, error), err error) {
+	if len(s.files) == 0 {
+		slices.SortFunc(s.chunk, compareItems)
+		i := 0
+		return func() (*item, error) {
+			if i == len(s.chunk) {
+				return nil, io.EOF
+			}
+			i++
+			return s.chunk[i-1], nil
+		}, nil
+	}
+	if len(s.chunk) > 0 {
+		if err := s.flush(); err != nil {
+			return nil, err
+		}
+	}
+	h := &mergeHeap{}
+	for _, f := range s.files {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		src := &chunkReader{r: bufio.NewReaderSize(f, 1<<20)}
+		it, err := src.next()
+		if errors.Is(err, io.EOF) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		h.sources = append(h.sources, mergeSource{head: it, src: src})
+	}
+	heap.Init(h)
+	return func() (*item, error) {
+		if h.Len() == 0 {
+			return nil, io.EOF
+		}
+		top := &h.sources[0]
+		it := top.head
+		nextHead, err := top.src.next()
+		switch {
+		case errors.Is(err, io.EOF):
+			heap.Pop(h)
+		case err != nil:
+			return nil, err
+		default:
+			top.head = nextHead
+			heap.Fix(h, 0)
+		}
+		return it, nil
+	}, nil
+}
+
+// close releases the temporary files.
+func (s *spool) close() {
+	for _, f := range s.files {
+		f.Close()
+	}
+	s.files, s.chunk = nil, nil
+}
+
+type mergeSource struct {
+	head *item
+	src  *chunkReader
+}
+
+// mergeHeap orders the chunks by their next item.
+type mergeHeap struct{ sources []mergeSource }
+
+func (h *mergeHeap) Len() int { return len(h.sources) }
+func (h *mergeHeap) Less(i, j int) bool {
+	return compareItems(h.sources[i].head, h.sources[j].head) < 0
+}
+func (h *mergeHeap) Swap(i, j int) { h.sources[i], h.sources[j] = h.sources[j], h.sources[i] }
+func (h *mergeHeap) Push(x any)    { h.sources = append(h.sources, x.(mergeSource)) }
+func (h *mergeHeap) Pop() any {
+	last := h.sources[len(h.sources)-1]
+	h.sources = h.sources[:len(h.sources)-1]
+	return last
+}
+
+// encodeItem appends an item's binary form: varints and length-prefixed
+// strings, in a fixed field order.
+func encodeItem(buf []byte, it *item) []byte {
+	str := func(s string) {
+		buf = binary.AppendUvarint(buf, uint64(len(s)))
+		buf = append(buf, s...)
+	}
+	str(it.instrument)
+	buf = binary.AppendVarint(buf, it.effective)
+	buf = binary.AppendUvarint(buf, uint64(it.line))
+	buf = append(buf, it.id[:]...)
+	str(it.source)
+	r := &it.row
+	for _, f := range []string{r.Type, r.Instrument, r.Analyst, r.Firm, r.Rating, r.Target, r.Price, r.Currency, r.At, r.EventID, r.Reason} {
+		str(f)
+	}
+	str(it.text)
+	return buf
+}
+
+// chunkReader reads back what encodeItem wrote. The spool files are the
+// import's own, so a short read is an I/O failure, not bad input.
+type chunkReader struct {
+	r   *bufio.Reader
+	err error
+}
+
+func (c *chunkReader) next() (*item, error) {
+	if _, err := c.r.Peek(1); err != nil {
+		return nil, err // io.EOF at a clean end
+	}
+	it := &item{}
+	it.instrument = c.str()
+	it.effective = c.varint()
+	it.line = int(c.uvarint())
+	if _, err := io.ReadFull(c.r, it.id[:]); err != nil && c.err == nil {
+		c.err = err
+	}
+	it.source = c.str()
+	r := &it.row
+	for _, f := range []*string{&r.Type, &r.Instrument, &r.Analyst, &r.Firm, &r.Rating, &r.Target, &r.Price, &r.Currency, &r.At, &r.EventID, &r.Reason} {
+		*f = c.str()
+	}
+	it.text = c.str()
+	if c.err != nil {
+		return nil, fmt.Errorf("spool: read back: %w", c.err)
+	}
+	return it, nil
+}
+
+func (c *chunkReader) uvarint() uint64 {
+	v, err := binary.ReadUvarint(c.r)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return v
+}
+
+func (c *chunkReader) varint() int64 {
+	v, err := binary.ReadVarint(c.r)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return v
+}
+
+func (c *chunkReader) str() string {
+	n := c.uvarint()
+	if c.err != nil {
+		return ""
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(c.r, b); err != nil {
+		c.err = err
+		return ""
+	}
+	return string(b)
+}
