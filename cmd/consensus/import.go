@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/consensus-ledger/consensus/backfill"
+	"github.com/consensus-ledger/consensus/eventstore/sqlite"
+	"github.com/consensus-ledger/consensus/ledger"
+)
+
+// maxRejectLines is how many rejected rows import lists on stderr; the rest
+// are counted, and all are in the --rejects file.
+const maxRejectLines = 20
+
+type importCmd struct {
+	storeFlag
+	dryRun  bool
+	rejects string
+	tempDir string
+}
+
+func (c *importCmd) usage() (string, string) {
+	return "import FILE|- [--dry-run] [--rejects FILE]",
+		"Backfills a JSON Lines or CSV file of ratings, targets, withdrawals, closes and retractions, in any order; re-running it writes nothing twice."
+}
+
+func (c *importCmd) define(fs *pflag.FlagSet) {
+	c.storeFlag.define(fs)
+	fs.BoolVar(&c.dryRun, "dry-run", false, "validate every row and write nothing")
+	fs.StringVar(&c.rejects, "rejects", "", "write every rejected row to this file as JSON Lines")
+	fs.StringVar(&c.tempDir, "temp-dir", "", "where the sort of a large file spills (default the system's temporary directory)")
+}
+
+// isTerminal reports whether w is a terminal, where progress bars belong.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (c *importCmd) run(ctx context.Context, a *app, args []string) error {
+	if len(args) != 1 {
+		return usagef("expected one FILE argument (or - for standard input)")
+	}
+	name := args[0]
+	in, size, err := openInput(name)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	reader, err := backfill.NewReader(in, name)
+	if err != nil {
+		return err
+	}
+
+	rejected, closeRejects, err := c.rejectSink(a)
+	if err != nil {
+		return err
+	}
+	defer closeRejects()
+	bars := newImportBars(a, size, reader)
+	opts := backfill.Options{Name: filepath.Base(name), DryRun: c.dryRun, RecordedBy: writer(a),
+		TempDir: c.tempDir, Now: a.now, OnReject: rejected, OnProgress: bars.update}
+	sorted, err := backfill.Read(ctx, reader, opts)
+	if err != nil {
+		bars.done()
+		return err
+	}
+	defer sorted.Close()
+
+	summary := sorted.Summary()
+	if sorted.Rows() > 0 {
+		l, done, err := c.ledgerFor(a)
+		if err != nil {
+			bars.done()
+			return err
+		}
+		defer done()
+		summary, err = sorted.Apply(ctx, l)
+		bars.done()
+		if err != nil {
+			return fmt.Errorf("import stopped after whole batches only (%s so far); run it again to finish: %w", summary, err)
+		}
+	}
+	bars.done()
+	verb := ""
+	if c.dryRun {
+		verb = "dry run, nothing written: "
+	}
+	fmt.Fprintf(a.stdout, "%s%s\n", verb, summary)
+	if summary.Rejected > 0 {
+		return errSilent
+	}
+	return nil
+}
+
+// ledgerFor opens the store for the import. A dry run against a store that
+// does not exist judges the rows against an empty ledger in a temporary
+// file, and never creates the named one.
+func (c *importCmd) ledgerFor(a *app) (*ledger.Ledger, func(), error) {
+	if !c.dryRun || c.exists(a) {
+		return c.open(a, c.dryRun)
+	}
+	dir, err := os.MkdirTemp(c.tempDir, "consensus-dry-run-")
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := sqlite.Open(filepath.Join(dir, "empty.db"), sqlite.Options{Now: a.now})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	return ledger.New(store, ledger.WithClock(a.now)), func() { store.Close(); os.RemoveAll(dir) }, nil
+}
+
+// openInput opens the file to import, or standard input for "-", and
+// returns its size when known.
+func openInput(name string) (io.ReadCloser, int64, error) {
+	if name == "-" {
+		return io.NopCloser(os.Stdin), -1, nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, 0, fmt.Errorf("cannot read %s: %w", name, errors.Unwrap(err))
+	}
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		f.Close()
+		return nil, 0, fmt.Errorf("cannot read %s: it is a directory", name)
+	}
+	return f, st.Size(), nil
+}
+
+// rejectSink returns the function that reports each rejected row: on stderr
+// (the first maxRejectLines) and in the --rejects file (all of them).
+func (c *importCmd) rejectSink(a *app) (func(backfill.Reject) error, func(), error) {
+	var (
+		enc  *json.Encoder
+		buf  *bufio.Writer
+		file *os.File
+		n    int
+	)
+	if c.rejects != "" {
+		f, err := os.Create(c.rejects)
+		if err != nil {
+			return nil, nil, fmt.Errorf("cannot write --rejects file: %w", errors.Unwrap(err))
+		}
+		file, buf = f, bufio.NewWriter(f)
+		enc = json.NewEncoder(buf)
+	}
+	report := func(r backfill.Reject) error {
+		n++
+		switch {
+		case n <= maxRejectLines:
+			fmt.Fprintf(a.stderr, "line %d: %s\n", r.Line, r.Reason)
+		case n == maxRejectLines+1:
+			more := "the rest are counted in the summary"
+			if enc != nil {
+				more = "all are in " + c.rejects
+			}
+			fmt.Fprintf(a.stderr, "more rows were rejected; %s\n", more)
+		}
+		if enc != nil {
+			return enc.Encode(r)
+		}
+		return nil
+	}
+	closeFn := func() {
+		if file != nil {
+			if err := buf.Flush(); err != nil {
+				fmt.Fprintf(a.stderr, "consensus import: writing %s: %v\n", c.rejects, err)
+			}
+			file.Close()
+		}
+	}
+	return report, closeFn, nil
+}
+
+// importBars draws progress on a terminal: a bar over the file's bytes
+// while reading, then one over the rows while writing, each with its rate
+// and the time left. Elsewhere it draws nothing.
+type importBars struct {
+	on      bool
+	a       *app
+	size    int64
+	reader  *backfill.Reader
+	reading *progressbar.ProgressBar
+	writing *progressbar.ProgressBar
+}
+
+func newImportBars(a *app, size int64, r *backfill.Reader) *importBars {
+	return &importBars{on: isTerminal(a.stderr), a: a, size: size, reader: r}
+}
+
+func (b *importBars) options(description string) []progressbar.Option {
+	return []progressbar.Option{progressbar.OptionSetWriter(b.a.stderr), progressbar.OptionSetDescription(description),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionThrottle(100 * time.Millisecond), progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetWidth(30)}
+}
+
+func (b *importBars) update(p backfill.Progress) {
+	if !b.on {
+		return
+	}
+	if p.Total == 0 && p.Applied == 0 { // reading
+		if b.reading == nil {
+			opts := append(b.options("reading"), progressbar.OptionShowBytes(true))
+			b.reading = progressbar.NewOptions64(b.size, opts...)
+		}
+		b.reading.Set64(b.reader.BytesRead())
+		return
+	}
+	if b.reading != nil {
+		b.reading.Finish()
+		b.reading = nil
+	}
+	if b.writing == nil {
+		opts := append(b.options("writing"), progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"))
+		b.writing = progressbar.NewOptions(p.Total, opts...)
+	}
+	b.writing.Set(p.Applied)
+}
+
+func (b *importBars) done() {
+	for _, bar := range []*progressbar.ProgressBar{b.reading, b.writing} {
+		if bar != nil {
+			bar.Finish()
+		}
+	}
+	b.reading, b.writing = nil, nil
+}
