@@ -71,6 +71,7 @@ func commands() map[string]func() command {
 		"demo":        func() command { return &demoCmd{} },
 		"rebuild":     func() command { return &rebuildCmd{} },
 		"gen":         func() command { return &genCmd{} },
+		"import":      func() command { return &importCmd{} },
 	}
 }
 
@@ -80,6 +81,10 @@ type usageError struct{ msg string }
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
+
+// errSilent makes a command exit with status 1 after it has already said
+// why on its own (as import does, row by row).
+var errSilent = errors.New("refused; the reasons were printed")
 
 // run executes one command line and returns the exit status.
 func (a *app) run(ctx context.Context, args []string) int {
@@ -118,6 +123,9 @@ func (a *app) run(ctx context.Context, args []string) int {
 	err := cmd.run(ctx, a, fs.Args())
 	if err == nil {
 		return exitOK
+	}
+	if errors.Is(err, errSilent) {
+		return exitRefused
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
