@@ -32,7 +32,7 @@ type Options struct {
 	// RecordedBy is the writer's identity kept in every event's metadata.
 	RecordedBy string
 	// BatchSize is the number of events appended in one transaction; an
-	// interrupted import leaves whole batches only. Default 2,000.
+	// interrupted import leaves whole batches only. Default 10,000.
 	BatchSize int
 	// ChunkSize bounds the rows held in memory while sorting; default
 	// DefaultChunkSize.
@@ -179,15 +179,16 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		}
 		return domain.Metadata{RecordedBy: s.opts.RecordedBy, Source: source, CorrelationID: runID.String()}
 	}
-	var group []*item
-	flush := func() error {
-		if len(group) == 0 {
-			return nil
-		}
-		done, rejects, err := applyInstrument(ctx, l, group, s.now, meta, s.opts)
-		if err != nil {
-			return err
-		}
+	// Small instruments are planned and gathered until they make a batch,
+	// then appended together in one transaction; an instrument with more
+	// rows than a batch goes on its own, in several.
+	var (
+		group         []*item
+		pending       []pendingInstrument
+		pendingEvents int
+	)
+	many := l.CanAppendMany() && !s.opts.DryRun
+	settle := func(done Summary, rejects []Reject, rows int) error {
 		s.summary.Imported += done.Imported
 		s.summary.Duplicates += done.Duplicates
 		for _, r := range rejects {
@@ -195,9 +196,81 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 				return err
 			}
 		}
-		s.progress.Applied += len(group)
+		s.progress.Applied += rows
 		s.report()
-		group = group[:0]
+		return nil
+	}
+	alone := func(items []*item) error {
+		done, rejects, err := applyInstrument(ctx, l, items, s.now, meta, s.opts)
+		if err != nil {
+			return err
+		}
+		return settle(done, rejects, len(items))
+	}
+	flushPending := func() error {
+		if len(pending) == 0 {
+			return nil
+		}
+		batches := make([]ledger.DecidedBatch, len(pending))
+		for i, p := range pending {
+			batches[i] = ledger.DecidedBatch{Symbol: p.symbol, Expected: p.expected, Events: p.plan.accepted}
+		}
+		err := l.AppendDecidedMany(ctx, batches)
+		for _, p := range pending {
+			l.Evict(p.symbol)
+		}
+		switch {
+		case err == nil:
+			for _, p := range pending {
+				if err := settle(Summary{Imported: len(p.plan.accepted), Duplicates: p.plan.duplicates}, p.plan.rejects, len(p.items)); err != nil {
+					return err
+				}
+			}
+		case errors.Is(err, eventstore.ErrWrongVersion), errors.Is(err, eventstore.ErrDuplicateID):
+			// Nothing was written: take the instruments one by one, with
+			// the retries and id checks of the careful path.
+			for _, p := range pending {
+				if err := alone(p.items); err != nil {
+					return err
+				}
+			}
+		default:
+			return fmt.Errorf("import: %w", err)
+		}
+		pending, pendingEvents = pending[:0], 0
+		return nil
+	}
+	flush := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		items := group
+		group = nil
+		if !many || len(items) > s.opts.BatchSize {
+			if err := flushPending(); err != nil {
+				return err
+			}
+			return alone(items)
+		}
+		sym := domain.Symbol(items[0].instrument)
+		history, err := l.Load(ctx, sym)
+		if err != nil {
+			return err
+		}
+		p := planInstrument(sym, history, items, s.now, meta)
+		expected := eventstore.NoStream
+		if len(history) > 0 {
+			expected = eventstore.Version(history[len(history)-1].Version)
+		}
+		if len(p.accepted) == 0 {
+			l.Evict(sym)
+			return settle(Summary{Duplicates: p.duplicates}, p.rejects, len(items))
+		}
+		pending = append(pending, pendingInstrument{symbol: sym, items: items, plan: p, expected: expected})
+		pendingEvents += len(p.accepted)
+		if pendingEvents >= s.opts.BatchSize {
+			return flushPending()
+		}
 		return nil
 	}
 	for {
@@ -215,12 +288,24 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		}
 		group = append(group, it)
 	}
-	return s.summary, flush()
+	if err := flush(); err != nil {
+		return s.summary, err
+	}
+	return s.summary, flushPending()
+}
+
+// pendingInstrument is an instrument planned and waiting to be appended
+// with others in one transaction.
+type pendingInstrument struct {
+	symbol   domain.Symbol
+	items    []*item
+	plan     plan
+	expected eventstore.Version
 }
 
 func withDefaults(o Options) Options {
 	if o.BatchSize <= 0 {
-		o.BatchSize = 2000
+		o.BatchSize = 10000
 	}
 	if o.ChunkSize <= 0 {
 		o.ChunkSize = DefaultChunkSize

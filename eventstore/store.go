@@ -99,6 +99,24 @@ type Store interface {
 	Close() error
 }
 
+// StreamBatch is one stream's part of a multi-stream append.
+type StreamBatch struct {
+	Stream   string
+	Expected Version
+	Events   []EventData
+}
+
+// BatchAppender is implemented by stores that can append to several streams
+// in one atomic transaction. Bulk imports use it so that many small
+// instruments cost one commit, not one each.
+type BatchAppender interface {
+	// AppendBatches appends every batch, each with Append's rules (expected
+	// version, replay, duplicate ids), all or nothing: if any batch fails,
+	// nothing is written and the error names its stream. The results are in
+	// the order of the batches.
+	AppendBatches(ctx context.Context, batches []StreamBatch) ([]AppendResult, error)
+}
+
 // StreamInfo summarises one stream.
 type StreamInfo struct {
 	Stream         string

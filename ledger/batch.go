@@ -19,13 +19,65 @@ type Decided struct {
 	Meta  domain.Metadata
 }
 
+// DecidedBatch is one instrument's part of a multi-instrument append.
+type DecidedBatch struct {
+	Symbol   domain.Symbol
+	Expected eventstore.Version
+	Events   []Decided
+}
+
 // AppendDecided appends already-decided events of one instrument as one
 // atomic batch, if the stream is at the expected version, and adds them to
 // the ledger's cache of the stream so the caller's next Load need not read
 // them back. It returns the store's errors unchanged (ErrWrongVersion when
 // another writer came first, ErrDuplicateID for an id stored elsewhere).
 func (l *Ledger) AppendDecided(ctx context.Context, sym domain.Symbol, expected eventstore.Version, events []Decided) ([]eventstore.Record, error) {
-	stream := sym.Stream()
+	batch, err := encodeDecided(events)
+	if err != nil {
+		return nil, err
+	}
+	res, err := l.store.Append(ctx, sym.Stream(), expected, batch)
+	if err != nil {
+		return nil, err
+	}
+	l.extendCache(ctx, sym.Stream(), res, events)
+	return res.Records, nil
+}
+
+// CanAppendMany reports whether the store can append to several
+// instruments in one transaction (AppendDecidedMany).
+func (l *Ledger) CanAppendMany() bool {
+	_, ok := l.store.(eventstore.BatchAppender)
+	return ok
+}
+
+// AppendDecidedMany appends several instruments' decided events in one
+// atomic transaction: all of them or, on any error, none. The store must
+// implement eventstore.BatchAppender (see CanAppendMany).
+func (l *Ledger) AppendDecidedMany(ctx context.Context, batches []DecidedBatch) error {
+	ba, ok := l.store.(eventstore.BatchAppender)
+	if !ok {
+		return fmt.Errorf("this store cannot append to several instruments at once")
+	}
+	sb := make([]eventstore.StreamBatch, len(batches))
+	for i, b := range batches {
+		events, err := encodeDecided(b.Events)
+		if err != nil {
+			return err
+		}
+		sb[i] = eventstore.StreamBatch{Stream: b.Symbol.Stream(), Expected: b.Expected, Events: events}
+	}
+	results, err := ba.AppendBatches(ctx, sb)
+	if err != nil {
+		return err
+	}
+	for i, b := range batches {
+		l.extendCache(ctx, sb[i].Stream, results[i], b.Events)
+	}
+	return nil
+}
+
+func encodeDecided(events []Decided) ([]eventstore.EventData, error) {
 	batch := make([]eventstore.EventData, len(events))
 	for i, d := range events {
 		data, err := domain.EncodeEvent(d.Event)
@@ -38,25 +90,31 @@ func (l *Ledger) AppendDecided(ctx context.Context, sym domain.Symbol, expected 
 		}
 		batch[i] = eventstore.EventData{ID: d.ID, Type: d.Event.Type(), Data: data, Metadata: meta, EffectiveAt: d.Event.Effective()}
 	}
-	res, err := l.store.Append(ctx, stream, expected, batch)
-	if err != nil {
-		return nil, err
+	return batch, nil
+}
+
+// extendCache adds appended events to the stream's cache when it holds
+// exactly what preceded them, and saves a snapshot when one is due.
+func (l *Ledger) extendCache(ctx context.Context, stream string, res eventstore.AppendResult, events []Decided) {
+	if res.Replayed || len(res.Records) == 0 {
+		return
 	}
 	l.mu.Lock()
 	c, ok := l.cache[stream]
 	l.mu.Unlock()
-	if ok && !res.Replayed {
-		c.mu.Lock()
-		if int64(len(c.events)) == res.Records[0].Version { // the cache holds exactly what preceded the batch
-			for i, r := range res.Records {
-				c.events = append(c.events, domain.Recorded{ID: r.ID, Version: r.Version, RecordedAt: r.RecordedAt,
-					Meta: events[i].Meta, Event: events[i].Event})
-			}
-			l.saveSnapshot(ctx, stream, c)
-		}
-		c.mu.Unlock()
+	if !ok {
+		return
 	}
-	return res.Records, nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if int64(len(c.events)) != res.Records[0].Version {
+		return
+	}
+	for i, r := range res.Records {
+		c.events = append(c.events, domain.Recorded{ID: r.ID, Version: r.Version, RecordedAt: r.RecordedAt,
+			Meta: events[i].Meta, Event: events[i].Event})
+	}
+	l.saveSnapshot(ctx, stream, c)
 }
 
 // Evict drops the ledger's cache of an instrument's stream, to bound memory

@@ -27,29 +27,90 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.V
 	return res, nil
 }
 
-func (s *Store) append(ctx context.Context, stream string, expected eventstore.Version, events []eventstore.EventData) (res eventstore.AppendResult, err error) {
-	if s.readOnly {
-		return res, eventstore.ErrReadOnly
+func (s *Store) append(ctx context.Context, stream string, expected eventstore.Version, events []eventstore.EventData) (eventstore.AppendResult, error) {
+	results, err := s.appendBatches(ctx, []eventstore.StreamBatch{{Stream: stream, Expected: expected, Events: events}})
+	if err != nil {
+		return eventstore.AppendResult{}, err
 	}
-	if err := validate(stream, expected, events); err != nil {
-		return res, err
+	return results[0], nil
+}
+
+// AppendBatches implements eventstore.BatchAppender: every batch in one
+// transaction, so one commit (and one fsync) covers them all.
+func (s *Store) AppendBatches(ctx context.Context, batches []eventstore.StreamBatch) ([]eventstore.AppendResult, error) {
+	return s.appendBatches(ctx, batches)
+}
+
+func (s *Store) appendBatches(ctx context.Context, batches []eventstore.StreamBatch) ([]eventstore.AppendResult, error) {
+	if s.readOnly {
+		return nil, eventstore.ErrReadOnly
+	}
+	for _, b := range batches {
+		if err := validate(b.Stream, b.Expected, b.Events); err != nil {
+			return nil, err
+		}
 	}
 	if err := ctx.Err(); err != nil {
-		return res, err
+		return nil, err
 	}
+	// Most batches hold new ids only and find the stream where they expect
+	// it, so they are inserted at once and the unique index on ids speaks up
+	// for the rare id already stored. Only then, or when the stream is not at
+	// the expected version, is the transaction redone looking every id up
+	// first, since a replay of a stored batch succeeds whatever version was
+	// expected. Looking up first every time cost a tenth of a bulk import.
+	results, err := s.appendTx(ctx, batches, false)
+	if errors.Is(err, errNeedsLookup) {
+		results, err = s.appendTx(ctx, batches, true)
+	}
+	return results, err
+}
+
+// errNeedsLookup is appendInTx's signal, when it did not look ids up, that
+// the answer depends on them: an id of the batch is stored, or the stream is
+// not at the expected version (which a replay of a stored batch is not
+// refused for).
+var errNeedsLookup = errors.New("the batch's ids must be looked up")
+
+// appendTx appends the batches in one transaction; lookup makes it look the
+// ids up before inserting.
+func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, lookup bool) (results []eventstore.AppendResult, err error) {
 	tx, err := s.wdb.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see the _txlock DSN parameter
 	if err != nil {
-		return res, withContext(ctx, err)
+		return nil, withContext(ctx, err)
 	}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, ignoreDone(tx.Rollback()))
 		}
 	}()
+	results = make([]eventstore.AppendResult, len(batches))
+	for i, b := range batches {
+		if results[i], err = s.appendInTx(ctx, tx, b.Stream, b.Expected, b.Events, lookup); err != nil {
+			if errors.Is(err, errNeedsLookup) {
+				return nil, err
+			}
+			if len(batches) > 1 {
+				err = fmt.Errorf("append to %s: %w", b.Stream, err)
+			}
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, withContext(ctx, err)
+	}
+	return results, nil
+}
 
-	stored, err := s.lookupIDs(ctx, tx, events)
-	if err != nil {
-		return res, err
+// appendInTx appends one stream's batch inside the caller's transaction.
+// Without lookup it inserts at once, and answers errNeedsLookup when an id
+// turns out to be stored or the version is not the expected one.
+func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, stream string, expected eventstore.Version, events []eventstore.EventData, lookup bool) (res eventstore.AppendResult, err error) {
+	var stored []*eventstore.Record
+	if lookup {
+		if stored, err = s.lookupIDs(ctx, tx, events); err != nil {
+			return res, err
+		}
 	}
 	if stored != nil {
 		if err := replayable(stream, events, stored); err != nil {
@@ -60,7 +121,7 @@ func (s *Store) append(ctx context.Context, stream string, expected eventstore.V
 		for i, r := range stored {
 			res.Records[i] = *r
 		}
-		return res, withContext(ctx, tx.Commit())
+		return res, nil
 	}
 
 	head, err := s.readHead(ctx, tx, stream)
@@ -68,6 +129,9 @@ func (s *Store) append(ctx context.Context, stream string, expected eventstore.V
 		return res, err
 	}
 	if expected != eventstore.Any && int64(expected) != head.version {
+		if !lookup {
+			return res, errNeedsLookup
+		}
 		return res, fmt.Errorf("expected %s, but the stream is at %s: %w",
 			describe(int64(expected)), describe(head.version), eventstore.ErrWrongVersion)
 	}
@@ -103,7 +167,7 @@ func (s *Store) append(ctx context.Context, stream string, expected eventstore.V
 		out, err := insert.ExecContext(ctx, r.ID[:], stream, r.Version, r.Type, r.Data, metadata,
 			r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:])
 		if err != nil {
-			return res, s.insertError(ctx, tx, r, err)
+			return res, s.insertError(ctx, tx, r, err, lookup)
 		}
 		seq, err := out.LastInsertId()
 		if err != nil {
@@ -117,9 +181,6 @@ func (s *Store) append(ctx context.Context, stream string, expected eventstore.V
 	last := res.Records[len(res.Records)-1]
 	if _, err := tx.StmtContext(ctx, s.upsertStream).ExecContext(ctx,
 		stream, last.Version, last.Version+1, last.Hash[:], last.RecordedAt.UnixNano()); err != nil {
-		return res, withContext(ctx, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return res, withContext(ctx, err)
 	}
 	return res, nil
@@ -296,12 +357,15 @@ func (s *Store) recordedAt(last time.Time) (time.Time, error) {
 // before it make a constraint violation unexpected; if one happens anyway
 // (the streams table disagreeing with the events, say), it is reported as
 // the conflict it is rather than as a raw driver error.
-func (s *Store) insertError(ctx context.Context, tx *sql.Tx, r eventstore.Record, err error) error {
+func (s *Store) insertError(ctx context.Context, tx *sql.Tx, r eventstore.Record, err error, looked bool) error {
 	if !isUniqueViolation(err) {
 		return withContext(ctx, err)
 	}
 	var n int
 	if qerr := tx.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE id = ?", r.ID[:]).Scan(&n); qerr == nil && n > 0 {
+		if !looked {
+			return errNeedsLookup
+		}
 		return fmt.Errorf("event %s is already stored: %w", r.ID, eventstore.ErrDuplicateID)
 	}
 	return fmt.Errorf("version %d is already stored, though the stream's head says %d (%v): %w",

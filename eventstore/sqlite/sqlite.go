@@ -157,7 +157,9 @@ func open(path string, opts Options) (*Store, error) {
 			return nil, errors.Join(err, s.rdb.Close())
 		}
 	} else {
-		s.wdb, err = openDB(abs, url.Values{"_txlock": {"immediate"}, "_synchronous": {"FULL"}}, 1)
+		// A 64 MiB page cache (SQLite's default is 2 MiB) keeps the unique
+		// index on random event ids in memory during bulk appends.
+		s.wdb, err = openDB(abs, url.Values{"_txlock": {"immediate"}, "_synchronous": {"FULL"}, "_pragma": {"cache_size(-65536)"}}, 1)
 		if err != nil {
 			return nil, translate(err)
 		}

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"StreamLister", testStreamLister},
 		{"Finder", testFinder},
 		{"Snapshotter", testSnapshotter},
+		{"BatchAppender", testBatchAppender},
 		{"ContextCancelled", testContextCancelled},
 		{"ConcurrentAppendOneStream", testConcurrentAppendOneStream},
 		{"ConcurrentAppendManyStreams", testConcurrentAppendManyStreams},
@@ -785,6 +786,40 @@ func testSnapshotter(t *testing.T, s eventstore.Store) {
 	require.NoError(t, err)
 	assert.False(t, found, "a deleted snapshot")
 	require.NoError(t, sn.DeleteSnapshot(ctx, name), "deleting a missing snapshot is not an error")
+}
+
+func testBatchAppender(t *testing.T, s eventstore.Store) {
+	ba, ok := s.(eventstore.BatchAppender)
+	if !ok {
+		t.Skip("store does not implement eventstore.BatchAppender")
+	}
+	ctx := context.Background()
+	a, b := newStream(t), newStream(t)
+	mustAppend(t, s, a, eventstore.NoStream, events(0, 2))
+
+	results, err := ba.AppendBatches(ctx, []eventstore.StreamBatch{
+		{Stream: a, Expected: 1, Events: events(2, 2)},
+		{Stream: b, Expected: eventstore.NoStream, Events: events(4, 3)},
+	})
+	require.NoError(t, err)
+	require.Len(t, results, 2)
+	assert.EqualValues(t, 2, results[0].Records[0].Version, "a continues at 2")
+	assert.EqualValues(t, 0, results[1].Records[0].Version, "b starts at 0")
+	assert.Len(t, readStream(t, s, a), 4)
+	assert.Len(t, readStream(t, s, b), 3)
+	_, _, err = eventstore.VerifyStream(ctx, s, a)
+	require.NoError(t, err)
+
+	// All or nothing: the second batch's stale expectation undoes the first.
+	c := newStream(t)
+	_, err = ba.AppendBatches(ctx, []eventstore.StreamBatch{
+		{Stream: c, Expected: eventstore.NoStream, Events: events(10, 2)},
+		{Stream: a, Expected: 1, Events: events(12, 1)},
+	})
+	assert.ErrorIs(t, err, eventstore.ErrWrongVersion)
+	assert.Contains(t, err.Error(), a, "the error names the stream at fault")
+	assert.Empty(t, readStream(t, s, c), "nothing of a failed multi-stream append is written")
+	assert.Len(t, readStream(t, s, a), 4)
 }
 
 func testContextCancelled(t *testing.T, s eventstore.Store) {
