@@ -68,7 +68,7 @@ func BenchmarkRawSQLiteInsert(b *testing.B) {
 		schema, err := sqlite.Open(path, sqlite.Options{}) // creates the ledger's schema
 		require.NoError(b, err)
 		require.NoError(b, schema.Close())
-		db, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_pragma=cache_size(-65536)")
+		db, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_pragma=cache_size(-16384)")
 		require.NoError(b, err)
 		db.SetMaxOpenConns(1)
 		b.StartTimer()

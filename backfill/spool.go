@@ -56,8 +56,8 @@ type spool struct {
 }
 
 // DefaultChunkSize bounds the items an import holds in memory while
-// sorting: at a few hundred bytes an item, about 100 MB.
-const DefaultChunkSize = 250_000
+// sorting: at a few hundred bytes an item, about 40 MB.
+const DefaultChunkSize = 100_000
 
 func newSpool(dir string, chunkSize int) *spool {
 	return &spool{dir: dir, chunkSize: chunkSize}

@@ -157,9 +157,11 @@ func open(path string, opts Options) (*Store, error) {
 			return nil, errors.Join(err, s.rdb.Close())
 		}
 	} else {
-		// A 64 MiB page cache (SQLite's default is 2 MiB) keeps the unique
-		// index on random event ids in memory during bulk appends.
-		s.wdb, err = openDB(abs, url.Values{"_txlock": {"immediate"}, "_synchronous": {"FULL"}, "_pragma": {"cache_size(-65536)"}}, 1)
+		// A 16 MiB page cache (SQLite's default is 2 MiB) keeps more of the
+		// unique index on random event ids in memory during bulk appends;
+		// 64 MiB was no faster on a 1-million-event import and cost 100 MB
+		// more resident memory.
+		s.wdb, err = openDB(abs, url.Values{"_txlock": {"immediate"}, "_synchronous": {"FULL"}, "_pragma": {"cache_size(-16384)"}}, 1)
 		if err != nil {
 			return nil, translate(err)
 		}
