@@ -234,6 +234,9 @@ type streamCache struct {
 	// snapshotVersion is the last version covered by the stream's stored
 	// snapshot, -1 when it has none.
 	snapshotVersion int64
+	// noSnapshots is set once the store refused a snapshot for being
+	// read-only, so a reader stops trying.
+	noSnapshots bool
 }
 
 // Load returns the instrument's events in stream order, as stored now. The

@@ -310,9 +310,7 @@ func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
 				return report, err
 			}
 		}
-		l.mu.Lock()
-		delete(l.cache, info.Stream)
-		l.mu.Unlock()
+		l.Evict(sym)
 		events, err := l.Load(ctx, sym)
 		if err != nil {
 			return report, err

@@ -62,7 +62,11 @@ func (l *Ledger) loadSnapshot(ctx context.Context, stream string) ([]domain.Reco
 func (l *Ledger) saveSnapshot(ctx context.Context, stream string, c *streamCache) {
 	sn, ok := l.store.(eventstore.Snapshotter)
 	n := int64(len(c.events))
-	if !ok || n-1-c.snapshotVersion < SnapshotEvery {
+	if !ok || c.noSnapshots || n-1-c.snapshotVersion < SnapshotEvery {
+		return
+	}
+	if ro, ok := l.store.(interface{ ReadOnly() bool }); ok && ro.ReadOnly() {
+		c.noSnapshots = true // a reader: never encode a snapshot it cannot save
 		return
 	}
 	last, err := l.store.ReadStream(ctx, stream, n-1, 1)
@@ -71,8 +75,11 @@ func (l *Ledger) saveSnapshot(ctx context.Context, stream string, c *streamCache
 	}
 	snap := eventstore.Snapshot{Name: snapshotName(stream), Stream: stream, Version: n - 1,
 		Hash: last[0].Hash, Data: encodeSnapshot(c.events)}
-	if err := sn.SaveSnapshot(ctx, snap); err == nil {
+	switch err := sn.SaveSnapshot(ctx, snap); {
+	case err == nil:
 		c.snapshotVersion = n - 1
+	case errors.Is(err, eventstore.ErrReadOnly):
+		c.noSnapshots = true // a reader: do not encode a snapshot on every query
 	}
 }
 

@@ -11,6 +11,10 @@ import (
 
 var _ eventstore.Snapshotter = (*Store)(nil)
 
+// ReadOnly reports whether the store was opened read-only, so callers can
+// skip work whose only point is a write.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
 // LoadSnapshot implements eventstore.Snapshotter.
 func (s *Store) LoadSnapshot(ctx context.Context, name string) (eventstore.Snapshot, bool, error) {
 	snap := eventstore.Snapshot{Name: name}
