@@ -35,6 +35,30 @@ func (l *Ledger) Show(ctx context.Context, sym domain.Symbol, q projections.Quer
 	return projections.Show(sym, history, q), nil
 }
 
+// ShowAll answers the consensus on every instrument at one point in time,
+// ordered by symbol. It works through the instruments one at a time and
+// drops each from the cache after, so memory does not grow with the ledger.
+func (l *Ledger) ShowAll(ctx context.Context, q projections.Query) ([]projections.Consensus, error) {
+	infos, err := l.streams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]projections.Consensus, 0, len(infos))
+	for _, info := range infos {
+		sym, ok := domain.SymbolOfStream(info.Stream)
+		if !ok || info.Events == 0 {
+			continue
+		}
+		c, err := l.Show(ctx, sym, q)
+		l.Evict(sym)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
 // History answers the consensus at the end of every period between from and to.
 func (l *Ledger) History(ctx context.Context, sym domain.Symbol, from, to time.Time, every projections.Every, q projections.Query) ([]projections.Consensus, error) {
 	history, err := l.loadKnown(ctx, sym)

@@ -57,12 +57,12 @@ func (p *pointFlags) query(a *app) (projections.Query, error) {
 type showCmd struct {
 	storeFlag
 	pointFlags
-	explain, json bool
+	explain, json, csv, all bool
 }
 
 func (c *showCmd) usage() (string, string) {
-	return "show SYMBOL [--as-of T] [--known-at T] [--window 90d] [--explain] [--json]",
-		"Shows the consensus on an instrument as of a valid time, as known at a transaction time."
+	return "show SYMBOL [--as-of T] [--known-at T] [--window 90d] [--explain] [--json]\n       consensus show --all [--as-of T] [--known-at T] [--json|--csv]",
+		"Shows the consensus on an instrument (or every instrument) as of a valid time, as known at a transaction time."
 }
 
 func (c *showCmd) define(fs *pflag.FlagSet) {
@@ -70,9 +70,17 @@ func (c *showCmd) define(fs *pflag.FlagSet) {
 	c.pointFlags.define(fs, true)
 	fs.BoolVar(&c.explain, "explain", false, "list every analyst with rating, target, event ids and why counted or not")
 	fs.BoolVar(&c.json, "json", false, "print JSON")
+	fs.BoolVar(&c.all, "all", false, "every instrument, one row each")
+	fs.BoolVar(&c.csv, "csv", false, "with --all: print CSV with a header row")
 }
 
 func (c *showCmd) run(ctx context.Context, a *app, args []string) error {
+	if c.all {
+		return c.runAll(ctx, a, args)
+	}
+	if c.csv {
+		return usagef("--csv goes with --all; use --json for one instrument")
+	}
 	sym, err := oneSymbol(args)
 	if err != nil {
 		return err
@@ -99,6 +107,44 @@ func (c *showCmd) run(ctx context.Context, a *app, args []string) error {
 		printExplain(a.stdout, report)
 	}
 	return nil
+}
+
+// runAll shows every instrument's consensus at one point in time.
+func (c *showCmd) runAll(ctx context.Context, a *app, args []string) error {
+	switch {
+	case len(args) > 0:
+		return usagef("--all takes no SYMBOL")
+	case c.explain:
+		return usagef("--explain goes with one SYMBOL, not --all")
+	case c.json && c.csv:
+		return usagef("--json and --csv cannot be combined")
+	}
+	q, err := c.query(a)
+	if err != nil {
+		return err
+	}
+	l, closeStore, err := c.open(a, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	rows, err := l.ShowAll(ctx, q)
+	if err != nil {
+		return err
+	}
+	switch {
+	case c.json:
+		return writeJSON(a.stdout, rows)
+	case c.csv:
+		return writeHistoryCSV(a.stdout, rows)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "instrument\tcurrency\tanalysts\tbuy\thold\tsell\tmean target\tclose\tupside %\tlabel\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", r.Instrument, r.Currency, r.Analysts, r.Buy,
+			r.Hold, r.Sell, orDash(r.MeanTarget), orDash(r.Close), orDash(r.UpsidePct), r.Label)
+	}
+	return tw.Flush()
 }
 
 // orDash formats an optional figure for people, or "-" when it is absent.
