@@ -344,6 +344,7 @@ func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
 		if l.snapshotted(info.Stream) {
 			report.Snapshots++
 		}
+		l.Evict(sym) // one stream at a time: memory stays bounded
 	}
 	return report, nil
 }
