@@ -22,6 +22,14 @@ func EncodeEvent(e Event) ([]byte, error) {
 // types, unknown fields and values that break the event's invariants, so a
 // decoded event is always one the ledger could have written.
 func DecodeEvent(typ string, data []byte) (Event, error) {
+	if e, ok := decodeCanonical(typ, data); ok && CheckEvent(e) == nil {
+		return e, nil
+	}
+	return decodeStrict(typ, data)
+}
+
+// decodeStrict decodes with encoding/json, rejecting unknown fields.
+func decodeStrict(typ string, data []byte) (Event, error) {
 	var (
 		e   Event
 		err error

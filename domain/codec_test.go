@@ -350,3 +350,16 @@ func TestDecodeEventErrorsNameTheField(t *testing.T) {
 		})
 	}
 }
+
+// A key of another event type is refused even when empty, by the fast
+// decoder of the canonical form as by encoding/json.
+func TestDecodeEventRefusesKeysOfOtherTypes(t *testing.T) {
+	for typ, data := range map[string]string{
+		domain.TypeTargetRevised:   `{"instrument":"BABA","analyst":"a@x","firm":"","target":"1","currency":"USD","effective_at":"2025-09-11T23:59:59Z"}`,
+		domain.TypeCloseRecorded:   `{"instrument":"BABA","price":"1","reason":"","currency":"USD","effective_at":"2025-09-11T23:59:59Z"}`,
+		domain.TypeRatingWithdrawn: `{"instrument":"BABA","analyst":"a@x","currency":"","effective_at":"2025-09-11T23:59:59Z"}`,
+	} {
+		_, err := domain.DecodeEvent(typ, []byte(data))
+		assert.Error(t, err, typ)
+	}
+}

@@ -260,3 +260,33 @@ func sameEvent(a, b domain.Event) bool {
 	}
 	return x == y
 }
+
+// FuzzDecodeFastPath checks that the fast decoder of the canonical form
+// agrees with encoding/json on everything it accepts.
+func FuzzDecodeFastPath(f *testing.F) {
+	for _, typ := range []string{domain.TypeRatingAdded, domain.TypeTargetRevised, domain.TypeRatingWithdrawn, domain.TypeCloseRecorded, domain.TypeEventRetracted} {
+		f.Add(typ, []byte(`{"instrument":"BABA","analyst":"a@x","firm":"Firm «A»","rating":"buy","broker_rating":"outperform","target":"165.69","currency":"USD","effective_at":"2025-09-11T23:59:59.999999999Z"}`))
+		f.Add(typ, []byte(`{"instrument":"BABA","analyst":"a@x","target":"1","currency":"USD","effective_at":"2025-09-11T23:59:59Z"}`))
+		f.Add(typ, []byte(`{"instrument":"BABA","analyst":"a@x","effective_at":"2025-09-11T23:59:59.999999999Z"}`))
+		f.Add(typ, []byte(`{"instrument":"BABA","price":"155.44","currency":"USD","effective_at":"2025-09-11T23:59:59.999999999Z"}`))
+		f.Add(typ, []byte(`{"instrument":"BABA","retracted_event_id":"6f1c1d55-7c1e-4d2b-9a53-3c1f0e5b8a11","reason":"typo","effective_at":"2025-09-11T23:59:59.999999999Z"}`))
+		// Keys another type has, empty: encoding/json refuses them as unknown.
+		f.Add(typ, []byte(`{"instrument":"BABA","analyst":"a@x","firm":"","target":"1","currency":"USD","effective_at":"2025-09-11T23:59:59Z"}`))
+		f.Add(typ, []byte(`{"instrument":"BABA","price":"1","reason":"","currency":"USD","effective_at":"2025-09-11T23:59:59Z"}`))
+	}
+	f.Fuzz(func(t *testing.T, typ string, data []byte) {
+		fast, err := domain.DecodeEvent(typ, data)
+		strict, strictErr := domain.DecodeStrictForTest(typ, data)
+		if err != nil {
+			require.Error(t, strictErr, "the strict decoder accepted what DecodeEvent refused")
+			return
+		}
+		require.NoError(t, strictErr, "DecodeEvent accepted %q, the strict decoder refused it", data)
+		a, err := domain.EncodeEvent(fast)
+		require.NoError(t, err)
+		b, err := domain.EncodeEvent(strict)
+		require.NoError(t, err)
+		require.Equal(t, string(b), string(a))
+		require.Equal(t, strict, fast)
+	})
+}
