@@ -258,10 +258,7 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 			return err
 		}
 		p := planInstrument(sym, history, items, s.now, meta)
-		expected := eventstore.NoStream
-		if len(history) > 0 {
-			expected = eventstore.Version(history[len(history)-1].Version)
-		}
+		expected := ledger.HeadVersion(history)
 		if len(p.accepted) == 0 {
 			l.Evict(sym)
 			return settle(Summary{Duplicates: p.duplicates}, p.rejects, len(items))
@@ -364,10 +361,7 @@ func applyInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now t
 			sum.Imported = len(p.accepted)
 			return sum, rejects, nil
 		}
-		expected := eventstore.NoStream
-		if len(history) > 0 {
-			expected = eventstore.Version(history[len(history)-1].Version)
-		}
+		expected := ledger.HeadVersion(history)
 		conflict := false
 		for start := 0; start < len(p.accepted); start += opts.BatchSize {
 			batch := p.accepted[start:min(start+opts.BatchSize, len(p.accepted))]

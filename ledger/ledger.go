@@ -138,11 +138,7 @@ func (l *Ledger) Record(ctx context.Context, cmd domain.Command, opts WriteOptio
 		if err != nil {
 			return Receipt{}, err
 		}
-		expected := eventstore.NoStream
-		if n := len(history); n > 0 {
-			expected = eventstore.Version(history[n-1].Version)
-		}
-		res, err := l.store.Append(ctx, stream, expected, []eventstore.EventData{{
+		res, err := l.store.Append(ctx, stream, HeadVersion(history), []eventstore.EventData{{
 			ID: id, Type: event.Type(), Data: data, Metadata: meta, EffectiveAt: event.Effective(),
 		}})
 		if errors.Is(err, eventstore.ErrWrongVersion) {
@@ -158,6 +154,15 @@ func (l *Ledger) Record(ctx context.Context, cmd domain.Command, opts WriteOptio
 		return Receipt{EventID: r.ID, Stream: r.Stream, Version: r.Version, RecordedAt: r.RecordedAt,
 			Event: event, Replayed: res.Replayed}, nil
 	}
+}
+
+// HeadVersion is the version a stream is at after the given events (as Load
+// returns them): the expectation to append after them with.
+func HeadVersion(history []domain.Recorded) eventstore.Version {
+	if n := len(history); n > 0 {
+		return eventstore.Version(history[n-1].Version)
+	}
+	return eventstore.NoStream
 }
 
 // replayed answers a write whose id is already stored: a harmless repeat

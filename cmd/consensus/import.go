@@ -73,27 +73,15 @@ func (c *importCmd) run(ctx context.Context, a *app, args []string) error {
 	opts := backfill.Options{Name: filepath.Base(name), DryRun: c.dryRun, RecordedBy: writer(a),
 		TempDir: c.tempDir, Now: a.now, OnReject: rejected, OnProgress: bars.update}
 	sorted, err := backfill.Read(ctx, reader, opts)
+	var summary backfill.Summary
+	if err == nil {
+		defer sorted.Close()
+		summary, err = c.apply(ctx, a, sorted)
+	}
+	bars.done() // before anything else is printed
 	if err != nil {
-		bars.done()
 		return err
 	}
-	defer sorted.Close()
-
-	summary := sorted.Summary()
-	if sorted.Rows() > 0 {
-		l, done, err := c.ledgerFor(a)
-		if err != nil {
-			bars.done()
-			return err
-		}
-		defer done()
-		summary, err = sorted.Apply(ctx, l)
-		bars.done()
-		if err != nil {
-			return fmt.Errorf("import stopped after whole batches only (%s so far); run it again to finish: %w", summary, err)
-		}
-	}
-	bars.done()
 	verb := ""
 	if c.dryRun {
 		verb = "dry run, nothing written: "
@@ -103,6 +91,24 @@ func (c *importCmd) run(ctx context.Context, a *app, args []string) error {
 		return errSilent
 	}
 	return nil
+}
+
+// apply writes the sorted rows, opening the store only when there is
+// something to write, so a file of rejected rows creates no ledger.
+func (c *importCmd) apply(ctx context.Context, a *app, sorted *backfill.Sorted) (backfill.Summary, error) {
+	if sorted.Rows() == 0 {
+		return sorted.Summary(), nil
+	}
+	l, done, err := c.ledgerFor(a)
+	if err != nil {
+		return sorted.Summary(), err
+	}
+	defer done()
+	summary, err := sorted.Apply(ctx, l)
+	if err != nil {
+		return summary, fmt.Errorf("import stopped after whole batches only (%s so far); run it again to finish: %w", summary, err)
+	}
+	return summary, nil
 }
 
 // ledgerFor opens the store for the import. A dry run against a store that
