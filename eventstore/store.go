@@ -168,6 +168,34 @@ type Snapshotter interface {
 	DeleteSnapshot(ctx context.Context, name string) error
 }
 
+// Copier is implemented by stores that can take records copied from another
+// store with everything that identifies them kept: id, type, data, metadata,
+// effective time, recorded time and hash. consensus copy uses it, so a ledger
+// moved to another backend verifies against the same chain heads.
+type Copier interface {
+	// AppendCopies appends records, which must be consecutive records of
+	// one stream starting at expected+1 (their Version fields say so), as
+	// one atomic batch. The store keeps each record's RecordedAt as given
+	// and recomputes its hash with RecordHash from the stream's last hash:
+	// a record whose Hash or PrevHash differs, whose Version is not the
+	// next, or whose RecordedAt is earlier than the stream's last is
+	// refused with ErrInvalidEvent and nothing is written. Records already
+	// stored identically (same id, version and hash) are a replay, as in
+	// Append, so an interrupted copy can be run again.
+	AppendCopies(ctx context.Context, stream string, expected Version, records []Record) (AppendResult, error)
+}
+
+// Subscriber is implemented by stores that push records as they are
+// committed, so long-running readers (consensus serve) keep their read
+// models current without polling.
+type Subscriber interface {
+	// SubscribeAll calls fn with every record positioned after the given
+	// position, in store order: first those already stored, then each new
+	// one as it is committed, until ctx is done or fn returns an error. It
+	// returns fn's error, or ctx's error once ctx is done.
+	SubscribeAll(ctx context.Context, after Position, fn func(Record) error) error
+}
+
 // Errors a Store returns; test for them with errors.Is.
 var (
 	// ErrWrongVersion is returned by Append when the stream is not at the
