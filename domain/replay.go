@@ -212,7 +212,12 @@ func (s *State) apply(r Recorded) {
 	case CloseRecorded:
 		// Events arrive in fold order, so a later one is never earlier in
 		// effective time; for equal effective times the later recorded wins.
-		s.Close = &Close{Price: e.Price, At: e.EffectiveAt, EventID: r.ID}
+		// The Close is updated in place: a fold over thousands of
+		// daily closes then allocates once. Copy it to keep it.
+		if s.Close == nil {
+			s.Close = new(Close)
+		}
+		*s.Close = Close{Price: e.Price, At: e.EffectiveAt, EventID: r.ID}
 	}
 }
 

@@ -1,9 +1,11 @@
 package ledger_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -81,20 +83,85 @@ func openBenchStore(b *testing.B) (eventstore.Store, time.Time) {
 // new events, then folds the cached history at a random date.
 func BenchmarkShow5000Warm(b *testing.B) {
 	store, last := openBenchStore(b)
+	benchmarkWarmShow(b, ledger.New(store), "BENCH", time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC), last)
+}
+
+// BenchmarkShowWarmStore is the warm `show` on an existing store, such as
+// one a 10-million-event import produced: CONSENSUS_BENCH_STORE names the
+// file and CONSENSUS_BENCH_SYMBOL the instrument (default: the one with the
+// most events). It is skipped without a store.
+func BenchmarkShowWarmStore(b *testing.B) {
+	path := os.Getenv("CONSENSUS_BENCH_STORE")
+	if path == "" {
+		b.Skip("set CONSENSUS_BENCH_STORE to a ledger file (and CONSENSUS_BENCH_SYMBOL) to run")
+	}
+	store, err := sqlite.Open(path, sqlite.Options{ReadOnly: true})
+	require.NoError(b, err)
+	b.Cleanup(func() { store.Close() })
 	l := ledger.New(store)
 	ctx := context.Background()
-	span := last.Sub(time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC))
-	rng := rand.New(rand.NewPCG(3, 4))
-	_, err := l.Show(ctx, "BENCH", projections.Query{AsOf: last, KnownAt: time.Now()})
+	sym := domain.Symbol(os.Getenv("CONSENSUS_BENCH_SYMBOL"))
+	if sym == "" {
+		instruments, err := l.Instruments(ctx)
+		require.NoError(b, err)
+		busiest := slices.MaxFunc(instruments, func(a, c ledger.Instrument) int { return cmp.Compare(a.Events, c.Events) })
+		sym = busiest.Symbol
+	}
+	history, err := l.Load(ctx, sym)
 	require.NoError(b, err)
+	first, last := history[0].Event.Effective(), history[0].Event.Effective()
+	for _, r := range history {
+		first, last = minTime(first, r.Event.Effective()), maxTime(last, r.Event.Effective())
+	}
+	b.Logf("%s: %d events from %s to %s", sym, len(history), first.Format(time.DateOnly), last.Format(time.DateOnly))
+	benchmarkWarmShow(b, l, sym, first, last)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// benchmarkWarmShow asks l for sym's consensus at random dates between first
+// and last, as a server would, and reports the p50 and p99 latency.
+func benchmarkWarmShow(b *testing.B, l *ledger.Ledger, sym domain.Symbol, first, last time.Time) {
+	ctx := context.Background()
+	span := last.Sub(first)
+	rng := rand.New(rand.NewPCG(3, 4))
+	_, err := l.Show(ctx, sym, projections.Query{AsOf: last, KnownAt: time.Now()})
+	require.NoError(b, err)
+	var latencies []time.Duration
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		asOf := last.Add(-time.Duration(rng.Int64N(int64(span))))
-		if _, err := l.Show(ctx, "BENCH", projections.Query{AsOf: asOf, KnownAt: time.Now(), Window: projections.DefaultWindow}); err != nil {
+		start := time.Now()
+		if _, err := l.Show(ctx, sym, projections.Query{AsOf: asOf, KnownAt: time.Now(), Window: projections.DefaultWindow}); err != nil {
 			b.Fatal(err)
 		}
+		latencies = append(latencies, time.Since(start))
 	}
+	b.StopTimer()
+	reportPercentiles(b, latencies)
+}
+
+// reportPercentiles reports the p50 and p99 of latencies in microseconds.
+func reportPercentiles(b *testing.B, latencies []time.Duration) {
+	slices.Sort(latencies)
+	pct := func(p float64) float64 {
+		return float64(latencies[int(p*float64(len(latencies)-1))].Nanoseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-µs")
+	b.ReportMetric(pct(0.99), "p99-µs")
 }
 
 // BenchmarkShow5000Cold is `show` as one command-line invocation does it: a
@@ -160,10 +227,5 @@ func BenchmarkRecordRate(b *testing.B) {
 		latencies = append(latencies, time.Since(start))
 	}
 	b.StopTimer()
-	slices.Sort(latencies)
-	pct := func(p float64) float64 {
-		return float64(latencies[int(p*float64(len(latencies)-1))].Microseconds())
-	}
-	b.ReportMetric(pct(0.50), "p50-µs")
-	b.ReportMetric(pct(0.99), "p99-µs")
+	reportPercentiles(b, latencies)
 }

@@ -242,6 +242,9 @@ type streamCache struct {
 	// noSnapshots is set once the store refused a snapshot for being
 	// read-only, so a reader stops trying.
 	noSnapshots bool
+	// index is the point-in-time read model of events, built on the first
+	// question and extended as events land; nil until then.
+	index *domain.Index
 }
 
 // Load returns the instrument's events in stream order, as stored now. The
@@ -251,17 +254,47 @@ type streamCache struct {
 // that matches the chain, and reads only the records after it; it saves a
 // new snapshot when SnapshotEvery events have come since.
 func (l *Ledger) Load(ctx context.Context, sym domain.Symbol) ([]domain.Recorded, error) {
-	stream := sym.Stream()
+	c := l.streamCache(sym.Stream())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return l.catchUp(ctx, sym.Stream(), c)
+}
+
+// Index returns the instrument's point-in-time read model over its events as
+// stored now: it answers State(asOf, knownAt) exactly as a full fold would,
+// without one.
+func (l *Ledger) Index(ctx context.Context, sym domain.Symbol) (*domain.Index, error) {
+	c := l.streamCache(sym.Stream())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	events, err := l.catchUp(ctx, sym.Stream(), c)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case c.index == nil:
+		c.index = domain.NewIndex(events)
+	case c.index.Len() < len(events):
+		c.index = c.index.Extend(events)
+	}
+	return c.index, nil
+}
+
+// streamCache returns the stream's cache entry, creating an empty one.
+func (l *Ledger) streamCache(stream string) *streamCache {
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	c, ok := l.cache[stream]
 	if !ok {
 		c = &streamCache{snapshotVersion: -1}
 		l.cache[stream] = c
 	}
-	l.mu.Unlock()
+	return c
+}
 
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// catchUp brings c up to the stream's records as stored now and returns its
+// events; the caller holds c.mu.
+func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]domain.Recorded, error) {
 	if len(c.events) == 0 {
 		events, err := l.loadSnapshot(ctx, stream)
 		if err != nil {

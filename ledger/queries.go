@@ -28,16 +28,21 @@ func (l *Ledger) loadKnown(ctx context.Context, sym domain.Symbol) ([]domain.Rec
 
 // Show answers the consensus on one instrument at a point in time.
 func (l *Ledger) Show(ctx context.Context, sym domain.Symbol, q projections.Query) (projections.Consensus, error) {
-	history, err := l.loadKnown(ctx, sym)
+	ix, err := l.Index(ctx, sym)
 	if err != nil {
 		return projections.Consensus{}, err
 	}
-	return projections.Show(sym, history, q), nil
+	if ix.Len() == 0 {
+		return projections.Consensus{}, fmt.Errorf("%w: %s has no events", ErrUnknownInstrument, sym)
+	}
+	return projections.Compute(sym, ix.State(q.AsOf, q.KnownAt), q), nil
 }
 
 // ShowAll answers the consensus on every instrument at one point in time,
-// ordered by symbol. It works through the instruments one at a time and
-// drops each from the cache after, so memory does not grow with the ledger.
+// ordered by symbol. An instrument whose read model is already cached (a
+// long-running server) is answered from it; any other is folded once from its
+// events and dropped from the cache after, so memory does not grow with the
+// ledger.
 func (l *Ledger) ShowAll(ctx context.Context, q projections.Query) ([]projections.Consensus, error) {
 	infos, err := l.streams(ctx)
 	if err != nil {
@@ -49,14 +54,35 @@ func (l *Ledger) ShowAll(ctx context.Context, q projections.Query) ([]projection
 		if !ok || info.Events == 0 {
 			continue
 		}
-		c, err := l.Show(ctx, sym, q)
+		if l.indexed(info.Stream) {
+			c, err := l.Show(ctx, sym, q)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+			continue
+		}
+		history, err := l.Load(ctx, sym)
 		l.Evict(sym)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, c)
+		out = append(out, projections.Show(sym, history, q))
 	}
 	return out, nil
+}
+
+// indexed reports whether the stream's read model is cached.
+func (l *Ledger) indexed(stream string) bool {
+	l.mu.Lock()
+	c, ok := l.cache[stream]
+	l.mu.Unlock()
+	if !ok {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.index != nil
 }
 
 // History answers the consensus at the end of every period between from and to.
