@@ -162,7 +162,8 @@ func (s *Sorted) report() {
 }
 
 // Apply applies the rows to the ledger, one instrument at a time, and
-// returns the counts of the whole import.
+// returns the counts of the whole import. Store writes run on a goroutine of
+// their own (see pipeline) while the next instruments are planned.
 func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 	runID, err := uuid.NewV7()
 	if err != nil {
@@ -179,6 +180,7 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		}
 		return domain.Metadata{RecordedBy: s.opts.RecordedBy, Source: source, CorrelationID: runID.String()}
 	}
+	writer := newPipeline(1)
 	// Small instruments are planned and gathered until they make a batch,
 	// then appended together in one transaction; an instrument with more
 	// rows than a batch goes on its own, in several.
@@ -188,6 +190,8 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		pendingEvents int
 	)
 	many := l.CanAppendMany() && !s.opts.DryRun
+	// settle counts what an instrument's rows came to; it runs on the
+	// writer, after the rows' events are stored.
 	settle := func(done Summary, rejects []Reject, rows int) error {
 		s.summary.Imported += done.Imported
 		s.summary.Duplicates += done.Duplicates
@@ -211,34 +215,41 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		if len(pending) == 0 {
 			return nil
 		}
-		batches := make([]ledger.DecidedBatch, len(pending))
-		for i, p := range pending {
+		group := pending
+		pending, pendingEvents = nil, 0
+		batches := make([]ledger.DecidedBatch, len(group))
+		for i, p := range group {
 			batches[i] = ledger.DecidedBatch{Symbol: p.symbol, Expected: p.expected, Events: p.plan.accepted}
 		}
-		err := l.AppendDecidedMany(ctx, batches)
-		for _, p := range pending {
-			l.Evict(p.symbol)
+		encoded, err := ledger.EncodeMany(batches)
+		if err != nil {
+			return err
 		}
-		switch {
-		case err == nil:
-			for _, p := range pending {
-				if err := settle(Summary{Imported: len(p.plan.accepted), Duplicates: p.plan.duplicates}, p.plan.rejects, len(p.items)); err != nil {
-					return err
-				}
+		return writer.do(func() error {
+			err := l.AppendEncodedMany(ctx, encoded)
+			for _, p := range group {
+				l.Evict(p.symbol)
 			}
-		case errors.Is(err, eventstore.ErrWrongVersion), errors.Is(err, eventstore.ErrDuplicateID):
-			// Nothing was written: take the instruments one by one, with
-			// the retries and id checks of the careful path.
-			for _, p := range pending {
-				if err := alone(p.items); err != nil {
-					return err
+			switch {
+			case err == nil:
+				for _, p := range group {
+					if err := settle(Summary{Imported: len(p.plan.accepted), Duplicates: p.plan.duplicates}, p.plan.rejects, len(p.items)); err != nil {
+						return err
+					}
 				}
+				return nil
+			case errors.Is(err, eventstore.ErrWrongVersion), errors.Is(err, eventstore.ErrDuplicateID):
+				// Nothing was written: take the instruments one by one, with
+				// the retries and id checks of the careful path.
+				for _, p := range group {
+					if err := alone(p.items); err != nil {
+						return err
+					}
+				}
+				return nil
 			}
-		default:
 			return fmt.Errorf("import: %w", err)
-		}
-		pending, pendingEvents = pending[:0], 0
-		return nil
+		})
 	}
 	flush := func() error {
 		if len(group) == 0 {
@@ -250,7 +261,7 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 			if err := flushPending(); err != nil {
 				return err
 			}
-			return alone(items)
+			return writer.do(func() error { return alone(items) })
 		}
 		sym := domain.Symbol(items[0].instrument)
 		history, err := l.Load(ctx, sym)
@@ -261,7 +272,7 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		expected := ledger.HeadVersion(history)
 		if len(p.accepted) == 0 {
 			l.Evict(sym)
-			return settle(Summary{Duplicates: p.duplicates}, p.rejects, len(items))
+			return writer.do(func() error { return settle(Summary{Duplicates: p.duplicates}, p.rejects, len(items)) })
 		}
 		pending = append(pending, pendingInstrument{symbol: sym, items: items, plan: p, expected: expected})
 		pendingEvents += len(p.accepted)
@@ -270,25 +281,33 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		}
 		return nil
 	}
-	for {
-		it, err := next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return s.summary, err
-		}
-		if len(group) > 0 && group[0].instrument != it.instrument {
-			if err := flush(); err != nil {
-				return s.summary, err
+	planAll := func() error {
+		for {
+			it, err := next()
+			if errors.Is(err, io.EOF) {
+				break
 			}
+			if err != nil {
+				return err
+			}
+			if len(group) > 0 && group[0].instrument != it.instrument {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			group = append(group, it)
 		}
-		group = append(group, it)
+		if err := flush(); err != nil {
+			return err
+		}
+		return flushPending()
 	}
-	if err := flush(); err != nil {
-		return s.summary, err
+	err = planAll()
+	// Always wait for the writer: the summary is its to write until then.
+	if werr := writer.wait(); err == nil {
+		err = werr
 	}
-	return s.summary, flushPending()
+	return s.summary, err
 }
 
 // pendingInstrument is an instrument planned and waiting to be appended

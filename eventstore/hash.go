@@ -22,22 +22,38 @@ import (
 // Length prefixes make the encoding unambiguous: no two different records
 // hash the same bytes.
 func Hash(prev [32]byte, id, typ string, data []byte, effectiveAt, recordedAt time.Time) [32]byte {
+	// One buffer for every field but the data, on the stack: hashing is on
+	// the path of every append, and a bulk import appends millions.
+	var buf [256]byte
+	b := append(buf[:0], prev[:]...)
+	b = appendField(b, []byte(id))
+	b = appendField(b, []byte(typ))
+	b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
 	h := sha256.New()
-	h.Write(prev[:])
-	var n [4]byte
-	field := func(b []byte) {
-		binary.BigEndian.PutUint32(n[:], uint32(len(b)))
-		h.Write(n[:])
-		h.Write(b)
-	}
-	field([]byte(id))
-	field([]byte(typ))
-	field(data)
-	field([]byte(effectiveAt.UTC().Format(time.RFC3339Nano)))
-	field([]byte(recordedAt.UTC().Format(time.RFC3339Nano)))
+	h.Write(b)
+	h.Write(data)
+	b = buf[:0]
+	b = appendTimeField(b, effectiveAt)
+	b = appendTimeField(b, recordedAt)
+	h.Write(b)
 	var sum [32]byte
 	h.Sum(sum[:0])
 	return sum
+}
+
+// appendField appends x's length as a 4-byte big-endian integer and x.
+func appendField(b, x []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(x)))
+	return append(b, x...)
+}
+
+// appendTimeField appends t as a field in RFC 3339 (UTC, RFC3339Nano).
+func appendTimeField(b []byte, t time.Time) []byte {
+	at := len(b)
+	b = append(b, 0, 0, 0, 0)
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	binary.BigEndian.PutUint32(b[at:], uint32(len(b)-at-4))
+	return b
 }
 
 // RecordHash computes r's hash from prev and r's own fields.

@@ -55,24 +55,55 @@ func (l *Ledger) CanAppendMany() bool {
 // atomic transaction: all of them or, on any error, none. The store must
 // implement eventstore.BatchAppender (see CanAppendMany).
 func (l *Ledger) AppendDecidedMany(ctx context.Context, batches []DecidedBatch) error {
-	ba, ok := l.store.(eventstore.BatchAppender)
-	if !ok {
-		return fmt.Errorf("this store cannot append to several instruments at once")
+	encoded, err := EncodeMany(batches)
+	if err != nil {
+		return err
 	}
+	return l.AppendEncodedMany(ctx, encoded)
+}
+
+// EncodedBatches are decided batches encoded for the store. Encoding apart
+// from appending lets an import encode its next batch on one core while the
+// store writes the last one on another.
+type EncodedBatches struct {
+	decided []DecidedBatch
+	streams []eventstore.StreamBatch
+}
+
+// Events is the number of events in the batches.
+func (e EncodedBatches) Events() int {
+	n := 0
+	for _, b := range e.streams {
+		n += len(b.Events)
+	}
+	return n
+}
+
+// EncodeMany encodes batches for AppendEncodedMany.
+func EncodeMany(batches []DecidedBatch) (EncodedBatches, error) {
 	sb := make([]eventstore.StreamBatch, len(batches))
 	for i, b := range batches {
 		events, err := encodeDecided(b.Events)
 		if err != nil {
-			return err
+			return EncodedBatches{}, err
 		}
 		sb[i] = eventstore.StreamBatch{Stream: b.Symbol.Stream(), Expected: b.Expected, Events: events}
 	}
-	results, err := ba.AppendBatches(ctx, sb)
+	return EncodedBatches{decided: batches, streams: sb}, nil
+}
+
+// AppendEncodedMany appends encoded batches as AppendDecidedMany does.
+func (l *Ledger) AppendEncodedMany(ctx context.Context, e EncodedBatches) error {
+	ba, ok := l.store.(eventstore.BatchAppender)
+	if !ok {
+		return fmt.Errorf("this store cannot append to several instruments at once")
+	}
+	results, err := ba.AppendBatches(ctx, e.streams)
 	if err != nil {
 		return err
 	}
-	for i, b := range batches {
-		l.extendCache(ctx, sb[i].Stream, results[i], b.Events)
+	for i, b := range e.decided {
+		l.extendCache(ctx, e.streams[i].Stream, results[i], b.Events)
 	}
 	return nil
 }

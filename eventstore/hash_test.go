@@ -1,0 +1,68 @@
+package eventstore_test
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/consensus-ledger/consensus/eventstore"
+)
+
+// referenceHash is the hash chain's definition written as plainly as
+// possible; Hash is optimised and must agree with it byte for byte, or every
+// stored chain would stop verifying.
+func referenceHash(prev [32]byte, id, typ string, data []byte, effectiveAt, recordedAt time.Time) [32]byte {
+	var msg []byte
+	msg = append(msg, prev[:]...)
+	for _, f := range [][]byte{[]byte(id), []byte(typ), data,
+		[]byte(effectiveAt.UTC().Format(time.RFC3339Nano)), []byte(recordedAt.UTC().Format(time.RFC3339Nano))} {
+		msg = binary.BigEndian.AppendUint32(msg, uint32(len(f)))
+		msg = append(msg, f...)
+	}
+	return sha256.Sum256(msg)
+}
+
+func TestHashMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 500 {
+		var prev [32]byte
+		for i := range prev {
+			prev[i] = byte(rng.IntN(256))
+		}
+		data := make([]byte, rng.IntN(600))
+		for i := range data {
+			data[i] = byte(rng.IntN(256))
+		}
+		id := uuid.New().String()
+		eff := time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)).In(time.FixedZone("x", 3600*rng.IntN(12)))
+		rec := time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)/1000*1000)
+		typ := []string{"RatingAdded", "CloseRecorded", "", "EventRetracted"}[rng.IntN(4)]
+		require.Equal(t, referenceHash(prev, id, typ, data, eff, rec), eventstore.Hash(prev, id, typ, data, eff, rec))
+	}
+}
+
+// TestHashGolden pins one hash, computed independently of Go (Python's
+// hashlib over the same bytes), so that a change to the definition itself,
+// not only to the code, is caught.
+func TestHashGolden(t *testing.T) {
+	eff := time.Date(2025, 9, 11, 23, 59, 59, 999999999, time.UTC)
+	rec := time.Date(2025, 9, 12, 6, 0, 0, 123000, time.UTC)
+	got := eventstore.Hash([32]byte{}, "018f0000-0000-7000-8000-000000000001", "CloseRecorded",
+		[]byte(`{"instrument":"BABA","price":"155.44"}`), eff, rec)
+	require.Equal(t, "37968383ed8d2ec8175f00477ab5b772ad9dfcf27e8d70bfa8c7bf36aeac4d73", hex.EncodeToString(got[:]))
+}
+
+func BenchmarkHash(b *testing.B) {
+	data := make([]byte, 250)
+	eff, rec := time.Now(), time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		eventstore.Hash([32]byte{}, "018f0000-0000-7000-8000-000000000001", "RatingAdded", data, eff, rec)
+	}
+}
