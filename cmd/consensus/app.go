@@ -72,6 +72,7 @@ func commands() map[string]func() command {
 		"rebuild":     func() command { return &rebuildCmd{} },
 		"gen":         func() command { return &genCmd{} },
 		"import":      func() command { return &importCmd{} },
+		"copy":        func() command { return &copyCmd{} },
 	}
 }
 

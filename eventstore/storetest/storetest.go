@@ -17,7 +17,8 @@
 // store it returns may already hold records (a shared server, say): the suite
 // names its streams uniquely and ignores records it did not write, so it never
 // assumes an empty store. Optional capabilities (eventstore.StreamLister,
-// eventstore.Finder) are tested when the store implements them.
+// eventstore.Finder, eventstore.Copier, ...) are tested when the store
+// implements them.
 package storetest
 
 import (
@@ -63,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"Finder", testFinder},
 		{"Snapshotter", testSnapshotter},
 		{"BatchAppender", testBatchAppender},
+		{"Copier", testCopier},
 		{"ContextCancelled", testContextCancelled},
 		{"ConcurrentAppendOneStream", testConcurrentAppendOneStream},
 		{"ConcurrentAppendManyStreams", testConcurrentAppendManyStreams},

@@ -1,0 +1,159 @@
+package eventstore
+
+import (
+	"context"
+	"fmt"
+)
+
+// CopyPage is how many records Copy reads and appends at a time: one atomic
+// batch, so an interrupted copy leaves whole pages and resumes after them.
+const CopyPage = 1000
+
+// CopyProgress reports how far a copy has come.
+type CopyProgress struct {
+	Streams, StreamsDone int
+	Events               int64 // records in the source
+	Copied, Present      int64 // records appended, and found already there
+}
+
+// CopySummary is what a copy did.
+type CopySummary struct {
+	Streams int
+	Copied  int64 // records appended to the target
+	Present int64 // records the target already held (an earlier, perhaps interrupted, copy)
+}
+
+// Copy copies every record of every stream of from into to, keeping ids,
+// both times and the hash chains (see Copier). It is idempotent and
+// resumable: each stream continues after the records the target already
+// holds, once it has checked they are the source's own (same version and
+// hash); a target whose stream differs from the source's is refused.
+func Copy(ctx context.Context, from, to Store, onProgress func(CopyProgress)) (CopySummary, error) {
+	lister, ok := from.(StreamLister)
+	if !ok {
+		return CopySummary{}, fmt.Errorf("the source store cannot list its streams")
+	}
+	copier, ok := to.(Copier)
+	if !ok {
+		return CopySummary{}, fmt.Errorf("the target store cannot take copied events with their times and hashes")
+	}
+	streams, err := lister.Streams(ctx)
+	if err != nil {
+		return CopySummary{}, fmt.Errorf("list the source's streams: %w", err)
+	}
+	held, err := heldVersions(ctx, to)
+	if err != nil {
+		return CopySummary{}, err
+	}
+	p := CopyProgress{Streams: len(streams)}
+	for _, s := range streams {
+		p.Events += s.Events
+	}
+	report := func() {
+		if onProgress != nil {
+			onProgress(p)
+		}
+	}
+	// Check every stream before copying any, so a target that is another
+	// ledger is refused with nothing written.
+	starts := make([]int64, len(streams))
+	for i, s := range streams {
+		if starts[i], err = resumeAt(ctx, from, to, s, held); err != nil {
+			return CopySummary{}, err
+		}
+	}
+	report()
+	for i, s := range streams {
+		next := starts[i]
+		p.Present += next
+		report()
+		for next <= s.Version {
+			page, err := from.ReadStream(ctx, s.Stream, next, CopyPage)
+			if err != nil {
+				return summaryOf(p), fmt.Errorf("read %s from the source: %w", s.Stream, err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			res, err := copier.AppendCopies(ctx, s.Stream, Version(next-1), page)
+			if err != nil {
+				return summaryOf(p), err
+			}
+			if res.Replayed {
+				p.Present += int64(len(page))
+			} else {
+				p.Copied += int64(len(page))
+			}
+			next += int64(len(page))
+			report()
+		}
+		p.StreamsDone++
+		report()
+	}
+	return summaryOf(p), nil
+}
+
+func summaryOf(p CopyProgress) CopySummary {
+	return CopySummary{Streams: p.StreamsDone, Copied: p.Copied, Present: p.Present}
+}
+
+// resumeAt returns the first version of s the target lacks, after checking
+// that what it holds is the source's: its last record has the same id and
+// hash as the source's record of that version. held is the target's last
+// version of each stream when it can list them (else nil).
+func resumeAt(ctx context.Context, from, to Store, s StreamInfo, held map[string]int64) (int64, error) {
+	tail, err := lastRecord(ctx, to, s.Stream, held)
+	if err != nil || tail == nil {
+		return 0, err
+	}
+	if tail.Version > s.Version {
+		return 0, fmt.Errorf("%s: the target holds %d events, the source only %d: they are different ledgers", s.Stream, tail.Version+1, s.Version+1)
+	}
+	same, err := from.ReadStream(ctx, s.Stream, tail.Version, 1)
+	if err != nil {
+		return 0, fmt.Errorf("read %s from the source: %w", s.Stream, err)
+	}
+	if len(same) != 1 || same[0].ID != tail.ID || same[0].Hash != tail.Hash {
+		return 0, fmt.Errorf("%s: event %d differs between the source and the target: they are different ledgers", s.Stream, tail.Version)
+	}
+	return tail.Version + 1, nil
+}
+
+// heldVersions lists the target's streams and their last versions, or
+// returns nil when the target cannot list them.
+func heldVersions(ctx context.Context, to Store) (map[string]int64, error) {
+	l, ok := to.(StreamLister)
+	if !ok {
+		return nil, nil
+	}
+	infos, err := l.Streams(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list the target's streams: %w", err)
+	}
+	held := make(map[string]int64, len(infos))
+	for _, info := range infos {
+		held[info.Stream] = info.Version
+	}
+	return held, nil
+}
+
+// lastRecord returns the stream's last record in st, or nil for an empty
+// stream.
+func lastRecord(ctx context.Context, st Store, stream string, held map[string]int64) (*Record, error) {
+	if held != nil {
+		version, ok := held[stream]
+		if !ok {
+			return nil, nil
+		}
+		recs, err := st.ReadStream(ctx, stream, version, 1)
+		if err != nil || len(recs) == 0 {
+			return nil, err
+		}
+		return &recs[0], nil
+	}
+	recs, err := st.ReadStream(ctx, stream, 0, 0)
+	if err != nil || len(recs) == 0 {
+		return nil, err
+	}
+	return &recs[len(recs)-1], nil
+}
