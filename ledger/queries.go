@@ -5,8 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
@@ -42,34 +46,45 @@ func (l *Ledger) Show(ctx context.Context, sym domain.Symbol, q projections.Quer
 // ordered by symbol. An instrument whose read model is already cached (a
 // long-running server) is answered from it; any other is folded once from its
 // events and dropped from the cache after, so memory does not grow with the
-// ledger.
+// ledger. Instruments are answered on as many goroutines as there are cores.
 func (l *Ledger) ShowAll(ctx context.Context, q projections.Query) ([]projections.Consensus, error) {
 	infos, err := l.streams(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]projections.Consensus, 0, len(infos))
+	var symbols []domain.Symbol
 	for _, info := range infos {
-		sym, ok := domain.SymbolOfStream(info.Stream)
-		if !ok || info.Events == 0 {
-			continue
+		if sym, ok := domain.SymbolOfStream(info.Stream); ok && info.Events > 0 {
+			symbols = append(symbols, sym)
 		}
-		if l.indexed(info.Stream) {
-			c, err := l.Show(ctx, sym, q)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, c)
-			continue
-		}
-		history, err := l.Load(ctx, sym)
-		l.Evict(sym)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, projections.Show(sym, history, q))
+	}
+	out := make([]projections.Consensus, len(symbols))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, sym := range symbols {
+		g.Go(func() (err error) {
+			out[i], err = l.showOnce(ctx, sym, q)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// showOnce answers from the cached read model if there is one, else from
+// one fold of the events, without keeping them.
+func (l *Ledger) showOnce(ctx context.Context, sym domain.Symbol, q projections.Query) (projections.Consensus, error) {
+	if l.indexed(sym.Stream()) {
+		return l.Show(ctx, sym, q)
+	}
+	history, err := l.Load(ctx, sym)
+	l.Evict(sym)
+	if err != nil {
+		return projections.Consensus{}, err
+	}
+	return projections.Show(sym, history, q), nil
 }
 
 // indexed reports whether the stream's read model is cached.
@@ -342,35 +357,49 @@ type RebuildReport struct {
 
 // Rebuild derives every read model again from the events alone: it drops
 // each stream's snapshot, decodes the stream from its records and writes a
-// fresh snapshot for streams long enough to have one.
+// fresh snapshot for streams long enough to have one. Streams are rebuilt
+// on as many goroutines as there are cores (SQLite reads in parallel; the
+// snapshot writes take turns), each dropped from the cache when done.
 func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
-	var report RebuildReport
+	var (
+		report RebuildReport
+		mu     sync.Mutex
+	)
 	sn, ok := l.store.(eventstore.Snapshotter)
 	infos, err := l.streams(ctx)
 	if err != nil {
 		return report, err
 	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, info := range infos {
 		sym, isInstrument := domain.SymbolOfStream(info.Stream)
 		if !isInstrument {
 			continue
 		}
-		if ok {
-			if err := sn.DeleteSnapshot(ctx, snapshotName(info.Stream)); err != nil {
-				return report, err
+		g.Go(func() error {
+			if ok {
+				if err := sn.DeleteSnapshot(ctx, snapshotName(info.Stream)); err != nil {
+					return err
+				}
 			}
-		}
-		l.Evict(sym)
-		events, err := l.Load(ctx, sym)
-		if err != nil {
-			return report, err
-		}
-		report.Streams++
-		report.Events += int64(len(events))
-		if l.snapshotted(info.Stream) {
-			report.Snapshots++
-		}
-		l.Evict(sym) // one stream at a time: memory stays bounded
+			l.Evict(sym)
+			events, err := l.Load(ctx, sym)
+			if err != nil {
+				return err
+			}
+			snapshotted := l.snapshotted(info.Stream)
+			l.Evict(sym) // memory stays bounded by the streams in flight
+			mu.Lock()
+			defer mu.Unlock()
+			report.Streams++
+			report.Events += int64(len(events))
+			if snapshotted {
+				report.Snapshots++
+			}
+			return nil
+		})
 	}
-	return report, nil
+	err = g.Wait()
+	return report, err
 }
