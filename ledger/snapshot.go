@@ -198,7 +198,7 @@ func decodeSnapshot(data []byte) ([]domain.Recorded, error) {
 		rec.ID = r.id()
 		rec.Version = r.int()
 		rec.RecordedAt = r.time()
-		rec.Meta = domain.Metadata{RecordedBy: r.str(), Source: r.str(), CorrelationID: r.str(), CausationID: r.str()}
+		rec.Meta = domain.Metadata{RecordedBy: r.str(), Source: r.unique(), CorrelationID: r.str(), CausationID: r.str()}
 		switch kind := r.byte(); kind {
 		case kindRating:
 			e := domain.RatingAdded{Instrument: domain.Symbol(r.str()), Analyst: domain.Analyst(r.str()), Firm: r.str(),
@@ -291,6 +291,21 @@ func (r *snapshotReader) id() uuid.UUID {
 	return id
 }
 
+// unique reads a string that is usually different for every event (an
+// event's source, such as import:FILE:LINE), which interning would only slow
+// down.
+func (r *snapshotReader) unique() string {
+	n := r.uint()
+	if r.err != nil || n > uint64(len(r.buf)) {
+		r.fail()
+		return ""
+	}
+	s := string(r.buf[:n])
+	r.buf = r.buf[n:]
+	return s
+}
+
+// str reads a string, interned: analysts, firms and currencies repeat.
 func (r *snapshotReader) str() string {
 	n := r.uint()
 	if r.err != nil || n > uint64(len(r.buf)) {
