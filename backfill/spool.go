@@ -116,12 +116,72 @@ func (s *spool) sorted() (next func() (*item, error), err error) {
 			return nil, err
 		}
 	}
+	// Merging reads every file at once, a buffer each: past mergeFanIn
+	// files, merge the oldest ones into one first, so the buffers stay
+	// bounded (mergeFanIn x mergeBuffer) however long the file is.
+	for len(s.files) > mergeFanIn {
+		merged, err := s.mergeToFile(s.files[:mergeFanIn])
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range s.files[:mergeFanIn] {
+			f.Close()
+		}
+		s.files = append(s.files[mergeFanIn:], merged)
+	}
+	return merge(s.files)
+}
+
+// Merge limits: at most mergeFanIn files are read at once, each through a
+// buffer of mergeBuffer bytes (16 MiB in all).
+const (
+	mergeFanIn  = 64
+	mergeBuffer = 256 << 10
+)
+
+// mergeToFile merges files into one new temporary file.
+func (s *spool) mergeToFile(files []*os.File) (*os.File, error) {
+	next, err := merge(files)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(s.dir, "consensus-import-*.spool")
+	if err != nil {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	os.Remove(f.Name()) // as in flush: nothing left behind
+	w := bufio.NewWriterSize(f, 1<<20)
+	var buf []byte
+	for {
+		it, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		buf = encodeItem(buf[:0], it)
+		if _, err := w.Write(buf); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	return f, nil
+}
+
+// merge reads sorted files back from their start as one sorted sequence.
+func merge(files []*os.File) (next func() (*item, error), err error) {
 	h := &mergeHeap{}
-	for _, f := range s.files {
+	for _, f := range files {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return nil, fmt.Errorf("spool: %w", err)
 		}
-		src := &chunkReader{r: bufio.NewReaderSize(f, 1<<20)}
+		src := &chunkReader{r: bufio.NewReaderSize(f, mergeBuffer)}
 		it, err := src.next()
 		if errors.Is(err, io.EOF) {
 			continue
