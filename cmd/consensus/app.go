@@ -17,6 +17,7 @@ import (
 
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/eventstore/esdb"
 	"github.com/consensus-ledger/consensus/eventstore/sqlite"
 	"github.com/consensus-ledger/consensus/ledger"
 )
@@ -73,6 +74,8 @@ func commands() map[string]func() command {
 		"gen":         func() command { return &genCmd{} },
 		"import":      func() command { return &importCmd{} },
 		"copy":        func() command { return &copyCmd{} },
+		"chart":       func() command { return &chartCmd{} },
+		"serve":       func() command { return &serveCmd{} },
 	}
 }
 
@@ -226,10 +229,11 @@ func filePath(spec string) (string, bool) {
 // openStore opens a store from its specification: a path, sqlite:PATH, or a
 // server connection string.
 func openStore(spec string, readOnly bool, now func() time.Time) (eventstore.Store, error) {
-	for _, scheme := range []string{"esdb://", "esdb+discover://", "kurrentdb://", "kurrentdb+discover://"} {
-		if strings.HasPrefix(spec, scheme) {
-			return nil, fmt.Errorf("store %q: EventStoreDB/KurrentDB stores are not supported by this version yet; use a file path", redact(spec))
-		}
+	if esdb.IsConnectionString(spec) {
+		// Open bounds its first contact with the server (esdb.DefaultConnectTimeout),
+		// so an unreachable server is one error within seconds; its errors name
+		// the server without the password.
+		return esdb.Open(context.Background(), spec, esdb.Options{ReadOnly: readOnly, Now: now})
 	}
 	path, _ := filePath(spec)
 	if path == "" {

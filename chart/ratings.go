@@ -1,0 +1,65 @@
+package chart
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/consensus-ledger/consensus/projections"
+)
+
+// drawRatings draws the rating panel in box b: for each row a column of its
+// buy, hold and sell counts, stacked from the bottom.
+func drawRatings(f *Figure, rows []projections.Consensus, x timeScale, b box) {
+	p := plotBox(b, drawLegend(f, ratingLegend(rows), b))
+	most := 0
+	for _, r := range rows {
+		most = max(most, r.Buy+r.Hold+r.Sell)
+	}
+	if most == 0 {
+		drawNote(f, p, "No active analysts in this period.")
+		drawTimeAxis(f, x, p)
+		return
+	}
+	y := drawValueAxis(f, 0, float64(most), 1, p)
+	drawTimeAxis(f, x, p)
+
+	width := columnWidth(rows, x, p)
+	for _, r := range rows {
+		cx := x.at(r.AsOf, p)
+		base := 0
+		for _, part := range []struct {
+			class Class
+			n     int
+		}{{ClassBuy, r.Buy}, {ClassHold, r.Hold}, {ClassSell, r.Sell}} {
+			if part.n == 0 {
+				continue
+			}
+			top, bottom := y(float64(base+part.n)), y(float64(base))
+			f.add(Rect{Class: part.class, X: cx - width/2, Y: top, W: width, H: bottom - top})
+			base += part.n
+		}
+	}
+}
+
+// columnWidth is the width of one row's column: most of the average room
+// between rows (a last, partial period may sit closer to its neighbour), at
+// least a pixel, and not so wide that a short history draws slabs.
+func columnWidth(rows []projections.Consensus, x timeScale, p box) float64 {
+	gap := p.w
+	if n := len(rows); n > 1 {
+		gap = (x.at(rows[n-1].AsOf, p) - x.at(rows[0].AsOf, p)) / float64(n-1)
+	}
+	return math.Max(1, math.Min(gap*0.75, 28))
+}
+
+// ratingLegend names the buckets, with the latest counts.
+func ratingLegend(rows []projections.Consensus) []legendItem {
+	items := []legendItem{{ClassBuy, "buy"}, {ClassHold, "hold"}, {ClassSell, "sell"}}
+	if n := len(rows); n > 0 {
+		last := rows[n-1]
+		for i, count := range []int{last.Buy, last.Hold, last.Sell} {
+			items[i].text += " " + strconv.Itoa(count)
+		}
+	}
+	return items
+}

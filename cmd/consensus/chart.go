@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/consensus-ledger/consensus/chart"
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/projections"
+)
+
+// pngScale is the pixel density of a PNG chart: twice its size in pixels,
+// so it stays sharp on high-density screens and in printed reports.
+const pngScale = 2
+
+type chartCmd struct {
+	storeFlag
+	pointFlags
+	from, to, every, out string
+	width, height        int
+	title                string
+}
+
+func (c *chartCmd) usage() (string, string) {
+	return "chart SYMBOL --from D --to D -o FILE.svg|.png [--every auto|day|week|month] [--known-at T] [--window 90d]",
+		"Draws the consensus over time (mean target with its high-low band against the close, and the buy/hold/sell counts) as an SVG or PNG file."
+}
+
+func (c *chartCmd) define(fs *pflag.FlagSet) {
+	c.storeFlag.define(fs)
+	c.pointFlags.define(fs, false)
+	fs.StringVar(&c.from, "from", "", "first date (required)")
+	fs.StringVar(&c.to, "to", "", "last date (required)")
+	fs.StringVarP(&c.out, "output", "o", "", "the file to write, ending in .svg or .png (required)")
+	fs.StringVar(&c.every, "every", "auto", "period of the points: auto, day, week or month")
+	fs.IntVar(&c.width, "width", chart.DefaultWidth, "width in pixels")
+	fs.IntVar(&c.height, "height", chart.DefaultHeight, "height in pixels")
+	fs.StringVar(&c.title, "title", "", "the title above the chart (default: the instrument, its currency and the dates)")
+}
+
+func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
+	if err := required(map[string]string{"from": c.from, "to": c.to, "output": c.out}); err != nil {
+		return err
+	}
+	format := strings.ToLower(filepath.Ext(c.out))
+	if format != ".svg" && format != ".png" {
+		return usagef("-o %s: the file name must end in .svg or .png", c.out)
+	}
+	if c.width < chart.MinSize || c.width > chart.MaxSize || c.height < chart.MinSize || c.height > chart.MaxSize {
+		return usagef("--width and --height must be between %d and %d pixels", chart.MinSize, chart.MaxSize)
+	}
+	sym, err := oneSymbol(args)
+	if err != nil {
+		return err
+	}
+	from, to, every, err := chartRange(c.from, c.to, c.every)
+	if err != nil {
+		return err
+	}
+	q, err := c.query(a)
+	if err != nil {
+		return err
+	}
+	l, closeStore, err := c.open(a, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	rows, err := l.History(ctx, sym, from, to, every, q)
+	if err != nil {
+		return err
+	}
+	title := c.title
+	if title == "" && len(rows) > 0 {
+		title = fmt.Sprintf("%s analyst consensus (%s), %s to %s", sym, rows[0].Currency, c.from, c.to)
+	}
+	fig := chart.New(rows, chart.Options{Width: c.width, Height: c.height, Title: title})
+	write := fig.WriteSVG
+	if format == ".png" {
+		write = func(w io.Writer) error { return fig.WritePNG(w, pngScale) }
+	}
+	return writeFileAtomically(c.out, write)
+}
+
+// chartRange reads the dates and period of a chart. "auto" chooses the
+// period from the length of the range, as the web page does.
+func chartRange(fromText, toText, everyText string) (from, to time.Time, every projections.Every, err error) {
+	if from, err = domain.ParseTime("from", fromText); err != nil {
+		return
+	}
+	if to, err = domain.ParseTime("to", toText); err != nil {
+		return
+	}
+	if to.Before(from) {
+		err = &domain.ValidationError{Field: "to", Value: toText, Reason: "is before --from " + fromText}
+		return
+	}
+	if everyText == "auto" {
+		return from, to, chart.AutoEvery(from, to), nil
+	}
+	every, err = projections.ParseEvery(everyText)
+	return
+}

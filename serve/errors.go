@@ -1,0 +1,115 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/consensus-ledger/consensus/backfill"
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/ledger"
+)
+
+// apiError is a refusal with its HTTP status and, when one field of the
+// request is at fault, that field's name as the API spells it.
+type apiError struct {
+	status int
+	field  string
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+// refuse makes an apiError.
+func refuse(status int, field, format string, args ...any) error {
+	return &apiError{status: status, field: field, msg: fmt.Sprintf(format, args...)}
+}
+
+// badRequest turns a parse error of a query parameter or path segment into
+// a 400 naming the field.
+func badRequest(err error) error {
+	var v *domain.ValidationError
+	if errors.As(err, &v) {
+		return &apiError{status: http.StatusBadRequest, field: v.Field, msg: err.Error()}
+	}
+	return &apiError{status: http.StatusBadRequest, msg: err.Error()}
+}
+
+// errorBody is every error response: one sentence, and the field at fault
+// or null.
+type errorBody struct {
+	Error string  `json:"error"`
+	Field *string `json:"field"`
+}
+
+// describeError chooses the status, field and sentence of an error, the way
+// the command line chooses its exit status: refusals of the request are
+// 4xx and name what is wrong; anything else is a 500 that says nothing of
+// the server's insides.
+func describeError(err error) (status int, field, msg string) {
+	var (
+		api      *apiError
+		invalid  *domain.ValidationError
+		tooLarge *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &api):
+		return api.status, api.field, api.msg
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit)
+	case errors.As(err, &invalid):
+		return http.StatusUnprocessableEntity, invalid.Field, err.Error()
+	case errors.Is(err, ledger.ErrUnknownInstrument):
+		return http.StatusNotFound, "symbol", err.Error()
+	case errors.Is(err, ledger.ErrConflict), errors.Is(err, eventstore.ErrWrongVersion):
+		return http.StatusConflict, "", err.Error()
+	case errors.Is(err, eventstore.ErrDuplicateID):
+		return http.StatusConflict, "id", err.Error()
+	case errors.Is(err, backfill.ErrBadFile):
+		return http.StatusBadRequest, "", err.Error()
+	case errors.Is(err, eventstore.ErrReadOnly):
+		return http.StatusForbidden, "", "the store is open read-only"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusServiceUnavailable, "", "the request was cancelled before it finished"
+	}
+	return http.StatusInternalServerError, "", "internal error; the server's log has the details"
+}
+
+// writeError answers with the JSON error for err, logging server faults
+// with the request id so an operator can find them.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, field, msg := describeError(err)
+	if status >= 500 {
+		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("request_id", w.Header().Get("X-Request-Id")), slog.Any("error", err))
+		if status == http.StatusInternalServerError {
+			op := "write"
+			if r.Method == http.MethodGet {
+				op = "read"
+			}
+			s.metrics.storeErrors.WithLabelValues(op).Inc()
+		}
+	}
+	body := errorBody{Error: sentence(msg)}
+	if field != "" {
+		body.Field = &field
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="consensus"`)
+	}
+	writeJSON(w, status, body)
+}
+
+// sentence makes a message one line ending in a full stop, as the command
+// line prints its errors.
+func sentence(msg string) string {
+	msg = strings.ReplaceAll(msg, "\n", " ")
+	if !strings.HasSuffix(msg, ".") {
+		msg += "."
+	}
+	return msg
+}

@@ -1,0 +1,206 @@
+package serve_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/consensus-ledger/consensus/demo"
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore/sqlite"
+	"github.com/consensus-ledger/consensus/ledger"
+	"github.com/consensus-ledger/consensus/serve"
+)
+
+// now is the pinned clock of every test ledger: the contract's example
+// knowledge time, after the demo's September 2025.
+var now = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+
+func clock() time.Time { return now }
+
+// The tokens of the test token file.
+const (
+	writeToken = "write-token-0123456789abcdef"
+	readToken  = "read-token-0123456789abcdef"
+	tokenFile  = "# the test clients\n" + writeToken + " write importer bot\n" + readToken + " read dashboard\n"
+)
+
+// testServer is a server over a store of its own, loaded with the demo.
+type testServer struct {
+	*httptest.Server
+	srv    *serve.Server
+	ledger *ledger.Ledger
+	path   string // the store file
+}
+
+// options adjust a test server's configuration.
+type options struct {
+	noTokens bool // serve without a token file: read-only
+	config   func(*serve.Config)
+	empty    bool // do not load the demo
+}
+
+// newServer starts a server on loopback over a fresh demo store, with the
+// test token file unless opts say otherwise, and stops it when the test
+// ends.
+func newServer(t testing.TB, opts options) *testServer {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	store, err := sqlite.Open(path, sqlite.Options{Now: clock})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	l := ledger.New(store, ledger.WithClock(clock))
+	if !opts.empty {
+		_, err = demo.Load(context.Background(), l)
+		require.NoError(t, err)
+	}
+	cfg := serve.Config{Ledger: l, PollInterval: 20 * time.Millisecond}
+	if !opts.noTokens {
+		cfg.Tokens, err = serve.ParseTokens(strings.NewReader(tokenFile))
+		require.NoError(t, err)
+	}
+	if opts.config != nil {
+		opts.config(&cfg)
+	}
+	srv, err := serve.New(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { srv.Run(ctx) })
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		hs.Close()
+		cancel()
+		wg.Wait()
+	})
+	ts := &testServer{Server: hs, srv: srv, ledger: l, path: path}
+	ts.waitFollowing(t)
+	return ts
+}
+
+// waitFollowing waits until the server follows the store, so events land
+// in the stream and the cache from now on.
+func (ts *testServer) waitFollowing(t testing.TB) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var h struct{ Following bool }
+		res := ts.do(t, "GET", "/healthz", "", "")
+		return json.Unmarshal([]byte(res.body), &h) == nil && h.Following
+	}, 5*time.Second, 10*time.Millisecond, "the server does not follow the store")
+}
+
+// response is what one request got.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// do sends a request with an optional bearer token and body.
+func (ts *testServer) do(t testing.TB, method, path, token, body string) response {
+	t.Helper()
+	return ts.doWith(t, method, path, token, body, nil)
+}
+
+func (ts *testServer) doWith(t testing.TB, method, path, token, body string, header http.Header) response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, ts.URL+path, rd)
+	require.NoError(t, err)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := ts.Client().Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	return response{status: res.StatusCode, header: res.Header, body: string(b)}
+}
+
+// get is a GET with the read token.
+func (ts *testServer) get(t testing.TB, path string) response {
+	t.Helper()
+	return ts.do(t, "GET", path, readToken, "")
+}
+
+// decode reads a JSON answer keeping numbers as their exact text.
+func decode(t testing.TB, body string, v any) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.UseNumber()
+	require.NoError(t, dec.Decode(v), "decode %s", body)
+}
+
+func object(t testing.TB, body string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	decode(t, body, &m)
+	return m
+}
+
+func array(t testing.TB, body string) []map[string]any {
+	t.Helper()
+	var a []map[string]any
+	decode(t, body, &a)
+	return a
+}
+
+// text is a JSON value as text: a number's digits, a string, or "null".
+func text(v any) string {
+	switch v := v.(type) {
+	case json.Number:
+		return v.String()
+	case string:
+		return v
+	case nil:
+		return "null"
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// requireError checks an error answer: the status, the JSON shape
+// {"error", "field"} with the field expected ("" for null), and no trace of
+// the server's insides.
+func requireError(t testing.TB, res response, status int, field string) {
+	t.Helper()
+	require.Equal(t, status, res.status, "body: %s", res.body)
+	require.Contains(t, res.header.Get("Content-Type"), "application/json")
+	m := object(t, res.body)
+	msg, ok := m["error"].(string)
+	require.True(t, ok && msg != "", "an error sentence: %s", res.body)
+	require.True(t, strings.HasSuffix(msg, "."), "one sentence ending in a full stop: %q", msg)
+	require.NotContains(t, res.body, "goroutine")
+	require.NotContains(t, res.body, ".go:")
+	got, present := m["field"]
+	require.True(t, present, "the field key is always present: %s", res.body)
+	if field == "" {
+		require.Nil(t, got, "no field: %s", res.body)
+	} else {
+		require.Equal(t, field, got, "field: %s", res.body)
+	}
+}
+
+// closeCommand is the command recording a close.
+func closeCommand(t testing.TB, symbol, price, at string) domain.Command {
+	t.Helper()
+	cmd, err := domain.Row{Type: domain.RowClose, Instrument: symbol, Price: price, Currency: "USD", At: at}.Command(now)
+	require.NoError(t, err)
+	return cmd
+}

@@ -1,0 +1,125 @@
+package serve
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// handleUnrouted answers requests no route takes with the same JSON errors
+// as the API, rather than the mux's text: 405 with Allow when the path has
+// routes for other methods, 404 otherwise. routed is a mux of the routes
+// alone, asked for its verdict.
+func (s *Server) handleUnrouted(routed *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		probe := &statusProbe{header: http.Header{}}
+		routed.ServeHTTP(probe, r)
+		rec := &statusRecorder{ResponseWriter: w}
+		rec.Header().Set("X-Request-Id", requestID())
+		if allow := probe.header.Get("Allow"); probe.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", allow)
+			s.writeError(rec, r, refuse(http.StatusMethodNotAllowed, "", "%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
+		} else {
+			s.writeError(rec, r, refuse(http.StatusNotFound, "", "there is nothing at %s; GET /api/v1/openapi.json lists the endpoints", r.URL.Path))
+		}
+		s.metrics.observe("unrouted", r.Method, rec.status, time.Since(start), false)
+	})
+}
+
+// wrap gives a route's handler what every request needs: a request id,
+// security headers, authorisation, a JSON answer for any error, recovery
+// from a panic (answered as a 500 and logged, never shown), and metrics.
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		h := rec.Header()
+		h.Set("X-Request-Id", requestID())
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				err := fmt.Errorf("panic: %v", v)
+				if rec.status == 0 {
+					s.writeError(rec, r, err)
+				} else {
+					s.log.Error("panic after the answer began", "path", r.URL.Path, "error", err)
+				}
+			}
+			s.metrics.observe(rt.path, r.Method, rec.statusOr200(), time.Since(start), rt.streamed)
+		}()
+		c := call{values: r.URL.Query()}
+		var err error
+		c.who, err = s.authorize(r, rt.access)
+		if err == nil && !rt.page {
+			err = checkQuery(c.values, rt.query...)
+		}
+		if err == nil {
+			err = rt.handle(rec, r, c)
+		}
+		if err != nil && rec.status == 0 {
+			s.writeError(rec, r, err)
+		}
+	})
+}
+
+// requestIDs are the process's random prefix and a counter: unique enough
+// to find a request in the log, and cheaper than a UUID per request.
+var (
+	requestPrefix = uuid.New().String()[:8]
+	requestCount  atomic.Uint64
+)
+
+// requestID names a request in logs and in its X-Request-Id header.
+func requestID() string {
+	return requestPrefix + "-" + strconv.FormatUint(requestCount.Add(1), 10)
+}
+
+// statusRecorder remembers the status a handler answered with. It unwraps
+// to the connection's writer, so http.ResponseController can flush an event
+// stream and change its deadlines.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *statusRecorder) statusOr200() int {
+	if r.status == 0 {
+		return http.StatusOK
+	}
+	return r.status
+}
+
+// statusProbe captures the mux's answer to an unrouted request.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(code int)        { p.status = code }

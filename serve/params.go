@@ -1,0 +1,171 @@
+package serve
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/consensus-ledger/consensus/chart"
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/projections"
+)
+
+// call is what a handler is given besides the request: who is calling, and
+// the query parameters, checked against the names the endpoint takes (a
+// misspelt parameter, asof=, would otherwise be ignored and answer another
+// question than the one asked).
+type call struct {
+	who    Principal
+	values url.Values
+}
+
+// checkQuery checks a request's query parameters: only the allowed names,
+// each at most once.
+func checkQuery(values url.Values, allowed ...string) error {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	slices.Sort(names) // report the same parameter first every time
+	for _, name := range names {
+		if !slices.Contains(allowed, name) {
+			takes := "no parameters"
+			if len(allowed) > 0 {
+				takes = strings.Join(allowed, ", ")
+			}
+			return refuse(http.StatusBadRequest, truncate(name, 40), "unknown query parameter %q; this endpoint takes %s", truncate(name, 40), takes)
+		}
+		if len(values[name]) > 1 {
+			return refuse(http.StatusBadRequest, name, "query parameter %s is given %d times; give it once", name, len(values[name]))
+		}
+	}
+	return nil
+}
+
+func (c call) get(name string) string { return c.values.Get(name) }
+
+func (c call) has(name string) bool { return c.values.Has(name) }
+
+// point is the point in time a question is about, with whether each time
+// was given or defaulted to now: answers about "now" are cached differently.
+type point struct {
+	query                   projections.Query
+	asOfGiven, knownAtGiven bool
+}
+
+// parsePoint reads as_of, known_at and window as `show` reads --as-of,
+// --known-at and --window: both times default to now, the window to 90d.
+func parsePoint(c call, now time.Time) (point, error) {
+	now = now.UTC()
+	pt := point{query: projections.Query{AsOf: now, KnownAt: now, Window: projections.DefaultWindow}}
+	var err error
+	if c.has("as_of") {
+		pt.asOfGiven = true
+		if pt.query.AsOf, err = domain.ParseTime("as_of", c.get("as_of")); err != nil {
+			return pt, badRequest(err)
+		}
+	}
+	if c.has("known_at") {
+		pt.knownAtGiven = true
+		if pt.query.KnownAt, err = domain.ParseTime("known_at", c.get("known_at")); err != nil {
+			return pt, badRequest(err)
+		}
+	}
+	if c.has("window") {
+		if pt.query.Window, err = projections.ParseWindow(c.get("window")); err != nil {
+			return pt, badRequest(err)
+		}
+	}
+	return pt, nil
+}
+
+// parseBool reads a flag parameter: true, false, 1 or 0; present without a
+// value means true, as with a command-line flag.
+func parseBool(c call, name string) (bool, error) {
+	switch c.get(name) {
+	case "", "true", "1":
+		return c.has(name), nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, refuse(http.StatusBadRequest, name, "%s %q must be true or false", name, truncate(c.get(name), 40))
+}
+
+// period is the range and step of a history.
+type period struct {
+	from, to time.Time
+	every    projections.Every
+}
+
+// parsePeriod reads from, to and every as `history` reads its flags. from
+// and to are required; every defaults to defaultEvery, and "auto" chooses
+// by the range's length, as charts do.
+func parsePeriod(c call, defaultEvery string) (period, error) {
+	var pr period
+	var err error
+	for _, name := range []string{"from", "to"} {
+		if !c.has(name) {
+			return pr, refuse(http.StatusBadRequest, name, "query parameter %s is required (a date such as 2025-09-12)", name)
+		}
+	}
+	if pr.from, err = domain.ParseTime("from", c.get("from")); err != nil {
+		return pr, badRequest(err)
+	}
+	if pr.to, err = domain.ParseTime("to", c.get("to")); err != nil {
+		return pr, badRequest(err)
+	}
+	if pr.to.Before(pr.from) {
+		return pr, refuse(http.StatusBadRequest, "to", "to %q is before from %q", c.get("to"), c.get("from"))
+	}
+	every := defaultEvery
+	if c.has("every") {
+		every = c.get("every")
+	}
+	switch every {
+	case "auto":
+		pr.every = chart.AutoEvery(pr.from, pr.to)
+	default:
+		if pr.every, err = projections.ParseEvery(every); err != nil {
+			return pr, badRequest(err)
+		}
+	}
+	if days := pr.to.Sub(pr.from).Hours() / 24; pr.every == projections.Day && days > projections.MaxHistoryRows {
+		return pr, refuse(http.StatusBadRequest, "from", "from %q starts more than %d days before to; use every=week or month", c.get("from"), projections.MaxHistoryRows)
+	}
+	return pr, nil
+}
+
+// parseSize reads a chart dimension in pixels, or def when absent.
+func parseSize(c call, name string, def int) (int, error) {
+	if !c.has(name) {
+		return def, nil
+	}
+	n, err := strconv.Atoi(c.get(name))
+	if err != nil || n < chart.MinSize || n > chart.MaxSize {
+		return 0, refuse(http.StatusBadRequest, name, "%s %q must be a whole number of pixels from %d to %d", name, truncate(c.get(name), 40), chart.MinSize, chart.MaxSize)
+	}
+	return n, nil
+}
+
+// parseSymbol reads the {symbol} of a path.
+func parseSymbol(text string) (domain.Symbol, error) {
+	sym, err := domain.ParseSymbol(text)
+	if err != nil {
+		return "", refuse(http.StatusBadRequest, "symbol", "symbol %q %s", truncate(text, 40), symbolReason(err))
+	}
+	return sym, nil
+}
+
+// symbolReason is why a symbol was refused, to name the field as the
+// request does (symbol in a path, instrument in a query).
+func symbolReason(err error) string {
+	var v *domain.ValidationError
+	if errors.As(err, &v) {
+		return v.Reason
+	}
+	return "is not a symbol"
+}

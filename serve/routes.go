@@ -1,0 +1,49 @@
+package serve
+
+import "net/http"
+
+// route is one endpoint: the table below is the server's whole surface,
+// registered on the mux and checked against the OpenAPI document by a test.
+type route struct {
+	method string
+	path   string   // net/http pattern syntax: /api/v1/instruments/{symbol}
+	query  []string // the query parameters it takes; any other is refused
+	access access
+	handle func(w http.ResponseWriter, r *http.Request, c call) error
+	// streamed routes keep the connection open: their latency is not
+	// measured, and the server's write timeout does not apply.
+	streamed bool
+	// page routes are read by the page's script, which ignores parameters
+	// it does not know, so a link with extra ones still opens the page.
+	page bool
+}
+
+func (rt route) pattern() string { return rt.method + " " + rt.path }
+
+// routes is every endpoint of the server.
+func (s *Server) routes() []route {
+	return []route{
+		{method: "GET", path: "/api/v1/instruments", access: readAccess, handle: s.getInstruments},
+		{method: "GET", path: "/api/v1/consensus", query: []string{"as_of", "known_at", "window"},
+			access: readAccess, handle: s.getAllConsensus},
+		{method: "GET", path: "/api/v1/instruments/{symbol}/consensus", query: []string{"as_of", "known_at", "window", "explain"},
+			access: readAccess, handle: s.getConsensus},
+		{method: "GET", path: "/api/v1/instruments/{symbol}/history", query: []string{"from", "to", "every", "known_at", "window"},
+			access: readAccess, handle: s.getHistory},
+		{method: "GET", path: "/api/v1/instruments/{symbol}/events", access: readAccess, handle: s.getEvents},
+		{method: "GET", path: "/api/v1/instruments/{symbol}/chart.svg",
+			query:  []string{"from", "to", "every", "known_at", "window", "panel", "width", "height"},
+			access: readAccess, handle: s.getChart},
+		{method: "POST", path: "/api/v1/events", access: writeAccess, handle: s.postEvents},
+		{method: "POST", path: "/api/v1/import", query: []string{"dry_run", "name"}, access: writeAccess, handle: s.postImport},
+		{method: "GET", path: "/api/v1/events/stream", query: []string{"instrument"}, access: readAccess,
+			handle: s.getEventStream, streamed: true},
+		{method: "GET", path: "/api/v1/openapi.json", access: public, handle: s.getOpenAPI},
+		{method: "GET", path: "/healthz", access: public, handle: s.getHealth},
+		{method: "GET", path: "/metrics", access: public, handle: s.getMetrics},
+		{method: "GET", path: "/{$}", query: []string{"as_of", "known_at"}, page: true, access: public, handle: s.getPage},
+		{method: "GET", path: "/instruments/{symbol}", query: []string{"as_of", "known_at", "range"}, page: true,
+			access: public, handle: s.getPage},
+		{method: "GET", path: "/assets/{name}", access: public, handle: s.getAsset},
+	}
+}

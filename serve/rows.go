@@ -1,0 +1,167 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/consensus-ledger/consensus/domain"
+)
+
+// MaxEventRows is the most rows one POST /api/v1/events may hold. Each row
+// is judged against its instrument's history in memory and the batch is one
+// transaction; larger backfills belong to POST /api/v1/import, which sorts
+// and writes in bounded memory.
+const MaxEventRows = 1000
+
+// inputRow is one row of a POST /api/v1/events body: the fields of an
+// import row (CONTRACT section 5), read but not yet judged.
+type inputRow struct {
+	index  int
+	row    domain.Row
+	id     uuid.UUID // the row's explicit id, or uuid.Nil
+	source string
+	fault  *rowFault // set when a field could not be read
+}
+
+// rowFault is why one row was refused.
+type rowFault struct {
+	field, reason string
+	conflict      bool // an id already taken: 409 rather than 422
+}
+
+// rowField is one key an import row may have, and where its text goes.
+type rowField struct {
+	name string
+	set  func(*inputRow, string)
+}
+
+var rowFields = []rowField{
+	{"type", func(r *inputRow, v string) { r.row.Type = v }},
+	{"instrument", func(r *inputRow, v string) { r.row.Instrument = v }},
+	{"analyst", func(r *inputRow, v string) { r.row.Analyst = v }},
+	{"firm", func(r *inputRow, v string) { r.row.Firm = v }},
+	{"rating", func(r *inputRow, v string) { r.row.Rating = v }},
+	{"target", func(r *inputRow, v string) { r.row.Target = v }},
+	{"price", func(r *inputRow, v string) { r.row.Price = v }},
+	{"currency", func(r *inputRow, v string) { r.row.Currency = v }},
+	{"at", func(r *inputRow, v string) { r.row.At = v }},
+	{"event_id", func(r *inputRow, v string) { r.row.EventID = v }},
+	{"reason", func(r *inputRow, v string) { r.row.Reason = v }},
+	{"source", func(r *inputRow, v string) { r.source = v }},
+	{"id", nil}, // parsed as a UUID below
+}
+
+// decodeRows reads a JSON array of import rows. A body that is not such an
+// array is one error (400); a row with a field that cannot be read keeps
+// the fault for its own result, so every row gets an answer.
+func decodeRows(body io.Reader) ([]inputRow, error) {
+	dec := json.NewDecoder(body)
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, bodyError(err, "the body must be a JSON array of import rows, such as "+
+			`[{"type":"rating","instrument":"BABA","analyst":"a@firm","rating":"buy","target":"170","currency":"USD","at":"2025-09-15"}]`)
+	}
+	var rows []inputRow
+	for dec.More() {
+		if len(rows) == MaxEventRows {
+			return nil, refuse(http.StatusRequestEntityTooLarge, "", "the body holds more than %d rows; send larger backfills to POST /api/v1/import", MaxEventRows)
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, bodyError(err, fmt.Sprintf("row %d is not valid JSON", len(rows)))
+		}
+		rows = append(rows, parseRow(len(rows), raw))
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, bodyError(err, "the JSON array of rows is not closed")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, bodyError(err, "the body holds more than one JSON array")
+	}
+	if len(rows) == 0 {
+		return nil, refuse(http.StatusBadRequest, "", "the body holds no rows")
+	}
+	return rows, nil
+}
+
+// bodyError is a body that cannot be read: too large (413) or malformed
+// (400).
+func bodyError(err error, msg string) error {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return err
+	}
+	return refuse(http.StatusBadRequest, "", "%s", msg)
+}
+
+// parseRow reads one row object: every value a string or a number (kept as
+// its exact text, as the import reads numbers), or null for absent.
+func parseRow(index int, raw json.RawMessage) inputRow {
+	r := inputRow{index: index}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		r.fault = &rowFault{reason: "the row is not a JSON object"}
+		return r
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			r.fault = &rowFault{reason: "the row is not valid JSON"}
+			return r
+		}
+		key, _ := tok.(string) // object keys are always strings
+		field := findRowField(key)
+		if field == nil {
+			r.fault = &rowFault{field: truncate(key, 40), reason: fmt.Sprintf("%q is not a field of an import row", truncate(key, 40))}
+			return r
+		}
+		if seen[key] {
+			r.fault = &rowFault{field: key, reason: fmt.Sprintf("%s is given twice", key)}
+			return r
+		}
+		seen[key] = true
+		value, err := dec.Token()
+		var text string
+		switch v := value.(type) {
+		case string:
+			text = v
+		case json.Number:
+			text = v.String()
+		case nil:
+			if err != nil {
+				r.fault = &rowFault{reason: "the row is not valid JSON"}
+				return r
+			}
+		default: // a boolean, an object or an array
+			r.fault = &rowFault{field: key, reason: fmt.Sprintf("%s must be a string or a number", key)}
+			return r
+		}
+		if field.set != nil {
+			field.set(&r, text)
+		} else if text != "" {
+			id, err := uuid.Parse(text)
+			if err != nil {
+				r.fault = &rowFault{field: "id", reason: fmt.Sprintf("id %q is not a UUID", truncate(text, 40))}
+				return r
+			}
+			r.id = id
+		}
+	}
+	return r
+}
+
+func findRowField(name string) *rowField {
+	for i := range rowFields {
+		if rowFields[i].name == name {
+			return &rowFields[i]
+		}
+	}
+	return nil
+}

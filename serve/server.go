@@ -1,0 +1,153 @@
+// Package serve is `consensus serve`: the ledger's HTTP API and its web
+// page, in one handler on net/http.
+//
+// The API under /api/v1 mirrors the command line and its JSON shapes (show,
+// show --all, history, log, instruments, import), adds a batch write of
+// import rows, a server-sent event stream of new events, an OpenAPI
+// document, a health check that reports hash-chain problems, and Prometheus
+// metrics. The page at / is embedded in the binary and draws its charts
+// with package chart on the server, so it needs no internet and no build
+// step.
+//
+// Access is by bearer tokens from a token file (ParseTokens); every event a
+// token writes records the token's name as recorded_by. Without a token
+// file the server only reads.
+package serve
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/ledger"
+)
+
+// Defaults of a Config.
+const (
+	DefaultPollInterval   = 250 * time.Millisecond
+	DefaultVerifyEvery    = time.Hour
+	DefaultMaxBodyBytes   = 1 << 20
+	DefaultMaxImportBytes = 1 << 30
+)
+
+// Config says what a Server serves and how.
+type Config struct {
+	// Ledger answers and records. Required.
+	Ledger *ledger.Ledger
+	// Tokens grants access. Nil serves reads to anyone and refuses every
+	// write; the command line then listens on loopback only.
+	Tokens *Tokens
+	// Logger receives server faults and lifecycle messages; nil discards.
+	Logger *slog.Logger
+	// PollInterval is how often the server reads the store for events
+	// written by other processes, when the store does not push them.
+	PollInterval time.Duration
+	// VerifyEvery is how often the hash chains are verified for
+	// GET /healthz (the first run starts at once); negative never runs.
+	VerifyEvery time.Duration
+	// MaxBodyBytes bounds the body of POST /api/v1/events.
+	MaxBodyBytes int64
+	// MaxImportBytes bounds the body of POST /api/v1/import.
+	MaxImportBytes int64
+	// TempDir is where imports sort large bodies; "" is the system's.
+	TempDir string
+}
+
+// Server is the HTTP API and web page over one ledger. Make one with New,
+// serve its Handler, and run its background work with Run (or use Serve,
+// which does both).
+type Server struct {
+	cfg     Config
+	l       *ledger.Ledger // cfg.Ledger
+	log     *slog.Logger   // cfg.Logger
+	mux     *http.ServeMux
+	metrics *metrics
+	cache   *answerCache
+	hub     *hub
+	health  *healthState
+	// imports admits one import at a time: each holds a sort's chunk in
+	// memory, and they would only queue on the store's write lock anyway.
+	imports chan struct{}
+	web     *webAssets
+}
+
+// New makes a server. It fails when Config.Ledger is missing, or when the
+// embedded web assets cannot be prepared (which would be a build fault).
+func New(cfg Config) (*Server, error) {
+	if cfg.Ledger == nil {
+		return nil, errors.New("serve: Config.Ledger is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = DefaultPollInterval
+	}
+	if cfg.VerifyEvery == 0 {
+		cfg.VerifyEvery = DefaultVerifyEvery
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxImportBytes <= 0 {
+		cfg.MaxImportBytes = DefaultMaxImportBytes
+	}
+	if cfg.TempDir == "" {
+		cfg.TempDir = os.TempDir()
+	}
+	web, err := loadWebAssets()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, l: cfg.Ledger, log: cfg.Logger, mux: http.NewServeMux(),
+		metrics: newMetrics(), cache: newAnswerCache(), health: &healthState{}, imports: make(chan struct{}, 1), web: web}
+	s.hub = newHub(cfg.Ledger.Store(), cfg.PollInterval, cfg.Logger)
+	s.hub.onRecord = s.recordLanded
+	s.hub.onFollowing = func(ok bool) {
+		s.cache.setEnabled(ok)
+		if !ok {
+			s.metrics.storeErrors.WithLabelValues("follow").Inc()
+		}
+	}
+	routed := http.NewServeMux()
+	for _, rt := range s.routes() {
+		h := s.wrap(rt)
+		s.mux.Handle(rt.pattern(), h)
+		routed.Handle(rt.pattern(), h)
+	}
+	s.mux.Handle("/", s.handleUnrouted(routed))
+	return s, nil
+}
+
+// Handler is the server's whole HTTP surface.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Run does the server's background work until ctx is done: following the
+// store for new events (the event stream and the answer cache depend on
+// it) and verifying the hash chains for the health check.
+func (s *Server) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.hub.run(ctx) })
+	if s.cfg.VerifyEvery > 0 {
+		wg.Go(func() { s.verifyLoop(ctx) })
+	}
+	wg.Wait()
+}
+
+// recordLanded is told of every record the store commits: the answers
+// about its instrument are out of date.
+func (s *Server) recordLanded(r eventstore.Record) {
+	if sym, ok := domain.SymbolOfStream(r.Stream); ok {
+		s.cache.changed(sym)
+	}
+}
+
+// now is the time questions default to.
+func (s *Server) now() time.Time { return s.l.Now() }

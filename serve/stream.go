@@ -1,0 +1,157 @@
+package serve
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
+)
+
+// heartbeat is how often an idle event stream sends a comment, so proxies
+// and browsers keep the connection and notice a dead one.
+const heartbeat = 15 * time.Second
+
+// streamEvent is one event as the stream sends it: its line of `log
+// --json` (retracted_by is null: it is new) with its instrument.
+type streamEvent struct {
+	Instrument string `json:"instrument"`
+	logJSON
+}
+
+// getEventStream sends every event committed from now on as a server-sent
+// event whose id is its store position. A client that reconnects with
+// Last-Event-ID first gets what it missed, read from the store, so it never
+// loses an event; ?instrument=SYMBOL keeps one instrument's events.
+func (s *Server) getEventStream(w http.ResponseWriter, r *http.Request, c call) error {
+	stream := ""
+	if c.has("instrument") {
+		sym, err := domain.ParseSymbol(c.get("instrument"))
+		if err != nil {
+			return refuse(http.StatusBadRequest, "instrument", "instrument %q %s", truncate(c.get("instrument"), 40), symbolReason(err))
+		}
+		stream = sym.Stream()
+	}
+	var resume *eventstore.Position
+	if id := r.Header.Get("Last-Event-ID"); id != "" {
+		pos, err := parsePosition(id)
+		if err != nil {
+			return refuse(http.StatusBadRequest, "Last-Event-ID", "Last-Event-ID %s", err)
+		}
+		resume = &pos
+	}
+	sub, head, err := s.hub.subscribe(stream)
+	if errors.Is(err, errNotFollowing) {
+		w.Header().Set("Retry-After", "1")
+		return refuse(http.StatusServiceUnavailable, "", "%s", err)
+	}
+	defer s.hub.unsubscribe(sub)
+	s.metrics.streamClients.Inc()
+	defer s.metrics.streamClients.Dec()
+
+	// A stream lasts as long as its client wants: lift the server's read
+	// and write timeouts, which would otherwise cut it after a minute.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no") // tell a proxy in front not to hold events back
+	w.WriteHeader(http.StatusOK)
+	out := bufio.NewWriter(w)
+	send := func() error {
+		if err := out.Flush(); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	fmt.Fprint(out, "retry: 2000\n: following the ledger's events\n\n")
+	if err := send(); err != nil {
+		return nil // the client went away; the answer had begun
+	}
+	if resume != nil {
+		if err := s.catchUp(r.Context(), out, *resume, head, stream); err != nil {
+			return nil
+		}
+		if err := send(); err != nil {
+			return nil
+		}
+	}
+	tick := time.NewTicker(heartbeat)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-sub.done: // shutting down, or this client fell too far behind
+			return nil
+		case rec := <-sub.records:
+			writeStreamEvent(out, rec)
+		case <-tick.C:
+			fmt.Fprint(out, ": still here\n\n")
+		}
+		if err := send(); err != nil {
+			return nil
+		}
+	}
+}
+
+// catchUp sends the records after from up to and including head (where the
+// live subscription starts), read from the store.
+func (s *Server) catchUp(ctx context.Context, out *bufio.Writer, from, head eventstore.Position, stream string) error {
+	for from.Less(head) {
+		recs, err := s.l.Store().ReadAll(ctx, from, pollPage)
+		if err != nil {
+			s.metrics.storeErrors.WithLabelValues("read").Inc()
+			return err
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		for _, rec := range recs {
+			if head.Less(rec.Position) {
+				return nil // the live subscription has it
+			}
+			if stream == "" || rec.Stream == stream {
+				writeStreamEvent(out, rec)
+			}
+			from = rec.Position
+		}
+		if err := out.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeStreamEvent writes one record as a server-sent event. Records that
+// are not instrument events, or cannot be decoded, are skipped: the stream
+// is for people and tools following the ledger, and `consensus verify`
+// reports damaged records.
+func writeStreamEvent(out *bufio.Writer, rec eventstore.Record) {
+	sym, ok := domain.SymbolOfStream(rec.Stream)
+	if !ok {
+		return
+	}
+	var meta domain.Metadata
+	if len(rec.Metadata) > 0 && json.Unmarshal(rec.Metadata, &meta) != nil {
+		return
+	}
+	data := json.RawMessage(rec.Data)
+	if !json.Valid(data) {
+		return
+	}
+	body, err := json.Marshal(streamEvent{Instrument: string(sym), logJSON: logJSON{Version: rec.Version, EventID: rec.ID.String(),
+		Type: rec.Type, EffectiveAt: domain.FormatTime(rec.EffectiveAt), RecordedAt: domain.FormatTime(rec.RecordedAt),
+		RecordedBy: meta.RecordedBy, Source: meta.Source, Data: data}})
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(out, "id: %s\ndata: %s\n\n", formatPosition(rec.Position), body)
+}

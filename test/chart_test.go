@@ -1,0 +1,65 @@
+package test
+
+import (
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestChartFiles(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	store := demoStore(t, c)
+	dir := t.TempDir()
+
+	svg := filepath.Join(dir, "baba.svg")
+	c.ok(t, "chart", "BABA", "--from", "2025-06-01", "--to", "2025-09-11", "-o", svg, "--store", store)
+	b, err := os.ReadFile(svg)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(b), "<svg "))
+	assert.Contains(t, string(b), "BABA analyst consensus (USD), 2025-06-01 to 2025-09-11")
+	assert.Contains(t, string(b), "mean target 165.69 USD")
+
+	pngFile := filepath.Join(dir, "baba.PNG")
+	c.ok(t, "chart", "baba", "--from", "2025-01-01", "--to", "2025-09-12", "--every", "week", "-o", pngFile,
+		"--width", "800", "--height", "500", "--store", store)
+	f, err := os.Open(pngFile)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	assert.Equal(t, 1600, img.Bounds().Dx(), "drawn at twice the size, for print")
+	assert.Equal(t, 1000, img.Bounds().Dy())
+	st, err := os.Stat(pngFile)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o644), st.Mode().Perm())
+	assert.ElementsMatch(t, []string{"baba.svg", "baba.PNG"}, dirEntries(t, dir), "no temporary file left")
+
+	for _, bad := range [][]string{
+		{"chart", "BABA", "--from", "2025-06-01", "--to", "2025-09-11", "-o", filepath.Join(dir, "x.gif")},
+		{"chart", "BABA", "--to", "2025-09-11", "-o", filepath.Join(dir, "x.svg")},
+		{"chart", "BABA", "--from", "2025-06-01", "--to", "2025-09-11"},
+		{"chart", "--from", "2025-06-01", "--to", "2025-09-11", "-o", filepath.Join(dir, "x.svg")},
+		{"chart", "BABA", "--from", "2025-06-01", "--to", "2025-09-11", "-o", filepath.Join(dir, "x.svg"), "--width", "5"},
+	} {
+		r := c.run(t, append(bad, "--store", store)...)
+		assert.Equal(t, usage, r.code, "%v", bad)
+		assertOneCleanLine(t, r.stderr)
+	}
+	for _, bad := range [][]string{
+		{"chart", "NOPE", "--from", "2025-06-01", "--to", "2025-09-11", "-o", filepath.Join(dir, "x.svg")},
+		{"chart", "BABA", "--from", "2025-09-11", "--to", "2025-06-01", "-o", filepath.Join(dir, "x.svg")},
+		{"chart", "BABA", "--from", "2025-06-01", "--to", "2025-09-11", "--every", "year", "-o", filepath.Join(dir, "x.svg")},
+		{"chart", "BABA", "--from", "2025-06-01", "--to", "2025-09-11", "-o", filepath.Join(dir, "missing", "x.svg")},
+	} {
+		r := c.run(t, append(bad, "--store", store)...)
+		assert.Equal(t, refused, r.code, "%v", bad)
+		assertOneCleanLine(t, r.stderr)
+	}
+	assert.ElementsMatch(t, []string{"baba.svg", "baba.PNG"}, dirEntries(t, dir), "a refused chart writes nothing")
+}
