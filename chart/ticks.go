@@ -53,6 +53,9 @@ func numberTicks(lo, hi float64, n int, minStep float64) (ticks []tick, axisLo, 
 	step := float64(mult) * math.Pow10(exp)
 	first := int64(math.Floor(lo / step))
 	last := int64(math.Ceil(hi / step))
+	if last <= first { // lo and hi a rounding error apart: keep one step of axis
+		last = first + 1
+	}
 	if last-first > maxTicks { // only for absurd inputs; keep the figure small
 		last = first + maxTicks
 	}
