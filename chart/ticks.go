@@ -29,7 +29,10 @@ func numberTicks(lo, hi float64, n int, minStep float64) (ticks []tick, axisLo, 
 	if hi < lo {
 		lo, hi = hi, lo
 	}
-	if hi == lo {
+	// Bounds closer than a billionth of their size (equal, or a rounding
+	// error apart) are widened: ticks finer than that cannot be told apart
+	// in float64.
+	if hi-lo <= math.Max(math.Abs(lo), math.Abs(hi))*1e-9 {
 		pad := math.Max(math.Abs(hi)*0.05, minStep)
 		if pad == 0 {
 			pad = 1
