@@ -68,7 +68,7 @@ type batch struct {
 	ids      []uuid.UUID
 	// build makes the records to write after the stream's head h,
 	// recorded times and hash chain included. An error wrapping
-	// errNotNext means the records belong elsewhere in the stream, which a
+	// eventstore.ErrNotNext means the records belong elsewhere in the stream, which a
 	// replay explains.
 	build func(h head) ([]eventstore.Record, error)
 	// same reports whether a stored record is the batch's i-th event, so
@@ -97,10 +97,10 @@ func (s *Store) write(ctx context.Context, b batch) (eventstore.AppendResult, er
 		}
 		if b.expected != eventstore.Any && int64(b.expected) != h.version {
 			return s.replayOr(ctx, b, fmt.Errorf("expected %s, but the stream is at %s: %w",
-				describe(int64(b.expected)), describe(h.version), eventstore.ErrWrongVersion))
+				eventstore.DescribeVersion(int64(b.expected)), eventstore.DescribeVersion(h.version), eventstore.ErrWrongVersion))
 		}
 		recs, err := b.build(h)
-		if errors.Is(err, errNotNext) {
+		if errors.Is(err, eventstore.ErrNotNext) {
 			return s.replayOr(ctx, b, err)
 		}
 		if err != nil {

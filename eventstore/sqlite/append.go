@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/consensus-ledger/consensus/eventstore"
 )
 
@@ -133,7 +131,7 @@ func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, stream string, expec
 			return res, errNeedsLookup
 		}
 		return res, fmt.Errorf("expected %s, but the stream is at %s: %w",
-			describe(int64(expected)), describe(head.version), eventstore.ErrWrongVersion)
+			eventstore.DescribeVersion(int64(expected)), eventstore.DescribeVersion(head.version), eventstore.ErrWrongVersion)
 	}
 
 	recordedAt, err := s.recordedAt(head.recordedAt)
@@ -141,7 +139,6 @@ func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, stream string, expec
 		return res, err
 	}
 	res.Records = make([]eventstore.Record, len(events))
-	insert := tx.StmtContext(ctx, s.insert)
 	prev := head.hash
 	for i, e := range events {
 		r := eventstore.Record{
@@ -150,79 +147,59 @@ func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, stream string, expec
 				Type:        e.Type,
 				Data:        e.Data,
 				Metadata:    e.Metadata,
-				EffectiveAt: fromNanos(e.EffectiveAt.UnixNano()),
+				EffectiveAt: e.EffectiveAt,
 			},
 			Stream:     stream,
 			Version:    head.version + 1 + int64(i),
 			RecordedAt: recordedAt,
 			PrevHash:   prev,
 		}
+		r.Hash = eventstore.RecordHash(prev, r)
+		res.Records[i] = r
+		prev = r.Hash
+	}
+	return res, s.insertRecords(ctx, tx, res.Records, lookup)
+}
+
+// insertRecords inserts complete records (versions, times and hashes set)
+// of one stream, sets their positions, and moves the stream's head to the
+// last. Times are stored as Unix nanoseconds and set back from them, so
+// the records returned equal the records read later. Without looked, an id
+// found stored answers errNeedsLookup (see appendInTx).
+func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, records []eventstore.Record, looked bool) error {
+	insert := tx.StmtContext(ctx, s.insert)
+	for i := range records {
+		r := &records[i]
+		r.EffectiveAt, r.RecordedAt = fromNanos(r.EffectiveAt.UnixNano()), fromNanos(r.RecordedAt.UnixNano())
 		var metadata any // NULL when there is none, so it reads back as nil
 		if len(r.Metadata) == 0 {
 			r.Metadata = nil
 		} else {
 			metadata = r.Metadata
 		}
-		r.Hash = eventstore.RecordHash(prev, r)
-		out, err := insert.ExecContext(ctx, r.ID[:], stream, r.Version, r.Type, r.Data, metadata,
+		out, err := insert.ExecContext(ctx, r.ID[:], r.Stream, r.Version, r.Type, r.Data, metadata,
 			r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:])
 		if err != nil {
-			return res, s.insertError(ctx, tx, r, err, lookup)
+			return s.insertError(ctx, tx, *r, err, looked)
 		}
 		seq, err := out.LastInsertId()
 		if err != nil {
-			return res, withContext(ctx, err)
+			return withContext(ctx, err)
 		}
 		r.Position = eventstore.Position{Commit: uint64(seq), Prepare: uint64(seq)}
-		res.Records[i] = r
-		prev = r.Hash
 	}
-
-	last := res.Records[len(res.Records)-1]
+	last := records[len(records)-1]
 	if _, err := tx.StmtContext(ctx, s.upsertStream).ExecContext(ctx,
-		stream, last.Version, last.Version+1, last.Hash[:], last.RecordedAt.UnixNano()); err != nil {
-		return res, withContext(ctx, err)
+		last.Stream, last.Version, last.Version+1, last.Hash[:], last.RecordedAt.UnixNano()); err != nil {
+		return withContext(ctx, err)
 	}
-	return res, nil
+	return nil
 }
 
 // validate checks a batch before any I/O, so that an invalid batch never
 // takes the write lock.
 func validate(stream string, expected eventstore.Version, events []eventstore.EventData) error {
-	if stream == "" {
-		return fmt.Errorf("no stream name: %w", eventstore.ErrInvalidEvent)
-	}
-	if expected < eventstore.Any {
-		return fmt.Errorf("expected version %d is neither a version nor NoStream nor Any: %w", expected, eventstore.ErrWrongVersion)
-	}
-	if len(events) == 0 {
-		return eventstore.ErrEmptyBatch
-	}
-	seen := make(map[uuid.UUID]int, len(events))
-	for i, e := range events {
-		var problem string
-		switch {
-		case e.ID == uuid.Nil:
-			return fmt.Errorf("event %d of the batch has no id: %w", i, eventstore.ErrInvalidEvent)
-		case e.Type == "":
-			problem = "has no type"
-		case len(e.Data) == 0:
-			problem = "has no data"
-		case e.EffectiveAt.IsZero():
-			problem = "has no effective time"
-		case !representable(e.EffectiveAt):
-			problem = fmt.Sprintf("has effective time %s, outside the years 1678 to 2261 the store can hold",
-				e.EffectiveAt.Format(time.RFC3339Nano))
-		}
-		if problem != "" {
-			return fmt.Errorf("event %s %s: %w", e.ID, problem, eventstore.ErrInvalidEvent)
-		}
-		if j, dup := seen[e.ID]; dup {
-			return fmt.Errorf("event %s is both event %d and event %d of the batch: %w", e.ID, j, i, eventstore.ErrDuplicateID)
-		}
-		seen[e.ID] = i
-	}
-	return nil
+	return eventstore.CheckBatch(stream, expected, events, representable, "1678 to 2261")
 }
 
 // lookupChunk is how many ids one lookup query asks for. Looking ids up in
@@ -370,17 +347,6 @@ func (s *Store) insertError(ctx context.Context, tx *sql.Tx, r eventstore.Record
 	}
 	return fmt.Errorf("version %d is already stored, though the stream's head says %d (%v): %w",
 		r.Version, r.Version-1, err, eventstore.ErrWrongVersion)
-}
-
-// describe names a stream version for messages.
-func describe(v int64) string {
-	switch v {
-	case int64(eventstore.NoStream):
-		return "no stream"
-	case int64(eventstore.Any):
-		return "any version"
-	}
-	return fmt.Sprintf("version %d", v)
 }
 
 // representable reports whether t survives the round trip through int64

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/consensus-ledger/consensus/eventstore"
 )
@@ -27,11 +26,11 @@ func (s *Store) appendCopies(ctx context.Context, stream string, expected events
 	events := make([]eventstore.EventData, len(records))
 	for i, r := range records {
 		events[i] = r.EventData
-		if !representable(r.RecordedAt) {
-			return res, fmt.Errorf("event %s: recorded time %s cannot be stored: %w", r.ID, r.RecordedAt, eventstore.ErrInvalidEvent)
-		}
 	}
 	if err := validate(stream, expected, events); err != nil {
+		return res, err
+	}
+	if err := eventstore.CheckCopies(stream, records, representable); err != nil {
 		return res, err
 	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
@@ -67,61 +66,22 @@ func (s *Store) appendCopies(ctx context.Context, stream string, expected events
 		return res, err
 	}
 	if expected != eventstore.Any && int64(expected) != head.version {
-		return res, fmt.Errorf("expected %s, but the stream is at %s: %w", describe(int64(expected)), describe(head.version), eventstore.ErrWrongVersion)
+		return res, fmt.Errorf("expected %s, but the stream is at %s: %w",
+			eventstore.DescribeVersion(int64(expected)), eventstore.DescribeVersion(head.version), eventstore.ErrWrongVersion)
 	}
-	insert := tx.StmtContext(ctx, s.insert)
-	prev, last := head.hash, head.recordedAt
+	if err := eventstore.CheckCopiesContinue(records, head.version, head.hash, head.recordedAt); err != nil {
+		return res, err
+	}
+	res.Records = make([]eventstore.Record, len(records))
 	for i, r := range records {
-		if err := checkCopy(r, head.version+1+int64(i), prev, last); err != nil {
-			return res, err
-		}
-		r.Stream, r.EffectiveAt, r.RecordedAt = stream, fromNanos(r.EffectiveAt.UnixNano()), fromNanos(r.RecordedAt.UnixNano())
-		var metadata any
-		if len(r.Metadata) == 0 {
-			r.Metadata = nil
-		} else {
-			metadata = r.Metadata
-		}
-		out, err := insert.ExecContext(ctx, r.ID[:], stream, r.Version, r.Type, r.Data, metadata,
-			r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:])
-		if err != nil {
-			return res, s.insertError(ctx, tx, r, err, true)
-		}
-		seq, err := out.LastInsertId()
-		if err != nil {
-			return res, withContext(ctx, err)
-		}
-		r.Position = eventstore.Position{Commit: uint64(seq), Prepare: uint64(seq)}
-		res.Records = append(res.Records, r)
-		prev, last = r.Hash, r.RecordedAt
+		r.Stream = stream
+		res.Records[i] = r
 	}
-	end := res.Records[len(res.Records)-1]
-	if _, err := tx.StmtContext(ctx, s.upsertStream).ExecContext(ctx,
-		stream, end.Version, end.Version+1, end.Hash[:], end.RecordedAt.UnixNano()); err != nil {
-		return res, withContext(ctx, err)
+	if err := s.insertRecords(ctx, tx, res.Records, true); err != nil {
+		return eventstore.AppendResult{}, err
 	}
 	if err := tx.Commit(); err != nil {
-		return res, withContext(ctx, err)
+		return eventstore.AppendResult{}, withContext(ctx, err)
 	}
 	return res, nil
-}
-
-// checkCopy refuses a copied record that would not continue the stream's
-// chain exactly: the next version, linked to the last hash, its own hash
-// right, and not recorded before the record it follows.
-func checkCopy(r eventstore.Record, version int64, prev [32]byte, last time.Time) error {
-	fail := func(problem string) error {
-		return fmt.Errorf("event %s %s: %w", r.ID, problem, eventstore.ErrInvalidEvent)
-	}
-	switch {
-	case r.Version != version:
-		return fail(fmt.Sprintf("is numbered %d where the stream continues at %d", r.Version, version))
-	case r.PrevHash != prev:
-		return fail("does not link to the stream's last hash")
-	case eventstore.RecordHash(prev, r) != r.Hash:
-		return fail("has a hash that does not match its content")
-	case r.RecordedAt.Before(last):
-		return fail("was recorded before the event it follows")
-	}
-	return nil
 }
