@@ -3,6 +3,7 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -114,6 +115,36 @@ type LogEntry struct {
 	Event       domain.Recorded
 	Type        string
 	RetractedBy *domain.Recorded // the retraction that withdrew this event, if any
+}
+
+// LogLine is one event as `log --json` prints it, a shape of the contract
+// that the HTTP API's event list and event stream share.
+type LogLine struct {
+	Version     int64           `json:"version"`
+	EventID     string          `json:"event_id"`
+	Type        string          `json:"type"`
+	EffectiveAt string          `json:"effective_at"`
+	RecordedAt  string          `json:"recorded_at"`
+	RecordedBy  string          `json:"recorded_by"`
+	Source      string          `json:"source"`
+	Data        json.RawMessage `json:"data"`
+	RetractedBy *string         `json:"retracted_by"`
+}
+
+// Line returns the entry as `log --json` prints it.
+func (e LogEntry) Line() (LogLine, error) {
+	data, err := domain.EncodeEvent(e.Event.Event)
+	if err != nil {
+		return LogLine{}, err
+	}
+	line := LogLine{Version: e.Event.Version, EventID: e.Event.ID.String(), Type: e.Type,
+		EffectiveAt: domain.FormatTime(e.Event.Event.Effective()), RecordedAt: domain.FormatTime(e.Event.RecordedAt),
+		RecordedBy: e.Event.Meta.RecordedBy, Source: e.Event.Meta.Source, Data: data}
+	if e.RetractedBy != nil {
+		by := e.RetractedBy.ID.String()
+		line.RetractedBy = &by
+	}
+	return line, nil
 }
 
 // Log lists the instrument's events in stream order, marking retracted ones.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/consensus-ledger/consensus/chart"
 	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/ledger"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -150,19 +151,6 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 	return nil
 }
 
-// logJSON is one event as `log --json` prints it.
-type logJSON struct {
-	Version     int64           `json:"version"`
-	EventID     string          `json:"event_id"`
-	Type        string          `json:"type"`
-	EffectiveAt string          `json:"effective_at"`
-	RecordedAt  string          `json:"recorded_at"`
-	RecordedBy  string          `json:"recorded_by"`
-	Source      string          `json:"source"`
-	Data        json.RawMessage `json:"data"`
-	RetractedBy *string         `json:"retracted_by"`
-}
-
 // getEvents is `log SYMBOL --json`.
 func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, c call) error {
 	sym, err := parseSymbol(r.PathValue("symbol"))
@@ -173,18 +161,10 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, c call) error
 	if err != nil {
 		return err
 	}
-	out := make([]logJSON, len(entries))
+	out := make([]ledger.LogLine, len(entries))
 	for i, e := range entries {
-		data, err := domain.EncodeEvent(e.Event.Event)
-		if err != nil {
+		if out[i], err = e.Line(); err != nil {
 			return err
-		}
-		out[i] = logJSON{Version: e.Event.Version, EventID: e.Event.ID.String(), Type: e.Type,
-			EffectiveAt: domain.FormatTime(e.Event.Event.Effective()), RecordedAt: domain.FormatTime(e.Event.RecordedAt),
-			RecordedBy: e.Event.Meta.RecordedBy, Source: e.Event.Meta.Source, Data: data}
-		if e.RetractedBy != nil {
-			by := e.RetractedBy.ID.String()
-			out[i].RetractedBy = &by
 		}
 	}
 	return writeJSONCompressible(w, r, out)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/ledger"
 )
 
 // heartbeat is how often an idle event stream sends a comment, so proxies
@@ -21,7 +22,7 @@ const heartbeat = 15 * time.Second
 // --json` (retracted_by is null: it is new) with its instrument.
 type streamEvent struct {
 	Instrument string `json:"instrument"`
-	logJSON
+	ledger.LogLine
 }
 
 // getEventStream sends every event committed from now on as a server-sent
@@ -147,7 +148,7 @@ func writeStreamEvent(out *bufio.Writer, rec eventstore.Record) {
 	if !json.Valid(data) {
 		return
 	}
-	body, err := json.Marshal(streamEvent{Instrument: string(sym), logJSON: logJSON{Version: rec.Version, EventID: rec.ID.String(),
+	body, err := json.Marshal(streamEvent{Instrument: string(sym), LogLine: ledger.LogLine{Version: rec.Version, EventID: rec.ID.String(),
 		Type: rec.Type, EffectiveAt: domain.FormatTime(rec.EffectiveAt), RecordedAt: domain.FormatTime(rec.RecordedAt),
 		RecordedBy: meta.RecordedBy, Source: meta.Source, Data: data}})
 	if err != nil {

@@ -324,19 +324,6 @@ func (c *logCmd) usage() (string, string) {
 	return "log SYMBOL [--json]", "Lists the instrument's events in stream order, with ids, both times and retractions marked."
 }
 
-// logLine is one event as log --json prints it.
-type logLine struct {
-	Version     int64           `json:"version"`
-	EventID     string          `json:"event_id"`
-	Type        string          `json:"type"`
-	EffectiveAt string          `json:"effective_at"`
-	RecordedAt  string          `json:"recorded_at"`
-	RecordedBy  string          `json:"recorded_by"`
-	Source      string          `json:"source"`
-	Data        json.RawMessage `json:"data"`
-	RetractedBy *string         `json:"retracted_by"`
-}
-
 func (c *logCmd) run(ctx context.Context, a *app, args []string) error {
 	sym, err := oneSymbol(args)
 	if err != nil {
@@ -352,18 +339,10 @@ func (c *logCmd) run(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if c.json {
-		lines := make([]logLine, len(entries))
+		lines := make([]ledger.LogLine, len(entries))
 		for i, e := range entries {
-			data, err := domain.EncodeEvent(e.Event.Event)
-			if err != nil {
+			if lines[i], err = e.Line(); err != nil {
 				return err
-			}
-			lines[i] = logLine{Version: e.Event.Version, EventID: e.Event.ID.String(), Type: e.Type,
-				EffectiveAt: domain.FormatTime(e.Event.Event.Effective()), RecordedAt: domain.FormatTime(e.Event.RecordedAt),
-				RecordedBy: e.Event.Meta.RecordedBy, Source: e.Event.Meta.Source, Data: data}
-			if e.RetractedBy != nil {
-				by := e.RetractedBy.ID.String()
-				lines[i].RetractedBy = &by
 			}
 		}
 		return writeJSON(a.stdout, lines)
