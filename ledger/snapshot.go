@@ -85,9 +85,7 @@ func (l *Ledger) saveSnapshot(ctx context.Context, stream string, c *streamCache
 
 // snapshotted reports whether the stream's cache knows of a stored snapshot.
 func (l *Ledger) snapshotted(stream string) bool {
-	l.mu.Lock()
-	c, ok := l.cache[stream]
-	l.mu.Unlock()
+	c, ok := l.cached(stream)
 	if !ok {
 		return false
 	}
@@ -291,29 +289,26 @@ func (r *snapshotReader) id() uuid.UUID {
 	return id
 }
 
-// unique reads a string that is usually different for every event (an
-// event's source, such as import:FILE:LINE), which interning would only slow
-// down.
-func (r *snapshotReader) unique() string {
+// field reads a length-prefixed string's bytes, still in the buffer.
+func (r *snapshotReader) field() []byte {
 	n := r.uint()
 	if r.err != nil || n > uint64(len(r.buf)) {
 		r.fail()
-		return ""
-	}
-	s := string(r.buf[:n])
-	r.buf = r.buf[n:]
-	return s
-}
-
-// str reads a string, interned: analysts, firms and currencies repeat.
-func (r *snapshotReader) str() string {
-	n := r.uint()
-	if r.err != nil || n > uint64(len(r.buf)) {
-		r.fail()
-		return ""
+		return nil
 	}
 	b := r.buf[:n]
 	r.buf = r.buf[n:]
+	return b
+}
+
+// unique reads a string that is usually different for every event (an
+// event's source, such as import:FILE:LINE), which interning would only slow
+// down.
+func (r *snapshotReader) unique() string { return string(r.field()) }
+
+// str reads a string, interned: analysts, firms and currencies repeat.
+func (r *snapshotReader) str() string {
+	b := r.field()
 	if s, ok := r.strings[string(b)]; ok { // no allocation for the lookup
 		return s
 	}
