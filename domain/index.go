@@ -42,11 +42,7 @@ type Index struct {
 	// an event arriving later under such an id is retracted on arrival.
 	dangling    map[uuid.UUID]bool
 	checkpoints []checkpoint
-	// lastEffective and lastVersion is the fold key of the last event in order, to tell whether
-	// new events extend the fold order at its end.
-	lastEffective time.Time
-	lastVersion   int64
-	extended      atomic.Bool // set once Extend has appended to the shared slices
+	extended    atomic.Bool // set once Extend has appended to the shared slices
 }
 
 // checkpoint is the fold of order[:at] with everything known.
@@ -94,7 +90,6 @@ func NewIndex(history []Recorded) *Index {
 			ix.dangling[id] = true
 		}
 	}
-	ix.noteLast()
 	ix.addCheckpoints()
 	return ix
 }
@@ -130,14 +125,6 @@ var (
 	minNanosTime = time.Unix(0, math.MinInt64)
 	maxNanosTime = time.Unix(0, math.MaxInt64)
 )
-
-// noteLast remembers the fold key of the last event in fold order.
-func (ix *Index) noteLast() {
-	if n := len(ix.order); n > 0 {
-		last := ix.history[ix.order[n-1]]
-		ix.lastEffective, ix.lastVersion = last.Event.Effective(), last.Version
-	}
-}
 
 // addCheckpoints folds on from the last checkpoint to the end of the fold
 // order, adding a checkpoint every CheckpointEvery events.
@@ -193,15 +180,20 @@ func (ix *Index) Extend(history []Recorded) *Index {
 	if len(added) == 0 {
 		return ix
 	}
-	lastEff, lastVer, any := ix.lastEffective, ix.lastVersion, len(ix.order) > 0
+	// The new events must follow the last one in fold order, and each other.
+	var last *foldKey
+	if n := len(ix.order); n > 0 {
+		last = &foldKey{effective: ix.effective[n-1], version: ix.history[ix.order[n-1]].Version}
+	}
 	for _, r := range added {
 		if _, retraction := r.Event.(EventRetracted); retraction || ix.dangling[r.ID] {
 			return NewIndex(history)
 		}
-		if c := r.Event.Effective().Compare(lastEff); any && (c < 0 || c == 0 && r.Version < lastVer) {
+		key := foldKey{effective: nanos(r.Event.Effective()), version: r.Version}
+		if last != nil && compareFoldKeys(key, *last) < 0 {
 			return NewIndex(history)
 		}
-		lastEff, lastVer, any = r.Event.Effective(), r.Version, true
+		last = &key
 	}
 	if ix.currency == "" && StreamCurrency(added) != "" {
 		return NewIndex(history)
@@ -220,7 +212,6 @@ func (ix *Index) Extend(history []Recorded) *Index {
 		next.order = append(next.order, p)
 		next.effective = append(next.effective, nanos(history[p].Event.Effective()))
 	}
-	next.noteLast()
 	next.addCheckpoints()
 	return next
 }
