@@ -215,10 +215,10 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		if len(pending) == 0 {
 			return nil
 		}
-		group := pending
+		planned := pending
 		pending, pendingEvents = nil, 0
-		batches := make([]ledger.DecidedBatch, len(group))
-		for i, p := range group {
+		batches := make([]ledger.DecidedBatch, len(planned))
+		for i, p := range planned {
 			batches[i] = ledger.DecidedBatch{Symbol: p.symbol, Expected: p.expected, Events: p.plan.accepted}
 		}
 		encoded, err := ledger.EncodeMany(batches)
@@ -227,12 +227,12 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		}
 		return writer.do(func() error {
 			err := l.AppendEncodedMany(ctx, encoded)
-			for _, p := range group {
+			for _, p := range planned {
 				l.Evict(p.symbol)
 			}
 			switch {
 			case err == nil:
-				for _, p := range group {
+				for _, p := range planned {
 					if err := settle(Summary{Imported: len(p.plan.accepted), Duplicates: p.plan.duplicates}, p.plan.rejects, len(p.items)); err != nil {
 						return err
 					}
@@ -241,7 +241,7 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 			case errors.Is(err, eventstore.ErrWrongVersion), errors.Is(err, eventstore.ErrDuplicateID):
 				// Nothing was written: take the instruments one by one, with
 				// the retries and id checks of the careful path.
-				for _, p := range group {
+				for _, p := range planned {
 					if err := alone(p.items); err != nil {
 						return err
 					}
