@@ -37,13 +37,17 @@ func Copy(ctx context.Context, from, to Store, onProgress func(CopyProgress)) (C
 	if !ok {
 		return CopySummary{}, fmt.Errorf("the target store cannot take copied events with their times and hashes")
 	}
+	targetLister, ok := to.(StreamLister)
+	if !ok {
+		return CopySummary{}, fmt.Errorf("the target store cannot list its streams")
+	}
 	streams, err := lister.Streams(ctx)
 	if err != nil {
 		return CopySummary{}, fmt.Errorf("list the source's streams: %w", err)
 	}
-	held, err := heldVersions(ctx, to)
+	held, err := streamsOf(ctx, targetLister)
 	if err != nil {
-		return CopySummary{}, err
+		return CopySummary{}, fmt.Errorf("list the target's streams: %w", err)
 	}
 	p := CopyProgress{Streams: len(streams)}
 	for _, s := range streams {
@@ -58,7 +62,7 @@ func Copy(ctx context.Context, from, to Store, onProgress func(CopyProgress)) (C
 	// ledger is refused with nothing written.
 	starts := make([]int64, len(streams))
 	for i, s := range streams {
-		if starts[i], err = resumeAt(ctx, from, to, s, held); err != nil {
+		if starts[i], err = resumeAt(ctx, from, s, held); err != nil {
 			return CopySummary{}, err
 		}
 	}
@@ -98,13 +102,13 @@ func summaryOf(p CopyProgress) CopySummary {
 }
 
 // resumeAt returns the first version of s the target lacks, after checking
-// that what it holds is the source's: its last record has the same id and
-// hash as the source's record of that version. held is the target's last
-// version of each stream when it can list them (else nil).
-func resumeAt(ctx context.Context, from, to Store, s StreamInfo, held map[string]int64) (int64, error) {
-	tail, err := lastRecord(ctx, to, s.Stream, held)
-	if err != nil || tail == nil {
-		return 0, err
+// that what it holds is the source's: the source's record at the target's
+// last version has the target's last hash (which covers the id, the content
+// and both times). held lists the target's streams.
+func resumeAt(ctx context.Context, from Store, s StreamInfo, held map[string]StreamInfo) (int64, error) {
+	tail, ok := held[s.Stream]
+	if !ok || tail.Events == 0 {
+		return 0, nil
 	}
 	if tail.Version > s.Version {
 		return 0, fmt.Errorf("%s: the target holds %d events, the source only %d: they are different ledgers", s.Stream, tail.Version+1, s.Version+1)
@@ -113,47 +117,21 @@ func resumeAt(ctx context.Context, from, to Store, s StreamInfo, held map[string
 	if err != nil {
 		return 0, fmt.Errorf("read %s from the source: %w", s.Stream, err)
 	}
-	if len(same) != 1 || same[0].ID != tail.ID || same[0].Hash != tail.Hash {
+	if len(same) != 1 || same[0].Hash != tail.LastHash {
 		return 0, fmt.Errorf("%s: event %d differs between the source and the target: they are different ledgers", s.Stream, tail.Version)
 	}
 	return tail.Version + 1, nil
 }
 
-// heldVersions lists the target's streams and their last versions, or
-// returns nil when the target cannot list them.
-func heldVersions(ctx context.Context, to Store) (map[string]int64, error) {
-	l, ok := to.(StreamLister)
-	if !ok {
-		return nil, nil
-	}
+// streamsOf lists a store's streams by name.
+func streamsOf(ctx context.Context, l StreamLister) (map[string]StreamInfo, error) {
 	infos, err := l.Streams(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list the target's streams: %w", err)
-	}
-	held := make(map[string]int64, len(infos))
-	for _, info := range infos {
-		held[info.Stream] = info.Version
-	}
-	return held, nil
-}
-
-// lastRecord returns the stream's last record in st, or nil for an empty
-// stream.
-func lastRecord(ctx context.Context, st Store, stream string, held map[string]int64) (*Record, error) {
-	if held != nil {
-		version, ok := held[stream]
-		if !ok {
-			return nil, nil
-		}
-		recs, err := st.ReadStream(ctx, stream, version, 1)
-		if err != nil || len(recs) == 0 {
-			return nil, err
-		}
-		return &recs[0], nil
-	}
-	recs, err := st.ReadStream(ctx, stream, 0, 0)
-	if err != nil || len(recs) == 0 {
 		return nil, err
 	}
-	return &recs[len(recs)-1], nil
+	byName := make(map[string]StreamInfo, len(infos))
+	for _, info := range infos {
+		byName[info.Stream] = info
+	}
+	return byName, nil
 }
