@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
@@ -73,10 +72,9 @@ func (b *copyBar) update(p eventstore.CopyProgress) {
 		return
 	}
 	if b.bar == nil {
-		b.bar = progressbar.NewOptions64(p.Events, progressbar.OptionSetWriter(b.a.stderr),
-			progressbar.OptionSetDescription("copying"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("events"), progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish(), progressbar.OptionSetWidth(30))
+		opts := append(barOptions(b.a, "copying"), progressbar.OptionShowCount(), progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("events"))
+		b.bar = progressbar.NewOptions64(p.Events, opts...)
 	}
 	b.bar.Set64(p.Copied + p.Present)
 }

@@ -209,8 +209,10 @@ func newImportBars(a *app, size int64, r *backfill.Reader) *importBars {
 	return &importBars{on: isTerminal(a.stderr), a: a, size: size, reader: r}
 }
 
-func (b *importBars) options(description string) []progressbar.Option {
-	return []progressbar.Option{progressbar.OptionSetWriter(b.a.stderr), progressbar.OptionSetDescription(description),
+// barOptions are the settings every progress bar of the command line
+// shares: on stderr, with the time taken and the time left.
+func barOptions(a *app, description string) []progressbar.Option {
+	return []progressbar.Option{progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription(description),
 		progressbar.OptionSetPredictTime(true), progressbar.OptionSetElapsedTime(true),
 		progressbar.OptionThrottle(100 * time.Millisecond), progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetWidth(30)}
@@ -222,7 +224,7 @@ func (b *importBars) update(p backfill.Progress) {
 	}
 	if p.Total == 0 && p.Applied == 0 { // reading
 		if b.reading == nil {
-			opts := append(b.options("reading"), progressbar.OptionShowBytes(true))
+			opts := append(barOptions(b.a, "reading"), progressbar.OptionShowBytes(true))
 			b.reading = progressbar.NewOptions64(b.size, opts...)
 		}
 		b.reading.Set64(b.reader.BytesRead())
@@ -233,7 +235,7 @@ func (b *importBars) update(p backfill.Progress) {
 		b.reading = nil
 	}
 	if b.writing == nil {
-		opts := append(b.options("writing"), progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"))
+		opts := append(barOptions(b.a, "writing"), progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("rows"))
 		b.writing = progressbar.NewOptions(p.Total, opts...)
 	}
 	b.writing.Set(p.Applied)
