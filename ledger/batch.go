@@ -130,9 +130,7 @@ func (l *Ledger) extendCache(ctx context.Context, stream string, res eventstore.
 	if res.Replayed || len(res.Records) == 0 {
 		return
 	}
-	l.mu.Lock()
-	c, ok := l.cache[stream]
-	l.mu.Unlock()
+	c, ok := l.cached(stream)
 	if !ok {
 		return
 	}

@@ -280,6 +280,14 @@ func (l *Ledger) Index(ctx context.Context, sym domain.Symbol) (*domain.Index, e
 	return c.index, nil
 }
 
+// cached returns the stream's cache entry, if there is one.
+func (l *Ledger) cached(stream string) (*streamCache, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c, ok := l.cache[stream]
+	return c, ok
+}
+
 // streamCache returns the stream's cache entry, creating an empty one.
 func (l *Ledger) streamCache(stream string) *streamCache {
 	l.mu.Lock()

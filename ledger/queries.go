@@ -90,9 +90,7 @@ func (l *Ledger) showOnce(ctx context.Context, sym domain.Symbol, q projections.
 
 // indexed reports whether the stream's read model is cached.
 func (l *Ledger) indexed(stream string) bool {
-	l.mu.Lock()
-	c, ok := l.cache[stream]
-	l.mu.Unlock()
+	c, ok := l.cached(stream)
 	if !ok {
 		return false
 	}
