@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/consensus-ledger/consensus/chart"
-	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -91,14 +90,7 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 // chartRange reads the dates and period of a chart. "auto" chooses the
 // period from the length of the range, as the web page does.
 func chartRange(fromText, toText, everyText string) (from, to time.Time, every projections.Every, err error) {
-	if from, err = domain.ParseTime("from", fromText); err != nil {
-		return
-	}
-	if to, err = domain.ParseTime("to", toText); err != nil {
-		return
-	}
-	if to.Before(from) {
-		err = &domain.ValidationError{Field: "to", Value: toText, Reason: "is before --from " + fromText}
+	if from, to, err = parseRange(fromText, toText); err != nil {
 		return
 	}
 	if everyText == "auto" {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -207,6 +208,20 @@ func (c *historyCmd) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.csv, "csv", false, "print CSV with a header row")
 }
 
+// parseRange parses --from and --to, which must not be in reverse order.
+func parseRange(fromText, toText string) (from, to time.Time, err error) {
+	if from, err = domain.ParseTime("from", fromText); err != nil {
+		return
+	}
+	if to, err = domain.ParseTime("to", toText); err != nil {
+		return
+	}
+	if to.Before(from) {
+		err = &domain.ValidationError{Field: "to", Value: toText, Reason: "is before --from " + fromText}
+	}
+	return
+}
+
 func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	if err := required(map[string]string{"from": c.from, "to": c.to}); err != nil {
 		return err
@@ -218,16 +233,9 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	from, err := domain.ParseTime("from", c.from)
+	from, to, err := parseRange(c.from, c.to)
 	if err != nil {
 		return err
-	}
-	to, err := domain.ParseTime("to", c.to)
-	if err != nil {
-		return err
-	}
-	if to.Before(from) {
-		return &domain.ValidationError{Field: "to", Value: c.to, Reason: "is before --from " + c.from}
 	}
 	every, err := projections.ParseEvery(c.every)
 	if err != nil {
