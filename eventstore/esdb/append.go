@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -109,6 +110,14 @@ func (s *Store) write(ctx context.Context, b batch) (eventstore.AppendResult, er
 		stored, err := s.claimAll(ctx, b.stream, h.version+1, b.ids)
 		if err != nil {
 			return eventstore.AppendResult{}, err
+		}
+		if stored != nil && slices.Contains(stored, nil) {
+			// A claim naming this append's own target may be another
+			// writer's identical batch, which has landed since: the batch
+			// is written atomically, so a second look sees all of it.
+			if stored, err = s.lookupAll(ctx, b.ids); err != nil {
+				return eventstore.AppendResult{}, err
+			}
 		}
 		if stored != nil {
 			return replayed(b, stored)
