@@ -282,6 +282,9 @@ func TestReopenPreservesData(t *testing.T) {
 	var mode string
 	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode))
 	assert.Equal(t, "wal", mode)
+	var pageSize int
+	require.NoError(t, db.QueryRow("PRAGMA page_size").Scan(&pageSize))
+	assert.Equal(t, 8192, pageSize, "a new ledger's pages (bulk imports write fewer of them)")
 	var tables int
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'table'`).Scan(&tables))
 	assert.Equal(t, 3, tables, "tables: events, streams, snapshots")
