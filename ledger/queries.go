@@ -80,6 +80,9 @@ func (l *Ledger) showOnce(ctx context.Context, sym domain.Symbol, q projections.
 	if l.indexed(sym.Stream()) {
 		return l.Show(ctx, sym, q)
 	}
+	if c, ok, err := l.showFromSnapshot(ctx, sym, q); ok || err != nil {
+		return c, err
+	}
 	history, err := l.Load(ctx, sym)
 	l.Evict(sym)
 	if err != nil {

@@ -47,6 +47,38 @@ func TestReadModelMatchesFullFold(t *testing.T) {
 	}
 	checkReadModel(t, l, l, rng, 200)
 	checkReadModel(t, l, ledger.New(store, ledger.WithClock(l.Now)), rng, 200)
+	checkShowAll(t, l, func() *ledger.Ledger { return ledger.New(store, ledger.WithClock(l.Now)) }, rng, 300)
+}
+
+// checkShowAll compares ShowAll's answers in a fresh ledger (from each
+// stream's snapshot, decoding only the closes that matter) with full folds,
+// at n random points.
+func checkShowAll(t *testing.T, source *ledger.Ledger, fresh func() *ledger.Ledger, rng *rand.Rand, n int) {
+	t.Helper()
+	ctx := context.Background()
+	instruments, err := source.Instruments(ctx)
+	require.NoError(t, err)
+	histories := make([][]domain.Recorded, len(instruments))
+	for i, in := range instruments {
+		histories[i], err = source.Load(ctx, in.Symbol)
+		require.NoError(t, err)
+		require.Greater(t, len(histories[i]), ledger.SnapshotEvery, "%s: long enough to have a snapshot", in.Symbol)
+	}
+	for range n {
+		history := histories[rng.IntN(len(histories))]
+		q := projections.Query{
+			AsOf:    pick(rng, history, func(r domain.Recorded) time.Time { return r.Event.Effective() }),
+			KnownAt: pick(rng, history, func(r domain.Recorded) time.Time { return r.RecordedAt }),
+			Window:  []time.Duration{projections.DefaultWindow, 0, 30 * 24 * time.Hour}[rng.IntN(3)],
+			Explain: rng.IntN(2) == 0,
+		}
+		answers, err := fresh().ShowAll(ctx, q)
+		require.NoError(t, err)
+		require.Len(t, answers, len(instruments))
+		for i, in := range instruments {
+			require.Equal(t, projections.Show(in.Symbol, histories[i], q), answers[i], "%s as of %s known at %s", in.Symbol, q.AsOf, q.KnownAt)
+		}
+	}
 }
 
 // retractSome retracts a random event of each instrument, as a live writer

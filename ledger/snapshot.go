@@ -33,20 +33,9 @@ func snapshotName(stream string) string { return "decoded:" + stream }
 // last event is not the stream's event at that version with that hash. A
 // snapshot is a cache, so any doubt means reading the stream instead.
 func (l *Ledger) loadSnapshot(ctx context.Context, stream string) ([]domain.Recorded, error) {
-	sn, ok := l.store.(eventstore.Snapshotter)
-	if !ok {
-		return nil, nil
-	}
-	snap, found, err := sn.LoadSnapshot(ctx, snapshotName(stream))
-	if err != nil || !found || snap.Stream != stream {
+	snap, ok, err := l.storedSnapshot(ctx, stream)
+	if err != nil || !ok {
 		return nil, err
-	}
-	head, err := l.store.ReadStream(ctx, stream, snap.Version, 1)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", stream, err)
-	}
-	if len(head) != 1 || head[0].Hash != snap.Hash {
-		return nil, nil
 	}
 	events, err := decodeSnapshot(snap.Data)
 	if err != nil || int64(len(events)) != snap.Version+1 {
@@ -192,38 +181,9 @@ func decodeSnapshot(data []byte) ([]domain.Recorded, error) {
 	}
 	events := make([]domain.Recorded, 0, n)
 	for i := uint64(0); i < n && r.err == nil; i++ {
-		var rec domain.Recorded
-		rec.ID = r.id()
-		rec.Version = r.int()
-		rec.RecordedAt = r.time()
-		rec.Meta = domain.Metadata{RecordedBy: r.str(), Source: r.unique(), CorrelationID: r.str(), CausationID: r.str()}
-		switch kind := r.byte(); kind {
-		case kindRating:
-			e := domain.RatingAdded{Instrument: domain.Symbol(r.str()), Analyst: domain.Analyst(r.str()), Firm: r.str(),
-				Rating: domain.Rating(r.byte()), BrokerRating: r.str()}
-			if t := domain.Money(r.int()); t != 0 {
-				e.Target = &t
-			}
-			e.Currency, e.EffectiveAt = domain.Currency(r.str()), r.time()
-			rec.Event = e
-		case kindTarget:
-			rec.Event = domain.TargetRevised{Instrument: domain.Symbol(r.str()), Analyst: domain.Analyst(r.str()),
-				Target: domain.Money(r.int()), Currency: domain.Currency(r.str()), EffectiveAt: r.time()}
-		case kindWithdrawal:
-			rec.Event = domain.RatingWithdrawn{Instrument: domain.Symbol(r.str()), Analyst: domain.Analyst(r.str()), EffectiveAt: r.time()}
-		case kindClose:
-			rec.Event = domain.CloseRecorded{Instrument: domain.Symbol(r.str()), Price: domain.Money(r.int()),
-				Currency: domain.Currency(r.str()), EffectiveAt: r.time()}
-		case kindRetraction:
-			rec.Event = domain.EventRetracted{Instrument: domain.Symbol(r.str()), Retracted: r.id(), Reason: r.str(), EffectiveAt: r.time()}
-		default:
-			return nil, errBadSnapshot
-		}
-		if r.err != nil {
-			break
-		}
-		if err := domain.CheckEvent(rec.Event); err != nil {
-			return nil, fmt.Errorf("%w: %v", errBadSnapshot, err)
+		rec, err := r.event()
+		if err != nil {
+			return nil, err
 		}
 		events = append(events, rec)
 	}
@@ -233,13 +193,50 @@ func decodeSnapshot(data []byte) ([]domain.Recorded, error) {
 	return events, nil
 }
 
+// event decodes the event at the reader's position.
+func (r *snapshotReader) event() (domain.Recorded, error) {
+	var rec domain.Recorded
+	rec.ID = r.id()
+	rec.Version = r.int()
+	rec.RecordedAt = r.time()
+	rec.Meta = domain.Metadata{RecordedBy: r.str(), Source: r.unique(), CorrelationID: r.str(), CausationID: r.str()}
+	switch kind := r.byte(); kind {
+	case kindRating:
+		e := domain.RatingAdded{Instrument: domain.Symbol(r.str()), Analyst: domain.Analyst(r.str()), Firm: r.str(),
+			Rating: domain.Rating(r.byte()), BrokerRating: r.str()}
+		if t := domain.Money(r.int()); t != 0 {
+			e.Target = &t
+		}
+		e.Currency, e.EffectiveAt = domain.Currency(r.str()), r.time()
+		rec.Event = e
+	case kindTarget:
+		rec.Event = domain.TargetRevised{Instrument: domain.Symbol(r.str()), Analyst: domain.Analyst(r.str()),
+			Target: domain.Money(r.int()), Currency: domain.Currency(r.str()), EffectiveAt: r.time()}
+	case kindWithdrawal:
+		rec.Event = domain.RatingWithdrawn{Instrument: domain.Symbol(r.str()), Analyst: domain.Analyst(r.str()), EffectiveAt: r.time()}
+	case kindClose:
+		rec.Event = domain.CloseRecorded{Instrument: domain.Symbol(r.str()), Price: domain.Money(r.int()),
+			Currency: domain.Currency(r.str()), EffectiveAt: r.time()}
+	case kindRetraction:
+		rec.Event = domain.EventRetracted{Instrument: domain.Symbol(r.str()), Retracted: r.id(), Reason: r.str(), EffectiveAt: r.time()}
+	default:
+		r.fail()
+	}
+	if r.err != nil {
+		return domain.Recorded{}, r.err
+	}
+	if err := domain.CheckEvent(rec.Event); err != nil {
+		return domain.Recorded{}, fmt.Errorf("%w: %v", errBadSnapshot, err)
+	}
+	return rec, nil
+}
+
 // snapshotReader reads a snapshot, remembering the first error so decoding
 // code can read field after field and check once.
 type snapshotReader struct {
 	buf     []byte
 	err     error
 	strings map[string]string // interned: a stream repeats the same few names
-	scratch [binary.MaxVarintLen64]byte
 }
 
 func (r *snapshotReader) fail() { r.err, r.buf = errBadSnapshot, nil }
@@ -256,9 +253,11 @@ func (r *snapshotReader) byte() byte {
 
 // uint reads a varint, refusing overlong encodings so that every snapshot
 // has exactly one spelling and verify can compare snapshots byte for byte.
+// An encoding is overlong exactly when it has more than one byte and its
+// last byte is zero (a group of seven zero bits that need not be written).
 func (r *snapshotReader) uint() uint64 {
 	v, n := binary.Uvarint(r.buf)
-	if n <= 0 || n != len(binary.AppendUvarint(r.scratch[:0], v)) {
+	if n <= 0 || (n > 1 && r.buf[n-1] == 0) {
 		r.fail()
 		return 0
 	}
@@ -266,9 +265,10 @@ func (r *snapshotReader) uint() uint64 {
 	return v
 }
 
+// int reads a zig-zag varint, which is a uvarint underneath: the same check.
 func (r *snapshotReader) int() int64 {
 	v, n := binary.Varint(r.buf)
-	if n <= 0 || n != len(binary.AppendVarint(r.scratch[:0], v)) {
+	if n <= 0 || (n > 1 && r.buf[n-1] == 0) {
 		r.fail()
 		return 0
 	}

@@ -81,6 +81,21 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		// What decodes re-encodes to the same bytes: the format has one
 		// spelling for every value.
 		assert.Equal(t, data, encodeSnapshot(events))
+		// Skipping the closes decodes the same events, and each skipped
+		// close decodes where its reference points.
+		others, closes, err := decodeSnapshotSkippingCloses(data)
+		require.NoError(t, err)
+		merged, taken := []domain.Recorded{}, 0
+		for _, c := range closes {
+			merged, taken = append(merged, others[taken:c.others]...), c.others
+			close, err := decodeAt(data, c.offset)
+			require.NoError(t, err)
+			require.Equal(t, domain.TypeCloseRecorded, close.Event.Type())
+			assert.Equal(t, closeRef{offset: c.offset, others: c.others, id: close.ID, version: close.Version,
+				recorded: close.RecordedAt.UnixNano(), effective: close.Event.Effective().UnixNano()}, c)
+			merged = append(merged, close)
+		}
+		assert.Equal(t, events, append(merged, others[taken:]...))
 	})
 }
 
