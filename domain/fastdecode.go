@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"time"
 	"unicode/utf8"
 
@@ -40,7 +41,7 @@ func decodeCanonical(typ string, data []byte) (Event, bool) {
 		switch {
 		case after == len(data)-1:
 			i = after
-		case data[after] == ',':
+		case data[after] == ',' && after+1 < len(data)-1: // a key must follow a comma
 			i = after + 1
 		default:
 			return nil, false
@@ -181,4 +182,67 @@ func plainString(data []byte, i int) ([]byte, int, bool) {
 		}
 	}
 	return nil, 0, false
+}
+
+// DecodeMetadata decodes an event's stored metadata. Like DecodeEvent, it
+// reads the flat object of plain strings that the ledger writes without
+// encoding/json, which cost a fifth of reading a stream, and falls back to
+// encoding/json (unknown keys ignored, as always) for anything else: an
+// escape, a key it does not know exactly, a key given twice, a value that is
+// not a string. FuzzDecodeMetadata checks that the two agree.
+func DecodeMetadata(data []byte) (Metadata, error) {
+	if m, ok := metadataCanonical(data); ok {
+		return m, nil
+	}
+	var m Metadata
+	err := json.Unmarshal(data, &m)
+	return m, err
+}
+
+func metadataCanonical(data []byte) (Metadata, bool) {
+	var m Metadata
+	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' {
+		return m, false
+	}
+	fields := [...]*string{&m.RecordedBy, &m.Source, &m.CorrelationID, &m.CausationID}
+	var seen uint8
+	for i := 1; i < len(data)-1; {
+		key, next, ok := plainString(data, i)
+		if !ok || next >= len(data) || data[next] != ':' {
+			return m, false
+		}
+		value, after, ok := plainString(data, next+1)
+		if !ok {
+			return m, false
+		}
+		k := metadataKey(key)
+		if k < 0 || seen&(1<<k) != 0 {
+			return m, false
+		}
+		seen |= 1 << k
+		*fields[k] = string(value)
+		switch {
+		case after == len(data)-1:
+			i = after
+		case data[after] == ',' && after+1 < len(data)-1: // a key must follow a comma
+			i = after + 1
+		default:
+			return m, false
+		}
+	}
+	return m, true
+}
+
+func metadataKey(key []byte) int {
+	switch string(key) {
+	case "recorded_by":
+		return 0
+	case "source":
+		return 1
+	case "correlation_id":
+		return 2
+	case "causation_id":
+		return 3
+	}
+	return -1
 }

@@ -273,6 +273,8 @@ func FuzzDecodeFastPath(f *testing.F) {
 		// Keys another type has, empty: encoding/json refuses them as unknown.
 		f.Add(typ, []byte(`{"instrument":"BABA","analyst":"a@x","firm":"","target":"1","currency":"USD","effective_at":"2025-09-11T23:59:59Z"}`))
 		f.Add(typ, []byte(`{"instrument":"BABA","price":"1","reason":"","currency":"USD","effective_at":"2025-09-11T23:59:59Z"}`))
+		// A trailing comma: not JSON.
+		f.Add(typ, []byte(`{"instrument":"BABA","price":"1","currency":"USD","effective_at":"2025-09-11T23:59:59Z",}`))
 	}
 	f.Fuzz(func(t *testing.T, typ string, data []byte) {
 		fast, err := domain.DecodeEvent(typ, data)
@@ -288,5 +290,29 @@ func FuzzDecodeFastPath(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, string(b), string(a))
 		require.Equal(t, strict, fast)
+	})
+}
+
+// FuzzDecodeMetadata checks that DecodeMetadata's fast path agrees with
+// encoding/json on every input: both refuse it, or both give the same
+// metadata.
+func FuzzDecodeMetadata(f *testing.F) {
+	f.Add([]byte(`{"recorded_by":"cli:root","source":"import:c.jsonl:1793","correlation_id":"01a2102d-aba5-728a-949a-0dd4249dcbde"}`))
+	f.Add([]byte(`{"recorded_by":"a","source":"b","correlation_id":"c","causation_id":"d"}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"source":"x",}`))
+	f.Add([]byte(`{"source":"x","source":"y"}`))
+	f.Add([]byte(`{"Source":"x"}`))
+	f.Add([]byte(`{"source":"caf\u00e9","other":1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := domain.DecodeMetadata(data)
+		var want domain.Metadata
+		wantErr := json.Unmarshal(data, &want)
+		if wantErr != nil {
+			require.Error(t, err, "DecodeMetadata accepted %q, encoding/json refused it", data)
+			return
+		}
+		require.NoError(t, err, "DecodeMetadata refused %q, encoding/json accepted it", data)
+		require.Equal(t, want, got)
 	})
 }

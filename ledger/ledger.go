@@ -342,7 +342,7 @@ func decode(r eventstore.Record) (domain.Recorded, error) {
 	}
 	var meta domain.Metadata
 	if len(r.Metadata) > 0 {
-		if err := json.Unmarshal(r.Metadata, &meta); err != nil {
+		if meta, err = domain.DecodeMetadata(r.Metadata); err != nil {
 			return domain.Recorded{}, fmt.Errorf("%w: %s event %d (%s) metadata: %v", ErrCorrupt, r.Stream, r.Version, r.ID, err)
 		}
 	}
