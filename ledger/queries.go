@@ -372,10 +372,21 @@ func (l *Ledger) verifySnapshot(ctx context.Context, stream string) error {
 			return err
 		}
 	}
+	altered := fmt.Errorf("%w: the snapshot of %s (events 0-%d) was altered or is damaged; run 'consensus rebuild'",
+		ErrSnapshotMismatch, stream, snap.Version)
+	head, chunks := encodeSnapshot(events)
 	if snap.Stream != stream || int64(len(recs)) != snap.Version+1 || recs[len(recs)-1].Hash != snap.Hash ||
-		!bytes.Equal(encodeSnapshot(events), snap.Data) {
-		return fmt.Errorf("%w: the snapshot of %s (events 0-%d) was altered or is damaged; run 'consensus rebuild'",
-			ErrSnapshotMismatch, stream, snap.Version)
+		!bytes.Equal(head, snap.Data) {
+		return altered
+	}
+	for k, want := range chunks {
+		chunk, found, err := sn.LoadSnapshot(ctx, chunkName(stream, k))
+		if err != nil {
+			return err
+		}
+		if !found || chunk.Stream != stream || chunk.Version != snap.Version || chunk.Hash != snap.Hash || !bytes.Equal(want, chunk.Data) {
+			return altered
+		}
 	}
 	return nil
 }
@@ -385,6 +396,26 @@ type RebuildReport struct {
 	Streams   int
 	Events    int64
 	Snapshots int // snapshots written
+}
+
+// prefixDeleter is implemented by stores that can delete all snapshots
+// whose names share a prefix (the embedded store): a rebuild then leaves no
+// chunk behind that a new snapshot of the same version would not replace.
+type prefixDeleter interface {
+	DeleteSnapshotsWithPrefix(ctx context.Context, prefix string) error
+}
+
+// deleteSnapshots deletes a stream's snapshot rows before a rebuild.
+func deleteSnapshots(ctx context.Context, sn eventstore.Snapshotter, ok bool, stream string) error {
+	if !ok {
+		return nil
+	}
+	if d, ok := sn.(prefixDeleter); ok {
+		if err := d.DeleteSnapshotsWithPrefix(ctx, chunkPrefix(stream)); err != nil {
+			return err
+		}
+	}
+	return sn.DeleteSnapshot(ctx, snapshotName(stream))
 }
 
 // Rebuild derives every read model again from the events alone: it drops
@@ -410,10 +441,8 @@ func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
 			continue
 		}
 		g.Go(func() error {
-			if ok {
-				if err := sn.DeleteSnapshot(ctx, snapshotName(info.Stream)); err != nil {
-					return err
-				}
+			if err := deleteSnapshots(ctx, sn, ok, info.Stream); err != nil {
+				return err
 			}
 			l.Evict(sym)
 			events, err := l.Load(ctx, sym)

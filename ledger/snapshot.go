@@ -6,6 +6,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"math"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,32 +25,92 @@ import (
 // save little.
 const SnapshotEvery = 1024
 
-// snapshotMagic starts every snapshot; its last byte is the format version.
-var snapshotMagic = []byte("consensus-decoded-events\x01")
+// A stream's snapshot is stored in several rows, because most of a stream's
+// events are daily closes and a point-in-time question needs only one of
+// them (see showFromSnapshot):
+//
+//   - the head, named snapshotName(stream): every event except the closes
+//     moved to chunks, with a directory of the chunks;
+//   - the chunks, named chunkName(stream, k): closesPerChunk closes each, in
+//     stream order, that no retraction in the snapshot names, the stream's
+//     first close excepted (it may be what fixes the instrument's currency,
+//     so the head keeps it).
+//
+// Every row is saved with the version and hash of the stream's last covered
+// record, and the directory holds each chunk's checksum, so a reader takes
+// the rows for one snapshot only when they all agree; anything else is a
+// cache miss and the stream is read instead.
 
-// snapshotName is the key of a stream's decoded-events snapshot.
+// snapshotMagic starts every snapshot head; its last byte is the format
+// version. chunkMagic starts every chunk.
+var (
+	snapshotMagic = []byte("consensus-decoded-events\x02")
+	chunkMagic    = []byte("consensus-closes\x01")
+)
+
+// closesPerChunk is how many closes a chunk holds: two years of daily
+// closes, so a question usually reads one chunk of a few tens of kilobytes.
+const closesPerChunk = 512
+
+// snapshotName is the key of a stream's snapshot head.
 func snapshotName(stream string) string { return "decoded:" + stream }
+
+// chunkName is the key of a stream's k-th chunk of closes; every chunk of
+// the stream's snapshot starts with chunkPrefix.
+func chunkName(stream string, k int) string { return chunkPrefix(stream) + strconv.Itoa(k) }
+
+func chunkPrefix(stream string) string { return "closes:" + stream + ":" }
 
 // loadSnapshot returns the stream's events from its snapshot, or nil when
 // there is no usable one: none saved, one that does not decode, or one whose
-// last event is not the stream's event at that version with that hash. A
-// snapshot is a cache, so any doubt means reading the stream instead.
+// rows do not all cover the stream's event at the same version with the
+// same hash. A snapshot is a cache, so any doubt means reading the stream
+// instead.
 func (l *Ledger) loadSnapshot(ctx context.Context, stream string) ([]domain.Recorded, error) {
 	snap, ok, err := l.storedSnapshot(ctx, stream)
 	if err != nil || !ok {
 		return nil, err
 	}
-	events, err := decodeSnapshot(snap.Data)
-	if err != nil || int64(len(events)) != snap.Version+1 {
+	head, err := decodeHead(snap.Data)
+	if err != nil || int64(head.total) != snap.Version+1 {
+		return nil, nil
+	}
+	chunks := make([][]domain.Recorded, len(head.chunks))
+	for k, info := range head.chunks {
+		data, ok, err := l.loadChunk(ctx, snap, k, info)
+		if err != nil || !ok {
+			return nil, err
+		}
+		if chunks[k], err = decodeChunk(data); err != nil {
+			return nil, nil
+		}
+	}
+	events, err := assemble(head, chunks)
+	if err != nil {
 		return nil, nil
 	}
 	return events, nil
 }
 
+// loadChunk returns the data of the k-th chunk of the snapshot whose head is
+// snap, when the stored chunk belongs to that snapshot.
+func (l *Ledger) loadChunk(ctx context.Context, snap eventstore.Snapshot, k int, info chunkInfo) ([]byte, bool, error) {
+	sn := l.store.(eventstore.Snapshotter) // snap came from it
+	chunk, found, err := sn.LoadSnapshot(ctx, chunkName(snap.Stream, k))
+	if err != nil || !found {
+		return nil, false, err
+	}
+	if chunk.Stream != snap.Stream || chunk.Version != snap.Version || chunk.Hash != snap.Hash || checksum(chunk.Data) != info.sum {
+		return nil, false, nil
+	}
+	return chunk.Data, true, nil
+}
+
 // saveSnapshot stores the stream's decoded events when enough have come
 // since the last snapshot. It is best effort: a store opened read-only, or
 // one without snapshots, simply keeps none, and a failure to save costs
-// only speed, so it is not reported.
+// only speed, so it is not reported. The chunks are saved before the head
+// that lists them.
 func (l *Ledger) saveSnapshot(ctx context.Context, stream string, c *streamCache) {
 	sn, ok := l.store.(eventstore.Snapshotter)
 	n := int64(len(c.events))
@@ -62,9 +125,27 @@ func (l *Ledger) saveSnapshot(ctx context.Context, stream string, c *streamCache
 	if err != nil || len(last) != 1 {
 		return
 	}
-	snap := eventstore.Snapshot{Name: snapshotName(stream), Stream: stream, Version: n - 1,
-		Hash: last[0].Hash, Data: encodeSnapshot(c.events)}
-	switch err := sn.SaveSnapshot(ctx, snap); {
+	if c.snapshotVersion < 0 {
+		// Whatever snapshot rows the stream has could not be used (another
+		// format, or damaged): a row is only replaced by one covering more
+		// events, so clear them for the new snapshot to take their place.
+		if err := deleteSnapshots(ctx, sn, true, stream); err != nil {
+			return
+		}
+	}
+	head, chunks := encodeSnapshot(c.events)
+	row := func(name string, data []byte) eventstore.Snapshot {
+		return eventstore.Snapshot{Name: name, Stream: stream, Version: n - 1, Hash: last[0].Hash, Data: data}
+	}
+	for k, data := range chunks {
+		if err := sn.SaveSnapshot(ctx, row(chunkName(stream, k), data)); err != nil {
+			if errors.Is(err, eventstore.ErrReadOnly) {
+				c.noSnapshots = true
+			}
+			return
+		}
+	}
+	switch err := sn.SaveSnapshot(ctx, row(snapshotName(stream), head)); {
 	case err == nil:
 		c.snapshotVersion = n - 1
 	case errors.Is(err, eventstore.ErrReadOnly):
@@ -92,12 +173,93 @@ const (
 	kindRetraction
 )
 
-// encodeSnapshot writes events in a compact binary form: for each event its
-// id, version, recorded time, metadata, kind and fields, integers as
-// varints and strings length-prefixed.
-func encodeSnapshot(events []domain.Recorded) []byte {
-	w := &snapshotWriter{buf: make([]byte, 0, 96*len(events)+64)}
+// chunkInfo is the head's entry for one chunk: what choosing the chunks a
+// question needs takes, and the checksum of the chunk's data.
+type chunkInfo struct {
+	count        int
+	minEffective int64 // Unix nanoseconds, as the events encode times
+	maxEffective int64
+	minRecorded  int64
+	sum          uint64
+}
+
+// snapshotHead is a decoded head: the number of events the snapshot
+// covers, its chunks, and the events kept in the head, in stream order.
+type snapshotHead struct {
+	total  int
+	chunks []chunkInfo
+	events []domain.Recorded
+}
+
+// checksum is a chunk's checksum (FNV-1a, 64 bits): it tells a chunk of
+// this snapshot from one left by another; the chain hash in every row
+// already ties the snapshot to the stream.
+func checksum(data []byte) uint64 {
+	h := fnv.New64a()
+	h.Write(data)
+	return h.Sum64()
+}
+
+// encodeSnapshot encodes events (a stream's, in stream order) as a head and
+// its chunks.
+func encodeSnapshot(events []domain.Recorded) (head []byte, chunks [][]byte) {
+	named := map[uuid.UUID]bool{}
+	for _, r := range events {
+		if x, ok := r.Event.(domain.EventRetracted); ok {
+			named[x.Retracted] = true
+		}
+	}
+	var kept, closes []domain.Recorded
+	firstClose := true
+	for _, r := range events {
+		if _, ok := r.Event.(domain.CloseRecorded); ok && !firstClose && !named[r.ID] {
+			closes = append(closes, r)
+			continue
+		} else if ok {
+			firstClose = false
+		}
+		kept = append(kept, r)
+	}
+	var infos []chunkInfo
+	for start := 0; start < len(closes); start += closesPerChunk {
+		part := closes[start:min(start+closesPerChunk, len(closes))]
+		w := &snapshotWriter{buf: make([]byte, 0, 64*len(part)+32)}
+		w.buf = append(w.buf, chunkMagic...)
+		w.events(part)
+		info := chunkInfo{count: len(part), minEffective: math.MaxInt64, maxEffective: math.MinInt64,
+			minRecorded: math.MaxInt64, sum: checksum(w.buf)}
+		for _, r := range part {
+			at := r.Event.Effective().UnixNano()
+			info.minEffective, info.maxEffective = min(info.minEffective, at), max(info.maxEffective, at)
+			info.minRecorded = min(info.minRecorded, r.RecordedAt.UnixNano())
+		}
+		chunks, infos = append(chunks, w.buf), append(infos, info)
+	}
+	return encodeHead(snapshotHead{total: len(events), chunks: infos, events: kept}), chunks
+}
+
+// encodeHead writes a head: the event count, the chunk directory, the
+// head's own events.
+func encodeHead(h snapshotHead) []byte {
+	w := &snapshotWriter{buf: make([]byte, 0, 96*len(h.events)+40*len(h.chunks)+64)}
 	w.buf = append(w.buf, snapshotMagic...)
+	w.uint(uint64(h.total))
+	w.uint(uint64(len(h.chunks)))
+	for _, c := range h.chunks {
+		w.uint(uint64(c.count))
+		w.int(c.minEffective)
+		w.int(c.maxEffective)
+		w.int(c.minRecorded)
+		w.buf = binary.BigEndian.AppendUint64(w.buf, c.sum)
+	}
+	w.events(h.events)
+	return w.buf
+}
+
+// events writes the number of events, then each: its id, version, recorded
+// time, metadata, kind and fields, integers as varints and strings
+// length-prefixed.
+func (w *snapshotWriter) events(events []domain.Recorded) {
 	w.uint(uint64(len(events)))
 	for _, r := range events {
 		w.buf = append(w.buf, r.ID[:]...)
@@ -148,7 +310,6 @@ func encodeSnapshot(events []domain.Recorded) []byte {
 			w.time(e.EffectiveAt)
 		}
 	}
-	return w.buf
 }
 
 type snapshotWriter struct{ buf []byte }
@@ -166,15 +327,78 @@ func (w *snapshotWriter) str(s string) {
 // errBadSnapshot is returned for a snapshot that does not decode.
 var errBadSnapshot = errors.New("malformed snapshot")
 
-// decodeSnapshot reads what encodeSnapshot wrote. Every event passes the
-// same invariant checks as events decoded from JSON, so a damaged snapshot
-// is rejected rather than folded.
-func decodeSnapshot(data []byte) ([]domain.Recorded, error) {
-	r := &snapshotReader{buf: data, strings: map[string]string{}}
-	if !bytes.HasPrefix(data, snapshotMagic) {
+// decodeSnapshot reads what encodeSnapshot wrote, checking the chunks
+// against the head's directory. Every event passes the same invariant
+// checks as events decoded from JSON, so a damaged snapshot is rejected
+// rather than folded.
+func decodeSnapshot(head []byte, chunks [][]byte) ([]domain.Recorded, error) {
+	h, err := decodeHead(head)
+	if err != nil {
+		return nil, err
+	}
+	if len(chunks) != len(h.chunks) {
 		return nil, errBadSnapshot
 	}
-	r.buf = r.buf[len(snapshotMagic):]
+	decoded := make([][]domain.Recorded, len(chunks))
+	for k, data := range chunks {
+		if checksum(data) != h.chunks[k].sum {
+			return nil, errBadSnapshot
+		}
+		if decoded[k], err = decodeChunk(data); err != nil {
+			return nil, err
+		}
+	}
+	return assemble(h, decoded)
+}
+
+// decodeHead reads a snapshot head.
+func decodeHead(data []byte) (snapshotHead, error) {
+	var h snapshotHead
+	if !bytes.HasPrefix(data, snapshotMagic) {
+		return h, errBadSnapshot
+	}
+	r := &snapshotReader{buf: data[len(snapshotMagic):], strings: map[string]string{}}
+	total, k := r.uint(), r.uint()
+	if r.err != nil || total > math.MaxInt32 || k > uint64(len(r.buf)) {
+		return h, errBadSnapshot
+	}
+	h.total, h.chunks = int(total), make([]chunkInfo, k)
+	for i := range h.chunks {
+		c := &h.chunks[i]
+		c.count = int(min(r.uint(), math.MaxInt32))
+		c.minEffective, c.maxEffective, c.minRecorded = r.int(), r.int(), r.int()
+		if r.err != nil || len(r.buf) < 8 {
+			return h, errBadSnapshot
+		}
+		c.sum, r.buf = binary.BigEndian.Uint64(r.buf), r.buf[8:]
+	}
+	var err error
+	if h.events, err = r.events(); err != nil {
+		return h, err
+	}
+	return h, nil
+}
+
+// decodeChunk reads a chunk's closes.
+func decodeChunk(data []byte) ([]domain.Recorded, error) {
+	if !bytes.HasPrefix(data, chunkMagic) {
+		return nil, errBadSnapshot
+	}
+	r := &snapshotReader{buf: data[len(chunkMagic):], strings: map[string]string{}}
+	events, err := r.events()
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		if _, ok := e.Event.(domain.CloseRecorded); !ok {
+			return nil, errBadSnapshot
+		}
+	}
+	return events, nil
+}
+
+// events reads what snapshotWriter.events wrote, up to the end of the data.
+func (r *snapshotReader) events() ([]domain.Recorded, error) {
 	n := r.uint()
 	if r.err != nil || n > uint64(len(r.buf)) { // every event takes well over one byte
 		return nil, errBadSnapshot
@@ -189,6 +413,32 @@ func decodeSnapshot(data []byte) ([]domain.Recorded, error) {
 	}
 	if r.err != nil || len(r.buf) != 0 {
 		return nil, errBadSnapshot
+	}
+	return events, nil
+}
+
+// assemble puts a snapshot's events back in stream order: each event's
+// version is its place, and every place must be filled exactly once.
+func assemble(h snapshotHead, chunks [][]domain.Recorded) ([]domain.Recorded, error) {
+	n := len(h.events)
+	for k, c := range chunks {
+		if len(c) != h.chunks[k].count {
+			return nil, errBadSnapshot
+		}
+		n += len(c)
+	}
+	if n != h.total {
+		return nil, errBadSnapshot
+	}
+	events := make([]domain.Recorded, n)
+	filled := make([]bool, n)
+	for _, part := range append([][]domain.Recorded{h.events}, chunks...) {
+		for _, e := range part {
+			if e.Version < 0 || e.Version >= int64(n) || filled[e.Version] {
+				return nil, errBadSnapshot
+			}
+			events[e.Version], filled[e.Version] = e, true
+		}
 	}
 	return events, nil
 }

@@ -59,3 +59,30 @@ func (s *Store) DeleteSnapshot(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// DeleteSnapshotsWithPrefix deletes every snapshot whose name starts with
+// prefix, such as all the chunks of one stream's snapshot, through the
+// index on names.
+func (s *Store) DeleteSnapshotsWithPrefix(ctx context.Context, prefix string) error {
+	if s.readOnly {
+		return fmt.Errorf("delete the snapshots named %s*: %w", prefix, eventstore.ErrReadOnly)
+	}
+	if prefix == "" {
+		return errors.New("delete snapshots by prefix: the prefix is empty")
+	}
+	// Names from prefix (included) to the prefix with its last byte one
+	// higher (excluded); a last byte of 0xff carries into the byte before.
+	end := []byte(prefix)
+	for len(end) > 0 && end[len(end)-1] == 0xff {
+		end = end[:len(end)-1]
+	}
+	query, args := `DELETE FROM snapshots WHERE name >= ?`, []any{prefix}
+	if len(end) > 0 {
+		end[len(end)-1]++
+		query, args = query+` AND name < ?`, append(args, string(end))
+	}
+	if _, err := s.wdb.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("delete the snapshots named %s*: %w", prefix, withContext(ctx, err))
+	}
+	return nil
+}
