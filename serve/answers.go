@@ -34,27 +34,73 @@ func cached[T any](ctx context.Context, s *Server, sym domain.Symbol, pt point, 
 	return answer, err
 }
 
-// historyOf returns an instrument's events: from the cache while nothing
-// has landed on it since they were loaded, else from the ledger, which
-// reads what is new from the store. It is what ledger.Show and
-// ledger.History do first, without a query to the store when the hub has
-// seen nothing new.
-func (s *Server) historyOf(ctx context.Context, sym domain.Symbol) ([]domain.Recorded, error) {
-	if events, ok := s.cache.history(sym); ok {
-		return events, nil
+// indexOf returns an instrument's point-in-time read model: from the cache
+// while nothing has landed on it since the model was kept, else from the
+// ledger, which reads what is new from the store and extends the model it
+// keeps. A warm question therefore touches neither the store nor the
+// ledger's locks.
+//
+// Concurrent misses of one instrument (many clients, just after an event
+// landed) share one call to the ledger, which would otherwise queue them on
+// the stream's lock and read the store once each. They share it only when
+// they read the same stamp: a request that began after a write was
+// acknowledged must not be given a model loaded before it.
+func (s *Server) indexOf(ctx context.Context, sym domain.Symbol) (*domain.Index, error) {
+	if ix, ok := s.cache.index(sym); ok {
+		return ix, nil
 	}
 	st, cacheable := s.cache.current(sym)
-	events, err := s.l.Load(ctx, sym)
+	key := fmt.Sprintf("%s\x00%d\x00%d\x00%t", sym, st.gen, st.global, cacheable)
+	v, err, _ := s.loads.Do(key, func() (any, error) {
+		// Shared by every caller: one going away must not fail the others.
+		ix, err := s.l.Index(context.WithoutCancel(ctx), sym)
+		if err == nil && ix.Len() == 0 {
+			err = fmt.Errorf("%w: %s has no events", ledger.ErrUnknownInstrument, sym)
+		}
+		if err != nil {
+			// Anyone may ask about any symbol: an unknown one must not
+			// leave an empty entry in the ledger's cache.
+			s.release(sym)
+			return nil, err
+		}
+		s.evict(s.cache.keepIndex(sym, st, cacheable, ix))
+		return ix, nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	if len(events) == 0 {
-		return nil, fmt.Errorf("%w: %s has no events", ledger.ErrUnknownInstrument, sym)
+	return v.(*domain.Index), nil
+}
+
+// noteLoaded notes that the ledger now holds n events of an instrument, read
+// for a write or the log, so they count against the cache's bound.
+func (s *Server) noteLoaded(sym domain.Symbol, n int) {
+	s.evict(s.cache.keepEvents(sym, n))
+}
+
+// evict lets the ledger drop instruments the cache no longer keeps: the
+// ledger keeps every stream it reads until told otherwise, so the cache's
+// bound bounds memory only if the ledger lets go too.
+func (s *Server) evict(symbols []domain.Symbol) {
+	for _, sym := range symbols {
+		s.l.Evict(sym)
 	}
-	if cacheable {
-		s.cache.putHistory(sym, st, events)
+}
+
+// release evicts an instrument from the ledger after a one-off read, unless
+// the cache keeps it. Evicting one the cache has just started to keep costs
+// a read of the store later, never a wrong answer.
+func (s *Server) release(sym domain.Symbol) {
+	if !s.cache.holds(sym) {
+		s.l.Evict(sym)
 	}
-	return events, nil
+}
+
+// consensusOf answers one question about an instrument from its read
+// model: the same answer as a fold of its whole history (projections.Show),
+// from the nearest checkpoint instead.
+func consensusOf(sym domain.Symbol, ix *domain.Index, q projections.Query) projections.Consensus {
+	return projections.Compute(sym, ix.State(q.AsOf, q.KnownAt), q)
 }
 
 // encodedConsensus is a consensus encoded as JSON once, split around the

@@ -136,7 +136,11 @@ func buildBenchEnv(instruments int) (*benchEnv, error) {
 //   - demo-now: BABA as of now, computed afresh by every request;
 //   - generated-dates: the largest generated instrument (some 3,000
 //     events) as of a different minute of its ten years in each request,
-//     so every answer is computed.
+//     so no answer is cached and every one is computed, from the read
+//     model the server keeps (a checkpoint and at most
+//     domain.CheckpointEvery events folded). With
+//     CONSENSUS_BENCH_INSTRUMENTS=360 this is the case of a new
+//     as_of on the largest instrument of a 1-million-event history.
 func BenchmarkConsensus50Clients(b *testing.B) {
 	env := setUpBench(b)
 	b.Logf("store: %d events in total; largest generated instrument %s with %d events", env.events, env.largest, env.largestN)

@@ -47,6 +47,9 @@ type options struct {
 	noTokens bool // serve without a token file: read-only
 	config   func(*serve.Config)
 	empty    bool // do not load the demo
+	// clock replaces the pinned clock, for the store's recorded times and
+	// the ledger's now alike.
+	clock func() time.Time
 }
 
 // newServer starts a server on loopback over a fresh demo store, with the
@@ -55,10 +58,14 @@ type options struct {
 func newServer(t testing.TB, opts options) *testServer {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "ledger.db")
-	store, err := sqlite.Open(path, sqlite.Options{Now: clock})
+	tick := clock
+	if opts.clock != nil {
+		tick = opts.clock
+	}
+	store, err := sqlite.Open(path, sqlite.Options{Now: tick})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, store.Close()) })
-	l := ledger.New(store, ledger.WithClock(clock))
+	l := ledger.New(store, ledger.WithClock(tick))
 	if !opts.empty {
 		_, err = demo.Load(context.Background(), l)
 		require.NoError(t, err)

@@ -62,6 +62,26 @@ func newMetrics() *metrics {
 	return m
 }
 
+// watchCache exposes the size of the cache of loaded instruments, read at
+// each scrape: an operator sizing Config.MaxCachedEvents wants to see how
+// full it is and how often instruments are let go.
+func (m *metrics) watchCache(c *answerCache) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "consensus_cache_instruments",
+			Help: "Instruments the server keeps loaded with their read models.",
+		}, func() float64 { n, _ := c.loadedSize(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "consensus_cache_events",
+			Help: "Events of the instruments the server keeps loaded, bounded by the server's MaxCachedEvents.",
+		}, func() float64 { _, n := c.loadedSize(); return float64(n) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "consensus_cache_evictions_total",
+			Help: "Instruments let go to keep the loaded events within the bound; each is read from the store again when next asked about.",
+		}, func() float64 { return float64(c.evictions.Load()) }),
+	)
+}
+
 // observe counts one answered request.
 func (m *metrics) observe(route, method string, code int, took time.Duration, streamed bool) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(code)).Inc()

@@ -2,13 +2,19 @@ package serve
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"runtime"
+	"slices"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/consensus-ledger/consensus/chart"
 	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/ledger"
 	"github.com/consensus-ledger/consensus/projections"
 )
@@ -42,7 +48,7 @@ func (s *Server) getAllConsensus(w http.ResponseWriter, r *http.Request, c call)
 		return err
 	}
 	rows, err := cached(r.Context(), s, "", pt, func(ctx context.Context) ([]projections.Consensus, error) {
-		return s.l.ShowAll(ctx, pt.query)
+		return s.showAll(ctx, pt.query)
 	})
 	if err != nil {
 		return err
@@ -54,6 +60,82 @@ func (s *Server) getAllConsensus(w http.ResponseWriter, r *http.Request, c call)
 		}
 	}
 	return writeJSONCompressible(w, r, rows)
+}
+
+// showAll answers every instrument at one time, as ledger.ShowAll does,
+// from the read models the cache keeps. An instrument not kept is loaded
+// and kept while the bound has room for it, so a server that can hold the
+// whole ledger soon answers from memory alone. The others, if any, are
+// left to the ledger's ShowAll, which answers each from the cheapest
+// source it has (its snapshots) and lets it go: a question about all of a
+// large ledger must neither evict the instruments being asked about one by
+// one nor hold the whole ledger.
+func (s *Server) showAll(ctx context.Context, q projections.Query) ([]projections.Consensus, error) {
+	lister, ok := s.l.Store().(eventstore.StreamLister)
+	if !ok { // the ledger lists streams by reading every record: leave that to it
+		return s.l.ShowAll(ctx, q)
+	}
+	infos, err := lister.Streams(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list streams: %w", err)
+	}
+	type instrument struct {
+		sym    domain.Symbol
+		events int64
+	}
+	var all []instrument
+	for _, info := range infos {
+		if sym, ok := domain.SymbolOfStream(info.Stream); ok && info.Events > 0 {
+			all = append(all, instrument{sym, info.Events})
+		}
+	}
+	slices.SortFunc(all, func(a, b instrument) int { return cmp.Compare(a.sym, b.sym) })
+	out := make([]projections.Consensus, len(all))
+	answered := make([]bool, len(all))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, in := range all {
+		if !s.cache.worthKeeping(in.sym, int(in.events)) {
+			continue
+		}
+		g.Go(func() error {
+			ix, err := s.indexOf(gctx, in.sym)
+			if err != nil {
+				return err
+			}
+			out[i], answered[i] = consensusOf(in.sym, ix, q), true
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(answered, false) {
+		return out, nil
+	}
+	// The ledger answers the kept instruments again, from the same read
+	// models; what it saves on the others is worth more.
+	rows, err := s.l.ShowAll(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	bySymbol := make(map[string]projections.Consensus, len(rows))
+	for _, row := range rows {
+		bySymbol[row.Instrument] = row
+	}
+	for i, in := range all {
+		if answered[i] {
+			continue
+		}
+		// Streams are never removed, so the ledger's later list has every
+		// instrument of this one.
+		row, ok := bySymbol[string(in.sym)]
+		if !ok {
+			return nil, fmt.Errorf("show all: the ledger did not answer for %s", in.sym)
+		}
+		out[i] = row
+	}
+	return out, nil
 }
 
 // getConsensus is `show SYMBOL --json`, with --explain as explain=true.
@@ -70,11 +152,11 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 		return err
 	}
 	answer, err := cached(r.Context(), s, sym, pt, func(ctx context.Context) (encodedConsensus, error) {
-		history, err := s.historyOf(ctx, sym)
+		ix, err := s.indexOf(ctx, sym)
 		if err != nil {
 			return encodedConsensus{}, err
 		}
-		return encodeConsensus(projections.Show(sym, history, pt.query))
+		return encodeConsensus(consensusOf(sym, ix, pt.query))
 	})
 	if err != nil {
 		return err
@@ -113,11 +195,13 @@ func (s *Server) history(r *http.Request, c call, defaultEvery string) ([]projec
 	if err != nil {
 		return nil, err
 	}
-	history, err := s.historyOf(r.Context(), sym)
+	ix, err := s.indexOf(r.Context(), sym)
 	if err != nil {
 		return nil, err
 	}
-	return projections.History(sym, history, pr.from, pr.to, pr.every, pt.query), nil
+	// One cursor over the history serves every period end: cheaper here
+	// than a question to the read model per row.
+	return projections.History(sym, ix.History(), pr.from, pr.to, pr.every, pt.query), nil
 }
 
 // getChart draws a history as an SVG figure: the same figure `consensus
@@ -157,10 +241,14 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, c call) error
 	if err != nil {
 		return err
 	}
+	// The log reads the store afresh, as `consensus log` does; the events
+	// it leaves loaded in the ledger count against the cache's bound.
 	entries, err := s.l.Log(r.Context(), sym)
 	if err != nil {
+		s.release(sym)
 		return err
 	}
+	s.noteLoaded(sym, len(entries))
 	out := make([]ledger.LogLine, len(entries))
 	for i, e := range entries {
 		if out[i], err = e.Line(); err != nil {

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/ledger"
@@ -35,6 +37,10 @@ const (
 	DefaultVerifyEvery    = time.Hour
 	DefaultMaxBodyBytes   = 1 << 20
 	DefaultMaxImportBytes = 1 << 30
+	// DefaultMaxCachedEvents keeps some two million events loaded (the
+	// issue's history of a million events, whole, with room to spare), at
+	// a few hundred bytes an event with the read models.
+	DefaultMaxCachedEvents = 1 << 21
 )
 
 // Config says what a Server serves and how.
@@ -58,6 +64,14 @@ type Config struct {
 	MaxImportBytes int64
 	// TempDir is where imports sort large bodies; "" is the system's.
 	TempDir string
+	// MaxCachedEvents bounds the events of the instruments the server keeps
+	// loaded between requests, each with its point-in-time read model, so
+	// that a question about one of them reads nothing from the store. When
+	// more are loaded, the instruments asked about least recently are let
+	// go, and read from the store again when next asked about; an
+	// instrument larger than the bound is still kept, alone. Zero means
+	// DefaultMaxCachedEvents; negative means no bound.
+	MaxCachedEvents int
 }
 
 // Server is the HTTP API and web page over one ledger. Make one with New,
@@ -70,8 +84,11 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	cache   *answerCache
-	hub     *hub
-	health  *healthState
+	// loads shares one read of an instrument among concurrent requests
+	// that miss the cache together (see indexOf).
+	loads  singleflight.Group
+	hub    *hub
+	health *healthState
 	// imports admits one import at a time: each holds a sort's chunk in
 	// memory, and they would only queue on the store's write lock anyway.
 	imports chan struct{}
@@ -102,12 +119,16 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
+	if cfg.MaxCachedEvents == 0 {
+		cfg.MaxCachedEvents = DefaultMaxCachedEvents
+	}
 	web, err := loadWebAssets()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, l: cfg.Ledger, log: cfg.Logger, mux: http.NewServeMux(),
-		metrics: newMetrics(), cache: newAnswerCache(), health: &healthState{}, imports: make(chan struct{}, 1), web: web}
+		metrics: newMetrics(), cache: newAnswerCache(cfg.MaxCachedEvents), health: &healthState{}, imports: make(chan struct{}, 1), web: web}
+	s.metrics.watchCache(s.cache)
 	s.hub = newHub(cfg.Ledger.Store(), cfg.PollInterval, cfg.Logger)
 	s.hub.onRecord = s.recordLanded
 	s.hub.onFollowing = func(ok bool) {
