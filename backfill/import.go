@@ -32,7 +32,9 @@ type Options struct {
 	// RecordedBy is the writer's identity kept in every event's metadata.
 	RecordedBy string
 	// BatchSize is the number of events appended in one transaction; an
-	// interrupted import leaves whole batches only. Default 10,000.
+	// interrupted import leaves whole batches only. Default 10,000. A store
+	// that bounds an append's size (eventstore.AppendLimiter) gets smaller
+	// batches when that many would not fit.
 	BatchSize int
 	// ChunkSize bounds the rows held in memory while sorting; default
 	// DefaultChunkSize.
@@ -189,7 +191,10 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		pending       []pendingInstrument
 		pendingEvents int
 	)
-	many := l.CanAppendMany() && !s.opts.DryRun
+	// A store that bounds an append's size takes each instrument alone,
+	// where batches are cut to fit (see batchLen).
+	_, limited := l.Store().(eventstore.AppendLimiter)
+	many := l.CanAppendMany() && !s.opts.DryRun && !limited
 	// settle counts what an instrument's rows came to; it runs on the
 	// writer, after the rows' events are stored.
 	settle := func(done Summary, rejects []Reject, rows int) error {
@@ -382,8 +387,13 @@ func applyInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now t
 		}
 		expected := ledger.HeadVersion(history)
 		conflict := false
-		for start := 0; start < len(p.accepted); start += opts.BatchSize {
-			batch := p.accepted[start:min(start+opts.BatchSize, len(p.accepted))]
+		for rest := p.accepted; len(rest) > 0; {
+			n, err := batchLen(l.Store(), rest, opts.BatchSize)
+			if err != nil {
+				return Summary{}, nil, fmt.Errorf("import %s: %w", sym, err)
+			}
+			batch := rest[:n]
+			rest = rest[n:]
 			recs, err := l.AppendDecided(ctx, sym, expected, batch)
 			if errors.Is(err, eventstore.ErrWrongVersion) && attempt < maxAttempts {
 				conflict = true
@@ -416,6 +426,31 @@ func applyInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now t
 			return Summary{}, nil, err
 		}
 	}
+}
+
+// batchLen is how many of events, at least one, go in the next append: no
+// more than count, and no more than fit in one append when the store bounds
+// its size (eventstore.AppendLimiter), as EventStoreDB does. Each part is
+// still appended whole, so an interrupted import leaves whole batches only,
+// and a re-run finds them stored. To be measured, the events are encoded
+// here as the ledger will encode them; stores without a bound skip that.
+func batchLen(store eventstore.Store, events []ledger.Decided, count int) (int, error) {
+	n := min(count, len(events))
+	limiter, ok := store.(eventstore.AppendLimiter)
+	if !ok {
+		return n, nil
+	}
+	encoded, err := ledger.EncodeDecided(events[:n])
+	if err != nil {
+		return 0, err
+	}
+	budget := limiter.MaxAppendBytes()
+	for i, e := range encoded {
+		if budget -= limiter.AppendBytes(e); budget < 0 {
+			return max(i, 1), nil
+		}
+	}
+	return n, nil
 }
 
 // withoutForeignIDs finds the batch's rows whose ids are stored in another

@@ -6,7 +6,9 @@ import (
 )
 
 // CopyPage is how many records Copy reads and appends at a time: one atomic
-// batch, so an interrupted copy leaves whole pages and resumes after them.
+// batch, so an interrupted copy leaves whole pages and resumes after them. A
+// target that bounds an append's size (AppendLimiter) takes a page in as
+// many appends as it needs, each of whole records.
 const CopyPage = 1000
 
 // CopyProgress reports how far a copy has come.
@@ -79,22 +81,44 @@ func Copy(ctx context.Context, from, to Store, onProgress func(CopyProgress)) (C
 			if len(page) == 0 {
 				break
 			}
-			res, err := copier.AppendCopies(ctx, s.Stream, Version(next-1), page)
-			if err != nil {
-				return summaryOf(p), err
+			for len(page) > 0 {
+				part := page[:fitting(to, page)]
+				page = page[len(part):]
+				res, err := copier.AppendCopies(ctx, s.Stream, Version(next-1), part)
+				if err != nil {
+					return summaryOf(p), err
+				}
+				if res.Replayed {
+					p.Present += int64(len(part))
+				} else {
+					p.Copied += int64(len(part))
+				}
+				next += int64(len(part))
+				report()
 			}
-			if res.Replayed {
-				p.Present += int64(len(page))
-			} else {
-				p.Copied += int64(len(page))
-			}
-			next += int64(len(page))
-			report()
 		}
 		p.StreamsDone++
 		report()
 	}
 	return summaryOf(p), nil
+}
+
+// fitting is how many of records, at least one, the target takes in one
+// append: all of them, unless the target bounds an append's size
+// (AppendLimiter) and they exceed it.
+func fitting(to Store, records []Record) int {
+	limiter, ok := to.(AppendLimiter)
+	if !ok {
+		return len(records)
+	}
+	budget := limiter.MaxAppendBytes()
+	for i, r := range records {
+		budget -= limiter.AppendBytes(r.EventData)
+		if budget < 0 {
+			return max(i, 1)
+		}
+	}
+	return len(records)
 }
 
 func summaryOf(p CopyProgress) CopySummary {

@@ -185,6 +185,23 @@ type Copier interface {
 	AppendCopies(ctx context.Context, stream string, expected Version, records []Record) (AppendResult, error)
 }
 
+// AppendLimiter is implemented by stores that refuse an append above some
+// size, as EventStoreDB and KurrentDB refuse one larger than their
+// MaxAppendSize. Callers that append many events at once (an import, a copy)
+// split their batches so that each part fits; every part is still one
+// atomic append, so an interrupted run leaves whole parts only.
+type AppendLimiter interface {
+	// MaxAppendBytes is the most one Append or AppendCopies may carry,
+	// each event counted as AppendBytes counts it. A single event above it
+	// is sent alone, for the store to accept or refuse.
+	MaxAppendBytes() int
+
+	// AppendBytes is what event e counts towards MaxAppendBytes: its data
+	// and metadata as the store will send them, with whatever the store
+	// adds to each event (its recorded time, hashes, ...), at most.
+	AppendBytes(e EventData) int
+}
+
 // Subscriber is implemented by stores that push records as they are
 // committed, so long-running readers (consensus serve) keep their read
 // models current without polling.

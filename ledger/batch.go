@@ -32,7 +32,7 @@ type DecidedBatch struct {
 // them back. It returns the store's errors unchanged (ErrWrongVersion when
 // another writer came first, ErrDuplicateID for an id stored elsewhere).
 func (l *Ledger) AppendDecided(ctx context.Context, sym domain.Symbol, expected eventstore.Version, events []Decided) ([]eventstore.Record, error) {
-	batch, err := encodeDecided(events)
+	batch, err := EncodeDecided(events)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (e EncodedBatches) Events() int {
 func EncodeMany(batches []DecidedBatch) (EncodedBatches, error) {
 	sb := make([]eventstore.StreamBatch, len(batches))
 	for i, b := range batches {
-		events, err := encodeDecided(b.Events)
+		events, err := EncodeDecided(b.Events)
 		if err != nil {
 			return EncodedBatches{}, err
 		}
@@ -108,7 +108,9 @@ func (l *Ledger) AppendEncodedMany(ctx context.Context, e EncodedBatches) error 
 	return nil
 }
 
-func encodeDecided(events []Decided) ([]eventstore.EventData, error) {
+// EncodeDecided encodes decided events as the store receives them: their
+// canonical JSON and metadata.
+func EncodeDecided(events []Decided) ([]eventstore.EventData, error) {
 	batch := make([]eventstore.EventData, len(events))
 	for i, d := range events {
 		data, err := domain.EncodeEvent(d.Event)

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/consensus-ledger/consensus/eventstore/esdb"
 )
 
 const (
@@ -278,4 +280,63 @@ func TestDemoTwice(t *testing.T) {
 	assert.Equal(t, before, snapshot(t, c, store), "the second demo must write nothing")
 	assert.Equal(t, beforeAnswers, answers())
 	assert.Contains(t, c.ok(t, "verify", "--store", store).stdout, "ok: ")
+}
+
+// realServerEnv names the environment variable holding the connection
+// string of a real EventStoreDB/KurrentDB server for the end-to-end tests;
+// CONSENSUS_ESDB_USERNAME and CONSENSUS_ESDB_PASSWORD, when set, go with
+// it to the binary.
+const realServerEnv = "CONSENSUS_TEST_ESDB"
+
+// realServer returns the connection string of a real server and a cli that
+// passes the server's credentials on, or skips the test, saying how to run
+// it, when none is configured.
+func realServer(t *testing.T) (string, *cli) {
+	t.Helper()
+	conn := os.Getenv(realServerEnv)
+	if conn == "" {
+		t.Skipf("skipped: no real EventStoreDB/KurrentDB server; set %s to a connection string (such as esdb://localhost:2113?tls=false) to run this test against one", realServerEnv)
+	}
+	t.Logf("testing against the real server %s", esdb.Redact(conn))
+	c := newCLI(t)
+	for _, name := range []string{"CONSENSUS_ESDB_USERNAME", "CONSENSUS_ESDB_PASSWORD"} {
+		if v, ok := os.LookupEnv(name); ok {
+			c = c.withEnv(name + "=" + v)
+		}
+	}
+	return conn, c
+}
+
+// TestFactsRealServer loads the Alibaba scenario into a real server with
+// the binary and checks FACTS.md's answers there. The server may hold the
+// scenario already (an earlier run, or the esdb package's tests), and
+// other instruments: loading is idempotent, and only the scenario's
+// instruments are checked.
+func TestFactsRealServer(t *testing.T) {
+	store, c := realServer(t)
+	r := c.ok(t, "demo", "--store", store)
+	require.Regexp(t, `[0-9]+ events written, [0-9]+ already present`, r.stdout)
+
+	thursday := figures{
+		"instrument": "BABA", "currency": "USD", "analysts": "18", "buy": "17", "hold": "1", "sell": "0",
+		"label": "Strong Buy", "targets": "18", "mean_target": "165.69", "close": "155.44",
+		"close_at": thursdayEnd, "upside_pct": "6.59",
+	}
+	assertFigures(t, showJSON(t, c, store, "BABA", "--as-of", "2025-09-11"), thursday)
+	assertFigures(t, showJSON(t, c, store, "BABA", "--as-of", "2025-09-12T15:00:00Z"), thursday)
+	assertFigures(t, showJSON(t, c, store, "BABA", "--as-of", "2025-09-12"),
+		figures{"mean_target": "165.69", "close": "152.98", "close_at": fridayEnd, "upside_pct": "8.31"})
+	hk := c.ok(t, "show", "9988.HK", "--as-of", "2025-09-12", "--json", "--store", store).stdout
+	assertFigures(t, object(t, hk), figures{"instrument": "9988.HK", "currency": "HKD", "close": "150.7", "close_at": fridayEnd})
+	assert.NotContains(t, hk, "USD")
+
+	explained := showJSON(t, c, store, "BABA", "--as-of", "2025-09-11", "--explain")
+	assert.Equal(t, "200", num(explained["high_target"]), "the retracted typo 1650 is in no figure")
+	typoEvent(t, c, store) // the typo is in the log, once
+	assert.Contains(t, c.ok(t, "verify", "BABA", "--store", store).stdout, "ok: ")
+	assert.Contains(t, c.ok(t, "verify", "9988.HK", "--store", store).stdout, "ok: ")
+
+	before := logJSON(t, c, store, "BABA")
+	assert.Contains(t, c.ok(t, "demo", "--store", store).stdout, " 0 events written", "a second load writes nothing")
+	assert.Equal(t, before, logJSON(t, c, store, "BABA"))
 }

@@ -250,10 +250,11 @@ func (s *Store) appendRaw(ctx context.Context, stream string, expected esdb.Expe
 		// larger than its MaxAppendSize, the usual cause with ledger events.
 		size := 0
 		for _, e := range events {
-			size += len(e.Data) + len(e.Metadata)
+			size += len(e.Data) + len(e.Metadata) + 2*len(e.EventType)
 		}
-		return nil, fmt.Errorf("the server refused an append of %d events (%d bytes of data and metadata; its MaxAppendSize, 1 MiB by default, bounds one append): %w",
-			len(events), size, err)
+		return nil, fmt.Errorf("the server refused an append of %d events (%d bytes as the server counts them; its MaxAppendSize bounds one append, "+
+			"and the ledger takes it to be %d bytes: give the server's own as maxAppendSize in the connection string): %w",
+			len(events), size, s.maxAppendSize, err)
 	}
 	return res, err
 }

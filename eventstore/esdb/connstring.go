@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -54,6 +55,12 @@ var settings = map[string]bool{
 	"keepaliveinterval": true, "keepalivetimeout": true, "defaultdeadline": true,
 }
 
+// settingMaxAppendSize is the store's own setting, in lower case: the
+// server's MaxAppendSize in bytes (see Options.MaxAppendSize). It is taken
+// out of the string before the client parses it, since the client would
+// log a warning about a setting it does not know.
+const settingMaxAppendSize = "maxappendsize"
+
 // Discovery defaults that differ from the client's. The client retries
 // discovery 10 times with a 5 s gossip timeout, so an unreachable cluster
 // would block a call for most of a minute; three attempts of 3 s keep
@@ -63,45 +70,76 @@ const (
 	defaultGossipTimeoutSec    = 3
 )
 
+// connection is a parsed connection string.
+type connection struct {
+	cfg    *esdb.Configuration // the client's configuration
+	target string              // the server(s), without credentials, for messages
+	// maxAppendSize is the maxAppendSize setting, 0 when the string has
+	// none.
+	maxAppendSize int
+}
+
 // parseConnectionString turns a connection string into the client's
-// configuration. Credentials missing from the string are taken from
-// EnvUsername and EnvPassword via getenv. target names the server(s) for
-// messages, without credentials.
-func parseConnectionString(spec string, getenv func(string) string) (cfg *esdb.Configuration, target string, err error) {
+// configuration and the store's own settings. Credentials missing from the
+// string are taken from EnvUsername and EnvPassword via getenv.
+func parseConnectionString(spec string, getenv func(string) string) (connection, error) {
 	mapped, ok := clientScheme(strings.TrimSpace(spec))
 	if !ok {
-		return nil, "", errors.New("a connection string starts with esdb://, esdb+discover://, kurrentdb:// or kurrentdb+discover://")
+		return connection{}, errors.New("a connection string starts with esdb://, esdb+discover://, kurrentdb:// or kurrentdb+discover://")
 	}
-	query := ""
-	if i := strings.IndexByte(mapped, '?'); i >= 0 {
-		query = mapped[i+1:]
-	}
+	base, query, _ := strings.Cut(mapped, "?")
 	values, err := url.ParseQuery(query)
 	if err != nil {
-		return nil, "", fmt.Errorf("settings %q: %w", query, err)
+		return connection{}, fmt.Errorf("settings %q: %w", query, err)
 	}
+	var c connection
 	given := map[string]bool{}
-	for k := range values {
+	for k, v := range values {
 		key := strings.ToLower(k)
-		if !settings[key] {
-			return nil, "", fmt.Errorf("unknown setting %q (known: tls, tlsCAFile, tlsVerifyCert, userCertFile, userKeyFile, nodePreference, maxDiscoverAttempts, discoveryInterval, gossipTimeout, keepAliveInterval, keepAliveTimeout, defaultDeadline)", k)
+		switch {
+		case key == settingMaxAppendSize:
+			if c.maxAppendSize, err = strconv.Atoi(v[len(v)-1]); err != nil || c.maxAppendSize <= 0 {
+				return connection{}, fmt.Errorf("setting %s=%q: the server's MaxAppendSize is a positive number of bytes, such as 1048576", k, v[len(v)-1])
+			}
+		case !settings[key]:
+			return connection{}, fmt.Errorf("unknown setting %q (known: tls, tlsCAFile, tlsVerifyCert, userCertFile, userKeyFile, nodePreference, maxDiscoverAttempts, discoveryInterval, gossipTimeout, keepAliveInterval, keepAliveTimeout, defaultDeadline, maxAppendSize)", k)
 		}
 		given[key] = true
 	}
-	cfg, err = esdb.ParseConnectionString(mapped)
-	if err != nil {
-		return nil, "", err
+	if given[settingMaxAppendSize] {
+		mapped = base
+		if q := withoutSetting(query, settingMaxAppendSize); q != "" {
+			mapped += "?" + q
+		}
+	}
+	if c.cfg, err = esdb.ParseConnectionString(mapped); err != nil {
+		return connection{}, err
 	}
 	if !given["maxdiscoverattempts"] {
-		cfg.MaxDiscoverAttempts = defaultMaxDiscoverAttempts
+		c.cfg.MaxDiscoverAttempts = defaultMaxDiscoverAttempts
 	}
 	if !given["gossiptimeout"] {
-		cfg.GossipTimeout = defaultGossipTimeoutSec
+		c.cfg.GossipTimeout = defaultGossipTimeoutSec
 	}
-	if cfg.Username == "" && getenv != nil {
-		cfg.Username, cfg.Password = getenv(EnvUsername), getenv(EnvPassword)
+	if c.cfg.Username == "" && getenv != nil {
+		c.cfg.Username, c.cfg.Password = getenv(EnvUsername), getenv(EnvPassword)
 	}
-	return cfg, describeTarget(cfg), nil
+	c.target = describeTarget(c.cfg)
+	return c, nil
+}
+
+// withoutSetting removes every occurrence of a setting (named in lower case)
+// from a query, leaving the others as they were written.
+func withoutSetting(query, name string) string {
+	var kept []string
+	for _, kv := range strings.Split(query, "&") {
+		k, _, _ := strings.Cut(kv, "=")
+		if key, err := url.QueryUnescape(k); err == nil && strings.ToLower(key) == name {
+			continue
+		}
+		kept = append(kept, kv)
+	}
+	return strings.Join(kept, "&")
 }
 
 // describeTarget names the node or the gossip seeds a configuration

@@ -80,9 +80,10 @@
 // SubscribeAll is the same subscription left running, renewed from the
 // last record delivered when the connection drops.
 //
-// Streams lists the ledger's streams from a catalog, consensus-streams,
-// with one event per stream written before the stream's first append, and
-// reads each stream's last record for its count, time and hash.
+// Streams lists the ledger's streams (those with the stream prefixes) from
+// a catalog, consensus-streams, with one event per stream written before
+// the stream's first append, and reads each stream's last record for its
+// count, time and hash.
 //
 // # Connection
 //
@@ -94,6 +95,18 @@
 // them over TLS only). Every call runs under a deadline (Options.Timeout)
 // and Open contacts the server within Options.ConnectTimeout, so an
 // unreachable server is one error within seconds, never a hang.
+//
+// # Append size
+//
+// The server refuses an append larger than its MaxAppendSize (1 MiB by
+// default), counting each event's data, metadata and twice its type's
+// length. The store implements eventstore.AppendLimiter so that imports and
+// copies cut their batches to fit: AppendBytes counts an event as the
+// server will (the envelope above included) and MaxAppendBytes is the
+// server's limit less a sixteenth. The limit is the connection string's
+// maxAppendSize setting (taken out before the client parses the string),
+// else Options.MaxAppendSize, else the server's default; a server
+// configured with a smaller one needs the setting.
 //
 // The server cannot append to several streams atomically, so the store
 // does not offer eventstore.BatchAppender; nor does it keep snapshots.

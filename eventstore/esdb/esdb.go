@@ -22,6 +22,9 @@ var DefaultStreamPrefixes = []string{"instrument-"}
 const (
 	DefaultTimeout        = 10 * time.Second
 	DefaultConnectTimeout = 5 * time.Second
+	// DefaultMaxAppendSize is the MaxAppendSize EventStoreDB and
+	// KurrentDB servers run with unless configured otherwise: 1 MiB.
+	DefaultMaxAppendSize = 1 << 20
 )
 
 // Options configures Open.
@@ -34,8 +37,8 @@ type Options struct {
 	ReadOnly bool
 
 	// StreamPrefixes are the streams ReadAll and SubscribeAll read,
-	// through the server's stream-prefix filter on $all; nil means
-	// DefaultStreamPrefixes. Streams the store writes for itself (its id
+	// through the server's stream-prefix filter on $all, and Streams
+	// lists; nil means DefaultStreamPrefixes. Streams the store writes for itself (its id
 	// index and stream catalog) never match them.
 	StreamPrefixes []string
 
@@ -52,6 +55,13 @@ type Options struct {
 	// carries no credentials; nil means os.Getenv.
 	Getenv func(string) string
 
+	// MaxAppendSize is the server's MaxAppendSize, in bytes: the largest
+	// append it accepts. The store keeps every append a margin below it
+	// (see Store.MaxAppendBytes), so imports and copies split their
+	// batches to fit. Zero means DefaultMaxAppendSize, the server's
+	// default; a connection string's maxAppendSize setting wins.
+	MaxAppendSize int
+
 	// Logf receives the client library's own log lines (discovery,
 	// reconnections); nil discards them, so that they never mix with a
 	// command's output.
@@ -67,6 +77,8 @@ type Store struct {
 	readOnly bool
 	prefixes []string
 	timeout  time.Duration
+	// maxAppendSize is the server's MaxAppendSize, in bytes.
+	maxAppendSize int
 
 	// subscribedReads is true when the server sends CaughtUp at the end of
 	// a subscription's catch-up (EventStoreDB 23.10 and later), so that
@@ -84,11 +96,12 @@ type Store struct {
 }
 
 var (
-	_ eventstore.Store        = (*Store)(nil)
-	_ eventstore.Finder       = (*Store)(nil)
-	_ eventstore.StreamLister = (*Store)(nil)
-	_ eventstore.Copier       = (*Store)(nil)
-	_ eventstore.Subscriber   = (*Store)(nil)
+	_ eventstore.Store         = (*Store)(nil)
+	_ eventstore.Finder        = (*Store)(nil)
+	_ eventstore.StreamLister  = (*Store)(nil)
+	_ eventstore.Copier        = (*Store)(nil)
+	_ eventstore.Subscriber    = (*Store)(nil)
+	_ eventstore.AppendLimiter = (*Store)(nil)
 )
 
 // Open connects to the server a connection string names (esdb://,
@@ -101,10 +114,11 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
-	cfg, target, err := parseConnectionString(connString, opts.Getenv)
+	conn, err := parseConnectionString(connString, opts.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("connection string %s: %w", Redact(connString), err)
 	}
+	cfg, target := conn.cfg, conn.target
 	cfg.Logger = esdb.NoopLogging()
 	if opts.Logf != nil {
 		logf := opts.Logf
@@ -112,7 +126,13 @@ func Open(ctx context.Context, connString string, opts Options) (*Store, error) 
 	}
 	s := &Store{
 		cfg: cfg, target: target, now: opts.Now, readOnly: opts.ReadOnly,
-		prefixes: opts.StreamPrefixes, timeout: opts.Timeout,
+		prefixes: opts.StreamPrefixes, timeout: opts.Timeout, maxAppendSize: opts.MaxAppendSize,
+	}
+	if conn.maxAppendSize > 0 {
+		s.maxAppendSize = conn.maxAppendSize
+	}
+	if s.maxAppendSize <= 0 {
+		s.maxAppendSize = DefaultMaxAppendSize
 	}
 	if s.now == nil {
 		s.now = time.Now

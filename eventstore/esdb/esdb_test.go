@@ -77,3 +77,28 @@ func TestConformanceRealServer(t *testing.T) {
 		return mustOpen(t, conn, esdb.Options{StreamPrefixes: testPrefixes})
 	})
 }
+
+// TestStreamsListsTheLedgersStreamsOnly checks that a store lists only the
+// streams its prefixes name, as ReadAll reads only those: a server shared
+// with other users of the store (the conformance suite's storetest-
+// streams, say) shows a ledger its own instruments alone.
+func TestStreamsListsTheLedgersStreamsOnly(t *testing.T) {
+	srv := startServer(t, esdbtest.Options{})
+	ctx := context.Background()
+	both := mustOpen(t, srv.ConnectionString(), esdb.Options{StreamPrefixes: testPrefixes})
+	for _, stream := range []string{"instrument-A", "storetest-B"} {
+		_, err := both.Append(ctx, stream, eventstore.NoStream, []eventstore.EventData{testEvent(1)})
+		require.NoError(t, err)
+	}
+	names := func(s *esdb.Store) []string {
+		infos, err := s.Streams(ctx)
+		require.NoError(t, err)
+		var out []string
+		for _, info := range infos {
+			out = append(out, info.Stream)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"instrument-A", "storetest-B"}, names(both))
+	assert.Equal(t, []string{"instrument-A"}, names(mustOpen(t, srv.ConnectionString(), esdb.Options{})))
+}

@@ -44,13 +44,13 @@ func (s *Store) addToCatalog(ctx context.Context, stream string) error {
 	return nil
 }
 
-// Streams implements eventstore.StreamLister: the catalog's streams, each
-// summarised from its last record (one backward read per stream). Events
-// is the last version plus one: the server cannot remove records from the
-// end of a stream, and records missing at its start (truncated with $tb)
-// make VerifyStream fail. A listed stream deleted on the server is an
-// error wrapping ErrStreamDeleted, not an omission, since the ledger never
-// deletes.
+// Streams implements eventstore.StreamLister: the catalog's streams that
+// match Options.StreamPrefixes, each summarised from its last record (one
+// backward read per stream). Events is the last version plus one: the
+// server cannot remove records from the end of a stream, and records
+// missing at its start (truncated with $tb) make VerifyStream fail. A
+// listed stream deleted on the server is an error wrapping
+// ErrStreamDeleted, not an omission, since the ledger never deletes.
 func (s *Store) Streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
 	entries, err := s.ReadStream(ctx, catalogStream, 0, 0)
 	if err != nil {
@@ -65,7 +65,10 @@ func (s *Store) Streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
 		if err := json.Unmarshal(e.Data, &entry); err != nil || entry.Stream == "" {
 			return nil, fmt.Errorf("list streams: catalog entry %d is damaged: %q", e.Version, e.Data)
 		}
-		if !seen[entry.Stream] {
+		// Only the streams ReadAll reads (Options.StreamPrefixes): a server
+		// may hold other catalogued streams, such as the conformance
+		// suite's, which are no part of this ledger.
+		if !seen[entry.Stream] && s.wanted(entry.Stream) {
 			seen[entry.Stream] = true
 			names = append(names, entry.Stream)
 		}

@@ -123,6 +123,17 @@ func (m *model) appendEvents(name string, exp expectation, events []proposed) (c
 }
 
 func (m *model) appendLocked(name string, exp expectation, events []proposed) (int64, uint64, error) {
+	// The server counts each event as its Event.SizeOnDisk does (data,
+	// metadata, and the type as a UTF-16 string, two bytes a character),
+	// while it receives the append, so a refusal for size comes before
+	// any other.
+	size := 0
+	for _, e := range events {
+		size += len(e.data) + len(e.meta) + 2*utf16Len(e.typ)
+	}
+	if size > m.maxAppendSize {
+		return 0, 0, &errTooLarge{max: m.maxAppendSize}
+	}
 	s := m.streams[name]
 	if s != nil && s.tombstoned {
 		return 0, 0, &errDeleted{stream: name}
@@ -141,13 +152,6 @@ func (m *model) appendLocked(name string, exp expectation, events []proposed) (i
 	}
 	if !ok {
 		return 0, 0, &wrongVersion{current: current, expected: exp}
-	}
-	size := 0
-	for _, e := range events {
-		size += len(e.data) + len(e.meta)
-	}
-	if size > m.maxAppendSize {
-		return 0, 0, &errTooLarge{max: m.maxAppendSize}
 	}
 	if len(events) == 0 {
 		return current, m.end, nil
@@ -275,4 +279,17 @@ func (m *model) logLen() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.all)
+}
+
+// utf16Len is the length of s in UTF-16 code units, as .NET counts a
+// string's length.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n++
+		if r >= 0x10000 {
+			n++
+		}
+	}
+	return n
 }

@@ -17,7 +17,8 @@
 //     event its own self-committed record, so its commit and prepare
 //     positions are equal and grow with the bytes written, as since
 //     EventStoreDB 20.6; atomic appends; the maximum append size (1 MiB by
-//     default) refused with the server's exception trailer.
+//     default, events counted as the server counts them) refused with the
+//     server's exception trailer.
 //   - Streams.Read of one stream, forwards and backwards, from a revision,
 //     the start or the end, with StreamNotFound for a stream with no events
 //     and an empty answer past its end.
@@ -93,8 +94,11 @@ type Options struct {
 	// authentication) on every Streams call. The client sends credentials
 	// only over TLS.
 	Username, Password string
-	// MaxAppendSize bounds the data and metadata bytes of one append;
-	// zero means the server's default of 1 MiB.
+	// MaxAppendSize bounds one append, its events counted as the server
+	// counts them (data, metadata and twice the type's length); zero means
+	// the server's default of 1 MiB. A larger append is refused with the
+	// server's status (InvalidArgument) and exception trailers
+	// (maximum-append-size-exceeded, maximum-append-size).
 	MaxAppendSize int
 	// Now is the clock of the events' created times; nil means time.Now.
 	Now func() time.Time

@@ -12,6 +12,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/consensus-ledger/consensus/eventstore/esdb/esdbtest"
 )
@@ -261,11 +263,22 @@ func TestTombstone(t *testing.T) {
 	assert.Equal(t, "$streamDeleted", all[len(all)-1].Event.EventType)
 }
 
+// TestMaxAppendSize checks the server's count of an append (data, metadata
+// and twice the type's length, Event.SizeOnDisk) against its limit, and its
+// refusal: InvalidArgument, nothing written.
 func TestMaxAppendSize(t *testing.T) {
 	c := start(t, esdbtest.Options{MaxAppendSize: 100})
-	_, err := c.AppendToStream(context.Background(), "big", esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
-		esdb.EventData{EventID: uuid.New(), EventType: "Big", Data: make([]byte, 101)})
+	sized := func(data, meta int) esdb.EventData { // type "Big": counts 6
+		return esdb.EventData{EventID: uuid.New(), EventType: "Big", Data: make([]byte, data), Metadata: make([]byte, meta)}
+	}
+	_, err := c.AppendToStream(context.Background(), "fits", esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
+		sized(40, 4), sized(40, 4))
+	require.NoError(t, err, "exactly 100 bytes")
+
+	_, err = c.AppendToStream(context.Background(), "big", esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}},
+		sized(40, 4), sized(40, 5))
 	require.Error(t, err)
+	assert.Equal(t, codes.InvalidArgument, status.Code(errors.Unwrap(err)), "%v", err)
 	_, err = read(t, c, "big", esdb.ReadStreamOptions{From: esdb.Start{}}, 1)
 	assert.Equal(t, esdb.ErrorCodeResourceNotFound, code(err), "nothing written")
 }
