@@ -3,6 +3,7 @@ package test
 import (
 	"bytes"
 	"database/sql"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -185,4 +186,180 @@ func TestVerifyAgainstSavedHeads(t *testing.T) {
 	assertOneCleanLine(t, r.stderr)
 	assert.Contains(t, r.stderr, "instrument-BABA")
 	assert.Contains(t, r.stderr, "rewritten")
+}
+
+// TestVerifyNamesTheFirstBadEvent changes the SQLite file behind the
+// ledger's back in each way a hand with write access could: altering any
+// hashed field of an event, removing one, swapping two, moving one to
+// another stream, and appending a forged one. verify must refuse (exit 1)
+// in one line naming the stream, the position and, where an event stands
+// there, its id.
+func TestVerifyNamesTheFirstBadEvent(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	pristine := demoStore(t, c)
+	idAt := func(stream string, version int) string { return tamperEventID(t, pristine, stream, version) }
+	const baba = "instrument-BABA"
+
+	for _, tc := range []struct {
+		name string
+		sql  []string
+		// want is what the one line must name: the stream and the position
+		// of the first bad event, and the id of the event found there.
+		want []string
+	}{
+		{"data altered", []string{
+			`UPDATE events SET data = CAST(CAST(data AS TEXT) || ' ' AS BLOB) WHERE stream = 'instrument-BABA' AND version = 7`,
+		}, []string{baba, "event 7 ", idAt(baba, 7), "does not match its hash"}},
+		{"effective time altered", []string{
+			`UPDATE events SET effective_at = effective_at - 86400000000000 WHERE stream = 'instrument-BABA' AND version = 7`,
+		}, []string{baba, "event 7 ", idAt(baba, 7), "does not match its hash"}},
+		{"recorded time altered", []string{
+			`UPDATE events SET recorded_at = recorded_at + 1000 WHERE stream = 'instrument-BABA' AND version = 7`,
+		}, []string{baba, "event 7 ", idAt(baba, 7), "does not match its hash"}},
+		{"type altered", []string{
+			`UPDATE events SET type = 'RatingWithdrawn' WHERE stream = 'instrument-BABA' AND version = 7`,
+		}, []string{baba, "event 7 ", idAt(baba, 7), "does not match its hash"}},
+		{"id altered", []string{
+			`UPDATE events SET id = randomblob(16) WHERE stream = 'instrument-BABA' AND version = 7`,
+		}, []string{baba, "event 7 ", "does not match its hash"}},
+		{"event removed", []string{
+			`DELETE FROM events WHERE stream = 'instrument-BABA' AND version = 5`,
+		}, []string{baba, "event 5 ", idAt(baba, 6), "is numbered 6", "missing or out of order"}},
+		{"two events swapped", []string{
+			// (stream, version) is unique, so the swap goes through a free
+			// version number.
+			`UPDATE events SET version = 1000000 WHERE stream = 'instrument-BABA' AND version = 3`,
+			`UPDATE events SET version = 3 WHERE stream = 'instrument-BABA' AND version = 4`,
+			`UPDATE events SET version = 4 WHERE stream = 'instrument-BABA' AND version = 1000000`,
+		}, []string{baba, "event 3 ", idAt(baba, 4), "does not link to the previous event's hash"}},
+		{"event moved to another stream", []string{
+			`UPDATE events SET stream = 'instrument-9988.HK', version = 11 WHERE stream = 'instrument-BABA' AND version = 7`,
+		}, []string{"instrument-9988.HK", "event 11 ", idAt(baba, 7), "does not link to the previous event's hash"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := copyStore(t, pristine)
+			tamperExec(t, store, tc.sql...)
+			r := c.run(t, "verify", "--store", store)
+			assert.Equal(t, refused, r.code, "verify must fail; stdout: %s", r.stdout)
+			assert.Empty(t, r.stdout)
+			assertOneCleanLine(t, r.stderr)
+			assert.Contains(t, r.stderr, "tampering detected")
+			for _, w := range tc.want {
+				assert.Contains(t, r.stderr, w)
+			}
+		})
+	}
+
+	// A forger who knows the hash function appends an event that links
+	// onto the chain and matches its own hash, but leaves the streams table
+	// alone: the chain and the recorded head disagree.
+	t.Run("forged event appended", func(t *testing.T) {
+		store := copyStore(t, pristine)
+		db, err := sql.Open("sqlite", store)
+		require.NoError(t, err)
+		var (
+			last          []byte
+			typ           string
+			data, meta    []byte
+			eff, recorded int64
+		)
+		require.NoError(t, db.QueryRow(`SELECT hash, type, data, metadata, effective_at, recorded_at FROM events
+			WHERE stream = 'instrument-BABA' ORDER BY version DESC LIMIT 1`).Scan(&last, &typ, &data, &meta, &eff, &recorded))
+		id := uuid.New()
+		var prev [32]byte
+		copy(prev[:], last)
+		recorded += 1000
+		h := eventstore.Hash(prev, id.String(), typ, data, time.Unix(0, eff), time.Unix(0, recorded))
+		_, err = db.Exec(`INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash)
+			VALUES (?, 'instrument-BABA', (SELECT max(version) + 1 FROM events WHERE stream = 'instrument-BABA'), ?, ?, ?, ?, ?, ?, ?)`,
+			id[:], typ, data, meta, eff, recorded, prev[:], h[:])
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+
+		r := c.run(t, "verify", "--store", store)
+		assert.Equal(t, refused, r.code, "verify must fail; stdout: %s", r.stdout)
+		assertOneCleanLine(t, r.stderr)
+		assert.Contains(t, r.stderr, baba)
+		// The line names the stream and the counts that disagree, though
+		// not yet the forged event itself: it reads "event 58 is missing:
+		// the stream holds 58 events but the store recorded 57".
+		assert.Contains(t, r.stderr, "holds 58 events but the store recorded 57")
+	})
+}
+
+// TestServeHealthzReportsTampering runs the real server on a ledger, then
+// alters an event in its file: GET /healthz must turn to 503 with the
+// verification broken and the event named, while the server stays up and
+// goes on answering.
+func TestServeHealthzReportsTampering(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	store := demoStore(t, c)
+	s := startServe(t, c, "--store", store, "--verify-every", "100ms")
+
+	var health map[string]any
+	require.Eventually(t, func() bool {
+		code, body := s.get(t, "/healthz")
+		health = object(t, body)
+		return code == http.StatusOK && health["verify"].(map[string]any)["status"] == "ok"
+	}, 20*time.Second, 50*time.Millisecond, "healthz reports a verified ledger first")
+
+	id := tamperEventID(t, store, "instrument-BABA", 7)
+	tamperExec(t, store, `UPDATE events SET data = CAST(CAST(data AS TEXT) || ' ' AS BLOB) WHERE stream = 'instrument-BABA' AND version = 7`)
+
+	var code int
+	require.Eventually(t, func() bool {
+		var body string
+		code, body = s.get(t, "/healthz")
+		health = object(t, body)
+		return code == http.StatusServiceUnavailable
+	}, 20*time.Second, 50*time.Millisecond, "healthz fails once the chains are verified again")
+	assert.Equal(t, "failing", health["status"])
+	verify := health["verify"].(map[string]any)
+	assert.Equal(t, "broken", verify["status"])
+	problem, _ := verify["problem"].(string)
+	assert.Contains(t, problem, "instrument-BABA")
+	assert.Contains(t, problem, "event 7 ")
+	assert.Contains(t, problem, id)
+
+	// Still up: it keeps answering, and keeps reporting the break.
+	code, body := s.get(t, "/api/v1/instruments/9988.HK/consensus?as_of=2025-09-11")
+	assert.Equal(t, http.StatusOK, code, body)
+	code, _ = s.get(t, "/healthz")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	select {
+	case <-s.done:
+		t.Fatalf("serve exited (status %d): %s", s.code, s.stderr)
+	default:
+	}
+}
+
+// tamperExec runs SQL statements on the ledger file directly, as another
+// tool would, bypassing the ledger.
+func tamperExec(t *testing.T, store string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", store)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, db.Close()) }()
+	for _, stmt := range stmts {
+		res, err := db.Exec(stmt)
+		require.NoError(t, err, stmt)
+		n, err := res.RowsAffected()
+		require.NoError(t, err)
+		require.EqualValues(t, 1, n, "%s changes one row", stmt)
+	}
+}
+
+// tamperEventID is the id of the event at version in stream.
+func tamperEventID(t *testing.T, store, stream string, version int) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", store)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, db.Close()) }()
+	var b []byte
+	require.NoError(t, db.QueryRow(`SELECT id FROM events WHERE stream = ? AND version = ?`, stream, version).Scan(&b))
+	id, err := uuid.FromBytes(b)
+	require.NoError(t, err)
+	return id.String()
 }

@@ -74,6 +74,7 @@ func commands() map[string]func() command {
 		"gen":         func() command { return &genCmd{} },
 		"import":      func() command { return &importCmd{} },
 		"copy":        func() command { return &copyCmd{} },
+		"backup":      func() command { return &backupCmd{} },
 		"chart":       func() command { return &chartCmd{} },
 		"serve":       func() command { return &serveCmd{} },
 	}

@@ -29,12 +29,32 @@ func translate(err error) error {
 	case sqlite3.SQLITE_CORRUPT:
 		return fmt.Errorf("the ledger file is damaged: %w", err)
 	case sqlite3.SQLITE_FULL:
-		return fmt.Errorf("the disk is full: %w", err)
+		return &diskError{msg: "the disk holding the ledger is full", err: err}
+	case sqlite3.SQLITE_IOERR:
+		// SQLite reports a write the operating system refused for any
+		// reason but ENOSPC, such as EFBIG past a file-size limit (ulimit
+		// -f) or a quota, as IOERR_WRITE, and failing to grow the
+		// shared-memory index as IOERR_SHMSIZE; the errno is not passed on.
+		switch se.Code() {
+		case sqlite3.SQLITE_IOERR_WRITE, sqlite3.SQLITE_IOERR_SHMSIZE:
+			return &diskError{msg: "the ledger file could not be written, perhaps because the disk is full or the file reached a size limit or quota", err: err}
+		}
 	case sqlite3.SQLITE_CANTOPEN:
 		return fmt.Errorf("cannot open the ledger file: %w", err)
 	}
 	return err
 }
+
+// diskError is a write the file system refused. Its message says all a user
+// can act on, so it leaves out the driver's own text ("database or disk is
+// full (13)"), which it still wraps for errors.As.
+type diskError struct {
+	msg string
+	err error
+}
+
+func (e *diskError) Error() string { return e.msg }
+func (e *diskError) Unwrap() error { return e.err }
 
 // isBusy reports whether err is SQLite's "the file is locked" answer.
 func isBusy(err error) bool {
