@@ -302,6 +302,20 @@ func (l *Ledger) Verify(ctx context.Context, sym domain.Symbol) (VerifyReport, e
 		if err != nil {
 			return report, err
 		}
+		if n > info.Events {
+			// The chain holds more events than the ledger ever wrote: name
+			// the first one it did not write.
+			extra, err := l.store.ReadStream(ctx, info.Stream, info.Events, 1)
+			if err != nil {
+				return report, fmt.Errorf("read %s: %w", info.Stream, err)
+			}
+			ce := &eventstore.ChainError{Stream: info.Stream, Version: info.Events,
+				Problem: fmt.Sprintf("was not written by the ledger: the stream holds %d events but the store recorded %d", n, info.Events)}
+			if len(extra) == 1 {
+				ce.Record = extra[0]
+			}
+			return report, ce
+		}
 		if n != info.Events || n != info.Version+1 {
 			return report, &eventstore.ChainError{Stream: info.Stream, Version: n,
 				Problem: fmt.Sprintf("is missing: the stream holds %d events but the store recorded %d", n, info.Events)}

@@ -3,6 +3,7 @@ package test
 import (
 	"bytes"
 	"database/sql"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -281,9 +282,8 @@ func TestVerifyNamesTheFirstBadEvent(t *testing.T) {
 		assert.Equal(t, refused, r.code, "verify must fail; stdout: %s", r.stdout)
 		assertOneCleanLine(t, r.stderr)
 		assert.Contains(t, r.stderr, baba)
-		// The line names the stream and the counts that disagree, though
-		// not yet the forged event itself: it reads "event 58 is missing:
-		// the stream holds 58 events but the store recorded 57".
+		// The line names the forged event and the counts that disagree.
+		assert.Contains(t, r.stderr, fmt.Sprintf("event 57 (%s) was not written by the ledger", id))
 		assert.Contains(t, r.stderr, "holds 58 events but the store recorded 57")
 	})
 }
