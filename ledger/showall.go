@@ -148,20 +148,27 @@ func (l *Ledger) latestChunkedClose(ctx context.Context, snap eventstore.Snapsho
 // the full path (which also saves a new snapshot).
 func (l *Ledger) showFromSnapshot(ctx context.Context, sym domain.Symbol, q projections.Query) (projections.Consensus, bool, error) {
 	stream := sym.Stream()
-	snap, ok, err := l.storedSnapshot(ctx, stream)
-	if err != nil || !ok {
+	sn, ok := l.store.(eventstore.Snapshotter)
+	if !ok {
+		return projections.Consensus{}, false, nil
+	}
+	snap, found, err := sn.LoadSnapshot(ctx, snapshotName(stream))
+	if err != nil || !found || snap.Stream != stream {
 		return projections.Consensus{}, false, err
 	}
-	head, err := decodeHead(snap.Data)
-	if err != nil || int64(head.total) != snap.Version+1 {
-		return projections.Consensus{}, false, nil // a damaged cache: the full path reads the stream
-	}
-	recs, err := l.store.ReadStream(ctx, stream, snap.Version+1, SnapshotEvery)
+	// One read for the snapshot's last record, whose hash must be the
+	// snapshot's, and the records after it.
+	recs, err := l.store.ReadStream(ctx, stream, snap.Version, SnapshotEvery)
 	if err != nil {
 		return projections.Consensus{}, false, fmt.Errorf("read %s: %w", stream, err)
 	}
-	if len(recs) == SnapshotEvery {
-		return projections.Consensus{}, false, nil
+	if len(recs) == 0 || recs[0].Hash != snap.Hash || len(recs) == SnapshotEvery {
+		return projections.Consensus{}, false, nil // another chain, or too much after it: the full path
+	}
+	recs = recs[1:]
+	head, err := decodeHead(snap.Data)
+	if err != nil || int64(head.total) != snap.Version+1 {
+		return projections.Consensus{}, false, nil // a damaged cache: the full path reads the stream
 	}
 	tail := make([]domain.Recorded, len(recs))
 	for i, rec := range recs {

@@ -48,9 +48,11 @@ var (
 	chunkMagic    = []byte("consensus-closes\x01")
 )
 
-// closesPerChunk is how many closes a chunk holds: two years of daily
-// closes, so a question usually reads one chunk of a few tens of kilobytes.
-const closesPerChunk = 512
+// closesPerChunk is how many closes a chunk holds: a year of daily closes,
+// so a question usually reads one chunk of about 15 kilobytes. (512 was
+// measured too: show --all on a 1,000,340-event store took 0.49 s of CPU
+// against 0.41 s, averaged over four runs on a busy machine.)
+const closesPerChunk = 256
 
 // snapshotName is the key of a stream's snapshot head.
 func snapshotName(stream string) string { return "decoded:" + stream }
