@@ -19,33 +19,16 @@ import (
 func decodeCanonical(typ string, data []byte) (Event, bool) {
 	var fields [8]struct{ key, value []byte }
 	n := 0
-	i := 0
-	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' {
-		return nil, false
-	}
-	i = 1
-	for i < len(data)-1 {
+	ok := eachPlainField(data, func(key, value []byte) bool {
 		if n == len(fields) {
-			return nil, false
-		}
-		key, next, ok := plainString(data, i)
-		if !ok || next >= len(data) || data[next] != ':' {
-			return nil, false
-		}
-		value, after, ok := plainString(data, next+1)
-		if !ok {
-			return nil, false
+			return false
 		}
 		fields[n].key, fields[n].value = key, value
 		n++
-		switch {
-		case after == len(data)-1:
-			i = after
-		case data[after] == ',' && after+1 < len(data)-1: // a key must follow a comma
-			i = after + 1
-		default:
-			return nil, false
-		}
+		return true
+	})
+	if !ok {
+		return nil, false
 	}
 	var (
 		seen      uint16
@@ -201,36 +184,47 @@ func DecodeMetadata(data []byte) (Metadata, error) {
 
 func metadataCanonical(data []byte) (Metadata, bool) {
 	var m Metadata
-	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' {
-		return m, false
-	}
 	fields := [...]*string{&m.RecordedBy, &m.Source, &m.CorrelationID, &m.CausationID}
 	var seen uint8
-	for i := 1; i < len(data)-1; {
-		key, next, ok := plainString(data, i)
-		if !ok || next >= len(data) || data[next] != ':' {
-			return m, false
-		}
-		value, after, ok := plainString(data, next+1)
-		if !ok {
-			return m, false
-		}
+	ok := eachPlainField(data, func(key, value []byte) bool {
 		k := metadataKey(key)
 		if k < 0 || seen&(1<<k) != 0 {
-			return m, false
+			return false
 		}
 		seen |= 1 << k
 		*fields[k] = string(value)
+		return true
+	})
+	return m, ok
+}
+
+// eachPlainField calls field for each key and value of a flat JSON object
+// whose keys and values are all plain strings (see plainString), in order,
+// with no white space. It reports false, at the first sign of anything else
+// or when field does, for the caller to fall back to encoding/json.
+func eachPlainField(data []byte, field func(key, value []byte) bool) bool {
+	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' {
+		return false
+	}
+	for i := 1; i < len(data)-1; {
+		key, next, ok := plainString(data, i)
+		if !ok || next >= len(data) || data[next] != ':' {
+			return false
+		}
+		value, after, ok := plainString(data, next+1)
+		if !ok || !field(key, value) {
+			return false
+		}
 		switch {
 		case after == len(data)-1:
 			i = after
 		case data[after] == ',' && after+1 < len(data)-1: // a key must follow a comma
 			i = after + 1
 		default:
-			return m, false
+			return false
 		}
 	}
-	return m, true
+	return true
 }
 
 func metadataKey(key []byte) int {
