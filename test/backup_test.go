@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -276,21 +274,12 @@ func backupKnownAt(t *testing.T, c *cli, path string) string {
 // above the 32 KiB shared-memory index that reading the ledger needs.
 func TestBackupPastFileSizeLimit(t *testing.T) {
 	t.Parallel()
-	if runtime.GOOS != "linux" {
-		t.Skip("RLIMIT_FSIZE is set with prlimit(1), which is Linux's")
-	}
-	prlimit, err := exec.LookPath("prlimit")
-	if err != nil {
-		t.Skip("prlimit (util-linux) is not installed, so no file-size limit can be set on the child process")
-	}
+	skipWithoutPrlimit(t)
 	c := newCLI(t)
 	store := demoStore(t, c)
 	before := snapshot(t, c, store)
 	dir := t.TempDir()
-	cmd, stdout, stderr := c.command("backup", filepath.Join(dir, "backup.db"), "--store", store)
-	cmd.Path = prlimit
-	cmd.Args = append([]string{"prlimit", "--fsize=50000", "--", bin}, cmd.Args[1:]...)
-	r := finish(t, cmd.Run(), stdout, stderr)
+	r := runUnderFileSizeLimit(t, c, 50000, "backup", filepath.Join(dir, "backup.db"), "--store", store)
 	assert.Equal(t, refused, r.code, "stdout: %s", r.stdout)
 	assertOneCleanLine(t, r.stderr)
 	assert.Contains(t, r.stderr, "the backup could not be written")

@@ -77,21 +77,12 @@ func TestImportOnFullDisk(t *testing.T) {
 // disk under the shared-memory index.
 func TestImportPastFileSizeLimit(t *testing.T) {
 	t.Parallel()
-	if runtime.GOOS != "linux" {
-		t.Skip("RLIMIT_FSIZE is set with prlimit(1), which is Linux's")
-	}
-	prlimit, err := exec.LookPath("prlimit")
-	if err != nil {
-		t.Skip("prlimit (util-linux) is not installed, so no file-size limit can be set on the child process")
-	}
+	skipWithoutPrlimit(t)
 	c := newCLI(t)
 	data, clean, size := diskfullCleanRun(t, c)
 
 	store := filepath.Join(t.TempDir(), "ledger.db")
-	cmd, stdout, stderr := c.command("import", data, "--store", store)
-	cmd.Path = prlimit
-	cmd.Args = append([]string{"prlimit", fmt.Sprintf("--fsize=%d", size*6/10), "--", bin}, cmd.Args[1:]...)
-	r := finish(t, cmd.Run(), stdout, stderr)
+	r := runUnderFileSizeLimit(t, c, size*6/10, "import", data, "--store", store)
 	done := diskfullAssertStopped(t, c, r, store, clean, "the ledger file could not be written")
 
 	diskfullAssertCompleted(t, c, data, store, clean, done)
@@ -252,4 +243,28 @@ func (fs *diskfullFS) describe(name string) string {
 		return "sudo -n " + name
 	}
 	return name
+}
+
+// skipWithoutPrlimit skips a test that needs prlimit(1) to set a file-size
+// limit (RLIMIT_FSIZE) on the child process.
+func skipWithoutPrlimit(t *testing.T) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("RLIMIT_FSIZE is set with prlimit(1), which is Linux's")
+	}
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("prlimit (util-linux) is not installed, so no file-size limit can be set on the child process")
+	}
+}
+
+// runUnderFileSizeLimit runs the binary with args under a file-size limit of
+// limit bytes: a write past it fails with EFBIG, as on a full disk.
+func runUnderFileSizeLimit(t *testing.T, c *cli, limit int64, args ...string) result {
+	t.Helper()
+	prlimit, err := exec.LookPath("prlimit")
+	require.NoError(t, err)
+	cmd, stdout, stderr := c.command(args...)
+	cmd.Path = prlimit
+	cmd.Args = append([]string{"prlimit", fmt.Sprintf("--fsize=%d", limit), "--", bin}, cmd.Args[1:]...)
+	return finish(t, cmd.Run(), stdout, stderr)
 }
