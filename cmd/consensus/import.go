@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -49,9 +50,20 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
+// importHeapLimit is the soft limit on the Go heap during an import,
+// unless GOMEMLIMIT sets one. The import's own structures are bounded (the
+// sort holds DefaultChunkSize rows, the merge 64 files' buffers, the writer
+// a few batches), but left alone the collector lets the heap grow to twice
+// what is live: on a generated 1,000,340-row file about 120 MB was live at
+// the peak and the process reached 316 MB; with this limit, 245 MB.
+const importHeapLimit = 180 << 20
+
 func (c *importCmd) run(ctx context.Context, a *app, args []string) error {
 	if len(args) != 1 {
 		return usagef("expected one FILE argument (or - for standard input)")
+	}
+	if a.getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(importHeapLimit))
 	}
 	name := args[0]
 	in, size, err := openInput(name)
