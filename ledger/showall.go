@@ -166,7 +166,7 @@ func (l *Ledger) showFromSnapshot(ctx context.Context, sym domain.Symbol, q proj
 		return projections.Consensus{}, false, nil // another chain, or too much after it: the full path
 	}
 	recs = recs[1:]
-	head, err := decodeHead(snap.Data)
+	head, err := decodeHead(snap.Data, !q.Explain) // without explain, no answer shows metadata
 	if err != nil || int64(head.total) != snap.Version+1 {
 		return projections.Consensus{}, false, nil // a damaged cache: the full path reads the stream
 	}

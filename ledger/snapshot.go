@@ -3,10 +3,10 @@ package ledger
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"strconv"
 	"time"
@@ -73,7 +73,7 @@ func (l *Ledger) loadSnapshot(ctx context.Context, stream string) ([]domain.Reco
 	if err != nil || !ok {
 		return nil, err
 	}
-	head, err := decodeHead(snap.Data)
+	head, err := decodeHead(snap.Data, false)
 	if err != nil || int64(head.total) != snap.Version+1 {
 		return nil, nil
 	}
@@ -193,13 +193,14 @@ type snapshotHead struct {
 	events []domain.Recorded
 }
 
-// checksum is a chunk's checksum (FNV-1a, 64 bits): it tells a chunk of
-// this snapshot from one left by another; the chain hash in every row
-// already ties the snapshot to the stream.
+// checksum is a chunk's checksum, the first 8 bytes of its SHA-256: it
+// tells a chunk of this snapshot from one left by another; the chain hash in
+// every row already ties the snapshot to the stream. (FNV-1a, a byte at a
+// time, cost 6 % of show --all on the 14-million-event store; SHA-256 runs
+// on the processor's SHA instructions.)
 func checksum(data []byte) uint64 {
-	h := fnv.New64a()
-	h.Write(data)
-	return h.Sum64()
+	sum := sha256.Sum256(data)
+	return binary.BigEndian.Uint64(sum[:8])
 }
 
 // encodeSnapshot encodes events (a stream's, in stream order) as a head and
@@ -334,7 +335,7 @@ var errBadSnapshot = errors.New("malformed snapshot")
 // checks as events decoded from JSON, so a damaged snapshot is rejected
 // rather than folded.
 func decodeSnapshot(head []byte, chunks [][]byte) ([]domain.Recorded, error) {
-	h, err := decodeHead(head)
+	h, err := decodeHead(head, false)
 	if err != nil {
 		return nil, err
 	}
@@ -353,13 +354,14 @@ func decodeSnapshot(head []byte, chunks [][]byte) ([]domain.Recorded, error) {
 	return assemble(h, decoded)
 }
 
-// decodeHead reads a snapshot head.
-func decodeHead(data []byte) (snapshotHead, error) {
+// decodeHead reads a snapshot head; with skipMeta its events' metadata is
+// left empty.
+func decodeHead(data []byte, skipMeta bool) (snapshotHead, error) {
 	var h snapshotHead
 	if !bytes.HasPrefix(data, snapshotMagic) {
 		return h, errBadSnapshot
 	}
-	r := &snapshotReader{buf: data[len(snapshotMagic):], strings: map[string]string{}}
+	r := &snapshotReader{buf: data[len(snapshotMagic):], strings: map[string]string{}, skipMeta: skipMeta}
 	total, k := r.uint(), r.uint()
 	if r.err != nil || total > math.MaxInt32 || k > uint64(len(r.buf)) {
 		return h, errBadSnapshot
@@ -451,7 +453,13 @@ func (r *snapshotReader) event() (domain.Recorded, error) {
 	rec.ID = r.id()
 	rec.Version = r.int()
 	rec.RecordedAt = r.time()
-	rec.Meta = domain.Metadata{RecordedBy: r.str(), Source: r.unique(), CorrelationID: r.str(), CausationID: r.str()}
+	if r.skipMeta {
+		for range 4 {
+			r.field()
+		}
+	} else {
+		rec.Meta = domain.Metadata{RecordedBy: r.str(), Source: r.unique(), CorrelationID: r.str(), CausationID: r.str()}
+	}
 	switch kind := r.byte(); kind {
 	case kindRating:
 		e := domain.RatingAdded{Instrument: domain.Symbol(r.str()), Analyst: domain.Analyst(r.str()), Firm: r.str(),
@@ -489,6 +497,10 @@ type snapshotReader struct {
 	buf     []byte
 	err     error
 	strings map[string]string // interned: a stream repeats the same few names
+	// skipMeta leaves every event's metadata empty, for answers that never
+	// show it (a consensus without explain): it saves an allocation or
+	// two an event.
+	skipMeta bool
 }
 
 func (r *snapshotReader) fail() { r.err, r.buf = errBadSnapshot, nil }
