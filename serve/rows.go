@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -103,6 +105,14 @@ func bodyError(err error, msg string) error {
 // its exact text, as the import reads numbers), or null for absent.
 func parseRow(index int, raw json.RawMessage) inputRow {
 	r := inputRow{index: index}
+	// encoding/json quietly replaces invalid UTF-8 with U+FFFD; the import
+	// refuses such a row, and so does the API, naming the field when it can.
+	valid := utf8.Valid(raw)
+	defer func() {
+		if !valid && r.fault == nil {
+			r.fault = &rowFault{reason: "the row is not text (invalid UTF-8 or NUL bytes)"}
+		}
+	}()
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
@@ -141,6 +151,11 @@ func parseRow(index int, raw json.RawMessage) inputRow {
 			}
 		default: // a boolean, an object or an array
 			r.fault = &rowFault{field: key, reason: fmt.Sprintf("%s must be a string or a number", key)}
+			return r
+		}
+		if strings.IndexByte(text, 0) >= 0 || (!valid && strings.ContainsRune(text, utf8.RuneError)) {
+			// As the import reads it: a NUL (escaped as \u0000) is no text.
+			r.fault = &rowFault{field: key, reason: fmt.Sprintf("%s is not text (invalid UTF-8 or NUL bytes)", key)}
 			return r
 		}
 		if field.set != nil {

@@ -235,11 +235,27 @@ func checkFile(user, abs string, readOnly bool) (fresh bool, err error) {
 		return false, fmt.Errorf("is not a regular file: %w", eventstore.ErrNotLedger)
 	case fi.Size() == 0:
 		if readOnly {
-			return false, fmt.Errorf("is an empty file, not yet a ledger: %w", eventstore.ErrNotLedger)
+			// A writer creating the ledger was stopped before its schema
+			// landed; the next writer creates it.
+			return false, fmt.Errorf("is an empty file, not yet a ledger: %w", fs.ErrNotExist)
 		}
 		return true, checkNoWAL(abs)
 	}
+	if readOnly && hotJournal(abs) {
+		// A ledger works in WAL mode and has no rollback journal once
+		// created: a journal beside it is the creation's, cut short. Only a
+		// writer may roll it back, and what it rolls back to holds no
+		// events yet.
+		return false, fmt.Errorf("was being created when its writer stopped; the next write completes it: %w", fs.ErrNotExist)
+	}
 	return false, checkHeader(abs)
+}
+
+// hotJournal reports whether a rollback journal with content lies beside
+// the file.
+func hotJournal(abs string) bool {
+	fi, err := os.Stat(abs + "-journal")
+	return err == nil && fi.Mode().IsRegular() && fi.Size() > 0
 }
 
 // checkNoWAL refuses to initialise a ledger beside a leftover write-ahead

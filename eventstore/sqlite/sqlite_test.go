@@ -200,13 +200,29 @@ func TestOpenEmptyFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	require.NoError(t, os.WriteFile(path, nil, 0o644))
 
+	// A writer stopped before the schema landed leaves an empty file: to a
+	// reader it holds no ledger yet, as a missing file.
 	_, err := sqlite.Open(path, sqlite.Options{ReadOnly: true})
-	assert.ErrorIs(t, err, eventstore.ErrNotLedger, "read-only cannot initialise")
+	assert.ErrorIs(t, err, fs.ErrNotExist, "read-only cannot initialise")
 	assert.Empty(t, readFile(t, path))
 
 	s := mustOpen(t, path, sqlite.Options{})
 	_, err = s.Append(context.Background(), "s", eventstore.NoStream, newEvents(1))
 	require.NoError(t, err)
+}
+
+// TestOpenReadOnlyDuringCreation: a rollback journal beside the file is
+// left by a creation cut short (a ledger runs in WAL mode afterwards); a
+// reader sees no ledger yet, and a writer rolls it back and goes on.
+func TestOpenReadOnlyDuringCreation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s := mustOpen(t, path, sqlite.Options{})
+	require.NoError(t, s.Close())
+	require.NoError(t, os.WriteFile(path+"-journal", []byte("a hot journal"), 0o644))
+
+	_, err := sqlite.Open(path, sqlite.Options{ReadOnly: true})
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	assert.ErrorContains(t, err, "was being created when its writer stopped")
 }
 
 func TestOpenRefusesLeftoverWAL(t *testing.T) {
