@@ -77,6 +77,11 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, c call) erro
 		}
 		return domain.Metadata{RecordedBy: writer, Source: source, CorrelationID: correlation.String()}
 	}
+	instruments := make([]string, len(inputs))
+	for i, in := range inputs {
+		instruments[i] = in.row.Instrument
+	}
+	defer s.writes.lock(instruments)()
 	for attempt := 1; ; attempt++ {
 		b, err := s.judgeBatch(r.Context(), inputs, meta)
 		if err != nil {

@@ -86,7 +86,9 @@ type Server struct {
 	cache   *answerCache
 	// loads shares one read of an instrument among concurrent requests
 	// that miss the cache together (see indexOf).
-	loads  singleflight.Group
+	loads singleflight.Group
+	// writes serialises this server's writes to each instrument.
+	writes writeLocks
 	hub    *hub
 	health *healthState
 	// imports admits one import at a time: each holds a sort's chunk in
