@@ -166,8 +166,21 @@ func expectRow(values []string) (backfill.Line, backfill.Reject) {
 	}, backfill.Reject{}
 }
 
-// cutText is a row's text as Lines and Rejects keep it.
+// cutText is a row's text as Lines and Rejects keep it. The bytes are cut
+// before invalid UTF-8 is replaced, as the reader must: of a long line it
+// holds only the first MaxRejectText bytes (and a character's worth more),
+// so a run of invalid bytes past them never reaches the text.
 func cutText(s string) string {
+	if len(s) > backfill.MaxRejectText {
+		n := backfill.MaxRejectText
+		for i := n; i > n-utf8.UTFMax; i-- {
+			if utf8.RuneStart(s[i]) {
+				n = i
+				break
+			}
+		}
+		s = s[:n]
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	return cut(s, backfill.MaxRejectText)
 }

@@ -2,12 +2,17 @@ package test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os/exec"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -134,4 +139,198 @@ func TestRefusedWriteNeverDeletesAnotherWritersStore(t *testing.T) {
 			return
 		}
 	}
+}
+
+// concWrite is one write of TestConcurrentWritersCommandLineAndAPI and
+// what its event must hold once stored.
+type concWrite struct {
+	args []string // the command line, or nil for a write through the API
+	want map[string]string
+}
+
+// concDefaultRounds keeps TestConcurrentWritersCommandLineAndAPI to a few
+// seconds; CONSENSUS_CONCURRENCY_ROUNDS asks for more.
+const concDefaultRounds = 2
+
+// concMaxConflicts bounds how often one client of
+// TestConcurrentWritersCommandLineAndAPI sends batches again after a 409,
+// so that a server that always answers 409 fails the test instead of
+// hanging it.
+const concMaxConflicts = 100
+
+// TestConcurrentWritersCommandLineAndAPI has many writers on the same two
+// instruments at once: rate, revise and close processes, revisions that
+// must be refused, and goroutines posting batches to a running server,
+// which has to notice the processes' writes to judge its own. Afterwards
+// every write that reported success is stored exactly once with the
+// content it asked for, nothing else is stored, every refusal or conflict
+// was reported (exit status 1 naming it, or 409 and sent again), the
+// streams' versions have no gaps, the hash chains verify, and the server
+// answers with the same events as the command line.
+func TestConcurrentWritersCommandLineAndAPI(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	store := newStore(t)
+	tokens := apiTokenFile(t)
+	seedIDs := map[string]bool{}
+	for i := range 4 {
+		r := c.ok(t, "rate", "CONCA", "--analyst", fmt.Sprintf("a%d@seed", i), "--rating", "buy", "--target", "100",
+			"--currency", "USD", "--at", "2025-09-01", "--store", store)
+		seedIDs[strings.TrimSpace(r.stdout)] = true
+	}
+	s := startServe(t, c, "--store", store, "--tokens", tokens)
+	client := apiHTTPClient(8)
+
+	rounds := relEnvInt(t, "CONSENSUS_CONCURRENCY_ROUNDS", concDefaultRounds)
+	var stored, cliConflicts, apiConflicts, refusedOK int
+	want := map[string]map[string]string{}
+	for round := range rounds {
+		// The command lines, all started at once.
+		var procs []concWrite
+		for i := range 4 {
+			at := fmt.Sprintf("2025-09-%02d", 2+i)
+			procs = append(procs,
+				concWrite{[]string{"revise", "CONCA", "--analyst", fmt.Sprintf("a%d@seed", i), "--target", fmt.Sprintf("%d", 200+10*round+i),
+					"--currency", "USD", "--at", at}, map[string]string{"type": "TargetRevised", "analyst": fmt.Sprintf("a%d@seed", i), "target": fmt.Sprintf("%d", 200+10*round+i)}},
+				concWrite{[]string{"close", "CONCA", "--price", fmt.Sprintf("%d.5", 100+10*round+i), "--currency", "USD", "--at", at},
+					map[string]string{"type": "CloseRecorded", "price": fmt.Sprintf("%d.5", 100+10*round+i)}},
+				concWrite{[]string{"rate", "CONCB", "--analyst", fmt.Sprintf("p%d.%d@proc", round, i), "--rating", "hold", "--target", "50",
+					"--currency", "USD", "--at", at}, map[string]string{"type": "RatingAdded", "analyst": fmt.Sprintf("p%d.%d@proc", round, i), "target": "50"}},
+			)
+		}
+		// Revisions by an analyst without a rating: refused, and nothing
+		// written, even in the middle of the race.
+		for range 2 {
+			procs = append(procs, concWrite{args: []string{"revise", "CONCB", "--analyst", "nobody@none", "--target", "1",
+				"--currency", "USD", "--at", "2025-09-03"}})
+		}
+		running := make([]started, len(procs))
+		for i, p := range procs {
+			cmd, stdout, stderr := c.command(append(p.args, "--store", store)...)
+			require.NoError(t, cmd.Start())
+			running[i] = started{cmd, stdout, stderr}
+		}
+
+		// The API clients, meanwhile: each sends batches until written,
+		// sending a batch again on a conflict.
+		type acked struct {
+			ids       []string
+			wants     []map[string]string
+			conflicts int
+			err       error
+		}
+		results := make([]acked, 8)
+		var wg sync.WaitGroup
+		for g := range results {
+			wg.Go(func() {
+				res := &results[g]
+				for k := range 5 {
+					var rows []apiRow
+					var wants []map[string]string
+					if g%2 == 0 {
+						analyst, target := fmt.Sprintf("a%d@seed", (g+k)%4), fmt.Sprintf("%d", 300+100*round+10*g+k)
+						rows = append(rows, apiRow{"type": "target", "instrument": "CONCA", "analyst": analyst, "target": target,
+							"currency": "USD", "at": fmt.Sprintf("2025-09-%02d", 6+k), "id": uuid.NewString()})
+						wants = append(wants, map[string]string{"type": "TargetRevised", "analyst": analyst, "target": target})
+					} else {
+						analyst, price := fmt.Sprintf("h%d.%d.%d@api", round, g, k), fmt.Sprintf("%d.25", 100+g+k)
+						rows = append(rows,
+							apiRow{"type": "rating", "instrument": "CONCB", "analyst": analyst, "rating": "sell", "target": "40",
+								"currency": "USD", "at": "2025-09-02", "id": uuid.NewString()},
+							apiRow{"type": "close", "instrument": "CONCA", "price": price, "currency": "USD",
+								"at": fmt.Sprintf("2025-09-%02d", 6+k), "id": uuid.NewString()})
+						wants = append(wants, map[string]string{"type": "RatingAdded", "analyst": analyst, "target": "40"},
+							map[string]string{"type": "CloseRecorded", "price": price})
+					}
+					for {
+						status, answer, body, err := apiPost(context.Background(), client, s.url, rows)
+						if err == nil && status == 409 && res.conflicts < concMaxConflicts {
+							res.conflicts++
+							continue
+						}
+						if err == nil {
+							var ids []string
+							ids, _, err = apiAcknowledged(rows, status, answer, body)
+							res.ids = append(res.ids, ids...)
+							res.wants = append(res.wants, wants...)
+						}
+						if err != nil {
+							res.err = err
+							return
+						}
+						break
+					}
+				}
+			})
+		}
+
+		for i, p := range running {
+			r := finish(t, p.cmd.Wait(), p.stdout, p.stderr)
+			switch {
+			case procs[i].want == nil:
+				assert.Equal(t, refused, r.code, "round %d: %v is refused", round, procs[i].args)
+				assert.Contains(t, r.stderr, "nobody@none", "the refusal names the analyst")
+				refusedOK++
+			case r.code == 0:
+				id := strings.TrimSpace(r.stdout)
+				require.Regexp(t, `^[0-9a-f-]{36}$`, id)
+				want[id] = procs[i].want
+			case r.code == refused && strings.Contains(r.stderr, "concurrent writers"):
+				cliConflicts++ // reported, and nothing written: checked below
+			default:
+				t.Errorf("round %d: %v: exit %d: %s", round, procs[i].args, r.code, r.stderr)
+			}
+		}
+		wg.Wait()
+		for g, res := range results {
+			require.NoError(t, res.err, "round %d, client %d", round, g)
+			for i, id := range res.ids {
+				want[id] = res.wants[i]
+			}
+			apiConflicts += res.conflicts
+		}
+
+		// What the store holds is exactly the seed and what was
+		// acknowledged, each once, with its content.
+		events := append(logJSON(t, c, store, "CONCA"), logJSON(t, c, store, "CONCB")...)
+		seen := map[string]bool{}
+		for _, e := range events {
+			id := e["event_id"].(string)
+			require.False(t, seen[id], "round %d: event %s is stored twice", round, id)
+			seen[id] = true
+			if seedIDs[id] {
+				continue
+			}
+			w, ok := want[id]
+			require.True(t, ok, "round %d: event %s was stored, but no writer reported it: %v", round, id, e)
+			data := e["data"].(map[string]any)
+			assert.Equal(t, w["type"], e["type"], "event %s", id)
+			for _, field := range []string{"analyst", "target", "price"} {
+				if v, ok := w[field]; ok {
+					assert.Equal(t, v, data[field], "event %s: %s", id, field)
+				}
+			}
+		}
+		require.Len(t, events, len(seedIDs)+len(want), "round %d: every acknowledged write is stored", round)
+		for _, sym := range []string{"CONCA", "CONCB"} {
+			for v, e := range logJSON(t, c, store, sym) {
+				assert.Equal(t, strconv.Itoa(v), num(e["version"]), "%s has no gap in its versions", sym)
+			}
+		}
+		stored = relVerifiedEvents(t, c, store)
+		require.Equal(t, len(events), stored)
+
+		// The server follows the processes' writes: it answers with the
+		// same events as the command line.
+		for _, sym := range []string{"CONCA", "CONCB"} {
+			cli := logJSON(t, c, store, sym)
+			require.Eventually(t, func() bool {
+				status, body, err := apiDo(context.Background(), client, "GET", s.url+"/api/v1/instruments/"+sym+"/events", apiReadToken, nil)
+				return err == nil && status == 200 && assert.ObjectsAreEqual(cli, array(t, string(body)))
+			}, 5*time.Second, 50*time.Millisecond, "the server's events of %s are the command line's", sym)
+		}
+	}
+	t.Logf("%d rounds: %d events stored, every one acknowledged; %d refusals reported by exit status 1; "+
+		"conflicts: %d reported by processes (exit status 1), %d answered 409 to the API and sent again",
+		rounds, stored, refusedOK, cliConflicts, apiConflicts)
 }
