@@ -111,8 +111,7 @@ func (l *Ledger) loadChunk(ctx context.Context, snap eventstore.Snapshot, k int,
 // saveSnapshot stores the stream's decoded events when enough have come
 // since the last snapshot. It is best effort: a store opened read-only, or
 // one without snapshots, simply keeps none, and a failure to save costs
-// only speed, so it is not reported. The chunks are saved before the head
-// that lists them.
+// only speed, so it is not reported.
 func (l *Ledger) saveSnapshot(ctx context.Context, stream string, c *streamCache) {
 	sn, ok := l.store.(eventstore.Snapshotter)
 	n := int64(len(c.events))
@@ -136,23 +135,37 @@ func (l *Ledger) saveSnapshot(ctx context.Context, stream string, c *streamCache
 		}
 	}
 	head, chunks := encodeSnapshot(c.events)
-	row := func(name string, data []byte) eventstore.Snapshot {
-		return eventstore.Snapshot{Name: name, Stream: stream, Version: n - 1, Hash: last[0].Hash, Data: data}
-	}
+	rows := make([]eventstore.Snapshot, 0, len(chunks)+1)
 	for k, data := range chunks {
-		if err := sn.SaveSnapshot(ctx, row(chunkName(stream, k), data)); err != nil {
-			if errors.Is(err, eventstore.ErrReadOnly) {
-				c.noSnapshots = true
-			}
-			return
-		}
+		rows = append(rows, eventstore.Snapshot{Name: chunkName(stream, k), Data: data})
 	}
-	switch err := sn.SaveSnapshot(ctx, row(snapshotName(stream), head)); {
+	rows = append(rows, eventstore.Snapshot{Name: snapshotName(stream), Data: head})
+	for i := range rows {
+		rows[i].Stream, rows[i].Version, rows[i].Hash = stream, n-1, last[0].Hash
+	}
+	switch err := saveSnapshots(ctx, sn, rows); {
 	case err == nil:
 		c.snapshotVersion = n - 1
 	case errors.Is(err, eventstore.ErrReadOnly):
 		c.noSnapshots = true // a reader: do not encode a snapshot on every query
 	}
+}
+
+// saveSnapshots saves a snapshot's rows, in one transaction where the store
+// can (the embedded store), else one by one with the head last, so that a
+// head is never saved before its chunks.
+func saveSnapshots(ctx context.Context, sn eventstore.Snapshotter, rows []eventstore.Snapshot) error {
+	if batch, ok := sn.(interface {
+		SaveSnapshots(ctx context.Context, snaps []eventstore.Snapshot) error
+	}); ok {
+		return batch.SaveSnapshots(ctx, rows)
+	}
+	for _, r := range rows {
+		if err := sn.SaveSnapshot(ctx, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // snapshotted reports whether the stream's cache knows of a stored snapshot.

@@ -31,20 +31,45 @@ func (s *Store) LoadSnapshot(ctx context.Context, name string) (eventstore.Snaps
 	return snap, true, nil
 }
 
-// SaveSnapshot implements eventstore.Snapshotter. A snapshot never replaces
-// one that covers more of its stream, so two writers saving at once keep the
-// newer.
+// saveSnapshot is the statement that saves one snapshot. A snapshot never
+// replaces one that covers more of its stream, so two writers saving at
+// once keep the newer.
+const saveSnapshot = `INSERT INTO snapshots (name, stream, version, hash, data) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (name) DO UPDATE SET stream = excluded.stream, version = excluded.version,
+		hash = excluded.hash, data = excluded.data
+	WHERE excluded.version > snapshots.version`
+
+// SaveSnapshot implements eventstore.Snapshotter.
 func (s *Store) SaveSnapshot(ctx context.Context, snap eventstore.Snapshot) error {
-	if s.readOnly {
-		return fmt.Errorf("save snapshot %s: %w", snap.Name, eventstore.ErrReadOnly)
+	return s.SaveSnapshots(ctx, []eventstore.Snapshot{snap})
+}
+
+// SaveSnapshots saves several snapshots, each as SaveSnapshot does, in one
+// transaction: one wait for the disk instead of one a snapshot (the ledger
+// keeps a stream's snapshot in a dozen rows, and a rebuild saves thousands).
+func (s *Store) SaveSnapshots(ctx context.Context, snaps []eventstore.Snapshot) (err error) {
+	if len(snaps) == 0 {
+		return nil
 	}
-	_, err := s.wdb.ExecContext(ctx, `INSERT INTO snapshots (name, stream, version, hash, data) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET stream = excluded.stream, version = excluded.version,
-			hash = excluded.hash, data = excluded.data
-		WHERE excluded.version > snapshots.version`,
-		snap.Name, snap.Stream, snap.Version, snap.Hash[:], snap.Data)
+	if s.readOnly {
+		return fmt.Errorf("save snapshot %s: %w", snaps[0].Name, eventstore.ErrReadOnly)
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("save snapshot %s: %w", snap.Name, withContext(ctx, err))
+		return fmt.Errorf("save snapshot %s: %w", snaps[0].Name, withContext(ctx, translate(err)))
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	for _, snap := range snaps {
+		if _, err := tx.ExecContext(ctx, saveSnapshot, snap.Name, snap.Stream, snap.Version, snap.Hash[:], snap.Data); err != nil {
+			return fmt.Errorf("save snapshot %s: %w", snap.Name, withContext(ctx, translate(err)))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save snapshot %s: %w", snaps[0].Name, withContext(ctx, translate(err)))
 	}
 	return nil
 }
