@@ -412,26 +412,6 @@ type RebuildReport struct {
 	Snapshots int // snapshots written
 }
 
-// prefixDeleter is implemented by stores that can delete all snapshots
-// whose names share a prefix (the embedded store): a rebuild then leaves no
-// chunk behind that a new snapshot of the same version would not replace.
-type prefixDeleter interface {
-	DeleteSnapshotsWithPrefix(ctx context.Context, prefix string) error
-}
-
-// deleteSnapshots deletes a stream's snapshot rows before a rebuild.
-func deleteSnapshots(ctx context.Context, sn eventstore.Snapshotter, ok bool, stream string) error {
-	if !ok {
-		return nil
-	}
-	if d, ok := sn.(prefixDeleter); ok {
-		if err := d.DeleteSnapshotsWithPrefix(ctx, chunkPrefix(stream)); err != nil {
-			return err
-		}
-	}
-	return sn.DeleteSnapshot(ctx, snapshotName(stream))
-}
-
 // Rebuild derives every read model again from the events alone: it drops
 // each stream's snapshot, decodes the stream from its records and writes a
 // fresh snapshot for streams long enough to have one. Streams are rebuilt
@@ -455,8 +435,10 @@ func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
 			continue
 		}
 		g.Go(func() error {
-			if err := deleteSnapshots(ctx, sn, ok, info.Stream); err != nil {
-				return err
+			if ok {
+				if err := deleteSnapshots(ctx, sn, info.Stream); err != nil {
+					return err
+				}
 			}
 			l.Evict(sym)
 			events, err := l.Load(ctx, sym)

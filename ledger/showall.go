@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
@@ -147,25 +146,10 @@ func (l *Ledger) latestChunkedClose(ctx context.Context, snap eventstore.Snapsho
 // no usable snapshot, or too many records after it, for the caller to take
 // the full path (which also saves a new snapshot).
 func (l *Ledger) showFromSnapshot(ctx context.Context, sym domain.Symbol, q projections.Query) (projections.Consensus, bool, error) {
-	stream := sym.Stream()
-	sn, ok := l.store.(eventstore.Snapshotter)
-	if !ok {
-		return projections.Consensus{}, false, nil
+	snap, recs, ok, err := l.storedSnapshot(ctx, sym.Stream(), SnapshotEvery-1)
+	if err != nil || !ok || len(recs) == SnapshotEvery-1 {
+		return projections.Consensus{}, false, err // none, or too much after it: the full path
 	}
-	snap, found, err := sn.LoadSnapshot(ctx, snapshotName(stream))
-	if err != nil || !found || snap.Stream != stream {
-		return projections.Consensus{}, false, err
-	}
-	// One read for the snapshot's last record, whose hash must be the
-	// snapshot's, and the records after it.
-	recs, err := l.store.ReadStream(ctx, stream, snap.Version, SnapshotEvery)
-	if err != nil {
-		return projections.Consensus{}, false, fmt.Errorf("read %s: %w", stream, err)
-	}
-	if len(recs) == 0 || recs[0].Hash != snap.Hash || len(recs) == SnapshotEvery {
-		return projections.Consensus{}, false, nil // another chain, or too much after it: the full path
-	}
-	recs = recs[1:]
 	head, err := decodeHead(snap.Data, !q.Explain) // without explain, no answer shows metadata
 	if err != nil || int64(head.total) != snap.Version+1 {
 		return projections.Consensus{}, false, nil // a damaged cache: the full path reads the stream
@@ -220,25 +204,4 @@ func namesAChunkedClose(head, tail []domain.Recorded) bool {
 		}
 	}
 	return false
-}
-
-// storedSnapshot returns the stream's stored snapshot when its last event
-// is the stream's event at that version, with that hash.
-func (l *Ledger) storedSnapshot(ctx context.Context, stream string) (eventstore.Snapshot, bool, error) {
-	sn, ok := l.store.(eventstore.Snapshotter)
-	if !ok {
-		return eventstore.Snapshot{}, false, nil
-	}
-	snap, found, err := sn.LoadSnapshot(ctx, snapshotName(stream))
-	if err != nil || !found || snap.Stream != stream {
-		return eventstore.Snapshot{}, false, err
-	}
-	head, err := l.store.ReadStream(ctx, stream, snap.Version, 1)
-	if err != nil {
-		return eventstore.Snapshot{}, false, fmt.Errorf("read %s: %w", stream, err)
-	}
-	if len(head) != 1 || head[0].Hash != snap.Hash {
-		return eventstore.Snapshot{}, false, nil
-	}
-	return snap, true, nil
 }

@@ -69,7 +69,7 @@ func chunkPrefix(stream string) string { return "closes:" + stream + ":" }
 // same hash. A snapshot is a cache, so any doubt means reading the stream
 // instead.
 func (l *Ledger) loadSnapshot(ctx context.Context, stream string) ([]domain.Recorded, error) {
-	snap, ok, err := l.storedSnapshot(ctx, stream)
+	snap, _, ok, err := l.storedSnapshot(ctx, stream, 0)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -92,6 +92,28 @@ func (l *Ledger) loadSnapshot(ctx context.Context, stream string) ([]domain.Reco
 		return nil, nil
 	}
 	return events, nil
+}
+
+// storedSnapshot returns the stream's stored snapshot head when its last
+// record is the stream's record at that version, with that hash, and, in
+// the same read, up to tail of the records after it.
+func (l *Ledger) storedSnapshot(ctx context.Context, stream string, tail int) (eventstore.Snapshot, []eventstore.Record, bool, error) {
+	sn, ok := l.store.(eventstore.Snapshotter)
+	if !ok {
+		return eventstore.Snapshot{}, nil, false, nil
+	}
+	snap, found, err := sn.LoadSnapshot(ctx, snapshotName(stream))
+	if err != nil || !found || snap.Stream != stream {
+		return eventstore.Snapshot{}, nil, false, err
+	}
+	recs, err := l.store.ReadStream(ctx, stream, snap.Version, tail+1)
+	if err != nil {
+		return eventstore.Snapshot{}, nil, false, fmt.Errorf("read %s: %w", stream, err)
+	}
+	if len(recs) == 0 || recs[0].Hash != snap.Hash {
+		return eventstore.Snapshot{}, nil, false, nil // a snapshot of another chain
+	}
+	return snap, recs[1:], true, nil
 }
 
 // loadChunk returns the data of the k-th chunk of the snapshot whose head is
@@ -130,7 +152,7 @@ func (l *Ledger) saveSnapshot(ctx context.Context, stream string, c *streamCache
 		// Whatever snapshot rows the stream has could not be used (another
 		// format, or damaged): a row is only replaced by one covering more
 		// events, so clear them for the new snapshot to take their place.
-		if err := deleteSnapshots(ctx, sn, true, stream); err != nil {
+		if err := deleteSnapshots(ctx, sn, stream); err != nil {
 			return
 		}
 	}
@@ -151,13 +173,24 @@ func (l *Ledger) saveSnapshot(ctx context.Context, stream string, c *streamCache
 	}
 }
 
-// saveSnapshots saves a snapshot's rows, in one transaction where the store
-// can (the embedded store), else one by one with the head last, so that a
-// head is never saved before its chunks.
-func saveSnapshots(ctx context.Context, sn eventstore.Snapshotter, rows []eventstore.Snapshot) error {
-	if batch, ok := sn.(interface {
+// Capabilities of a Snapshotter that the ledger uses when the store has
+// them (the embedded store has both).
+type (
+	// snapshotBatcher saves several snapshots in one transaction.
+	snapshotBatcher interface {
 		SaveSnapshots(ctx context.Context, snaps []eventstore.Snapshot) error
-	}); ok {
+	}
+	// prefixDeleter deletes all snapshots whose names share a prefix.
+	prefixDeleter interface {
+		DeleteSnapshotsWithPrefix(ctx context.Context, prefix string) error
+	}
+)
+
+// saveSnapshots saves a snapshot's rows, in one transaction where the store
+// can, else one by one with the head last, so that a head is never saved
+// before its chunks.
+func saveSnapshots(ctx context.Context, sn eventstore.Snapshotter, rows []eventstore.Snapshot) error {
+	if batch, ok := sn.(snapshotBatcher); ok {
 		return batch.SaveSnapshots(ctx, rows)
 	}
 	for _, r := range rows {
@@ -166,6 +199,18 @@ func saveSnapshots(ctx context.Context, sn eventstore.Snapshotter, rows []events
 		}
 	}
 	return nil
+}
+
+// deleteSnapshots deletes a stream's snapshot rows: its head, and its chunks
+// where the store can find them by name (else a chunk left over is only
+// replaced by one of a later snapshot, and until then is a cache miss).
+func deleteSnapshots(ctx context.Context, sn eventstore.Snapshotter, stream string) error {
+	if d, ok := sn.(prefixDeleter); ok {
+		if err := d.DeleteSnapshotsWithPrefix(ctx, chunkPrefix(stream)); err != nil {
+			return err
+		}
+	}
+	return sn.DeleteSnapshot(ctx, snapshotName(stream))
 }
 
 // snapshotted reports whether the stream's cache knows of a stored snapshot.
