@@ -162,7 +162,7 @@ func (a *app) printHelp(w io.Writer) {
 		_, summary := commands()[name]().usage()
 		fmt.Fprintf(w, "  %-12s %s\n", name, summary)
 	}
-	fmt.Fprintln(w, "\nThe store is --store PATH, sqlite:PATH or CONSENSUS_STORE (default ./consensus.db).")
+	fmt.Fprintln(w, "\nThe store is --store PATH, sqlite:PATH, an esdb:// or kurrentdb:// connection string, or CONSENSUS_STORE (default ./consensus.db).")
 	fmt.Fprintln(w, "Run 'consensus help COMMAND' for a command's flags.")
 }
 
@@ -177,7 +177,7 @@ func (a *app) printCommandHelp(name string, cmd command) {
 type storeFlag struct{ spec string }
 
 func (s *storeFlag) define(fs *pflag.FlagSet) {
-	fs.StringVar(&s.spec, "store", "", "the ledger: a file path or sqlite:PATH (default $CONSENSUS_STORE, else ./consensus.db)")
+	fs.StringVar(&s.spec, "store", "", "the ledger: a file path, sqlite:PATH or an esdb:// or kurrentdb:// connection string (default $CONSENSUS_STORE, else ./consensus.db)")
 }
 
 // resolve returns the store named by --store, CONSENSUS_STORE or the default.

@@ -21,7 +21,7 @@ func (c *copyCmd) usage() (string, string) {
 
 func (c *copyCmd) define(fs *pflag.FlagSet) {
 	fs.StringVar(&c.from, "from", "", "the store to copy from: a file path, sqlite:PATH or a server connection string")
-	fs.StringVar(&c.to, "to", "", "the store to copy to (a new file is created)")
+	fs.StringVar(&c.to, "to", "", "the store to copy to: a file path (created if missing), sqlite:PATH or a server connection string")
 }
 
 func (c *copyCmd) run(ctx context.Context, a *app, args []string) error {
