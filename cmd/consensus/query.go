@@ -125,13 +125,10 @@ func (c *showCmd) runAll(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if a.getenv("GOGC") == "" {
-		// Every instrument's answer is garbage once written; what is live
-		// stays small (tens of MB), so collecting less often costs little
-		// memory: on 5,000 instruments and 14 million events, 2.1 s and
-		// 62 MB resident against 3.0 s and 44 MB at the default 100.
-		debug.SetGCPercent(400)
-	}
+	// Every instrument's answer is garbage once written and little stays
+	// live: on 5,000 instruments and 14 million events, 2.1 s and 62 MB
+	// resident at GOGC=400 against 3.0 s and 44 MB at the default 100.
+	collectLessOften(a, 400)
 	l, closeStore, err := c.open(a, true)
 	if err != nil {
 		return err
@@ -575,6 +572,11 @@ func (c *rebuildCmd) run(ctx context.Context, a *app, args []string) error {
 		path, _ := filePath(c.resolve(a))
 		return errNoLedger(path)
 	}
+	// A stream's decoded events are garbage once its snapshot is written,
+	// and only a few streams are in flight: on the 1,000,340-event store,
+	// 2.7 s and 132 MB resident at GOGC=800 against 4.0-4.7 s and 67 MB at
+	// the default 100.
+	collectLessOften(a, 800)
 	l, closeStore, err := c.open(a, false)
 	if err != nil {
 		return err
@@ -586,4 +588,20 @@ func (c *rebuildCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	_, err = fmt.Fprintf(a.stdout, "rebuilt: %d events in %d streams, %d snapshots written\n", report.Events, report.Streams, report.Snapshots)
 	return err
+}
+
+// gcMemoryLimit bounds the heap of a command that collects less often, in
+// case what stays live is larger than expected (one very long stream).
+const gcMemoryLimit = 512 << 20
+
+// collectLessOften sets the collector's GOGC percent for a command whose
+// garbage is short-lived, with a soft memory limit of gcMemoryLimit; the
+// environment's GOGC and GOMEMLIMIT win when they are set.
+func collectLessOften(a *app, percent int) {
+	if a.getenv("GOGC") == "" {
+		debug.SetGCPercent(percent)
+	}
+	if a.getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(gcMemoryLimit)
+	}
 }
