@@ -62,16 +62,7 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	q, err := c.query(a)
-	if err != nil {
-		return err
-	}
-	l, closeStore, err := c.open(a, true)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	rows, err := l.History(ctx, sym, from, to, every, q)
+	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
 	if err != nil {
 		return err
 	}

@@ -213,6 +213,22 @@ func (c *historyCmd) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.csv, "csv", false, "print CSV with a header row")
 }
 
+// historyRows answers a history question from the read-only store the
+// flags name, at the point in time they give: what history and chart share.
+func historyRows(ctx context.Context, a *app, store *storeFlag, point *pointFlags, sym domain.Symbol,
+	from, to time.Time, every projections.Every) ([]projections.Consensus, error) {
+	q, err := point.query(a)
+	if err != nil {
+		return nil, err
+	}
+	l, closeStore, err := store.open(a, true)
+	if err != nil {
+		return nil, err
+	}
+	defer closeStore()
+	return l.History(ctx, sym, from, to, every, q)
+}
+
 // parseRange parses --from and --to, which must not be in reverse order.
 func parseRange(fromText, toText string) (from, to time.Time, err error) {
 	if from, err = domain.ParseTime("from", fromText); err != nil {
@@ -250,16 +266,7 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 		return &domain.ValidationError{Field: "from", Value: c.from,
 			Reason: fmt.Sprintf("starts more than %d days before --to; use --every week or month", projections.MaxHistoryRows)}
 	}
-	q, err := c.query(a)
-	if err != nil {
-		return err
-	}
-	l, closeStore, err := c.open(a, true)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	rows, err := l.History(ctx, sym, from, to, every, q)
+	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
 	if err != nil {
 		return err
 	}
