@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -16,6 +13,7 @@ import (
 	"github.com/consensus-ledger/consensus/eventstore/esdb"
 	"github.com/consensus-ledger/consensus/eventstore/esdb/esdbtest"
 	"github.com/consensus-ledger/consensus/eventstore/sqlite"
+	"github.com/consensus-ledger/consensus/eventstore/storetest"
 )
 
 // The figures these benchmarks produce are reproduced with
@@ -46,24 +44,10 @@ var backends = []struct {
 	}},
 }
 
-// benchEvent is a realistic ledger event: about 200 bytes of data and 50 of
-// metadata, like a RatingAdded with its source.
-func benchEvent(n int) eventstore.EventData {
-	return eventstore.EventData{
-		ID:   uuid.New(),
-		Type: "RatingAdded",
-		Data: []byte(fmt.Sprintf(`{"instrument":"BABA","analyst":"analyst-%06d@firm-a","firm":"Firm A Securities",`+
-			`"rating":"buy","broker_rating":"outperform","target":"165.690000","currency":"USD",`+
-			`"effective_at":"2025-09-11T23:59:59.999999999Z"}`, n)),
-		Metadata:    []byte(`{"recorded_by":"bench","source":"import:bench.jsonl"}`),
-		EffectiveAt: time.Date(2025, 9, 11, 23, 59, 59, 999999999, time.UTC),
-	}
-}
-
 func benchEvents(first, n int) []eventstore.EventData {
 	evs := make([]eventstore.EventData, n)
 	for i := range evs {
-		evs[i] = benchEvent(first + i)
+		evs[i] = storetest.BenchEvent(first + i)
 	}
 	return evs
 }
@@ -99,38 +83,8 @@ func BenchmarkAppendBatch500(b *testing.B) {
 // latency besides the mean (ns/op).
 func BenchmarkAppendSingle(b *testing.B) {
 	for _, be := range backends {
-		b.Run(be.name, func(b *testing.B) {
-			ctx := context.Background()
-			s := be.open(b)
-			_, err := s.Append(ctx, "instrument-BABA", eventstore.NoStream, benchEvents(0, 1))
-			require.NoError(b, err)
-			version := eventstore.Version(0)
-			var took []time.Duration
-			for b.Loop() {
-				e := benchEvents(int(version)+1, 1)
-				start := time.Now()
-				_, err := s.Append(ctx, "instrument-BABA", version, e)
-				took = append(took, time.Since(start))
-				if err != nil {
-					b.Fatal(err)
-				}
-				version++
-			}
-			slices.Sort(took)
-			b.ReportMetric(percentile(took, 0.50), "p50-µs")
-			b.ReportMetric(percentile(took, 0.99), "p99-µs")
-		})
+		b.Run(be.name, func(b *testing.B) { storetest.BenchAppendSingle(b, be.open(b)) })
 	}
-}
-
-// percentile is the nearest-rank percentile of sorted durations, in µs.
-func percentile(sorted []time.Duration, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(p*float64(len(sorted))+0.5) - 1
-	i = min(max(i, 0), len(sorted)-1)
-	return float64(sorted[i]) / float64(time.Microsecond)
 }
 
 // BenchmarkReadAll reads the whole ledger in store order, as rebuild and

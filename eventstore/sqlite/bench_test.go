@@ -2,17 +2,14 @@ package sqlite_test
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
-	"slices"
 	"testing"
-	"time"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/eventstore/sqlite"
+	"github.com/consensus-ledger/consensus/eventstore/storetest"
 )
 
 // The figures these benchmarks produce are reproduced with
@@ -23,60 +20,15 @@ import (
 // latency measures the disk's fsync as much as the store: run it on the
 // file system the ledger will live on (TMPDIR selects it).
 
-// benchEvent is a realistic ledger event: about 200 bytes of data and 50 of
-// metadata, like a RatingAdded with its source.
-func benchEvent(n int) eventstore.EventData {
-	return eventstore.EventData{
-		ID:   uuid.New(),
-		Type: "RatingAdded",
-		Data: []byte(fmt.Sprintf(`{"instrument":"BABA","analyst":"analyst-%06d@firm-a","firm":"Firm A Securities",`+
-			`"rating":"buy","broker_rating":"outperform","target":"165.690000","currency":"USD",`+
-			`"effective_at":"2025-09-11T23:59:59.999999999Z"}`, n)),
-		Metadata:    []byte(`{"recorded_by":"bench","source":"import:bench.jsonl"}`),
-		EffectiveAt: time.Date(2025, 9, 11, 23, 59, 59, 999999999, time.UTC),
-	}
-}
-
 func benchStore(b *testing.B) *sqlite.Store {
 	b.Helper()
 	return mustOpen(b, filepath.Join(b.TempDir(), "ledger.db"), sqlite.Options{})
 }
 
 // BenchmarkAppendSingle is one ledger command: one durable append of one
-// event to an existing stream at its exact version. It reports the median
-// and 99th percentile latency besides the mean (ns/op).
+// event to an existing stream at its exact version (p50 and p99 latency).
 func BenchmarkAppendSingle(b *testing.B) {
-	ctx := context.Background()
-	s := benchStore(b)
-	const stream = "instrument-BABA"
-	_, err := s.Append(ctx, stream, eventstore.NoStream, []eventstore.EventData{benchEvent(0)})
-	require.NoError(b, err)
-	version := eventstore.Version(0)
-	var took []time.Duration
-	b.ReportAllocs()
-	for b.Loop() {
-		e := []eventstore.EventData{benchEvent(int(version) + 1)}
-		start := time.Now()
-		_, err := s.Append(ctx, stream, version, e)
-		took = append(took, time.Since(start))
-		if err != nil {
-			b.Fatal(err)
-		}
-		version++
-	}
-	slices.Sort(took)
-	b.ReportMetric(percentile(took, 0.50), "p50-µs")
-	b.ReportMetric(percentile(took, 0.99), "p99-µs")
-}
-
-// percentile is the nearest-rank percentile of sorted durations, in µs.
-func percentile(sorted []time.Duration, p float64) float64 {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(p*float64(len(sorted))+0.5) - 1
-	i = min(max(i, 0), len(sorted)-1)
-	return float64(sorted[i]) / float64(time.Microsecond)
+	storetest.BenchAppendSingle(b, benchStore(b))
 }
 
 // BenchmarkAppendBatch500 is an import's unit of work: one durable batch of
@@ -93,7 +45,7 @@ func BenchmarkAppendBatch500(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		for i := range evs {
-			evs[i] = benchEvent(n)
+			evs[i] = storetest.BenchEvent(n)
 			n++
 		}
 		b.StartTimer()
@@ -117,7 +69,7 @@ func BenchmarkReadStream5000(b *testing.B) {
 	for n := 0; n < size; n += batch {
 		evs := make([]eventstore.EventData, batch)
 		for i := range evs {
-			evs[i] = benchEvent(n + i)
+			evs[i] = storetest.BenchEvent(n + i)
 		}
 		res, err := s.Append(ctx, stream, expected, evs)
 		require.NoError(b, err)
