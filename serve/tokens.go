@@ -93,7 +93,13 @@ func ParseTokens(r io.Reader) (*Tokens, error) {
 	line := 0
 	for sc.Scan() {
 		line++
-		text := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
+		text := sc.Text()
+		if line == 1 {
+			// Editors on Windows may start the file with a byte order mark;
+			// anywhere else it is part of the line and refused with it.
+			text = strings.TrimPrefix(text, "\ufeff")
+		}
+		text = strings.TrimSpace(text)
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
