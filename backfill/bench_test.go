@@ -67,10 +67,47 @@ func BenchmarkImport(b *testing.B) {
 // BenchmarkRawSQLiteInsert is the baseline for BenchmarkImport: the same
 // rows (the records an import of the same file stores, hashes included)
 // inserted into the same schema with plain prepared INSERTs through the same
-// driver, 10,000 rows a transaction, and nothing else: no reading, checking,
-// sorting, encoding or hashing. Import's events/s over this one's is the
-// share of SQLite's own speed the import keeps.
+// driver, 10,000 rows a transaction as the import commits them, and nothing
+// else: no reading, checking, sorting, encoding or hashing. Import's
+// events/s over this one's is the share of SQLite's own speed the import
+// keeps.
 func BenchmarkRawSQLiteInsert(b *testing.B) {
+	records := importedRecords(b)
+	b.ResetTimer()
+	for b.Loop() {
+		insertRaw(b, records, 10000, false)
+	}
+	b.ReportMetric(float64(len(records))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkRawSQLiteInsertShapes shows where SQLite's time goes in the
+// baseline: the same rows in larger transactions, and in 10,000-row
+// transactions into a table without the unique index on event ids. Ids are
+// UUIDs (content-derived when the file gives none), so each transaction
+// dirties pages all over that index and commits them again.
+func BenchmarkRawSQLiteInsertShapes(b *testing.B) {
+	records := importedRecords(b)
+	for _, shape := range []struct {
+		name     string
+		txRows   int
+		withoutI bool
+	}{
+		{"tx=50000", 50000, false},
+		{"tx=200000", 200000, false},
+		{"tx=10000/no-id-index", 10000, true},
+	} {
+		b.Run(shape.name, func(b *testing.B) {
+			for b.Loop() {
+				insertRaw(b, records, shape.txRows, shape.withoutI)
+			}
+			b.ReportMetric(float64(len(records))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
+
+// importedRecords imports the benchmark file into a scratch store and
+// returns the records it stored, the rows the raw baselines insert.
+func importedRecords(b *testing.B) []eventstore.Record {
 	name, _, open := benchFile(b)
 	source, err := sqlite.Open(filepath.Join(b.TempDir(), "source.db"), sqlite.Options{})
 	require.NoError(b, err)
@@ -83,34 +120,44 @@ func BenchmarkRawSQLiteInsert(b *testing.B) {
 	records, err := source.ReadAll(context.Background(), eventstore.Position{}, 0)
 	require.NoError(b, err)
 	require.NoError(b, source.Close())
+	return records
+}
 
-	b.ResetTimer()
-	for b.Loop() {
-		b.StopTimer()
-		path := filepath.Join(b.TempDir(), "raw.db")
-		schema, err := sqlite.Open(path, sqlite.Options{}) // creates the ledger's schema
+// insertRaw inserts records into a new ledger file with plain prepared
+// INSERTs, txRows a transaction; only the inserts are timed. Without the id
+// index, the events table is made again with the same columns and the
+// (stream, version) key but no unique index on id.
+func insertRaw(b *testing.B, records []eventstore.Record, txRows int, withoutIDIndex bool) {
+	b.StopTimer()
+	path := filepath.Join(b.TempDir(), "raw.db")
+	schema, err := sqlite.Open(path, sqlite.Options{}) // creates the ledger's schema
+	require.NoError(b, err)
+	require.NoError(b, schema.Close())
+	db, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_pragma=cache_size(-16384)")
+	require.NoError(b, err)
+	db.SetMaxOpenConns(1)
+	if withoutIDIndex {
+		_, err = db.Exec(`DROP TABLE events;
+			CREATE TABLE events (seq INTEGER PRIMARY KEY, id BLOB NOT NULL, stream TEXT NOT NULL, version INTEGER NOT NULL,
+				type TEXT NOT NULL, data BLOB NOT NULL, metadata BLOB, effective_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL,
+				prev_hash BLOB NOT NULL, hash BLOB NOT NULL, UNIQUE (stream, version)) STRICT`)
 		require.NoError(b, err)
-		require.NoError(b, schema.Close())
-		db, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_pragma=cache_size(-16384)")
-		require.NoError(b, err)
-		db.SetMaxOpenConns(1)
-		b.StartTimer()
-		for start := 0; start < len(records); start += 10000 {
-			tx, err := db.Begin()
-			require.NoError(b, err)
-			stmt, err := tx.Prepare(`INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-			require.NoError(b, err)
-			for _, r := range records[start:min(start+10000, len(records))] {
-				_, err := stmt.Exec(r.ID[:], r.Stream, r.Version, r.Type, r.Data, r.Metadata,
-					r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:])
-				require.NoError(b, err)
-			}
-			require.NoError(b, tx.Commit())
-		}
-		b.StopTimer()
-		require.NoError(b, db.Close())
-		b.StartTimer()
 	}
-	b.ReportMetric(float64(len(records))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.StartTimer()
+	for start := 0; start < len(records); start += txRows {
+		tx, err := db.Begin()
+		require.NoError(b, err)
+		stmt, err := tx.Prepare(`INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		require.NoError(b, err)
+		for _, r := range records[start:min(start+txRows, len(records))] {
+			_, err := stmt.Exec(r.ID[:], r.Stream, r.Version, r.Type, r.Data, r.Metadata,
+				r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:])
+			require.NoError(b, err)
+		}
+		require.NoError(b, tx.Commit())
+	}
+	b.StopTimer()
+	require.NoError(b, db.Close())
+	b.StartTimer()
 }
