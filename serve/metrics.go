@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -75,6 +76,15 @@ func (m *metrics) watchCache(c *answerCache) {
 			Name: "consensus_cache_events",
 			Help: "Events of the instruments the server keeps loaded, bounded by the server's MaxCachedEvents.",
 		}, func() float64 { _, n := c.loadedSize(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "consensus_cache_max_events",
+			Help: "The bound on consensus_cache_events (serve --max-cached-events); +Inf when there is none.",
+		}, func() float64 {
+			if c.maxEvents < 0 {
+				return math.Inf(1)
+			}
+			return float64(c.maxEvents)
+		}),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "consensus_cache_evictions_total",
 			Help: "Instruments let go to keep the loaded events within the bound; each is read from the store again when next asked about.",

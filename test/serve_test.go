@@ -179,4 +179,38 @@ func TestServeRefusals(t *testing.T) {
 
 	r = c.run(t, "serve", "extra", "--store", store)
 	assert.Equal(t, usage, r.code)
+
+	for _, n := range []string{"0", "-2", "many"} {
+		r = c.run(t, "serve", "--max-cached-events", n, "--store", store)
+		assert.Equal(t, usage, r.code, "--max-cached-events %s", n)
+		assertOneCleanLine(t, r.stderr)
+		assert.Contains(t, r.stderr, "--max-cached-events")
+	}
+}
+
+// TestServeCacheBoundFlag: --max-cached-events bounds the events the server
+// keeps loaded, and /metrics shows the bound beside the cache's size, so an
+// operator can size it.
+func TestServeCacheBoundFlag(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	store := demoStore(t, c)
+	s := startServe(t, c, "--store", store, "--max-cached-events", "5")
+
+	for _, sym := range []string{"BABA", "9988.HK", "BABA"} {
+		code, body := s.get(t, "/api/v1/instruments/"+sym+"/consensus?as_of=2025-09-11")
+		require.Equal(t, http.StatusOK, code, body)
+	}
+	code, body := s.get(t, "/metrics")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "\nconsensus_cache_max_events 5\n")
+	assert.Regexp(t, `\nconsensus_cache_instruments 1\n`, body, "each instrument is larger than the bound, so it is kept alone")
+	assert.Regexp(t, `\nconsensus_cache_evictions_total [1-9]`, body)
+	s.stop(t, syscall.SIGTERM)
+
+	s = startServe(t, c, "--store", store, "--max-cached-events", "-1")
+	code, body = s.get(t, "/metrics")
+	require.Equal(t, http.StatusOK, code)
+	assert.Contains(t, body, "\nconsensus_cache_max_events +Inf\n")
+	s.stop(t, syscall.SIGTERM)
 }

@@ -19,6 +19,7 @@ type serveCmd struct {
 	addr, tokens string
 	poll         time.Duration
 	verifyEvery  time.Duration
+	maxCached    int
 }
 
 func (c *serveCmd) usage() (string, string) {
@@ -33,6 +34,8 @@ func (c *serveCmd) define(fs *pflag.FlagSet) {
 	fs.StringVar(&c.tokens, "tokens", "", "a `FILE` of TOKEN ROLE NAME lines (role read or write); without it the server only reads")
 	fs.DurationVar(&c.poll, "poll", serve.DefaultPollInterval, "how often to look for events written by other processes")
 	fs.DurationVar(&c.verifyEvery, "verify-every", serve.DefaultVerifyEvery, "how often to verify the hash chains for /healthz, first at start (0: never)")
+	fs.IntVar(&c.maxCached, "max-cached-events", serve.DefaultMaxCachedEvents,
+		"how many `EVENTS` of the instruments asked about stay loaded between requests, the least recently asked let go first (-1: no bound)")
 }
 
 func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
@@ -41,6 +44,9 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	if c.poll <= 0 {
 		return usagef("--poll must be positive, such as 250ms")
+	}
+	if c.maxCached == 0 || c.maxCached < -1 {
+		return usagef("--max-cached-events must be positive, or -1 for no bound; got %d", c.maxCached)
 	}
 	if c.verifyEvery <= 0 {
 		c.verifyEvery = -1 // serve.Config's "never"; its zero means the default
@@ -67,7 +73,7 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	defer closeStore()
 	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
-	srv, err := serve.New(serve.Config{Ledger: l, Tokens: tokens, Logger: logger, PollInterval: c.poll, VerifyEvery: c.verifyEvery})
+	srv, err := serve.New(serve.Config{Ledger: l, Tokens: tokens, Logger: logger, PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached})
 	if err != nil {
 		return err
 	}
