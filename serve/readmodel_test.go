@@ -114,6 +114,7 @@ func TestCacheBound(t *testing.T) {
 	for round := range 3 {
 		checkAnswers(t, ts, ref, rng, 3)
 		m := cacheMetrics(t, ts)
+		require.Equal(t, bound, m["consensus_cache_max_events"])
 		require.LessOrEqual(t, m["consensus_cache_events"], bound, "round %d", round)
 		require.LessOrEqual(t, m["consensus_cache_instruments"], 2, "round %d", round)
 		require.Positive(t, m["consensus_cache_evictions_total"], "round %d", round)
@@ -361,6 +362,6 @@ func cacheMetrics(t *testing.T, ts *testServer) map[string]int {
 		require.NoError(t, err, m[0])
 		out[m[1]] = int(v)
 	}
-	require.Len(t, out, 3, "the cache's series: %v", out)
+	require.Len(t, out, 4, "the cache's series: %v", out)
 	return out
 }
