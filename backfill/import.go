@@ -348,6 +348,9 @@ func newItem(line Line, now time.Time) (*item, *Reject) {
 		}
 		return nil, r
 	}
+	if err := domain.CheckFreeText("source", line.Source); err != nil {
+		return nil, &Reject{Line: line.Number, Field: "source", Reason: err.Error(), Row: line.Text}
+	}
 	id := line.ID
 	if id == uuid.Nil {
 		if id, err = ContentID(cmd); err != nil {

@@ -54,6 +54,8 @@ func source(specs ...string) *rows {
 				line.Row.EventID = v
 			case "reason":
 				line.Row.Reason = v
+			case "source":
+				line.Source = v
 			case "id":
 				line.ID = uuid.MustParse(v)
 			default:
@@ -271,4 +273,22 @@ func TestSpillingToDiskGivesTheSameResult(t *testing.T) {
 	for _, sym := range []string{"AAA", "BBB", "CCC"} {
 		assert.Equal(t, show(t, memory, sym, "2025-09-09"), show(t, disk, sym, "2025-09-09"), sym)
 	}
+}
+
+// TestImportRefusesHiddenText: a source or reason with characters a
+// terminal would act on is rejected with its line and field, and the rest
+// of the file is imported.
+func TestImportRefusesHiddenText(t *testing.T) {
+	t.Parallel()
+	l := openLedger(t)
+	r := doImport(t, l, source(
+		"type=rating;instrument=BABA;analyst=a@f;rating=buy;target=100;currency=USD;at=2025-01-02;source=desk 7",
+		"type=rating;instrument=BABA;analyst=b@f;rating=buy;target=100;currency=USD;at=2025-01-02;source=desk\x1b[8m",
+		"type=retract;instrument=BABA;event_id=0199a1b2-0000-7000-8000-000000000000;reason=typo\u202e",
+	), Options{Name: "t.jsonl"})
+	assert.Equal(t, 1, r.sum.Imported)
+	require.Len(t, r.rejects, 2)
+	assert.Equal(t, Reject{Line: 2, Field: "source"}, Reject{Line: r.rejects[0].Line, Field: r.rejects[0].Field}, r.rejects[0].Reason)
+	assert.Equal(t, Reject{Line: 3, Field: "reason"}, Reject{Line: r.rejects[1].Line, Field: r.rejects[1].Field}, r.rejects[1].Reason)
+	assert.Contains(t, r.rejects[0].Reason, `\x1b`, "the value is quoted, not printed raw")
 }

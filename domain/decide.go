@@ -177,6 +177,9 @@ func decideRetract(history []Recorded, c Retract) (Event, error) {
 	if reason == "" {
 		return nil, invalid("reason", "", "is required to retract an event")
 	}
+	if err := CheckFreeText("reason", c.Reason); err != nil {
+		return nil, err
+	}
 	id := c.EventID.String()
 	var target *Recorded
 	for i, r := range history {

@@ -67,6 +67,9 @@ func (r Row) Command(now time.Time) (Command, error) {
 		if p.err == nil && strings.TrimSpace(r.Reason) == "" {
 			p.keep(invalid("reason", "", "is required to retract an event"))
 		}
+		if p.err == nil {
+			p.keep(CheckFreeText("reason", r.Reason))
+		}
 		return c, p.err
 	}
 	return nil, invalid("type", r.Type, "is not a row type (use rating, target, withdraw, close or retract)")

@@ -106,6 +106,9 @@ type Receipt struct {
 // re-reads the history, decides again and retries, a bounded number of times.
 func (l *Ledger) Record(ctx context.Context, cmd domain.Command, opts WriteOptions) (Receipt, error) {
 	stream := cmd.Symbol().Stream()
+	if err := domain.CheckFreeText("source", opts.Source); err != nil {
+		return Receipt{}, err
+	}
 	if opts.ID != uuid.Nil {
 		if rec, ok, err := l.find(ctx, opts.ID); err != nil {
 			return Receipt{}, err

@@ -103,8 +103,10 @@ func bodyError(err error, msg string) error {
 
 // parseRow reads one row object: every value a string or a number (kept as
 // its exact text, as the import reads numbers), or null for absent.
-func parseRow(index int, raw json.RawMessage) inputRow {
-	r := inputRow{index: index}
+func parseRow(index int, raw json.RawMessage) (r inputRow) {
+	// r is the named result so that the deferred checks below can still
+	// refuse the row after a return.
+	r = inputRow{index: index}
 	// encoding/json quietly replaces invalid UTF-8 with U+FFFD; the import
 	// refuses such a row, and so does the API, naming the field when it can.
 	valid := utf8.Valid(raw)
@@ -119,6 +121,13 @@ func parseRow(index int, raw json.RawMessage) inputRow {
 		r.fault = &rowFault{reason: "the row is not a JSON object"}
 		return r
 	}
+	defer func() {
+		if r.fault == nil {
+			if err := domain.CheckFreeText("source", r.source); err != nil {
+				r.fault = &rowFault{field: "source", reason: err.Error()}
+			}
+		}
+	}()
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()

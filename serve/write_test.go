@@ -243,3 +243,18 @@ func TestImportTooLarge(t *testing.T) {
 	requireError(t, ts.do(t, "POST", "/api/v1/import", writeToken, b.String()), http.StatusRequestEntityTooLarge, "")
 	assert.Equal(t, 0, logLength(t, ts, "BIG"), "nothing written: the body is read in full before anything is applied")
 }
+
+// TestPostEventsRefusesHiddenText: a source with characters a terminal
+// would act on is refused like any other bad field, naming it.
+func TestPostEventsRefusesHiddenText(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, options{})
+	before := logLength(t, ts, "BABA")
+	res := ts.do(t, "POST", "/api/v1/events", writeToken,
+		`[{"type":"close","instrument":"BABA","price":"150","currency":"USD","at":"2025-09-14","source":"feed\u001b]0;owned\u0007"}]`)
+	requireError(t, res, http.StatusUnprocessableEntity, "")
+	rows := results(t, res.body)
+	require.Len(t, rows, 1)
+	assert.Equal(t, "source", rows[0]["field"])
+	assert.Equal(t, before, logLength(t, ts, "BABA"), "nothing was written")
+}

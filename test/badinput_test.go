@@ -140,6 +140,11 @@ func TestRefusedWrites(t *testing.T) {
 		{name: "retract twice", args: []string{"retract", s.retracted, "--reason", "test"}, code: refused, want: []string{"event_id", s.retracted}, onHistory: true},
 		{name: "retract a non-UUID", args: []string{"retract", "not-a-uuid", "--reason", "test"}, code: refused, want: []string{"event_id", "not-a-uuid"}},
 		{name: "retract a truncated UUID", args: []string{"retract", s.retracted[:35], "--reason", "test"}, code: refused, want: []string{"event_id", s.retracted[:35]}},
+		// Free text a terminal would act on.
+		{name: "reason with an escape sequence", args: []string{"retract", s.retracted, "--reason", "typo\x1b[2J"}, code: refused, want: []string{"reason", `typo\x1b[2J`}, onHistory: true},
+		{name: "reason with a bidirectional override", args: []string{"retract", s.retracted, "--reason", "typo \u202egnorw"}, code: refused, want: []string{"reason", `\u202e`}, onHistory: true},
+		{name: "reason of 1,001 characters", args: []string{"retract", s.retracted, "--reason", strings.Repeat("r", 1001)}, code: refused, want: []string{"reason", "1001 characters"}, onHistory: true},
+		{name: "source with a carriage return", args: rate("--source", "desk\rfake"), code: refused, want: []string{"source", `desk\rfake`}},
 		// Usage errors: missing flags, arguments, unknown flags.
 		{name: "rate without --analyst", args: without(rate(), "--analyst"), code: usage, want: []string{"--analyst"}},
 		{name: "rate without --rating", args: without(rate(), "--rating"), code: usage, want: []string{"--rating"}},

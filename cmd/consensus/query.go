@@ -10,9 +10,11 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/spf13/pflag"
 
@@ -399,9 +401,31 @@ func describe(e domain.Event) string {
 	case domain.CloseRecorded:
 		return fmt.Sprintf("close %s %s", e.Price, e.Currency)
 	case domain.EventRetracted:
-		return fmt.Sprintf("retracts %s: %s", e.Retracted, e.Reason)
+		return fmt.Sprintf("retracts %s: %s", e.Retracted, forTerminal(e.Reason))
 	}
 	return ""
+}
+
+// forTerminal escapes, Go-style (\x1b, \u202e), every character of free
+// text that a terminal would act on or not show: new writes refuse them
+// (domain.CheckFreeText), but a ledger written before that, or by another
+// tool, may hold them, and an escape sequence in a reason must not clear
+// or rewrite an auditor's screen.
+func forTerminal(s string) string {
+	hidden := func(r rune) bool { return !unicode.IsGraphic(r) }
+	if !strings.ContainsFunc(s, hidden) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if hidden(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 type instrumentsCmd struct{ listFlags }
@@ -547,18 +571,18 @@ func printExplain(w io.Writer, r projections.Consensus) {
 	for _, e := range r.Explain {
 		rating := e.Rating
 		if e.BrokerRating != "" && e.BrokerRating != e.Rating {
-			rating += " (" + e.BrokerRating + ")"
+			rating += " (" + forTerminal(e.BrokerRating) + ")"
 		}
 		ratingEvent := "-"
 		if e.RatingEventID != nil {
 			ratingEvent = e.RatingEventID.String()
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Analyst, e.Firm, e.Status, rating, orDash(e.Target), ratingEvent, e.Reason)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", forTerminal(e.Analyst), forTerminal(e.Firm), e.Status, rating, orDash(e.Target), ratingEvent, forTerminal(e.Reason))
 	}
 	tw.Flush()
 	for _, e := range r.Explain {
 		for _, n := range e.Notes {
-			fmt.Fprintf(w, "  note on %s: %s\n", e.Analyst, n)
+			fmt.Fprintf(w, "  note on %s: %s\n", forTerminal(e.Analyst), forTerminal(n))
 		}
 	}
 }

@@ -40,8 +40,12 @@ func (w *writeFlags) record(ctx context.Context, a *app, cmd domain.Command) err
 	})
 }
 
-// write runs one write against the store and prints its receipt.
+// write runs one write against the store and prints its receipt. The
+// --source text is checked first, so a refused one creates no store.
 func (w *writeFlags) write(a *app, do func(*ledger.Ledger) (ledger.Receipt, error)) error {
+	if err := domain.CheckFreeText("source", w.source); err != nil {
+		return err
+	}
 	l, closeStore, err := w.open(a, false)
 	if err != nil {
 		return err
