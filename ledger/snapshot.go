@@ -427,11 +427,14 @@ func decodeHead(data []byte, skipMeta bool) (snapshotHead, error) {
 	h.total, h.chunks = int(total), make([]chunkInfo, k)
 	for i := range h.chunks {
 		c := &h.chunks[i]
-		c.count = int(min(r.uint(), math.MaxInt32))
+		count := r.uint()
 		c.minEffective, c.maxEffective, c.minRecorded = r.int(), r.int(), r.int()
-		if r.err != nil || len(r.buf) < 8 {
+		// A count beyond int32 is refused, not clamped: clamped, it would
+		// decode to a value the writer never wrote.
+		if r.err != nil || count > math.MaxInt32 || len(r.buf) < 8 {
 			return h, errBadSnapshot
 		}
+		c.count = int(count)
 		c.sum, r.buf = binary.BigEndian.Uint64(r.buf), r.buf[8:]
 	}
 	var err error
