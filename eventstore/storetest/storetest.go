@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"IdempotentReplay", testIdempotentReplay},
 		{"DuplicateID", testDuplicateID},
 		{"ReadStreamPaging", testReadStreamPaging},
+		{"EventReader", testEventReader},
 		{"ReadAllPaging", testReadAllPaging},
 		{"RecordedAt", testRecordedAt},
 		{"HashChain", testHashChain},
@@ -734,6 +735,33 @@ func testStreamLister(t *testing.T, s eventstore.Store) {
 		assert.Equal(t, lastHash[info.Stream], info.LastHash, "last hash of %s", info.Stream)
 	}
 	assert.Len(t, seen, len(sizes), "not every stream is listed")
+}
+
+// testEventReader: ReadStreamEvents gives ReadStream's records without the
+// chain fields, for every range ReadStream is asked for.
+func testEventReader(t *testing.T, s eventstore.Store) {
+	er, ok := s.(eventstore.EventReader)
+	if !ok {
+		t.Skip("store does not implement eventstore.EventReader")
+	}
+	ctx := context.Background()
+	stream := newStream(t)
+	mustAppend(t, s, stream, eventstore.NoStream, events(0, 10))
+	mustAppend(t, s, newStream(t), eventstore.NoStream, events(10, 3)) // another stream, not to be read
+	for _, r := range [][2]int{{0, 0}, {0, 3}, {3, 4}, {8, 5}, {10, 0}, {-1, 2}} {
+		from, limit := int64(r[0]), r[1]
+		want, err := s.ReadStream(ctx, stream, from, limit)
+		require.NoError(t, err)
+		for i := range want {
+			want[i].Position, want[i].PrevHash, want[i].Hash = eventstore.Position{}, [32]byte{}, [32]byte{}
+		}
+		got, err := er.ReadStreamEvents(ctx, stream, from, limit)
+		require.NoError(t, err)
+		assertSameRecords(t, want, got)
+	}
+	got, err := er.ReadStreamEvents(ctx, newStream(t), 0, 0)
+	require.NoError(t, err)
+	assert.Empty(t, got, "an unknown stream reads as empty")
 }
 
 func testFinder(t *testing.T, s eventstore.Store) {
