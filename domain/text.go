@@ -19,7 +19,7 @@ const MaxFreeTextLength = 1000
 // differently from what it is.
 func CheckFreeText(field, text string) error {
 	if n := utf8.RuneCountInString(text); n > MaxFreeTextLength {
-		return invalid(field, truncateRunes(text, 40)+"…", fmt.Sprintf("is %d characters long; at most %d are kept", n, MaxFreeTextLength))
+		return invalid(field, truncateRunes(text, 40)+"…", fmt.Sprintf("is %d characters long; at most %d are allowed", n, MaxFreeTextLength))
 	}
 	for _, r := range text {
 		if r == utf8.RuneError || !unicode.IsGraphic(r) {
