@@ -37,8 +37,20 @@ func (e *Error) Is(target error) bool {
 }
 
 func existsError(o Options, path string) error {
-	return &Error{Flag: o.Flag, Path: path, kind: ErrExists,
-		Reason: "already exists; give --force to replace it, or choose another name"}
+	reason := "already exists; give --force to replace it, or choose another name"
+	if o.NoForce {
+		reason = "already exists and is never replaced; choose a new name"
+	}
+	return &Error{Flag: o.Flag, Path: path, kind: ErrExists, Reason: reason}
+}
+
+// never ends the refusal of a path that is never replaced, saying that
+// --force does not help where the command has one.
+func (o Options) never() string {
+	if o.NoForce {
+		return "which no command overwrites; choose another name"
+	}
+	return "which no command overwrites, --force or not; choose another name"
 }
 
 func protectedError(o Options, path, reason string) error {
@@ -69,7 +81,7 @@ func Check(path string, opts Options) error {
 	}
 	for _, p := range opts.Protected {
 		if same(path, p.Path) {
-			return protectedError(opts, path, fmt.Sprintf("is %s %s, which is never overwritten, --force or not; choose another name", p.What, p.Path))
+			return protectedError(opts, path, fmt.Sprintf("is %s %s, %s", p.What, p.Path, opts.never()))
 		}
 	}
 	// Lstat, so that a dangling symbolic link counts as an existing file:
@@ -90,7 +102,7 @@ func Check(path string, opts Options) error {
 		case !st.Mode().IsRegular():
 			return protectedError(opts, path, "is not a regular file (a device, pipe or socket); give a file name")
 		case isSQLite(path):
-			return protectedError(opts, path, "is a SQLite database (a ledger or a backup), which is never overwritten, --force or not; choose another name")
+			return protectedError(opts, path, "is a SQLite database (a ledger or a backup), "+opts.never())
 		}
 	}
 	if !opts.Force {

@@ -47,6 +47,10 @@ type Options struct {
 	Protected []Protected
 	// Perm is the new file's permissions; zero means 0o644.
 	Perm fs.FileMode
+	// NoForce is set by a command that has no --force (a backup never
+	// replaces a file): Force must be false, and refusals do not
+	// suggest it.
+	NoForce bool
 }
 
 // File is an output being written: a temporary file beside its path, put in

@@ -135,7 +135,7 @@ func TestProtectedPaths(t *testing.T) {
 			opts.Force = force
 			err := outfile.Write(tc.path, opts, hello)
 			require.Error(t, err, "%s force=%v", tc.path, force)
-			assert.Equal(t, "--rejects "+tc.path+" is "+tc.what+", which is never overwritten, --force or not; choose another name", err.Error())
+			assert.Equal(t, "--rejects "+tc.path+" is "+tc.what+", which no command overwrites, --force or not; choose another name", err.Error())
 			assert.ErrorIs(t, err, outfile.ErrProtected)
 		}
 	}
@@ -158,7 +158,7 @@ func TestNeverReplacesDatabaseDirectoryOrDevice(t *testing.T) {
 
 	err := outfile.Write(other, f.opts, hello)
 	require.Error(t, err)
-	assert.Equal(t, "--out "+other+" is a SQLite database (a ledger or a backup), which is never overwritten, --force or not; choose another name", err.Error())
+	assert.Equal(t, "--out "+other+" is a SQLite database (a ledger or a backup), which no command overwrites, --force or not; choose another name", err.Error())
 	assert.Equal(t, "SQLite format 3\x00another ledger", readFile(t, other))
 
 	err = outfile.Write(f.dir, f.opts, hello)
@@ -234,4 +234,18 @@ func TestAbortAfterCommitIsHarmless(t *testing.T) {
 	require.NoError(t, w.Commit())
 	w.Abort()
 	assert.Equal(t, "", readFile(t, out))
+}
+
+// TestNoForce: a command without --force (backup) is refused an existing
+// file with no mention of the flag it lacks.
+func TestNoForce(t *testing.T) {
+	f := newFixture(t)
+	f.opts.Flag, f.opts.NoForce = "the backup file", true
+	err := outfile.Check(f.other, f.opts)
+	require.Error(t, err)
+	assert.Equal(t, "the backup file "+f.other+" already exists and is never replaced; choose a new name", err.Error())
+	err = outfile.Check(f.store, f.opts)
+	require.Error(t, err)
+	assert.Equal(t, "the backup file "+f.store+" is the ledger's store "+f.store+", which no command overwrites; choose another name", err.Error())
+	assert.NoError(t, outfile.Check(filepath.Join(f.dir, "new.db"), f.opts))
 }
