@@ -97,14 +97,16 @@ func (c *importCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := rejects.commit(); err != nil {
-		return err
-	}
 	verb := ""
 	if c.dryRun {
 		verb = "dry run, nothing written: "
 	}
+	// The summary first: the rows are in the store even if the rejects
+	// file cannot be put in place (a file created at its path meanwhile).
 	fmt.Fprintf(a.stdout, "%s%s\n", verb, summary)
+	if err := rejects.commit(); err != nil {
+		return err
+	}
 	if summary.Rejected > 0 {
 		return errSilent
 	}
