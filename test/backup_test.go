@@ -135,8 +135,8 @@ func TestBackupRefusals(t *testing.T) {
 		code int
 		want []string
 	}{
-		{"an existing file", []string{"backup", existing, "--store", store}, refused, []string{"already exists", "never replaces"}},
-		{"the ledger itself", []string{"backup", store, "--store", store}, refused, []string{"already exists"}},
+		{"an existing file", []string{"backup", existing, "--store", store}, refused, []string{"the backup file " + existing + " already exists and is never replaced; choose a new name."}},
+		{"the ledger itself", []string{"backup", store, "--store", store}, refused, []string{"the backup file " + store + " is the ledger's store " + store + ", which no command overwrites; choose another name."}},
 		{"a missing directory", []string{"backup", filepath.Join(t.TempDir(), "no", "b.db"), "--store", store}, refused, []string{"directory", "does not exist"}},
 		{"no ledger", []string{"backup", filepath.Join(t.TempDir(), "b.db"), "--store", newStore(t)}, refused, []string{"no ledger at"}},
 		{"a server store", []string{"backup", filepath.Join(t.TempDir(), "b.db"), "--store", "esdb://admin:secret@127.0.0.1:1?tls=false"}, refused, []string{"server's own tools", "consensus copy"}},

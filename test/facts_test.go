@@ -309,12 +309,16 @@ func realServer(t *testing.T) (string, *cli) {
 
 // TestFactsRealServer loads the Alibaba scenario into a real server with
 // the binary and checks FACTS.md's answers there. The server may hold the
-// scenario already (an earlier run, or the esdb package's tests), and
-// other instruments: loading is idempotent, and only the scenario's
-// instruments are checked.
+// scenario already (an earlier run): loading is idempotent. The demo
+// refuses a server holding any other events (issue 10), and the test is
+// then skipped, saying so.
 func TestFactsRealServer(t *testing.T) {
 	store, c := realServer(t)
-	r := c.ok(t, "demo", "--store", store)
+	r := c.run(t, "demo", "--store", store)
+	if r.code == refused && strings.Contains(r.stderr, "not the demo's") {
+		t.Skipf("skipped: the server holds events other than the demo's, and the demo refuses to load into it: %s", r.stderr)
+	}
+	require.Equal(t, 0, r.code, "demo: %s", r.stderr)
 	require.Regexp(t, `[0-9]+ events written, [0-9]+ already present`, r.stdout)
 
 	thursday := figures{

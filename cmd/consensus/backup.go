@@ -9,6 +9,7 @@ import (
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore/esdb"
 	"github.com/consensus-ledger/consensus/eventstore/sqlite"
+	"github.com/consensus-ledger/consensus/outfile"
 )
 
 type backupCmd struct{ storeFlag }
@@ -39,6 +40,15 @@ func (c *backupCmd) run(ctx context.Context, a *app, args []string) error {
 		// data), which this program cannot take from outside.
 		return fmt.Errorf("store %s is an EventStoreDB/KurrentDB server, which is backed up with the server's own tools; "+
 			"to copy its events into a ledger file instead, run 'consensus copy --from STORE --to FILE'", redact(spec))
+	}
+	// The same rules as every output file (the store and the files beside
+	// it, a database, a directory), without --force: a backup never
+	// replaces a file, and sqlite's Backup refuses one that appears while
+	// it runs.
+	out := outputOptions(a, &c.storeFlag, "the backup file", false)
+	out.NoForce = true
+	if err := outfile.Check(target, out); err != nil {
+		return err
 	}
 	store, err := openStore(spec, true, a.now)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/consensus-ledger/consensus/chart"
+	"github.com/consensus-ledger/consensus/outfile"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -20,6 +21,7 @@ const pngScale = 2
 
 type chartCmd struct {
 	storeFlag
+	forceFlag
 	pointFlags
 	from, to, every, out string
 	width, height        int
@@ -27,7 +29,7 @@ type chartCmd struct {
 }
 
 func (c *chartCmd) usage() (string, string) {
-	return "chart SYMBOL --from D --to D -o FILE.svg|.png [--every auto|day|week|month] [--known-at T] [--window 90d]",
+	return "chart SYMBOL --from D --to D -o FILE.svg|.png [--force] [--every auto|day|week|month] [--known-at T] [--window 90d]",
 		"Draws the consensus over time (mean target with its high-low band against the close, and the buy/hold/sell counts) as an SVG or PNG file."
 }
 
@@ -36,7 +38,8 @@ func (c *chartCmd) define(fs *pflag.FlagSet) {
 	c.pointFlags.define(fs, false)
 	fs.StringVar(&c.from, "from", "", "first date (required)")
 	fs.StringVar(&c.to, "to", "", "last date (required)")
-	fs.StringVarP(&c.out, "output", "o", "", "the file to write, ending in .svg or .png (required)")
+	fs.StringVarP(&c.out, "output", "o", "", "the new file to write, ending in .svg or .png (required)")
+	c.forceFlag.define(fs, "the -o file")
 	fs.StringVar(&c.every, "every", "auto", "period of the points: auto, day, week or month")
 	fs.IntVar(&c.width, "width", chart.DefaultWidth, "width in pixels")
 	fs.IntVar(&c.height, "height", chart.DefaultHeight, "height in pixels")
@@ -58,6 +61,12 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Refused before the history is computed, and checked again when the
+	// chart is put in place.
+	out := outputOptions(a, &c.storeFlag, "-o", c.force)
+	if err := outfile.Check(c.out, out); err != nil {
+		return err
+	}
 	from, to, every, err := chartRange(c.from, c.to, c.every)
 	if err != nil {
 		return err
@@ -75,7 +84,7 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 	if format == ".png" {
 		write = func(w io.Writer) error { return fig.WritePNG(w, pngScale) }
 	}
-	return writeFileAtomically(c.out, write)
+	return outfile.Write(c.out, out, write)
 }
 
 // chartRange reads the dates and period of a chart. "auto" chooses the

@@ -17,7 +17,7 @@ type demoCmd struct{ storeFlag }
 
 func (c *demoCmd) usage() (string, string) {
 	return "demo [--store PATH]",
-		"Loads the Alibaba scenario of 11-12 September 2025 into the store (or a temporary one) and shows its consensus."
+		"Loads the Alibaba scenario of 11-12 September 2025 into a new store, a store holding only the demo, or a temporary one, and shows its consensus."
 }
 
 func (c *demoCmd) define(fs *pflag.FlagSet) { c.storeFlag.define(fs) }
@@ -34,6 +34,11 @@ func (c *demoCmd) run(ctx context.Context, a *app, args []string) error {
 		}
 		defer os.RemoveAll(dir)
 		c.spec = filepath.Join(dir, "demo.db")
+	}
+	if !temporary {
+		if err := c.checkOwnStore(ctx, a); err != nil {
+			return err
+		}
 	}
 	l, closeStore, err := c.open(a, false)
 	if err != nil {
@@ -91,4 +96,32 @@ func (c *demoCmd) run(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(w, "\nTry: consensus show BABA --as-of %s --explain --store %s\n", demo.Thursday, where)
 	}
 	return nil
+}
+
+// checkOwnStore refuses a store that holds events other than the demo's:
+// fictitious events must never mix with a real ledger's. It reads the store
+// read-only, so a refused demo writes nothing, not even a schema upgrade. A
+// store that does not exist yet is new, and the demo's own.
+func (c *demoCmd) checkOwnStore(ctx context.Context, a *app) error {
+	if !c.exists(a) {
+		return nil
+	}
+	l, closeStore, err := c.open(a, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	n, err := demo.Foreign(ctx, l.Store())
+	if err != nil {
+		return fmt.Errorf("demo cannot tell whether %s holds anything but the demo: %w", redact(c.resolve(a)), err)
+	}
+	if n == 0 {
+		return nil
+	}
+	events := fmt.Sprintf("%d events that are not the demo's", n)
+	if n == 1 {
+		events = "1 event that is not the demo's"
+	}
+	return fmt.Errorf("%s holds %s, and demo data goes only into a store of its own; give a new store path, or neither --store nor CONSENSUS_STORE for a temporary store",
+		redact(c.resolve(a)), events)
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -15,17 +13,19 @@ import (
 
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/gen"
+	"github.com/consensus-ledger/consensus/outfile"
 )
 
 // genCmd writes a deterministic synthetic history in the import format
 // (CONTRACT sections 4 and 5). It touches no store.
 type genCmd struct {
+	forceFlag
 	instruments, analysts, years, seed string
 	end, out, format                   string
 }
 
 func (c *genCmd) usage() (string, string) {
-	return "gen --instruments N --analysts N --years N --seed S [--end DATE] [--out FILE] [--format jsonl|csv]",
+	return "gen --instruments N --analysts N --years N --seed S [--end DATE] [--out FILE [--force]] [--format jsonl|csv]",
 		"Writes a deterministic synthetic history in the import format: the same flags give the same bytes."
 }
 
@@ -35,7 +35,8 @@ func (c *genCmd) define(fs *pflag.FlagSet) {
 	fs.StringVar(&c.years, "years", "", fmt.Sprintf("length of the history in years, `N` from 1 to %d (required)", gen.MaxYears))
 	fs.StringVar(&c.seed, "seed", "", "the random seed `S`, a whole number; other seeds give other histories (required)")
 	fs.StringVar(&c.end, "end", gen.DefaultEnd.Format(time.DateOnly), "the last `DATE` of the history, YYYY-MM-DD, not in the future")
-	fs.StringVarP(&c.out, "out", "o", "", "write to `FILE` (replaced whole, or left alone on failure) instead of standard output")
+	fs.StringVarP(&c.out, "out", "o", "", "write to a new `FILE` (left alone on failure) instead of standard output")
+	c.forceFlag.define(fs, "the --out file")
 	fs.StringVar(&c.format, "format", "", "jsonl or csv (default: from the --out extension .jsonl or .csv, else jsonl)")
 }
 
@@ -77,7 +78,9 @@ func (c *genCmd) run(ctx context.Context, a *app, args []string) error {
 		}
 		return c.summary(a.stderr, stats, "standard output", a.now().Sub(began))
 	}
-	if err := writeFileAtomically(c.out, generate); err != nil {
+	// gen touches no store, but the one CONSENSUS_STORE (or the default)
+	// names is protected all the same: a history is never written over it.
+	if err := outfile.Write(c.out, outputOptions(a, &storeFlag{}, "--out", c.force), generate); err != nil {
 		return err
 	}
 	return c.summary(a.stdout, stats, c.out, a.now().Sub(began))
@@ -126,37 +129,4 @@ func (c *genCmd) summary(w io.Writer, s gen.Stats, dest string, took time.Durati
 		s.Rows(), s.From.Format(time.DateOnly), s.To.Format(time.DateOnly), dest,
 		s.Ratings, s.Targets, s.Withdrawals, s.Closes, s.Retractions, rate)
 	return err
-}
-
-// writeFileAtomically writes path through a temporary file in the same
-// directory, renamed into place only once write succeeded, so a failed or
-// interrupted run leaves no partial file.
-func writeFileAtomically(path string, write func(io.Writer) error) (err error) {
-	dir := filepath.Dir(path)
-	if st, statErr := os.Stat(dir); statErr != nil || !st.IsDir() {
-		return fmt.Errorf("cannot write %s: directory %s does not exist", path, dir)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if err = write(f); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("cannot write %s: %w", path, err)
-	}
-	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/consensus-ledger/consensus/backfill"
 	"github.com/consensus-ledger/consensus/eventstore/sqlite"
 	"github.com/consensus-ledger/consensus/ledger"
+	"github.com/consensus-ledger/consensus/outfile"
 )
 
 // maxRejectLines is how many rejected rows import lists on stderr; the rest
@@ -27,20 +28,22 @@ const maxRejectLines = 20
 
 type importCmd struct {
 	storeFlag
+	forceFlag
 	dryRun  bool
 	rejects string
 	tempDir string
 }
 
 func (c *importCmd) usage() (string, string) {
-	return "import FILE|- [--dry-run] [--rejects FILE]",
+	return "import FILE|- [--dry-run] [--rejects FILE [--force]]",
 		"Backfills a JSON Lines or CSV file of ratings, targets, withdrawals, closes and retractions, in any order; re-running it writes nothing twice."
 }
 
 func (c *importCmd) define(fs *pflag.FlagSet) {
 	c.storeFlag.define(fs)
 	fs.BoolVar(&c.dryRun, "dry-run", false, "validate every row and write nothing")
-	fs.StringVar(&c.rejects, "rejects", "", "write every rejected row to this file as JSON Lines")
+	fs.StringVar(&c.rejects, "rejects", "", "write every rejected row to this new file as JSON Lines (written, empty if none, once the import has run to the end)")
+	c.forceFlag.define(fs, "the --rejects file")
 	fs.StringVar(&c.tempDir, "temp-dir", "", "where the sort of a large file spills (default the system's temporary directory)")
 }
 
@@ -76,14 +79,14 @@ func (c *importCmd) run(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 
-	rejected, closeRejects, err := c.rejectSink(a)
+	rejects, err := c.rejectSink(a, name)
 	if err != nil {
 		return err
 	}
-	defer closeRejects()
+	defer rejects.abort()
 	bars := newImportBars(a, size, reader)
 	opts := backfill.Options{Name: filepath.Base(name), DryRun: c.dryRun, RecordedBy: writer(a),
-		TempDir: c.tempDir, Now: a.now, OnReject: rejected, OnProgress: bars.update}
+		TempDir: c.tempDir, Now: a.now, OnReject: rejects.report, OnProgress: bars.update}
 	sorted, err := backfill.Read(ctx, reader, opts)
 	var summary backfill.Summary
 	if err == nil {
@@ -98,7 +101,12 @@ func (c *importCmd) run(ctx context.Context, a *app, args []string) error {
 	if c.dryRun {
 		verb = "dry run, nothing written: "
 	}
+	// The summary first: the rows are in the store even if the rejects
+	// file cannot be put in place (a file created at its path meanwhile).
 	fmt.Fprintf(a.stdout, "%s%s\n", verb, summary)
+	if err := rejects.commit(); err != nil {
+		return err
+	}
 	if summary.Rejected > 0 {
 		return errSilent
 	}
@@ -160,49 +168,76 @@ func openInput(name string) (io.ReadCloser, int64, error) {
 	return f, st.Size(), nil
 }
 
-// rejectSink returns the function that reports each rejected row: on stderr
-// (the first maxRejectLines) and in the --rejects file (all of them).
-func (c *importCmd) rejectSink(a *app) (func(backfill.Reject) error, func(), error) {
-	var (
-		enc  *json.Encoder
-		buf  *bufio.Writer
-		file *os.File
-		n    int
-	)
-	if c.rejects != "" {
-		f, err := os.Create(c.rejects)
-		if err != nil {
-			return nil, nil, fmt.Errorf("cannot write --rejects file: %w", errors.Unwrap(err))
-		}
-		file, buf = f, bufio.NewWriter(f)
-		enc = json.NewEncoder(buf)
+// rejectSink reports each rejected row: on stderr (the first
+// maxRejectLines) and in the --rejects file (all of them).
+//
+// The --rejects file is checked before anything is read or written (see
+// outputOptions) and filled as a temporary file beside it; commit puts it
+// in place once the import has run to the end, empty when no row was
+// rejected, so that the file always describes this run. An import that
+// fails leaves the path as it was.
+type rejectSink struct {
+	a    *app
+	path string
+	out  *outfile.File
+	buf  *bufio.Writer
+	enc  *json.Encoder
+	n    int
+}
+
+func (c *importCmd) rejectSink(a *app, input string) (*rejectSink, error) {
+	r := &rejectSink{a: a, path: c.rejects}
+	if c.rejects == "" {
+		return r, nil
 	}
-	report := func(r backfill.Reject) error {
-		n++
-		switch {
-		case n <= maxRejectLines:
-			fmt.Fprintf(a.stderr, "line %d: %s\n", r.Line, r.Reason)
-		case n == maxRejectLines+1:
-			more := "the rest are counted in the summary"
-			if enc != nil {
-				more = "all are in " + c.rejects
-			}
-			fmt.Fprintf(a.stderr, "more rows were rejected; %s\n", more)
+	var inputs []outfile.Protected
+	if input != "-" {
+		inputs = append(inputs, outfile.Protected{Path: input, What: "the file being imported"})
+	}
+	out, err := outfile.Create(c.rejects, outputOptions(a, &c.storeFlag, "--rejects", c.force, inputs...))
+	if err != nil {
+		return nil, err
+	}
+	r.out, r.buf = out, bufio.NewWriter(out)
+	r.enc = json.NewEncoder(r.buf)
+	return r, nil
+}
+
+func (r *rejectSink) report(rej backfill.Reject) error {
+	r.n++
+	switch {
+	case r.n <= maxRejectLines:
+		fmt.Fprintf(r.a.stderr, "line %d: %s\n", rej.Line, rej.Reason)
+	case r.n == maxRejectLines+1:
+		more := "the rest are counted in the summary"
+		if r.enc != nil {
+			more = "all are in " + r.path
 		}
-		if enc != nil {
-			return enc.Encode(r)
-		}
+		fmt.Fprintf(r.a.stderr, "more rows were rejected; %s\n", more)
+	}
+	if r.enc != nil {
+		return r.enc.Encode(rej)
+	}
+	return nil
+}
+
+// commit puts the --rejects file in place.
+func (r *rejectSink) commit() error {
+	if r.out == nil {
 		return nil
 	}
-	closeFn := func() {
-		if file != nil {
-			if err := buf.Flush(); err != nil {
-				fmt.Fprintf(a.stderr, "consensus import: writing %s: %v\n", c.rejects, err)
-			}
-			file.Close()
-		}
+	if err := r.buf.Flush(); err != nil {
+		r.out.Abort()
+		return fmt.Errorf("cannot write --rejects %s: %w", r.path, err)
 	}
-	return report, closeFn, nil
+	return r.out.Commit()
+}
+
+// abort drops the --rejects file unless it was committed.
+func (r *rejectSink) abort() {
+	if r.out != nil {
+		r.out.Abort()
+	}
 }
 
 // importBars draws progress on a terminal: a bar over the file's bytes
