@@ -224,3 +224,28 @@ func TestTokenReloadIsAtomic(t *testing.T) {
 	cancel()
 	wg.Wait()
 }
+
+// TestRevokedTokenEndsItsEventStream: an event stream opened with a token
+// that is then revoked ends at the next event, rather than when its client
+// disconnects.
+func TestRevokedTokenEndsItsEventStream(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens")
+	writeTokens(t, path, 0o600, writeToken+" write importer bot", readToken+" read dashboard")
+	tf, err := serve.OpenTokenFile(path, nil)
+	require.NoError(t, err)
+	ts := newServer(t, options{config: func(c *serve.Config) { c.Tokens, c.TokenFile = nil, tf }})
+	events := openStream(t, ts, "", "")
+	post(t, ts, `[{"type":"close","instrument":"BABA","price":"150","currency":"USD","at":"2025-09-15"}]`)
+	next(t, events)
+
+	writeTokens(t, path, 0o600, writeToken+" write importer bot")
+	require.NoError(t, tf.Reload())
+	post(t, ts, `[{"type":"close","instrument":"BABA","price":"151","currency":"USD","at":"2025-09-16"}]`)
+	select {
+	case ev, ok := <-events:
+		assert.False(t, ok, "the stream ends instead of sending %v", ev)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream of a revoked token is still open")
+	}
+}
