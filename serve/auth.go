@@ -9,9 +9,13 @@ import (
 type access int
 
 const (
-	// public routes (the page's assets, health, metrics) need no token: they
-	// hold no ledger data beyond counts.
+	// public routes (the page, its assets, the OpenAPI document) need no
+	// token: they hold no ledger data.
 	public access = iota
+	// statusAccess routes answer anyone, and tell a reader more: with
+	// tokens, the health check says to others only whether the server is
+	// healthy, not what the ledger holds.
+	statusAccess
 	readAccess
 	writeAccess
 )
@@ -26,7 +30,8 @@ func (s *Server) authorize(r *http.Request, need access) (Principal, error) {
 	if need == public {
 		return Principal{}, nil
 	}
-	if s.cfg.Tokens == nil {
+	tokens := s.tokens()
+	if tokens == nil {
 		if need == writeAccess {
 			return Principal{}, refuse(http.StatusForbidden, "",
 				"this server is read-only: start it with --tokens FILE to accept writes")
@@ -34,6 +39,9 @@ func (s *Server) authorize(r *http.Request, need access) (Principal, error) {
 		return anonymous, nil
 	}
 	header := r.Header.Get("Authorization")
+	if header == "" && need == statusAccess {
+		return Principal{}, nil
+	}
 	if header == "" {
 		return Principal{}, refuse(http.StatusUnauthorized, "", "this server needs a token: send the header Authorization: Bearer TOKEN")
 	}
@@ -41,7 +49,7 @@ func (s *Server) authorize(r *http.Request, need access) (Principal, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		return Principal{}, refuse(http.StatusUnauthorized, "", "the Authorization header must read Bearer TOKEN")
 	}
-	p, ok := s.cfg.Tokens.Lookup(strings.TrimSpace(token))
+	p, ok := tokens.Lookup(strings.TrimSpace(token))
 	if !ok {
 		return Principal{}, refuse(http.StatusUnauthorized, "", "the token is not one this server knows")
 	}
@@ -50,3 +58,16 @@ func (s *Server) authorize(r *http.Request, need access) (Principal, error) {
 	}
 	return p, nil
 }
+
+// tokens is the token set in force: the token file's latest good one, or
+// the fixed set of Config.Tokens; nil when the server has none.
+func (s *Server) tokens() *Tokens {
+	if s.cfg.TokenFile != nil {
+		return s.cfg.TokenFile.Tokens()
+	}
+	return s.cfg.Tokens
+}
+
+// hasTokens reports whether the server grants access by token. It never
+// changes while the server runs: a reload replaces one set by another.
+func (s *Server) hasTokens() bool { return s.cfg.TokenFile != nil || s.cfg.Tokens != nil }

@@ -100,10 +100,19 @@ type healthAnswer struct {
 	Verify    verifyReport `json:"verify"`
 }
 
+// statusOnly is the health answer to a caller without a token, of a
+// server with tokens: whether the server is healthy, and nothing of what
+// the ledger holds (the verification's counts and the problem, which names
+// an event).
+type statusOnly struct {
+	Status string `json:"status"`
+}
+
 // getHealth reports whether the store answers and what the last chain
 // verification found. It answers 503 when the store cannot be read or a
 // chain is broken: a ledger that may have been tampered with should not be
-// trusted by a load balancer or an operator's dashboard.
+// trusted by a load balancer or an operator's dashboard. The load balancer
+// needs no token for that; the details are for readers.
 func (s *Server) getHealth(w http.ResponseWriter, r *http.Request, c call) error {
 	answer := healthAnswer{Status: "ok", Store: "ok", Following: s.hub.following(), Verify: s.health.get()}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
@@ -119,6 +128,10 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request, c call) error
 	status := http.StatusOK
 	if answer.Status != "ok" {
 		status = http.StatusServiceUnavailable
+	}
+	if c.who.Role < RoleRead {
+		writeJSON(w, status, statusOnly{Status: answer.Status})
+		return nil
 	}
 	writeJSON(w, status, answer)
 	return nil

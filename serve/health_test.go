@@ -21,7 +21,7 @@ func TestHealthReportsTampering(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, options{config: func(c *serve.Config) { c.VerifyEvery = 50 * time.Millisecond }})
 	require.Eventually(t, func() bool {
-		return ts.do(t, "GET", "/healthz", "", "").status == http.StatusOK
+		return ts.get(t, "/healthz").status == http.StatusOK
 	}, 5*time.Second, 10*time.Millisecond)
 
 	// Raise Thursday's BABA close from 155.44 to 255.44 (the schema is in
@@ -37,7 +37,7 @@ func TestHealthReportsTampering(t *testing.T) {
 
 	var res response
 	require.Eventually(t, func() bool {
-		res = ts.do(t, "GET", "/healthz", "", "")
+		res = ts.get(t, "/healthz")
 		return res.status == http.StatusServiceUnavailable
 	}, 5*time.Second, 20*time.Millisecond, "the health check fails once the chain is verified again")
 	h := object(t, res.body)
@@ -46,5 +46,5 @@ func TestHealthReportsTampering(t *testing.T) {
 	assert.Equal(t, "broken", verify["status"])
 	assert.Contains(t, verify["problem"], "instrument-BABA")
 	assert.Contains(t, verify["problem"], "does not match its hash")
-	assert.Regexp(t, `consensus_store_errors_total\{op="verify"\} [1-9]`, ts.do(t, "GET", "/metrics", "", "").body)
+	assert.Regexp(t, `consensus_store_errors_total\{op="verify"\} [1-9]`, ts.get(t, "/metrics").body)
 }

@@ -100,7 +100,7 @@ func (ts *testServer) waitFollowing(t testing.TB) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		var h struct{ Following bool }
-		res := ts.do(t, "GET", "/healthz", "", "")
+		res := ts.get(t, "/healthz")
 		return json.Unmarshal([]byte(res.body), &h) == nil && h.Following
 	}, 5*time.Second, 10*time.Millisecond, "the server does not follow the store")
 }
@@ -128,6 +128,9 @@ func (ts *testServer) doWith(t testing.TB, method, path, token, body string, hea
 	require.NoError(t, err)
 	for k, v := range header {
 		req.Header[k] = v
+	}
+	if host := header.Get("Host"); host != "" {
+		req.Host = host // the client sends req.Host, not the header
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)

@@ -291,5 +291,5 @@ func TestStoreFailure(t *testing.T) {
 	assert.NotContains(t, res.body, "sql")
 	assert.NotEmpty(t, res.header.Get("X-Request-Id"), "the id to find the fault in the log")
 	assert.Equal(t, http.StatusServiceUnavailable, ts.do(t, "GET", "/healthz", "", "").status)
-	assert.Regexp(t, `consensus_store_errors_total\{op="read"\} [1-9]`, ts.do(t, "GET", "/metrics", "", "").body)
+	assert.Regexp(t, `consensus_store_errors_total\{op="read"\} [1-9]`, ts.get(t, "/metrics").body)
 }

@@ -355,7 +355,7 @@ func askedOf(t *testing.T, values url.Values, answer string) projections.Query {
 // cacheMetrics reads the cache's series from GET /metrics.
 func cacheMetrics(t *testing.T, ts *testServer) map[string]int {
 	t.Helper()
-	body := ts.do(t, "GET", "/metrics", "", "").body
+	body := ts.get(t, "/metrics").body
 	out := map[string]int{}
 	for _, m := range regexp.MustCompile(`(?m)^(consensus_cache_\w+) (\S+)$`).FindAllStringSubmatch(body, -1) {
 		v, err := strconv.ParseFloat(m[2], 64)

@@ -47,9 +47,22 @@ const (
 type Config struct {
 	// Ledger answers and records. Required.
 	Ledger *ledger.Ledger
-	// Tokens grants access. Nil serves reads to anyone and refuses every
-	// write; the command line then listens on loopback only.
+	// Tokens grants access. Nil (and no TokenFile) serves reads to anyone
+	// and refuses every write; the command line then listens on loopback
+	// only, and the server answers only requests for a loopback Host (see
+	// AllowedHosts).
 	Tokens *Tokens
+	// TokenFile, when set, grants access instead of Tokens, reloaded while
+	// the server runs: when the file changes, and on every value from
+	// Reload.
+	TokenFile *TokenFile
+	// Reload asks for the token file to be read again (the command line
+	// sends SIGHUP here).
+	Reload <-chan os.Signal
+	// AllowedHosts are the Host names, besides localhost and loopback
+	// addresses, that a server without tokens answers (see
+	// CheckAllowedHosts).
+	AllowedHosts []string
 	// Logger receives server faults and lifecycle messages; nil discards.
 	Logger *slog.Logger
 	// PollInterval is how often the server reads the store for events
@@ -79,6 +92,7 @@ type Config struct {
 // which does both).
 type Server struct {
 	cfg     Config
+	handler http.Handler   // the mux, behind the Host check of a server without tokens
 	l       *ledger.Ledger // cfg.Ledger
 	log     *slog.Logger   // cfg.Logger
 	mux     *http.ServeMux
@@ -104,7 +118,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("serve: Config.Ledger is required")
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Logger = discardLogger()
 	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = DefaultPollInterval
@@ -146,11 +160,18 @@ func New(cfg Config) (*Server, error) {
 		routed.Handle(rt.pattern(), h)
 	}
 	s.mux.Handle("/", s.handleUnrouted(routed))
+	s.handler = s.mux
+	if !s.hasTokens() {
+		s.handler = s.checkHost(s.mux)
+	}
 	return s, nil
 }
 
+// discardLogger is the logger of a server, or token file, given none.
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
 // Handler is the server's whole HTTP surface.
-func (s *Server) Handler() http.Handler { return s.mux }
+func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run does the server's background work until ctx is done: following the
 // store for new events (the event stream and the answer cache depend on
@@ -158,6 +179,11 @@ func (s *Server) Handler() http.Handler { return s.mux }
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.hub.run(ctx) })
+	if s.cfg.TokenFile != nil {
+		wg.Go(func() { s.cfg.TokenFile.watch(ctx, TokenPollInterval, s.cfg.Reload) })
+	} else if s.cfg.Reload != nil {
+		wg.Go(func() { s.ignoreReloads(ctx) })
+	}
 	if s.cfg.VerifyEvery > 0 {
 		wg.Go(func() { s.verifyLoop(ctx) })
 	}

@@ -86,6 +86,7 @@ func (s *Server) getEventStream(w http.ResponseWriter, r *http.Request, c call) 
 	}
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	granted := s.tokens()
 	for {
 		select {
 		case <-r.Context().Done():
@@ -93,14 +94,34 @@ func (s *Server) getEventStream(w http.ResponseWriter, r *http.Request, c call) 
 		case <-sub.done: // shutting down, or this client fell too far behind
 			return nil
 		case rec := <-sub.records:
+			if s.revoked(r, &granted) {
+				return nil
+			}
 			writeStreamEvent(out, rec)
 		case <-tick.C:
+			if s.revoked(r, &granted) {
+				return nil
+			}
 			fmt.Fprint(out, ": still here\n\n")
 		}
 		if err := send(); err != nil {
 			return nil
 		}
 	}
+}
+
+// revoked reports whether the token a stream was opened with is no longer
+// granted read access, once the token file was reloaded (granted is the
+// set the stream last checked against): a revoked token stops receiving
+// events at the next one rather than when its client disconnects.
+func (s *Server) revoked(r *http.Request, granted **Tokens) bool {
+	current := s.tokens()
+	if current == *granted {
+		return false
+	}
+	*granted = current
+	_, err := s.authorize(r, readAccess)
+	return err != nil
 }
 
 // catchUp sends the records after from up to and including head (where the

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"unicode/utf8"
 )
@@ -70,14 +69,11 @@ func (e *TokenFileError) Error() string {
 	return fmt.Sprintf("token file line %d: %s", e.Line, e.Reason)
 }
 
-// ReadTokenFile reads the token file at path (see ParseTokens).
+// ReadTokenFile reads the token file at path (see ParseTokens), refusing
+// one that others than its owner may write (see checkTokenFileMode).
 func ReadTokenFile(path string) (*Tokens, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the token file: %w", err)
-	}
-	defer f.Close()
-	return ParseTokens(f)
+	t, _, err := readTokenFile(path)
+	return t, err
 }
 
 // ParseTokens reads a token file: one `TOKEN ROLE NAME` line per client,

@@ -111,11 +111,11 @@ func TestHealth(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, options{})
 	require.Eventually(t, func() bool {
-		res := ts.do(t, "GET", "/healthz", "", "")
+		res := ts.get(t, "/healthz")
 		h := object(t, res.body)
 		return res.status == http.StatusOK && h["verify"].(map[string]any)["status"] == "ok"
 	}, 10*time.Second, 20*time.Millisecond, "the first verification finishes")
-	h := object(t, ts.do(t, "GET", "/healthz", "", "").body)
+	h := object(t, ts.get(t, "/healthz").body)
 	assert.Equal(t, "ok", h["status"])
 	assert.Equal(t, true, h["following"])
 	verify := h["verify"].(map[string]any)
@@ -129,7 +129,7 @@ func TestMetrics(t *testing.T) {
 	ts.get(t, "/api/v1/instruments")
 	ts.get(t, "/api/v1/instruments/NOPE/consensus")
 	post(t, ts, `[{"type":"close","instrument":"BABA","price":"150","currency":"USD","at":"2025-09-15"}]`)
-	res := ts.do(t, "GET", "/metrics", "", "")
+	res := ts.get(t, "/metrics")
 	require.Equal(t, http.StatusOK, res.status)
 	assert.Contains(t, res.header.Get("Content-Type"), "text/plain")
 	for _, want := range []string{

@@ -332,7 +332,8 @@ func TestCrashServeKilledUnderWriteLoad(t *testing.T) {
 
 	stored := 0
 	for kill := 1; kill <= kills; kill++ {
-		s := startServe(t, c, "--store", store, "--tokens", tokens)
+		// The first run creates the store; --create is harmless after.
+		s := startServe(t, c, "--store", store, "--tokens", tokens, "--create")
 		url.Store(&s.url)
 		time.Sleep(time.Duration(50+rng.IntN(500)) * time.Millisecond)
 		s.stop(t, syscall.SIGKILL)

@@ -261,19 +261,6 @@ func errNoLedger(path string) error {
 	return fmt.Errorf("no ledger at %s: record an event first, or run 'consensus demo --store %s'", path, path)
 }
 
-// redact hides a password in a connection string.
-func redact(spec string) string {
-	scheme, rest, ok := strings.Cut(spec, "://")
-	if !ok {
-		return spec
-	}
-	if creds, host, ok := strings.Cut(rest, "@"); ok {
-		user, _, _ := strings.Cut(creds, ":")
-		return scheme + "://" + user + ":***@" + host
-	}
-	return spec
-}
-
 // writeJSON prints v as indented JSON.
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

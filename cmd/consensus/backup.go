@@ -31,7 +31,7 @@ func (c *backupCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	target, isFile := filePath(args[0])
 	if !isFile || target == "" {
-		return fmt.Errorf("backup FILE %q is not a file path: a backup is always a file; to put the ledger on a server, use 'consensus copy --from STORE --to SERVER'", redact(args[0]))
+		return fmt.Errorf("backup FILE %q is not a file path: a backup is always a file; to put the ledger on a server, use 'consensus copy --from STORE --to SERVER'", esdb.Redact(args[0]))
 	}
 	spec := c.resolve(a)
 	if esdb.IsConnectionString(spec) {
@@ -39,7 +39,7 @@ func (c *backupCmd) run(ctx context.Context, a *app, args []string) error {
 		// backup procedure, or a file-system snapshot of every node's
 		// data), which this program cannot take from outside.
 		return fmt.Errorf("store %s is an EventStoreDB/KurrentDB server, which is backed up with the server's own tools; "+
-			"to copy its events into a ledger file instead, run 'consensus copy --from STORE --to FILE'", redact(spec))
+			"to copy its events into a ledger file instead, run 'consensus copy --from STORE --to FILE'", esdb.Redact(spec))
 	}
 	// The same rules as every output file (the store and the files beside
 	// it, a database, a directory), without --force: a backup never
@@ -57,7 +57,7 @@ func (c *backupCmd) run(ctx context.Context, a *app, args []string) error {
 	defer store.Close()
 	s, ok := store.(*sqlite.Store)
 	if !ok {
-		return fmt.Errorf("store %s cannot be backed up by this command", redact(spec))
+		return fmt.Errorf("store %s cannot be backed up by this command", esdb.Redact(spec))
 	}
 	sum, err := s.Backup(ctx, target)
 	if err != nil {

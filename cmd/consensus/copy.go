@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/eventstore/esdb"
 )
 
 type copyCmd struct {
@@ -45,7 +46,7 @@ func (c *copyCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	defer func() {
 		if err := to.Close(); err != nil {
-			fmt.Fprintf(a.stderr, "consensus: closing %s: %v\n", redact(c.to), err)
+			fmt.Fprintf(a.stderr, "consensus: closing %s: %v\n", esdb.Redact(c.to), err)
 		}
 	}()
 	bar := newCopyBar(a)

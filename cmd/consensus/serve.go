@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -20,12 +22,14 @@ type serveCmd struct {
 	poll         time.Duration
 	verifyEvery  time.Duration
 	maxCached    int
+	allowHosts   []string
+	create       bool
 }
 
 func (c *serveCmd) usage() (string, string) {
-	return "serve [--addr 127.0.0.1:8080] [--tokens FILE]",
+	return "serve [--addr 127.0.0.1:8080] [--tokens FILE] [--create] [--allow-host NAME]",
 		"Serves the HTTP API (/api/v1, described at /api/v1/openapi.json) and the web page, until interrupted. " +
-			"Without --tokens it only reads, and listens on loopback alone."
+			"Without --tokens it only reads, and listens on and answers for loopback alone. SIGHUP reloads the token file."
 }
 
 func (c *serveCmd) define(fs *pflag.FlagSet) {
@@ -36,6 +40,8 @@ func (c *serveCmd) define(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.verifyEvery, "verify-every", serve.DefaultVerifyEvery, "how often to verify the hash chains for /healthz, first at start (0: never)")
 	fs.IntVar(&c.maxCached, "max-cached-events", serve.DefaultMaxCachedEvents,
 		"how many `EVENTS` of the instruments asked about stay loaded between requests, the least recently asked let go first (-1: no bound)")
+	fs.StringArrayVar(&c.allowHosts, "allow-host", nil, "without --tokens, also answer requests for this Host `NAME` besides localhost and loopback addresses (repeatable)")
+	fs.BoolVar(&c.create, "create", false, "with --tokens, create the store if it does not exist and serve a new empty ledger")
 }
 
 func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
@@ -51,29 +57,37 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	if c.verifyEvery <= 0 {
 		c.verifyEvery = -1 // serve.Config's "never"; its zero means the default
 	}
-	var tokens *serve.Tokens
+	// SIGHUP reloads the token file; caught from the start, it never stops
+	// the server.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
+	var tokens *serve.TokenFile
 	if c.tokens != "" {
 		var err error
-		if tokens, err = serve.ReadTokenFile(c.tokens); err != nil {
+		if tokens, err = serve.OpenTokenFile(c.tokens, logger); err != nil {
 			return fmt.Errorf("--tokens %s: %w", c.tokens, err)
 		}
-		warnIfShared(a, c.tokens)
 	}
 	if err := serve.CheckAddress(c.addr, tokens != nil); err != nil {
 		return &usageError{msg: err.Error()}
 	}
+	if err := serve.CheckAllowedHosts(c.allowHosts, tokens != nil); err != nil {
+		return &usageError{msg: err.Error()}
+	}
 	readOnly := tokens == nil
-	if readOnly && !c.exists(a) {
-		path, _ := filePath(c.resolve(a))
-		return errNoLedger(path)
+	if err := c.checkExists(a, readOnly); err != nil {
+		return err
 	}
 	l, closeStore, err := c.open(a, readOnly)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
-	srv, err := serve.New(serve.Config{Ledger: l, Tokens: tokens, Logger: logger, PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached})
+	cfg := serve.Config{Ledger: l, TokenFile: tokens, Reload: hup, AllowedHosts: c.allowHosts, Logger: logger,
+		PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached}
+	srv, err := serve.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -83,7 +97,7 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	mode := "read-only: no token file"
 	if tokens != nil {
-		mode = fmt.Sprintf("%d tokens from %s", tokens.Len(), c.tokens)
+		mode = fmt.Sprintf("%d tokens from %s", tokens.Tokens().Len(), c.tokens)
 	}
 	fmt.Fprintf(a.stdout, "consensus serve: listening on http://%s (%s); stop with Ctrl-C\n", ln.Addr(), mode)
 	if err := srv.Serve(ctx, ln); err != nil {
@@ -93,12 +107,21 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-// warnIfShared warns when others than the owner may read the token file:
-// its tokens are passwords.
-func warnIfShared(a *app, path string) {
-	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(a.stderr, "consensus serve: warning: %s may be read by other users (mode %s); chmod 600 it\n", path, st.Mode().Perm())
+// checkExists refuses to serve an embedded store that does not exist,
+// unless --create asks for a new one: a mistyped path would otherwise
+// serve, and take writes into, an empty ledger beside the real one.
+func (c *serveCmd) checkExists(a *app, readOnly bool) error {
+	if c.create && readOnly {
+		return usagef("--create needs --tokens FILE: a server without tokens only reads, so a new ledger would stay empty")
 	}
+	if c.create || c.exists(a) {
+		return nil
+	}
+	path, _ := filePath(c.resolve(a))
+	if readOnly {
+		return errNoLedger(path)
+	}
+	return fmt.Errorf("store %s does not exist; pass --create to serve a new empty ledger", path)
 }
 
 // unwrapOp drops the *net.OpError's own wording, leaving the reason

@@ -87,10 +87,13 @@ func parseConnectionString(spec string, getenv func(string) string) (connection,
 	if !ok {
 		return connection{}, errors.New("a connection string starts with esdb://, esdb+discover://, kurrentdb:// or kurrentdb+discover://")
 	}
+	if err := checkAuthority(mapped[strings.Index(mapped, "://")+3:]); err != nil {
+		return connection{}, err
+	}
 	base, query, _ := strings.Cut(mapped, "?")
 	values, err := url.ParseQuery(query)
 	if err != nil {
-		return connection{}, fmt.Errorf("settings %q: %w", query, err)
+		return connection{}, fmt.Errorf("settings %q: %w", bound(query, 60), err)
 	}
 	var c connection
 	given := map[string]bool{}
@@ -99,10 +102,10 @@ func parseConnectionString(spec string, getenv func(string) string) (connection,
 		switch {
 		case key == settingMaxAppendSize:
 			if c.maxAppendSize, err = strconv.Atoi(v[len(v)-1]); err != nil || c.maxAppendSize <= 0 {
-				return connection{}, fmt.Errorf("setting %s=%q: the server's MaxAppendSize is a positive number of bytes, such as 1048576", k, v[len(v)-1])
+				return connection{}, fmt.Errorf("setting %s=%q: the server's MaxAppendSize is a positive number of bytes, such as 1048576", k, bound(v[len(v)-1], 20))
 			}
 		case !settings[key]:
-			return connection{}, fmt.Errorf("unknown setting %q (known: tls, tlsCAFile, tlsVerifyCert, userCertFile, userKeyFile, nodePreference, maxDiscoverAttempts, discoveryInterval, gossipTimeout, keepAliveInterval, keepAliveTimeout, defaultDeadline, maxAppendSize)", k)
+			return connection{}, fmt.Errorf("unknown setting %q (known: tls, tlsCAFile, tlsVerifyCert, userCertFile, userKeyFile, nodePreference, maxDiscoverAttempts, discoveryInterval, gossipTimeout, keepAliveInterval, keepAliveTimeout, defaultDeadline, maxAppendSize)", bound(k, 40))
 		}
 		given[key] = true
 	}
@@ -113,6 +116,12 @@ func parseConnectionString(spec string, getenv func(string) string) (connection,
 		}
 	}
 	if c.cfg, err = esdb.ParseConnectionString(mapped); err != nil {
+		// The net/url error quotes the whole string, password included;
+		// its reason alone is enough next to the redacted string.
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err
+		}
 		return connection{}, err
 	}
 	if !given["maxdiscoverattempts"] {
@@ -143,31 +152,19 @@ func withoutSetting(query, name string) string {
 }
 
 // describeTarget names the node or the gossip seeds a configuration
-// connects to.
+// connects to, within MaxEcho characters: every error of the store names
+// it.
 func describeTarget(cfg *esdb.Configuration) string {
 	if len(cfg.GossipSeeds) == 0 {
-		return cfg.Address
+		return bound(cfg.Address, MaxEcho)
 	}
 	seeds := make([]string, len(cfg.GossipSeeds))
 	for i, s := range cfg.GossipSeeds {
 		seeds[i] = s.String()
 	}
-	return strings.Join(seeds, ",")
-}
-
-// Redact hides the password of a connection string, for messages.
-func Redact(spec string) string {
-	scheme, rest, ok := strings.Cut(spec, "://")
-	if !ok {
-		return spec
+	joined := strings.Join(seeds, ",")
+	if len(joined) > MaxEcho {
+		return fmt.Sprintf("%s (%d hosts)", bound(joined, MaxEcho), len(seeds))
 	}
-	creds, host, ok := strings.Cut(rest, "@")
-	if !ok || strings.ContainsAny(creds, "/?") { // an @ in the settings, not credentials
-		return spec
-	}
-	user, _, hasPassword := strings.Cut(creds, ":")
-	if !hasPassword {
-		return spec
-	}
-	return scheme + "://" + user + ":***@" + host
+	return joined
 }
