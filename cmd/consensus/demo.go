@@ -10,6 +10,7 @@ import (
 
 	"github.com/consensus-ledger/consensus/demo"
 	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore/esdb"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -113,7 +114,7 @@ func (c *demoCmd) checkOwnStore(ctx context.Context, a *app) error {
 	defer closeStore()
 	n, err := demo.Foreign(ctx, l.Store())
 	if err != nil {
-		return fmt.Errorf("demo cannot tell whether %s holds anything but the demo: %w", redact(c.resolve(a)), err)
+		return fmt.Errorf("demo cannot tell whether %s holds anything but the demo: %w", esdb.Redact(c.resolve(a)), err)
 	}
 	if n == 0 {
 		return nil
@@ -123,5 +124,5 @@ func (c *demoCmd) checkOwnStore(ctx context.Context, a *app) error {
 		events = "1 event that is not the demo's"
 	}
 	return fmt.Errorf("%s holds %s, and demo data goes only into a store of its own; give a new store path, or neither --store nor CONSENSUS_STORE for a temporary store",
-		redact(c.resolve(a)), events)
+		esdb.Redact(c.resolve(a)), events)
 }
