@@ -97,6 +97,10 @@ type Store struct {
 	rdb      *sql.DB // reads: a pool, never blocked by writers under WAL
 	wdb      *sql.DB // writes: one connection; nil when read-only
 	readOnly bool
+	// beforeChain is set on a ledger opened read-only at the schema
+	// version before the chain column (3): its records are all chain
+	// version 1.
+	beforeChain bool
 
 	// Statements prepared once at Open; database/sql re-prepares them
 	// lazily on each pooled connection.
@@ -153,9 +157,11 @@ func open(path string, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, translate(err)
 		}
-		if err := checkSchema(ctx, s.rdb); err != nil {
+		version, err := checkSchema(ctx, s.rdb)
+		if err != nil {
 			return nil, errors.Join(err, s.rdb.Close())
 		}
+		s.beforeChain = version < chainSchema
 	} else {
 		// A 16 MiB page cache (SQLite's default is 2 MiB) keeps more of the
 		// unique index on random event ids in memory during bulk appends;
