@@ -111,3 +111,16 @@ func (l *Ledger) checkHead(ctx context.Context, a Anchor, h Head, info eventstor
 	}
 	return recs[0], nil
 }
+
+// ChainRecords returns the instrument's records as stored, with their
+// hash-chain fields, for printing them to be checked independently.
+func (l *Ledger) ChainRecords(ctx context.Context, sym domain.Symbol) ([]eventstore.Record, error) {
+	recs, err := l.store.ReadStream(ctx, sym.Stream(), 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", sym.Stream(), err)
+	}
+	if len(recs) == 0 {
+		return nil, fmt.Errorf("%w: %s has no events", ErrUnknownInstrument, sym)
+	}
+	return recs, nil
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/consensus-ledger/consensus/checkpoint"
 	"github.com/consensus-ledger/consensus/serve"
 )
 
@@ -20,10 +22,13 @@ type serveCmd struct {
 	poll         time.Duration
 	verifyEvery  time.Duration
 	maxCached    int
+	// Checkpoints: a directory, the signing key, the interval.
+	checkpointDir, checkpointKey string
+	checkpointEvery              time.Duration
 }
 
 func (c *serveCmd) usage() (string, string) {
-	return "serve [--addr 127.0.0.1:8080] [--tokens FILE]",
+	return "serve [--addr 127.0.0.1:8080] [--tokens FILE] [--checkpoint-dir DIR --checkpoint-key KEY [--checkpoint-every 1h]]",
 		"Serves the HTTP API (/api/v1, described at /api/v1/openapi.json) and the web page, until interrupted. " +
 			"Without --tokens it only reads, and listens on loopback alone."
 }
@@ -36,6 +41,9 @@ func (c *serveCmd) define(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.verifyEvery, "verify-every", serve.DefaultVerifyEvery, "how often to verify the hash chains for /healthz, first at start (0: never)")
 	fs.IntVar(&c.maxCached, "max-cached-events", serve.DefaultMaxCachedEvents,
 		"how many `EVENTS` of the instruments asked about stay loaded between requests, the least recently asked let go first (-1: no bound)")
+	fs.StringVar(&c.checkpointDir, "checkpoint-dir", "", "a `DIR` to write a signed checkpoint to at start and every --checkpoint-every, each a new file (ship it to write-once storage)")
+	fs.StringVar(&c.checkpointKey, "checkpoint-key", "", "the private key `FILE` (consensus keygen) that signs the checkpoints")
+	fs.DurationVar(&c.checkpointEvery, "checkpoint-every", serve.DefaultCheckpointEvery, "how often to write a checkpoint")
 }
 
 func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
@@ -50,6 +58,22 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	if c.verifyEvery <= 0 {
 		c.verifyEvery = -1 // serve.Config's "never"; its zero means the default
+	}
+	if (c.checkpointDir == "") != (c.checkpointKey == "") {
+		return usagef("--checkpoint-dir and --checkpoint-key go together")
+	}
+	if c.checkpointEvery <= 0 {
+		return usagef("--checkpoint-every must be positive, such as 1h")
+	}
+	var key ed25519.PrivateKey
+	if c.checkpointDir != "" {
+		if st, err := os.Stat(c.checkpointDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("--checkpoint-dir %s is not a directory", c.checkpointDir)
+		}
+		var err error
+		if key, err = checkpoint.LoadPrivateKey(c.checkpointKey); err != nil {
+			return err
+		}
 	}
 	var tokens *serve.Tokens
 	if c.tokens != "" {
@@ -73,7 +97,8 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	defer closeStore()
 	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
-	srv, err := serve.New(serve.Config{Ledger: l, Tokens: tokens, Logger: logger, PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached})
+	srv, err := serve.New(serve.Config{Ledger: l, Tokens: tokens, Logger: logger, PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached,
+		CheckpointDir: c.checkpointDir, CheckpointKey: key, CheckpointEvery: c.checkpointEvery})
 	if err != nil {
 		return err
 	}
