@@ -63,7 +63,10 @@ func (s *Server) checkpointLoop(ctx context.Context) {
 // problem beside it, and fails the health check: anchoring has stopped.
 func (s *Server) checkpointOnce(ctx context.Context) {
 	now := s.now().UTC()
-	name := "checkpoint-" + now.Format("20060102T150405Z") + ".json"
+	// Milliseconds in the name keep two checkpoints a second apart (the
+	// shortest interval the command line takes) from colliding, and sort
+	// by time as text.
+	name := "checkpoint-" + now.Format("20060102T150405.000Z") + ".json"
 	report := s.checkpoints.get()
 	fail := func(problem string) {
 		p := sentence(problem)

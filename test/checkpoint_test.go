@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -329,4 +331,58 @@ func TestVerifyAgainstHeadsThatProveNothing(t *testing.T) {
 	c.ok(t, "close", "NEW", "--price", "10", "--currency", "USD", "--at", "2025-09-01", "--store", store)
 	assert.Contains(t, c.ok(t, "verify", "--against", full, "--store", store).stdout,
 		"2 of its streams checked, as of "+at+"; the ledger has 3 streams, 1 of them begun after that time\n")
+}
+
+// TestServeWritesCheckpoints runs the real server with a checkpoint
+// directory: it writes one at start and more at each interval, each a new
+// file named by its time, reports the last in /healthz, and each verifies
+// against the ledger with the public key.
+func TestServeWritesCheckpoints(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	store := demoStore(t, c)
+	dir, keys := t.TempDir(), t.TempDir()
+	key := filepath.Join(keys, "key")
+	c.ok(t, "keygen", "-o", key)
+	s := startServe(t, c, "--store", store, "--checkpoint-dir", dir, "--checkpoint-key", key, "--checkpoint-every", "1s")
+
+	var last map[string]any
+	require.Eventually(t, func() bool {
+		code, body := s.get(t, "/healthz")
+		last, _ = object(t, body)["last_checkpoint"].(map[string]any)
+		return code == http.StatusOK && last != nil && last["file"] != nil && len(dirEntries(t, dir)) >= 2
+	}, 20*time.Second, 50*time.Millisecond, "two checkpoints written, the last reported")
+	assert.Regexp(t, `^checkpoint-\d{8}T\d{6}\.\d{3}Z\.json$`, last["file"])
+	assert.Equal(t, "68", num(last["events"]))
+	assert.Equal(t, "2", num(last["streams"]))
+	assert.Nil(t, last["problem"])
+	// Stopped, the server leaves whole checkpoints only: a file being
+	// written is a temporary dot-file until it is complete.
+	s.stop(t, syscall.SIGTERM)
+	for _, name := range dirEntries(t, dir) {
+		assert.Regexp(t, `^checkpoint-\d{8}T\d{6}\.\d{3}Z\.json$`, name, "no temporary file left in the directory")
+		r := c.ok(t, "verify", "--against", filepath.Join(dir, name), "--pubkey", key+".pub", "--store", store)
+		assert.Contains(t, r.stdout, "2 of its streams checked")
+	}
+}
+
+// TestServeCheckpointFlags checks the refusals of serve's checkpoint flags
+// before anything starts.
+func TestServeCheckpointFlags(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	store := demoStore(t, c)
+	dir := t.TempDir()
+	key := filepath.Join(dir, "key")
+	c.ok(t, "keygen", "-o", key)
+	r := c.run(t, "serve", "--store", store, "--checkpoint-dir", dir)
+	assert.Equal(t, usage, r.code)
+	assert.Contains(t, r.stderr, "--checkpoint-dir and --checkpoint-key go together")
+	r = c.run(t, "serve", "--store", store, "--checkpoint-dir", dir, "--checkpoint-key", key, "--checkpoint-every", "10ms")
+	assert.Equal(t, usage, r.code)
+	assert.Contains(t, r.stderr, "--checkpoint-every must be at least 1s")
+	require.NoError(t, os.Chmod(key, 0o640))
+	r = c.run(t, "serve", "--store", store, "--checkpoint-dir", dir, "--checkpoint-key", key)
+	assert.Equal(t, refused, r.code)
+	assert.Equal(t, "consensus serve: key file "+key+" is readable by group or others (mode 0640); run chmod 600 "+key+".\n", r.stderr)
 }

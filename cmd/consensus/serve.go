@@ -62,8 +62,8 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	if (c.checkpointDir == "") != (c.checkpointKey == "") {
 		return usagef("--checkpoint-dir and --checkpoint-key go together")
 	}
-	if c.checkpointEvery <= 0 {
-		return usagef("--checkpoint-every must be positive, such as 1h")
+	if c.checkpointEvery < time.Second {
+		return usagef("--checkpoint-every must be at least 1s, such as 1h; got %s", c.checkpointEvery)
 	}
 	var key ed25519.PrivateKey
 	if c.checkpointDir != "" {
