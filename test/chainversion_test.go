@@ -34,7 +34,7 @@ func TestOldLedgerVerifiesAndMixesChainVersions(t *testing.T) {
 	pristine, err := os.ReadFile(store)
 	require.NoError(t, err)
 
-	assert.Equal(t, "ok: 68 events in 2 streams (chain version 1: 68, version 2: 0)\n", c.ok(t, "verify", "--store", store).stdout)
+	assert.Equal(t, "ok: 68 events in 2 streams\nchain version 1: 68 events, chain version 2: 0 events\n", c.ok(t, "verify", "--store", store).stdout)
 	dir := t.TempDir()
 	key, cpt := filepath.Join(dir, "key"), filepath.Join(dir, "old.json")
 	c.ok(t, "keygen", "-o", key)
@@ -44,7 +44,7 @@ func TestOldLedgerVerifiesAndMixesChainVersions(t *testing.T) {
 	assert.Equal(t, pristine, after, "reading an old ledger leaves its file unchanged")
 
 	c.ok(t, "close", "9988.HK", "--price", "150", "--currency", "HKD", "--at", "2025-09-15", "--store", store)
-	assert.Equal(t, "ok: 69 events in 2 streams (chain version 1: 68, version 2: 1)\n", c.ok(t, "verify", "--store", store).stdout)
+	assert.Equal(t, "ok: 69 events in 2 streams\nchain version 1: 68 events, chain version 2: 1 events\n", c.ok(t, "verify", "--store", store).stdout)
 	assert.Contains(t, c.ok(t, "verify", "--against", cpt, "--pubkey", key+".pub", "--store", store).stdout,
 		"ok against checkpoint "+cpt+": 2 of its streams checked")
 	chain := c.ok(t, "log", "9988.HK", "--chain", "--store", store).stdout
@@ -53,7 +53,7 @@ func TestOldLedgerVerifiesAndMixesChainVersions(t *testing.T) {
 
 	copied := newStore(t)
 	c.ok(t, "copy", "--from", store, "--to", copied)
-	assert.Equal(t, "ok: 69 events in 2 streams (chain version 1: 68, version 2: 1)\n", c.ok(t, "verify", "--store", copied).stdout)
+	assert.Equal(t, "ok: 69 events in 2 streams\nchain version 1: 68 events, chain version 2: 1 events\n", c.ok(t, "verify", "--store", copied).stdout)
 	assert.Equal(t, chain, c.ok(t, "log", "9988.HK", "--chain", "--store", copied).stdout, "versions and hashes kept by copy")
 	c.ok(t, "verify", "--against", cpt, "--pubkey", key+".pub", "--store", copied)
 }

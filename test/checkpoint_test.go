@@ -118,7 +118,7 @@ func TestCheckpointAttacks(t *testing.T) {
 	at := checkpointTime(t, f.cpt)
 	pub := f.key + ".pub"
 	r := c.ok(t, "verify", "--against", f.cpt, "--pubkey", pub, "--store", f.store)
-	assert.Equal(t, "ok: 68 events in 2 streams (chain version 1: 0, version 2: 68)\n"+
+	assert.Equal(t, "ok: 68 events in 2 streams\nchain version 1: 0 events, chain version 2: 68 events\n"+
 		"ok against checkpoint "+f.cpt+": 2 of its streams checked, as of "+at+"; the ledger has 2 streams; signed by key "+
 		f.fingerprint+", the key in "+pub+"\n", r.stdout)
 	hkLast := tamperEventID(t, f.store, "instrument-9988.HK", 10)
@@ -308,7 +308,7 @@ func TestVerifyAgainstHeadsThatProveNothing(t *testing.T) {
 		return path
 	}
 	full := write("full.json", saved)
-	assert.Equal(t, "ok: 68 events in 2 streams (chain version 1: 0, version 2: 68)\n"+
+	assert.Equal(t, "ok: 68 events in 2 streams\nchain version 1: 0 events, chain version 2: 68 events\n"+
 		"ok against the heads file "+full+": 2 of its streams checked, as of "+at+"; the ledger has 2 streams\n",
 		c.ok(t, "verify", "--against", full, "--store", store).stdout)
 

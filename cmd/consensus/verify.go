@@ -185,7 +185,7 @@ func (c *verifyCmd) run(ctx context.Context, a *app, args []string) error {
 		}
 		return writeJSON(a.stdout, out)
 	}
-	if _, err := fmt.Fprintf(a.stdout, "ok: %d events in %d streams (chain version 1: %d, version 2: %d)\n", report.Events, report.Streams,
+	if _, err := fmt.Fprintf(a.stdout, "ok: %d events in %d streams\nchain version 1: %d events, chain version 2: %d events\n", report.Events, report.Streams,
 		report.ByChain[eventstore.ChainV1], report.ByChain[eventstore.ChainV2]); err != nil {
 		return err
 	}
