@@ -147,3 +147,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseKeys checks that reading key files never panics on any bytes
+// and accepts only keys that then sign and verify.
+func FuzzParseKeys(f *testing.F) {
+	privPEM, pubPEM, err := checkpoint.GenerateKey()
+	require.NoError(f, err)
+	f.Add(privPEM)
+	f.Add(pubPEM)
+	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if priv, err := checkpoint.ParsePrivateKey("fuzz", b); err == nil {
+			pub := priv.Public().(ed25519.PublicKey)
+			if !ed25519.Verify(pub, []byte("m"), ed25519.Sign(priv, []byte("m"))) {
+				t.Fatal("an accepted private key does not sign")
+			}
+		}
+		if pub, err := checkpoint.ParsePublicKey("fuzz", b); err == nil && len(pub) != ed25519.PublicKeySize {
+			t.Fatalf("accepted a %d-byte public key", len(pub))
+		}
+	})
+}
