@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -87,6 +88,8 @@ func CheckCopies(stream string, records []Record, fits func(time.Time) bool) err
 			return fail(fmt.Sprintf("is not version %d: the records are not consecutive", first+int64(i)))
 		case !fits(r.RecordedAt):
 			return fail("has no recorded time the store can hold")
+		case !KnownChain(r.Chain):
+			return fail(fmt.Sprintf("has chain version %d, which this program does not know", r.Chain))
 		case RecordHash(r.PrevHash, r) != r.Hash:
 			return fail("does not match its hash: its content or times differ from the copied record's")
 		}
@@ -104,11 +107,14 @@ func CheckCopies(stream string, records []Record, fits func(time.Time) bool) err
 
 // CheckCopiesContinue checks that copied records, already checked with
 // CheckCopies, continue a stream whose last record has the given version,
-// hash and recorded time (version -1 and a zero hash for an empty stream).
-// A wrong first version wraps ErrNotNext.
-func CheckCopiesContinue(records []Record, version int64, hash [32]byte, recordedAt time.Time) error {
+// hash, recorded time and chain version (version -1, a zero hash and chain
+// 0 for an empty stream). A wrong first version wraps ErrNotNext.
+func CheckCopiesContinue(records []Record, version int64, hash [32]byte, recordedAt time.Time, chain int) error {
 	first := records[0]
 	switch {
+	case first.Chain < chain:
+		return fmt.Errorf("record %s (version %d) has chain version %d, after the stream's last record of version %d: %w",
+			first.ID, first.Version, first.Chain, chain, ErrInvalidEvent)
 	case first.Version != version+1:
 		return fmt.Errorf("record %s is version %d but the stream is at %s: %w", first.ID, first.Version, DescribeVersion(version), ErrNotNext)
 	case first.PrevHash != hash:
@@ -118,4 +124,40 @@ func CheckCopiesContinue(records []Record, version int64, hash [32]byte, recorde
 			first.ID, first.Version, first.RecordedAt.Format(time.RFC3339Nano), recordedAt.Format(time.RFC3339Nano), ErrInvalidEvent)
 	}
 	return nil
+}
+
+// MaxClockLead is how far ahead of a writer's clock a stream's last
+// recorded time may be. Recorded times never decrease within a stream, so
+// one event stamped by a clock running ahead would drag every later event
+// of the stream to its time, hiding them from questions asked until then.
+const MaxClockLead = time.Minute
+
+// ErrClockBehind is returned (wrapped in a *ClockError) by Append when the
+// stream's last record was recorded more than MaxClockLead after the time
+// the writer's clock reads: one of the two clocks is wrong, and appending
+// would hide the new events.
+var ErrClockBehind = errors.New("the stream's last event was recorded ahead of this machine's clock")
+
+// ClockError names both times of an ErrClockBehind refusal.
+type ClockError struct {
+	Last, Now time.Time
+}
+
+func (e *ClockError) Error() string {
+	return fmt.Sprintf("the stream's last event was recorded at %s, more than a minute ahead of this machine's clock (%s); "+
+		"nothing was written, since new events would stay hidden until then: correct whichever clock is wrong",
+		e.Last.UTC().Format(time.RFC3339Nano), e.Now.UTC().Format(time.RFC3339Nano))
+}
+
+// Unwrap makes a ClockError match ErrClockBehind.
+func (e *ClockError) Unwrap() error { return ErrClockBehind }
+
+// CheckClock is the one rule of every backend's append: refuse when the
+// stream's last record (recorded at last) is more than MaxClockLead ahead
+// of the writer's clock (now).
+func CheckClock(last, now time.Time) error {
+	if !last.After(now.Add(MaxClockLead)) {
+		return nil
+	}
+	return &ClockError{Last: last, Now: now}
 }

@@ -58,11 +58,43 @@ func TestHashGolden(t *testing.T) {
 	require.Equal(t, "37968383ed8d2ec8175f00477ab5b772ad9dfcf27e8d70bfa8c7bf36aeac4d73", hex.EncodeToString(got[:]))
 }
 
+// TestHashV2Golden pins chain version 2 the same way (Python's hashlib over
+// version 1's bytes and field(metadata)), with metadata and without.
+func TestHashV2Golden(t *testing.T) {
+	eff := time.Date(2025, 9, 11, 23, 59, 59, 999999999, time.UTC)
+	rec := time.Date(2025, 9, 12, 6, 0, 0, 123000, time.UTC)
+	data := []byte(`{"instrument":"BABA","price":"155.44"}`)
+	const id = "018f0000-0000-7000-8000-000000000001"
+	got := eventstore.HashV2([32]byte{}, id, "CloseRecorded", data, eff, rec, []byte(`{"recorded_by":"j.smith@firm-a","source":"manual"}`))
+	require.Equal(t, "ee90a229c747033ee479b86239dd2657973e430a30e42d57005589c652a12e29", hex.EncodeToString(got[:]))
+	got = eventstore.HashV2([32]byte{}, id, "CloseRecorded", data, eff, rec, nil)
+	require.Equal(t, "f60554dd94132c45a8dd471d5d64d05e1c4fc16272fa6ae91afd8115a7f353bf", hex.EncodeToString(got[:]))
+
+	// RecordHash follows each record's version.
+	r := eventstore.Record{EventData: eventstore.EventData{ID: uuid.MustParse(id), Type: "CloseRecorded", Data: data,
+		Metadata: []byte(`{"recorded_by":"j.smith@firm-a","source":"manual"}`), EffectiveAt: eff}, RecordedAt: rec, Chain: eventstore.ChainV1}
+	v1 := eventstore.RecordHash([32]byte{}, r)
+	require.Equal(t, "37968383ed8d2ec8175f00477ab5b772ad9dfcf27e8d70bfa8c7bf36aeac4d73", hex.EncodeToString(v1[:]))
+	r.Chain = eventstore.ChainV2
+	v2 := eventstore.RecordHash([32]byte{}, r)
+	require.Equal(t, "ee90a229c747033ee479b86239dd2657973e430a30e42d57005589c652a12e29", hex.EncodeToString(v2[:]))
+}
+
 func BenchmarkHash(b *testing.B) {
 	data := make([]byte, 250)
 	eff, rec := time.Now(), time.Now()
 	b.ReportAllocs()
 	for b.Loop() {
 		eventstore.Hash([32]byte{}, "018f0000-0000-7000-8000-000000000001", "RatingAdded", data, eff, rec)
+	}
+}
+
+func BenchmarkHashV2(b *testing.B) {
+	data := make([]byte, 250)
+	meta := []byte(`{"recorded_by":"import","source":"import:gen.jsonl:1234567","correlation_id":"018f0000-0000-7000-8000-000000000001"}`)
+	eff, rec := time.Now(), time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		eventstore.HashV2([32]byte{}, "018f0000-0000-7000-8000-000000000001", "RatingAdded", data, eff, rec, meta)
 	}
 }

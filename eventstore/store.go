@@ -52,7 +52,7 @@ type EventData struct {
 	ID          uuid.UUID // unique in the whole store; the caller chooses it
 	Type        string
 	Data        []byte // the event's content, as stored and hashed
-	Metadata    []byte // how the ledger learned it; JSON, not hashed
+	Metadata    []byte // how the ledger learned it; JSON, hashed from chain version 2 on
 	EffectiveAt time.Time
 }
 
@@ -65,6 +65,10 @@ type Record struct {
 	RecordedAt time.Time // assigned by the store at append
 	PrevHash   [32]byte  // Hash of the previous record in the stream; zero for the first
 	Hash       [32]byte
+	// Chain is the version of the rule Hash was computed with (ChainV1,
+	// ChainV2): a store assigns CurrentChain at append and keeps a copied
+	// record's own.
+	Chain int
 }
 
 // AppendResult is what Append stored.
@@ -119,7 +123,7 @@ type BatchAppender interface {
 
 // EventReader is implemented by stores that read a stream faster when the
 // fields only the hash chain needs are left out. ReadStreamEvents is
-// ReadStream with Position, PrevHash and Hash left zero; the ledger
+// ReadStream with Position, PrevHash, Hash and Chain left zero; the ledger
 // replays streams through it, and reads the chain with ReadStream.
 type EventReader interface {
 	ReadStreamEvents(ctx context.Context, stream string, from int64, limit int) ([]Record, error)

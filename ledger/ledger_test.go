@@ -242,14 +242,22 @@ func TestVerifyDetectsNothingOnACleanStore(t *testing.T) {
 	require.Len(t, recs, 1)
 	assert.Equal(t, ledger.Head{Stream: "instrument-BABA", Version: 2, Hash: recs[0].Hash}, report.Heads[0])
 
-	assert.NoError(t, l.CheckHeads(ctx, report.Heads), "the heads just seen still match")
+	assert.EqualValues(t, 3, report.ByChain[eventstore.ChainV2], "new events are hashed with chain version 2")
+	assert.Zero(t, report.ByChain[eventstore.ChainV1])
+
+	against := func(heads ...ledger.Head) error {
+		_, err := l.CheckAgainst(ctx, ledger.Anchor{Heads: heads, Name: "the heads file"}, "")
+		return err
+	}
+	assert.NoError(t, against(report.Heads...), "the heads just seen still match")
 	wrong := report.Heads[0]
 	wrong.Hash[0] ^= 1
 	var chainErr *eventstore.ChainError
-	assert.ErrorAs(t, l.CheckHeads(ctx, []ledger.Head{wrong}), &chainErr, "a head with another hash")
+	assert.ErrorAs(t, against(wrong), &chainErr, "a head with another hash")
 	gone := report.Heads[0]
 	gone.Version = 7
-	assert.ErrorAs(t, l.CheckHeads(ctx, []ledger.Head{gone}), &chainErr, "a head beyond the stream")
+	assert.ErrorAs(t, against(gone), &chainErr, "a head beyond the stream")
+	assert.Contains(t, chainErr.Error(), "the heads file saw 8 events in the stream, and it now holds 3: the stream was truncated")
 
 	_, err = l.Verify(ctx, "NOPE")
 	assert.True(t, errors.Is(err, ledger.ErrUnknownInstrument))

@@ -223,6 +223,13 @@ func (l *Ledger) currency(ctx context.Context, stream string) (domain.Currency, 
 	}
 }
 
+// StreamHeads lists every stream with its event count, last hash and last
+// recorded time, from the store's own record of its stream heads when it
+// keeps one: a checkpoint reads nothing else, which is what keeps it fast.
+func (l *Ledger) StreamHeads(ctx context.Context) ([]eventstore.StreamInfo, error) {
+	return l.streams(ctx)
+}
+
 // streams lists the store's streams, through the store's own listing when it
 // has one and by reading every record otherwise.
 func (l *Ledger) streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
@@ -268,10 +275,19 @@ func (l *Ledger) streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
 type VerifyReport struct {
 	Events  int64
 	Streams int
+	// ByChain counts the events checked of each chain version
+	// (eventstore.ChainV1 and ChainV2 index it).
+	ByChain [eventstore.ChainV2 + 1]int64
 	// Heads is the last link of every verified chain. Kept somewhere the
 	// ledger's writers cannot change, they let a later verify prove that
 	// no chain was rewritten wholesale since.
 	Heads []Head
+	// Total is the number of streams the ledger has, verified or not
+	// (Verify of one instrument checks one of them).
+	Total int
+	// Latest is the latest recorded time of the events checked: the
+	// heads are the ledger as of that time.
+	Latest time.Time
 }
 
 // Head is the end of one stream's hash chain.
@@ -283,22 +299,31 @@ type Head struct {
 
 // Verify recomputes the hash chain of one instrument's stream, or of every
 // stream when sym is empty. It returns a *eventstore.ChainError naming the
-// first event that does not match. A stream that is shorter than the store's
-// own record of it says (an event deleted at the end) is reported too.
+// first event that does not match. What the store keeps apart from the
+// events about each stream (its count, last hash and last recorded time)
+// must agree with the chain, so events deleted or replaced at the end of a
+// stream are reported too; and an event recorded more than
+// eventstore.MaxClockLead after the ledger's clock reads now is reported,
+// since it hides every later event of its stream until then.
 func (l *Ledger) Verify(ctx context.Context, sym domain.Symbol) (VerifyReport, error) {
 	infos, err := l.streams(ctx)
 	if err != nil {
 		return VerifyReport{}, err
 	}
-	var report VerifyReport
+	report := VerifyReport{Total: len(infos)}
+	notAfter := l.now().Add(eventstore.MaxClockLead)
 	found := false
 	for _, info := range infos {
 		if sym != "" && info.Stream != sym.Stream() {
 			continue
 		}
 		found = true
-		n, last, err := eventstore.VerifyStream(ctx, l.store, info.Stream)
+		sum, err := eventstore.VerifyChain(ctx, l.store, &eventstore.ChainVerifier{Stream: info.Stream, NotAfter: notAfter})
+		n, last := sum.Events, sum.Head
 		report.Events += n
+		for v, k := range sum.ByChain {
+			report.ByChain[v] += k
+		}
 		if err != nil {
 			return report, err
 		}
@@ -324,40 +349,33 @@ func (l *Ledger) Verify(ctx context.Context, sym domain.Symbol) (VerifyReport, e
 			return report, &eventstore.ChainError{Stream: info.Stream, Version: n - 1,
 				Problem: "ends the chain with a hash other than the one the store recorded for the stream: events were removed or replaced at its end"}
 		}
+		if !sum.LastRecordedAt.Equal(info.LastRecordedAt) {
+			// Appends read the stream's last recorded time from the store's
+			// own record of it: a wrong one would stamp (and hide) every
+			// later event, or let them go back in time.
+			return report, &eventstore.ChainError{Stream: info.Stream, Version: n - 1,
+				Problem: fmt.Sprintf("was recorded at %s, but the store recorded %s as the stream's last time",
+					domain.FormatTime(sum.LastRecordedAt), domain.FormatTime(info.LastRecordedAt))}
+		}
+		if f := sum.Future; f != nil {
+			return report, &eventstore.ChainError{Stream: info.Stream, Version: f.Version, Record: *f,
+				Problem: fmt.Sprintf("was recorded at %s, more than a minute after this machine's clock reads (%s): "+
+					"a writer's clock ran ahead, or the time was altered, and the stream's later events are hidden until then",
+					domain.FormatTime(f.RecordedAt), domain.FormatTime(notAfter.Add(-eventstore.MaxClockLead)))}
+		}
 		if err := l.verifySnapshot(ctx, info.Stream); err != nil {
 			return report, err
 		}
 		report.Streams++
 		report.Heads = append(report.Heads, Head{Stream: info.Stream, Version: n - 1, Hash: last})
+		if sum.LastRecordedAt.After(report.Latest) {
+			report.Latest = sum.LastRecordedAt
+		}
 	}
 	if sym != "" && !found {
 		return report, fmt.Errorf("%w: %s has no events", ErrUnknownInstrument, sym)
 	}
 	return report, nil
-}
-
-// CheckHeads checks chain ends saved by an earlier Verify: each stream must
-// still hold, at the saved version, an event with the saved hash. Since
-// every hash covers all earlier events of its stream, this proves nothing
-// up to those points was rewritten since, even by someone able to recompute
-// every hash in the store. It returns a *eventstore.ChainError for the first
-// head that no longer matches.
-func (l *Ledger) CheckHeads(ctx context.Context, heads []Head) error {
-	for _, h := range heads {
-		recs, err := l.store.ReadStream(ctx, h.Stream, h.Version, 1)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", h.Stream, err)
-		}
-		switch {
-		case len(recs) == 0 || recs[0].Version != h.Version:
-			return &eventstore.ChainError{Stream: h.Stream, Version: h.Version,
-				Problem: "is missing, though an earlier verify saw it"}
-		case recs[0].Hash != h.Hash:
-			return &eventstore.ChainError{Stream: h.Stream, Version: h.Version, Record: recs[0],
-				Problem: "has a hash other than the one an earlier verify saw: the stream was rewritten up to this event"}
-		}
-	}
-	return nil
 }
 
 // ErrSnapshotMismatch is returned by Verify when a stream's snapshot does

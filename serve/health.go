@@ -98,6 +98,9 @@ type healthAnswer struct {
 	Store     string       `json:"store"`  // ok, or the read error
 	Following bool         `json:"following"`
 	Verify    verifyReport `json:"verify"`
+	// LastCheckpoint is the last checkpoint serve wrote, null when it
+	// writes none (no --checkpoint-dir).
+	LastCheckpoint *checkpointReport `json:"last_checkpoint"`
 }
 
 // statusOnly is the health answer to a caller without a token, of a
@@ -124,6 +127,13 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request, c call) error
 	}
 	if answer.Verify.Status == verifyBroken || answer.Verify.Status == verifyError {
 		answer.Status = "failing"
+	}
+	if s.cfg.CheckpointDir != "" {
+		last := s.checkpoints.get()
+		answer.LastCheckpoint = &last
+		if last.Problem != nil {
+			answer.Status = "failing"
+		}
 	}
 	status := http.StatusOK
 	if answer.Status != "ok" {

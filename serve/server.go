@@ -16,6 +16,7 @@ package serve
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"io"
 	"log/slog"
@@ -85,6 +86,15 @@ type Config struct {
 	// instrument larger than the bound is still kept, alone. Zero means
 	// DefaultMaxCachedEvents; negative means no bound.
 	MaxCachedEvents int
+	// CheckpointDir, when set, is the directory a signed checkpoint of the
+	// stream heads is written to, at start and every CheckpointEvery
+	// (zero: DefaultCheckpointEvery), each a new file named by its time,
+	// never overwriting one. Ship the directory to write-once storage.
+	CheckpointDir string
+	// CheckpointKey signs the checkpoints; required with CheckpointDir.
+	CheckpointKey ed25519.PrivateKey
+	// CheckpointEvery is the interval between checkpoints.
+	CheckpointEvery time.Duration
 }
 
 // Server is the HTTP API and web page over one ledger. Make one with New,
@@ -105,6 +115,8 @@ type Server struct {
 	writes writeLocks
 	hub    *hub
 	health *healthState
+	// checkpoints is the last checkpoint written, for the health check.
+	checkpoints *checkpointState
 	// imports admits one import at a time: each holds a sort's chunk in
 	// memory, and they would only queue on the store's write lock anyway.
 	imports chan struct{}
@@ -138,12 +150,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxCachedEvents == 0 {
 		cfg.MaxCachedEvents = DefaultMaxCachedEvents
 	}
+	if cfg.CheckpointDir != "" && cfg.CheckpointKey == nil {
+		return nil, errors.New("serve: Config.CheckpointKey is required with CheckpointDir")
+	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = DefaultCheckpointEvery
+	}
 	web, err := loadWebAssets()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, l: cfg.Ledger, log: cfg.Logger, mux: http.NewServeMux(),
-		metrics: newMetrics(), cache: newAnswerCache(cfg.MaxCachedEvents), health: &healthState{}, imports: make(chan struct{}, 1), web: web}
+		metrics: newMetrics(), cache: newAnswerCache(cfg.MaxCachedEvents), health: &healthState{}, checkpoints: &checkpointState{}, imports: make(chan struct{}, 1), web: web}
 	s.metrics.watchCache(s.cache)
 	s.hub = newHub(cfg.Ledger.Store(), cfg.PollInterval, cfg.Logger)
 	s.hub.onRecord = s.recordLanded
@@ -175,7 +193,8 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run does the server's background work until ctx is done: following the
 // store for new events (the event stream and the answer cache depend on
-// it) and verifying the hash chains for the health check.
+// it), verifying the hash chains for the health check, and writing
+// checkpoints when configured.
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.hub.run(ctx) })
@@ -186,6 +205,9 @@ func (s *Server) Run(ctx context.Context) {
 	}
 	if s.cfg.VerifyEvery > 0 {
 		wg.Go(func() { s.verifyLoop(ctx) })
+	}
+	if s.cfg.CheckpointDir != "" {
+		wg.Go(func() { s.checkpointLoop(ctx) })
 	}
 	wg.Wait()
 }

@@ -177,7 +177,7 @@ func relStoreIDs(t testing.TB, c *cli, store string) map[string]int {
 	return ids
 }
 
-var relVerifiedLine = regexp.MustCompile(`^ok: ([0-9]+) events in ([0-9]+) streams\n$`)
+var relVerifiedLine = regexp.MustCompile(`^ok: ([0-9]+) events in ([0-9]+) streams\nchain version 1: [0-9]+ events, chain version 2: [0-9]+ events\n$`)
 
 // relVerifiedEvents runs `consensus verify`, requires every hash chain to
 // check out and returns the number of events; 0 for a store not started.

@@ -1,7 +1,6 @@
 package test
 
 import (
-	"strconv"
 	"testing"
 	"time"
 
@@ -54,7 +53,7 @@ func TestKnownAtSeesThePastAfterACorrection(t *testing.T) {
 	assert.Equal(t, wrongID, events[1]["event_id"])
 	assert.NotNil(t, events[1]["retracted_by"])
 	assert.Equal(t, "EventRetracted", events[3]["type"])
-	assert.Equal(t, "ok: 5 events in 1 streams\n", c.ok(t, "verify").stdout)
+	assert.Equal(t, "ok: 5 events in 1 streams\nchain version 1: 0 events, chain version 2: 5 events\n", c.ok(t, "verify").stdout)
 }
 
 // TestBackfillValidatesAsOfTheEffectiveTime checks that a revision is judged
@@ -94,5 +93,5 @@ func TestBackfillValidatesAsOfTheEffectiveTime(t *testing.T) {
 	assertFigures(t, got, figures{"analysts": "1", "hold": "1", "mean_target": "85"})
 	got = showJSON(t, c, store, "TEST", "--as-of", "2025-09-03")
 	assertFigures(t, got, figures{"analysts": "1", "buy": "1", "mean_target": "110"})
-	assert.Equal(t, "ok: "+strconv.Itoa(4)+" events in 1 streams\n", c.ok(t, "verify", "--store", store).stdout)
+	assert.Equal(t, "ok: 4 events in 1 streams\nchain version 1: 0 events, chain version 2: 4 events\n", c.ok(t, "verify", "--store", store).stdout)
 }

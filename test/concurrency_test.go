@@ -66,7 +66,7 @@ func TestConcurrentRates(t *testing.T) {
 		assert.Regexp(t, `^[0-9a-f-]{36}\n$`, r.stdout, "rate %d prints its event id", i)
 	}
 	assertConcurrentStream(t, c, store, n)
-	assert.Equal(t, "ok: 7 events in 2 streams\n", c.ok(t, "verify", "--store", store).stdout)
+	assert.Equal(t, "ok: 7 events in 2 streams\nchain version 1: 0 events, chain version 2: 7 events\n", c.ok(t, "verify", "--store", store).stdout)
 }
 
 // assertConcurrentStream checks that CONC holds exactly the n analysts'
@@ -108,7 +108,7 @@ func TestConcurrentRatesOnNewStore(t *testing.T) {
 			return
 		}
 		assertConcurrentStream(t, c, store, n)
-		assert.Equal(t, "ok: 6 events in 1 streams\n", c.ok(t, "verify", "--store", store).stdout)
+		assert.Equal(t, "ok: 6 events in 1 streams\nchain version 1: 0 events, chain version 2: 6 events\n", c.ok(t, "verify", "--store", store).stdout)
 	}
 }
 

@@ -145,7 +145,7 @@ func diskfullAssertStopped(t *testing.T, c *cli, r result, store string, clean m
 	assert.Equal(t, done, stored, "the ledger holds what the import reported")
 	assert.Positive(t, stored, "the disk filled after the first batch")
 	assert.Less(t, len(got), len(clean), "the disk filled before the last batch")
-	assert.Equal(t, fmt.Sprintf("ok: %d events in %d streams\n", stored, len(got)), c.ok(t, "verify", "--store", store).stdout)
+	assert.Equal(t, fmt.Sprintf("ok: %d events in %d streams\nchain version 1: 0 events, chain version 2: %d events\n", stored, len(got), stored), c.ok(t, "verify", "--store", store).stdout)
 	return done
 }
 
@@ -161,7 +161,7 @@ func diskfullAssertCompleted(t *testing.T, c *cli, data, store string, clean map
 	r := c.ok(t, "import", data, "--store", store)
 	assert.Equal(t, fmt.Sprintf("imported %d, skipped %d duplicates, rejected 0\n", total-done, done), r.stdout)
 	assert.Equal(t, clean, diskfullEvents(t, store), "the ledger holds exactly the clean run's events")
-	assert.Equal(t, fmt.Sprintf("ok: %d events in %d streams\n", total, len(clean)), c.ok(t, "verify", "--store", store).stdout)
+	assert.Equal(t, fmt.Sprintf("ok: %d events in %d streams\nchain version 1: 0 events, chain version 2: %d events\n", total, len(clean), total), c.ok(t, "verify", "--store", store).stdout)
 }
 
 // diskfullEvents reads every stream of the ledger in order.

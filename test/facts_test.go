@@ -94,7 +94,7 @@ func TestFacts(t *testing.T) {
 	t.Run("verify", func(t *testing.T) {
 		t.Parallel()
 		r := c.ok(t, "verify", "--store", store)
-		m := regexp.MustCompile(`^ok: ([0-9]+) events in 2 streams\n$`).FindStringSubmatch(r.stdout)
+		m := regexp.MustCompile(`^ok: ([0-9]+) events in 2 streams\nchain version 1: 0 events, chain version 2: [0-9]+ events\n$`).FindStringSubmatch(r.stdout)
 		require.NotNil(t, m, "verify printed %q", r.stdout)
 		n, err := strconv.Atoi(m[1])
 		require.NoError(t, err)

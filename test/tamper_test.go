@@ -71,7 +71,8 @@ func TestVerifyDetectsTampering(t *testing.T) {
 	assert.Contains(t, r.stderr, eventID.String())
 
 	// The other stream is intact, and the store still answers.
-	assert.Equal(t, "ok: "+strconv.Itoa(eventsOf(t, c, store, "9988.HK"))+" events in 1 streams\n",
+	count := strconv.Itoa(eventsOf(t, c, store, "9988.HK"))
+	assert.Equal(t, "ok: "+count+" events in 1 streams\nchain version 1: 0 events, chain version 2: "+count+" events\n",
 		c.ok(t, "verify", "9988.HK", "--store", store).stdout)
 	got := showJSON(t, c, store, "BABA", "--as-of", "2025-09-12")
 	assertFigures(t, got, figures{"analysts": "18", "buy": "17", "mean_target": "165.69", "close": "152.98"})
@@ -146,19 +147,19 @@ func TestVerifyAgainstSavedHeads(t *testing.T) {
 	db, err := sql.Open("sqlite", store)
 	require.NoError(t, err)
 	defer db.Close()
-	rows, err := db.Query(`SELECT seq, id, type, data, effective_at, recorded_at FROM events WHERE stream = 'instrument-BABA' ORDER BY version`)
+	rows, err := db.Query(`SELECT seq, id, type, data, metadata, effective_at, recorded_at FROM events WHERE stream = 'instrument-BABA' ORDER BY version`)
 	require.NoError(t, err)
 	type row struct {
 		seq           int64
 		id            []byte
 		typ           string
-		data          []byte
+		data, meta    []byte
 		eff, recorded int64
 	}
 	var all []row
 	for rows.Next() {
 		var r row
-		require.NoError(t, rows.Scan(&r.seq, &r.id, &r.typ, &r.data, &r.eff, &r.recorded))
+		require.NoError(t, rows.Scan(&r.seq, &r.id, &r.typ, &r.data, &r.meta, &r.eff, &r.recorded))
 		all = append(all, r)
 	}
 	require.NoError(t, rows.Err())
@@ -170,7 +171,7 @@ func TestVerifyAgainstSavedHeads(t *testing.T) {
 		}
 		id, err := uuid.FromBytes(r.id)
 		require.NoError(t, err)
-		h := eventstore.Hash(prev, id.String(), r.typ, r.data, time.Unix(0, r.eff), time.Unix(0, r.recorded))
+		h := eventstore.HashV2(prev, id.String(), r.typ, r.data, time.Unix(0, r.eff), time.Unix(0, r.recorded), r.meta)
 		_, err = db.Exec(`UPDATE events SET data = ?, prev_hash = ?, hash = ? WHERE seq = ?`, r.data, prev[:], h[:], r.seq)
 		require.NoError(t, err)
 		prev = h
@@ -271,9 +272,9 @@ func TestVerifyNamesTheFirstBadEvent(t *testing.T) {
 		var prev [32]byte
 		copy(prev[:], last)
 		recorded += 1000
-		h := eventstore.Hash(prev, id.String(), typ, data, time.Unix(0, eff), time.Unix(0, recorded))
-		_, err = db.Exec(`INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash)
-			VALUES (?, 'instrument-BABA', (SELECT max(version) + 1 FROM events WHERE stream = 'instrument-BABA'), ?, ?, ?, ?, ?, ?, ?)`,
+		h := eventstore.HashV2(prev, id.String(), typ, data, time.Unix(0, eff), time.Unix(0, recorded), meta)
+		_, err = db.Exec(`INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash, chain)
+			VALUES (?, 'instrument-BABA', (SELECT max(version) + 1 FROM events WHERE stream = 'instrument-BABA'), ?, ?, ?, ?, ?, ?, ?, 2)`,
 			id[:], typ, data, meta, eff, recorded, prev[:], h[:])
 		require.NoError(t, err)
 		require.NoError(t, db.Close())

@@ -69,6 +69,8 @@ func commands() map[string]func() command {
 		"log":         func() command { return &logCmd{} },
 		"instruments": func() command { return &instrumentsCmd{} },
 		"verify":      func() command { return &verifyCmd{} },
+		"keygen":      func() command { return &keygenCmd{} },
+		"checkpoint":  func() command { return &checkpointCmd{} },
 		"demo":        func() command { return &demoCmd{} },
 		"rebuild":     func() command { return &rebuildCmd{} },
 		"gen":         func() command { return &genCmd{} },

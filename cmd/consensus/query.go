@@ -3,12 +3,8 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -19,7 +15,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/consensus-ledger/consensus/domain"
-	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/ledger"
 	"github.com/consensus-ledger/consensus/projections"
 )
@@ -340,10 +335,18 @@ func (f *listFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print a JSON array")
 }
 
-type logCmd struct{ listFlags }
+type logCmd struct {
+	listFlags
+	chain bool
+}
 
 func (c *logCmd) usage() (string, string) {
-	return "log SYMBOL [--json]", "Lists the instrument's events in stream order, with ids, both times and retractions marked."
+	return "log SYMBOL [--json | --chain]", "Lists the instrument's events in stream order, with ids, both times and retractions marked."
+}
+
+func (c *logCmd) define(fs *pflag.FlagSet) {
+	c.listFlags.define(fs)
+	fs.BoolVar(&c.chain, "chain", false, "print every event's hash-chain fields as stored, one tab-separated line each, to recompute the hashes independently (docs/events.md)")
 }
 
 func (c *logCmd) run(ctx context.Context, a *app, args []string) error {
@@ -351,11 +354,17 @@ func (c *logCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	if c.chain && c.json {
+		return usagef("--chain and --json are two different outputs; give one")
+	}
 	l, closeStore, err := c.open(a, true)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	if c.chain {
+		return printChain(ctx, a.stdout, l, sym)
+	}
 	entries, err := l.Log(ctx, sym)
 	if err != nil {
 		return err
@@ -466,100 +475,6 @@ func (c *instrumentsCmd) run(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", in.Symbol, in.Currency, in.Events, domain.FormatTime(in.LastRecordedAt))
 	}
 	return tw.Flush()
-}
-
-type verifyCmd struct {
-	storeFlag
-	json    bool
-	against string
-}
-
-// headJSON is one chain end as verify --json prints it and --against reads it.
-type headJSON struct {
-	Stream  string `json:"stream"`
-	Version int64  `json:"version"`
-	Hash    string `json:"hash"`
-}
-
-// verifyJSON is what verify --json prints.
-type verifyJSON struct {
-	Events  int64      `json:"events"`
-	Streams int        `json:"streams"`
-	Heads   []headJSON `json:"heads"`
-}
-
-func (c *verifyCmd) usage() (string, string) {
-	return "verify [SYMBOL] [--json]", "Recomputes every hash chain and reports the first event that does not match."
-}
-
-func (c *verifyCmd) define(fs *pflag.FlagSet) {
-	c.storeFlag.define(fs)
-	fs.BoolVar(&c.json, "json", false, "print the counts and every chain's last hash as JSON, to keep outside the ledger")
-	fs.StringVar(&c.against, "against", "", "a file written by an earlier 'verify --json': check those chain ends are unchanged")
-}
-
-// readHeads reads the chain ends saved by an earlier verify --json.
-func readHeads(path string) ([]ledger.Head, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read --against file: %w", err)
-	}
-	var saved verifyJSON
-	if err := json.Unmarshal(data, &saved); err != nil {
-		return nil, &domain.ValidationError{Field: "against", Value: path, Reason: "is not the output of 'consensus verify --json': " + err.Error()}
-	}
-	heads := make([]ledger.Head, len(saved.Heads))
-	for i, h := range saved.Heads {
-		b, err := hex.DecodeString(h.Hash)
-		if err != nil || len(b) != 32 || h.Stream == "" || h.Version < 0 {
-			return nil, &domain.ValidationError{Field: "against", Value: path, Reason: fmt.Sprintf("has a malformed head for stream %q", h.Stream)}
-		}
-		heads[i] = ledger.Head{Stream: h.Stream, Version: h.Version}
-		copy(heads[i].Hash[:], b)
-	}
-	return heads, nil
-}
-
-func (c *verifyCmd) run(ctx context.Context, a *app, args []string) error {
-	var sym domain.Symbol
-	if len(args) > 0 {
-		var err error
-		if sym, err = oneSymbol(args); err != nil {
-			return err
-		}
-	}
-	var saved []ledger.Head
-	if c.against != "" {
-		var err error
-		if saved, err = readHeads(c.against); err != nil {
-			return err
-		}
-	}
-	l, closeStore, err := c.open(a, true)
-	if err != nil {
-		return err
-	}
-	defer closeStore()
-	report, err := l.Verify(ctx, sym)
-	if err == nil {
-		err = l.CheckHeads(ctx, saved)
-	}
-	var chainErr *eventstore.ChainError
-	if errors.As(err, &chainErr) {
-		return fmt.Errorf("tampering detected after %d good events: %w", report.Events, err)
-	}
-	if err != nil {
-		return err
-	}
-	if c.json {
-		out := verifyJSON{Events: report.Events, Streams: report.Streams, Heads: []headJSON{}}
-		for _, h := range report.Heads {
-			out.Heads = append(out.Heads, headJSON{h.Stream, h.Version, hex.EncodeToString(h.Hash[:])})
-		}
-		return writeJSON(a.stdout, out)
-	}
-	_, err = fmt.Fprintf(a.stdout, "ok: %d events in %d streams\n", report.Events, report.Streams)
-	return err
 }
 
 // printExplain writes one line per analyst: status, rating, target and the

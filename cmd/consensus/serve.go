@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/consensus-ledger/consensus/checkpoint"
 	"github.com/consensus-ledger/consensus/serve"
 )
 
@@ -24,10 +26,13 @@ type serveCmd struct {
 	maxCached    int
 	allowHosts   []string
 	create       bool
+	// Checkpoints: a directory, the signing key, the interval.
+	checkpointDir, checkpointKey string
+	checkpointEvery              time.Duration
 }
 
 func (c *serveCmd) usage() (string, string) {
-	return "serve [--addr 127.0.0.1:8080] [--tokens FILE] [--create] [--allow-host NAME]",
+	return "serve [--addr 127.0.0.1:8080] [--tokens FILE] [--create] [--allow-host NAME] [--checkpoint-dir DIR --checkpoint-key KEY [--checkpoint-every 1h]]",
 		"Serves the HTTP API (/api/v1, described at /api/v1/openapi.json) and the web page, until interrupted. " +
 			"Without --tokens it only reads, and listens on and answers for loopback alone. SIGHUP reloads the token file."
 }
@@ -42,6 +47,9 @@ func (c *serveCmd) define(fs *pflag.FlagSet) {
 		"how many `EVENTS` of the instruments asked about stay loaded between requests, the least recently asked let go first (-1: no bound)")
 	fs.StringArrayVar(&c.allowHosts, "allow-host", nil, "without --tokens, also answer requests for this Host `NAME` besides localhost and loopback addresses (repeatable)")
 	fs.BoolVar(&c.create, "create", false, "with --tokens, create the store if it does not exist and serve a new empty ledger")
+	fs.StringVar(&c.checkpointDir, "checkpoint-dir", "", "a `DIR` to write a signed checkpoint to at start and every --checkpoint-every, each a new file (ship it to write-once storage)")
+	fs.StringVar(&c.checkpointKey, "checkpoint-key", "", "the private key `FILE` (consensus keygen) that signs the checkpoints")
+	fs.DurationVar(&c.checkpointEvery, "checkpoint-every", serve.DefaultCheckpointEvery, "how often to write a checkpoint")
 }
 
 func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
@@ -56,6 +64,22 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	if c.verifyEvery <= 0 {
 		c.verifyEvery = -1 // serve.Config's "never"; its zero means the default
+	}
+	if (c.checkpointDir == "") != (c.checkpointKey == "") {
+		return usagef("--checkpoint-dir and --checkpoint-key go together")
+	}
+	if c.checkpointEvery < time.Second {
+		return usagef("--checkpoint-every must be at least 1s, such as 1h; got %s", c.checkpointEvery)
+	}
+	var key ed25519.PrivateKey
+	if c.checkpointDir != "" {
+		if st, err := os.Stat(c.checkpointDir); err != nil || !st.IsDir() {
+			return fmt.Errorf("--checkpoint-dir %s is not a directory", c.checkpointDir)
+		}
+		var err error
+		if key, err = checkpoint.LoadPrivateKey(c.checkpointKey); err != nil {
+			return err
+		}
 	}
 	// SIGHUP reloads the token file; caught from the start, it never stops
 	// the server.
@@ -86,7 +110,8 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	defer closeStore()
 	cfg := serve.Config{Ledger: l, TokenFile: tokens, Reload: hup, AllowedHosts: c.allowHosts, Logger: logger,
-		PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached}
+		PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached,
+		CheckpointDir: c.checkpointDir, CheckpointKey: key, CheckpointEvery: c.checkpointEvery}
 	srv, err := serve.New(cfg)
 	if err != nil {
 		return err

@@ -278,7 +278,7 @@ func eventData(r eventstore.Record) esdb.EventData {
 	return esdb.EventData{
 		EventID: r.ID, EventType: r.Type, ContentType: ct, Data: r.Data,
 		Metadata: encodeMetadata(envelope{RecordedAt: r.RecordedAt, EffectiveAt: r.EffectiveAt,
-			PrevHash: r.PrevHash, Hash: r.Hash, Metadata: r.Metadata}),
+			PrevHash: r.PrevHash, Hash: r.Hash, Metadata: r.Metadata, Chain: r.Chain}),
 	}
 }
 
@@ -292,7 +292,8 @@ func (s *Store) stamp(stream string, h head, events []eventstore.EventData) ([]e
 	recs := make([]eventstore.Record, len(events))
 	prev := h.hash
 	for i, e := range events {
-		r := eventstore.Record{EventData: e, Stream: stream, Version: h.version + 1 + int64(i), RecordedAt: recordedAt, PrevHash: prev}
+		r := eventstore.Record{EventData: e, Stream: stream, Version: h.version + 1 + int64(i), RecordedAt: recordedAt, PrevHash: prev,
+			Chain: eventstore.CurrentChain}
 		r.EffectiveAt = e.EffectiveAt.UTC()
 		if len(r.Metadata) == 0 {
 			r.Metadata = nil
@@ -314,6 +315,9 @@ func (s *Store) recordedAt(last time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("the clock reads %s, outside the years 1 to 9999 the store can hold", now.Format(time.RFC3339Nano))
 	}
 	t := now.Round(0).Truncate(time.Microsecond)
+	if err := eventstore.CheckClock(last, t); err != nil {
+		return time.Time{}, err
+	}
 	if t.Before(last) {
 		t = last
 	}

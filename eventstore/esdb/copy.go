@@ -58,7 +58,7 @@ func (s *Store) appendCopies(ctx context.Context, stream string, expected events
 // placeCopies checks that copied records continue the stream after head h
 // and returns them as they will be stored.
 func placeCopies(stream string, h head, records []eventstore.Record) ([]eventstore.Record, error) {
-	if err := eventstore.CheckCopiesContinue(records, h.version, h.hash, h.recordedAt); err != nil {
+	if err := eventstore.CheckCopiesContinue(records, h.version, h.hash, h.recordedAt, h.chain); err != nil {
 		return nil, err
 	}
 	out := make([]eventstore.Record, len(records))

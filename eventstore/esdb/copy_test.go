@@ -19,7 +19,8 @@ func copied(stream string, n int) []eventstore.Record {
 	var prev [32]byte
 	for i := range recs {
 		r := eventstore.Record{EventData: testEvent(i), Stream: stream, Version: int64(i),
-			RecordedAt: time.Date(2024, 1, 2, 3, 4, 5, 678000, time.UTC).Add(time.Duration(i) * time.Second), PrevHash: prev}
+			RecordedAt: time.Date(2024, 1, 2, 3, 4, 5, 678000, time.UTC).Add(time.Duration(i) * time.Second), PrevHash: prev,
+			Chain: eventstore.CurrentChain}
 		r.Hash = eventstore.RecordHash(prev, r)
 		recs[i], prev = r, r.Hash
 	}

@@ -19,16 +19,18 @@
 // What the server has no field for travels in the event's metadata, one
 // JSON object (see encodeMetadata):
 //
-//	{"consensus":1,"recorded_at":"2025-09-12T08:00:00.123456Z",
+//	{"consensus":2,"recorded_at":"2025-09-12T08:00:00.123456Z",
 //	 "effective_at":"2025-09-11T23:59:59.999999999Z",
 //	 "prev_hash":"<64 hex digits>","hash":"<64 hex digits>",
 //	 "metadata":{"recorded_by":"…","source":"…"}}
 //
 // recorded_at is assigned here, inside Append, from Options.Now truncated
-// to microseconds and never earlier than the stream's last record; the
-// hash chain is computed with eventstore.Hash exactly as the embedded store
-// does, so a ledger copied between backends verifies against the same chain
-// heads. The ledger's own metadata is embedded as JSON, or as
+// to microseconds and never earlier than the stream's last record (an
+// append is refused when that record is more than eventstore.MaxClockLead
+// ahead of the clock); the hash chain is computed with eventstore.RecordHash
+// exactly as the embedded store does, and "consensus" is the record's chain
+// version (1 or 2), so a ledger copied between backends verifies against the
+// same chain heads and checkpoints. The ledger's own metadata is embedded as JSON, or as
 // metadata_base64 when it is not JSON. Records that lack this envelope in a
 // ledger stream were not written by the ledger and are refused
 // (eventstore.ErrNotLedger).

@@ -32,6 +32,6 @@ func (s *Store) MaxAppendBytes() int {
 // time is stamped later. Claims and catalog entries are appended apart, so
 // they count for nothing.
 func (s *Store) AppendBytes(e eventstore.EventData) int {
-	meta := encodeMetadata(envelope{RecordedAt: widestRecordedAt, EffectiveAt: e.EffectiveAt, Metadata: e.Metadata})
+	meta := encodeMetadata(envelope{RecordedAt: widestRecordedAt, EffectiveAt: e.EffectiveAt, Metadata: e.Metadata, Chain: eventstore.CurrentChain})
 	return len(e.Data) + len(meta) + 2*len(e.Type)
 }

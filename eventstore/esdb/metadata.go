@@ -9,11 +9,16 @@ import (
 	"fmt"
 	"time"
 	"unicode/utf8"
+
+	"github.com/consensus-ledger/consensus/eventstore"
 )
 
-// metadataFormat is the version of the metadata layout below, written as
-// "consensus" so that a reader can tell the ledger's events from others.
-const metadataFormat = 1
+// The metadata layout below is written under "consensus", so that a reader
+// can tell the ledger's events from others. Its number is the record's
+// chain version (eventstore.ChainV1 or ChainV2): the layout is the same,
+// and a record hashed with version 1 keeps exactly the metadata it was
+// written with. A program that knows only version 1 refuses a version-2
+// record rather than finding its hash wrong.
 
 // envelope is what the store keeps in an event's EventStoreDB metadata
 // besides the ledger's own metadata: the fields of eventstore.Record that
@@ -26,11 +31,13 @@ type envelope struct {
 	// Metadata is the ledger's metadata, byte for byte; nil when it has
 	// none.
 	Metadata []byte
+	// Chain is the record's chain version, written as "consensus".
+	Chain int
 }
 
 // encodeMetadata writes the envelope as one JSON object:
 //
-//	{"consensus":1,"recorded_at":"…","effective_at":"…","prev_hash":"<hex>","hash":"<hex>","metadata":{…}}
+//	{"consensus":2,"recorded_at":"…","effective_at":"…","prev_hash":"<hex>","hash":"<hex>","metadata":{…}}
 //
 // Times are RFC 3339 in UTC with as many fractional digits as needed, the
 // form they are hashed in. The ledger's metadata is embedded verbatim under
@@ -43,7 +50,7 @@ func encodeMetadata(e envelope) []byte {
 	var b bytes.Buffer
 	b.Grow(200 + len(e.Metadata)*4/3)
 	fmt.Fprintf(&b, `{"consensus":%d,"recorded_at":%q,"effective_at":%q,"prev_hash":"%x","hash":"%x"`,
-		metadataFormat, e.RecordedAt.UTC().Format(time.RFC3339Nano), e.EffectiveAt.UTC().Format(time.RFC3339Nano),
+		e.Chain, e.RecordedAt.UTC().Format(time.RFC3339Nano), e.EffectiveAt.UTC().Format(time.RFC3339Nano),
 		e.PrevHash[:], e.Hash[:])
 	switch {
 	case len(e.Metadata) == 0:
@@ -97,9 +104,10 @@ func decodeMetadata(b []byte) (envelope, error) {
 	if w.Consensus == nil {
 		return e, fmt.Errorf("%w: no \"consensus\" format field", errNotOurs)
 	}
-	if *w.Consensus != metadataFormat {
-		return e, fmt.Errorf("%w: format %d, this version reads format %d", errNotOurs, *w.Consensus, metadataFormat)
+	if !eventstore.KnownChain(*w.Consensus) {
+		return e, fmt.Errorf("%w: format %d, this version reads formats %d and %d", errNotOurs, *w.Consensus, eventstore.ChainV1, eventstore.ChainV2)
 	}
+	e.Chain = *w.Consensus
 	var err error
 	if e.RecordedAt, err = parseTime("recorded_at", w.RecordedAt); err != nil {
 		return e, err

@@ -20,6 +20,7 @@ func sampleEnvelope(meta []byte) envelope {
 		PrevHash:    sha256.Sum256([]byte("prev")),
 		Hash:        sha256.Sum256([]byte("hash")),
 		Metadata:    meta,
+		Chain:       eventstore.ChainV1,
 	}
 }
 
@@ -79,16 +80,35 @@ func hexOf(h [32]byte) string {
 	return string(b)
 }
 
-// TestMetadataHashesWhatItStores checks that the times read back hash to
-// the stored hash, whatever zone the effective time was given in.
-func TestMetadataHashesWhatItStores(t *testing.T) {
-	e := sampleEnvelope(nil)
-	r := eventstore.Record{EventData: eventstore.EventData{ID: [16]byte{1}, Type: "T", Data: []byte("{}"), EffectiveAt: e.EffectiveAt}, RecordedAt: e.RecordedAt}
-	e.Hash = eventstore.RecordHash(e.PrevHash, r)
-	out, err := decodeMetadata(encodeMetadata(e))
+// TestMetadataLayoutV2 pins the layout of a record of chain version 2: the
+// same keys, "consensus" giving the version.
+func TestMetadataLayoutV2(t *testing.T) {
+	e := sampleEnvelope([]byte(`{"source":"manual"}`))
+	e.PrevHash, e.Chain = [32]byte{}, eventstore.ChainV2
+	want := `{"consensus":2,"recorded_at":"2025-09-12T08:00:00.123456Z","effective_at":"2025-09-11T15:59:59.999999999Z",` +
+		`"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000",` +
+		`"hash":"` + hexOf(e.Hash) + `","metadata":{"source":"manual"}}`
+	assert.Equal(t, want, string(encodeMetadata(e)))
+	out, err := decodeMetadata([]byte(want))
 	require.NoError(t, err)
-	r.EffectiveAt, r.RecordedAt = out.EffectiveAt, out.RecordedAt
-	assert.Equal(t, out.Hash, eventstore.RecordHash(out.PrevHash, r))
+	assert.Equal(t, eventstore.ChainV2, out.Chain)
+}
+
+// TestMetadataHashesWhatItStores checks that the times and metadata read
+// back hash to the stored hash, by either chain version, whatever zone the
+// effective time was given in.
+func TestMetadataHashesWhatItStores(t *testing.T) {
+	for _, chain := range []int{eventstore.ChainV1, eventstore.ChainV2} {
+		e := sampleEnvelope([]byte(`{"recorded_by":"j.smith@firm-a"}`))
+		e.Chain = chain
+		r := eventstore.Record{EventData: eventstore.EventData{ID: [16]byte{1}, Type: "T", Data: []byte("{}"), EffectiveAt: e.EffectiveAt,
+			Metadata: e.Metadata}, RecordedAt: e.RecordedAt, Chain: chain}
+		e.Hash = eventstore.RecordHash(e.PrevHash, r)
+		out, err := decodeMetadata(encodeMetadata(e))
+		require.NoError(t, err)
+		r.EffectiveAt, r.RecordedAt, r.Metadata, r.Chain = out.EffectiveAt, out.RecordedAt, out.Metadata, out.Chain
+		assert.Equal(t, out.Hash, eventstore.RecordHash(out.PrevHash, r), "chain version %d", chain)
+	}
 }
 
 func TestMetadataRefusesOthers(t *testing.T) {
@@ -98,7 +118,7 @@ func TestMetadataRefusesOthers(t *testing.T) {
 		"NotJSON":         `not json`,
 		"Array":           `[]`,
 		"ForeignMetadata": `{"$correlationId":"x"}`,
-		"OtherFormat":     `{"consensus":2}`,
+		"OtherFormat":     `{"consensus":3}`,
 		"NoRecordedAt":    `{"consensus":1,"effective_at":"2025-09-11T00:00:00Z","prev_hash":"` + zeros + `","hash":"` + zeros + `"}`,
 		"BadTime":         `{"consensus":1,"recorded_at":"yesterday","effective_at":"2025-09-11T00:00:00Z","prev_hash":"` + zeros + `","hash":"` + zeros + `"}`,
 		"ShortHash":       `{"consensus":1,"recorded_at":"2025-09-11T00:00:00Z","effective_at":"2025-09-11T00:00:00Z","prev_hash":"00","hash":"` + zeros + `"}`,
@@ -133,7 +153,7 @@ func FuzzDecodeMetadata(f *testing.F) {
 			t.Fatalf("re-encoded metadata does not decode: %v", err)
 		}
 		if !again.RecordedAt.Equal(e.RecordedAt) || !again.EffectiveAt.Equal(e.EffectiveAt) ||
-			again.PrevHash != e.PrevHash || again.Hash != e.Hash || !bytes.Equal(again.Metadata, e.Metadata) {
+			again.PrevHash != e.PrevHash || again.Hash != e.Hash || !bytes.Equal(again.Metadata, e.Metadata) || again.Chain != e.Chain {
 			t.Fatalf("round trip changed the envelope: %+v became %+v", e, again)
 		}
 	})

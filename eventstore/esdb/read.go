@@ -98,6 +98,7 @@ type head struct {
 	version    int64 // -1 (NoStream) when the stream has no records
 	hash       [32]byte
 	recordedAt time.Time
+	chain      int // the last record's chain version; 0 with no records
 }
 
 // readHead reads a stream's last record, backwards from its end.
@@ -110,7 +111,7 @@ func (s *Store) readHead(ctx context.Context, stream string) (head, error) {
 		return head{version: int64(eventstore.NoStream)}, nil
 	}
 	r := page[0]
-	return head{version: r.Version, hash: r.Hash, recordedAt: r.RecordedAt}, nil
+	return head{version: r.Version, hash: r.Hash, recordedAt: r.RecordedAt, chain: r.Chain}, nil
 }
 
 // decodeRecord turns an event read from the server into a record. The
@@ -145,5 +146,6 @@ func decodeRecord(ev *esdb.ResolvedEvent) (eventstore.Record, error) {
 	r.RecordedAt = env.RecordedAt
 	r.PrevHash = env.PrevHash
 	r.Hash = env.Hash
+	r.Chain = env.Chain
 	return r, nil
 }

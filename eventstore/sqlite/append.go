@@ -153,6 +153,7 @@ func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, stream string, expec
 			Version:    head.version + 1 + int64(i),
 			RecordedAt: recordedAt,
 			PrevHash:   prev,
+			Chain:      eventstore.CurrentChain,
 		}
 		r.Hash = eventstore.RecordHash(prev, r)
 		res.Records[i] = r
@@ -178,7 +179,7 @@ func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, records []eventst
 			metadata = r.Metadata
 		}
 		out, err := insert.ExecContext(ctx, r.ID[:], r.Stream, r.Version, r.Type, r.Data, metadata,
-			r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:])
+			r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:], r.Chain)
 		if err != nil {
 			return s.insertError(ctx, tx, *r, err, looked)
 		}
@@ -317,13 +318,17 @@ func (s *Store) readHead(ctx context.Context, tx *sql.Tx, stream string) (head, 
 // recordedAt is the batch's transaction time: the clock truncated to
 // microseconds (the resolution the contract promises everywhere), but never
 // before the stream's last record, so a clock stepping back cannot break
-// the stream's order.
+// the stream's order. A last record more than eventstore.MaxClockLead
+// ahead of the clock is refused (eventstore.CheckClock).
 func (s *Store) recordedAt(last time.Time) (time.Time, error) {
 	now := s.now()
 	if !representable(now) {
 		return time.Time{}, fmt.Errorf("the clock reads %s, outside the years the store can hold", now.Format(time.RFC3339Nano))
 	}
 	t := fromNanos(now.UnixNano()).Truncate(time.Microsecond)
+	if err := eventstore.CheckClock(last, t); err != nil {
+		return time.Time{}, err
+	}
 	if t.Before(last) {
 		t = last
 	}

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -86,4 +87,30 @@ func BenchmarkReadStream5000(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(size*b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkStreams20000 lists the heads of 20,000 streams from the streams
+// table, which is all a checkpoint reads from the store (then
+// checkpoint.Build signs them: BenchmarkBuild in package checkpoint).
+func BenchmarkStreams20000(b *testing.B) {
+	const streams = 20000
+	ctx := context.Background()
+	s := benchStore(b)
+	batches := make([]eventstore.StreamBatch, 0, 1000)
+	for i := 0; i < streams; i++ {
+		batches = append(batches, eventstore.StreamBatch{Stream: fmt.Sprintf("instrument-S%05d", i), Expected: eventstore.NoStream,
+			Events: []eventstore.EventData{storetest.BenchEvent(i)}})
+		if len(batches) == cap(batches) || i == streams-1 {
+			_, err := s.AppendBatches(ctx, batches)
+			require.NoError(b, err)
+			batches = batches[:0]
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		infos, err := s.Streams(ctx)
+		if err != nil || len(infos) != streams {
+			b.Fatalf("%d streams, %v", len(infos), err)
+		}
+	}
 }

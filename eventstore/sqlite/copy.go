@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -69,7 +70,11 @@ func (s *Store) appendCopies(ctx context.Context, stream string, expected events
 		return res, fmt.Errorf("expected %s, but the stream is at %s: %w",
 			eventstore.DescribeVersion(int64(expected)), eventstore.DescribeVersion(head.version), eventstore.ErrWrongVersion)
 	}
-	if err := eventstore.CheckCopiesContinue(records, head.version, head.hash, head.recordedAt); err != nil {
+	chain, err := s.lastChain(ctx, tx, stream, head.version)
+	if err != nil {
+		return res, err
+	}
+	if err := eventstore.CheckCopiesContinue(records, head.version, head.hash, head.recordedAt, chain); err != nil {
 		return res, err
 	}
 	res.Records = make([]eventstore.Record, len(records))
@@ -84,4 +89,19 @@ func (s *Store) appendCopies(ctx context.Context, stream string, expected events
 		return eventstore.AppendResult{}, withContext(ctx, err)
 	}
 	return res, nil
+}
+
+// lastChain is the chain version of the stream's record at version (the
+// last), or 0 when the stream is empty. Only copies need it, to refuse a
+// record of an older version after a newer one, so it is not kept in the
+// streams table that every append reads.
+func (s *Store) lastChain(ctx context.Context, tx *sql.Tx, stream string, version int64) (int, error) {
+	if version < 0 {
+		return 0, nil
+	}
+	var chain int
+	if err := tx.QueryRowContext(ctx, `SELECT chain FROM events WHERE stream = ? AND version = ?`, stream, version).Scan(&chain); err != nil {
+		return 0, fmt.Errorf("read the chain version of %s's last event: %w", stream, withContext(ctx, err))
+	}
+	return chain, nil
 }

@@ -176,25 +176,31 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 	return nil
 }
 
+// chainSchema is the schema version that added the events' chain column
+// (0003_chain_version.sql).
+const chainSchema = 3
+
 // checkSchema verifies, on a read-only ledger, what migrate would have
-// ensured on a writable one.
-func checkSchema(ctx context.Context, db *sql.DB) error {
+// ensured on a writable one, and returns the schema version. The version
+// just before chainSchema is read as it is (every record chain version
+// 1), so that verifying an archived ledger never needs write access.
+func checkSchema(ctx context.Context, db *sql.DB) (int, error) {
 	ms, err := migrations()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	appID, version, err := pragmas(ctx, db)
 	switch {
 	case err != nil:
-		return err
+		return 0, err
 	case appID != ApplicationID:
-		return fmt.Errorf("application_id is %#08x: %w", appID, eventstore.ErrNotLedger)
+		return 0, fmt.Errorf("application_id is %#08x: %w", appID, eventstore.ErrNotLedger)
 	case version > len(ms):
-		return fmt.Errorf("schema version %d is newer than this program's %d: upgrade the program", version, len(ms))
-	case version < len(ms):
-		return fmt.Errorf("schema version %d is older than this program's %d: open the ledger once for writing to upgrade it", version, len(ms))
+		return 0, fmt.Errorf("schema version %d is newer than this program's %d: upgrade the program", version, len(ms))
+	case version < len(ms) && version != chainSchema-1:
+		return 0, fmt.Errorf("schema version %d is older than this program's %d: open the ledger once for writing to upgrade it", version, len(ms))
 	}
-	return nil
+	return version, nil
 }
 
 type querier interface {

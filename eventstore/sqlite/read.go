@@ -14,7 +14,12 @@ import (
 
 // recordColumns is the column list every record query selects, in the
 // order scanner expects.
-const recordColumns = `seq, id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash`
+const recordColumns = `seq, id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash, chain`
+
+// recordColumnsV1 reads a ledger opened read-only at schema version 2,
+// before the chain column: every record there was hashed with chain
+// version 1, so an archived ledger verifies without being upgraded.
+const recordColumnsV1 = `seq, id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash, 1`
 
 // eventColumns is what replaying a stream's events needs, in the order
 // an event scanner expects. Without seq, stream and the two hashes a row
@@ -31,11 +36,15 @@ func (s *Store) prepare(ctx context.Context) error {
 		db   *sql.DB
 		text string
 	}
+	readColumns := recordColumns
+	if s.beforeChain {
+		readColumns = recordColumnsV1
+	}
 	stmts := []stmt{
-		{&s.readStream, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`},
+		{&s.readStream, s.rdb, `SELECT ` + readColumns + ` FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`},
 		{&s.readStreamEvents, s.rdb, `SELECT ` + eventColumns + ` FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`},
-		{&s.readAll, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`},
-		{&s.find, s.rdb, `SELECT ` + recordColumns + ` FROM events WHERE id = ?`},
+		{&s.readAll, s.rdb, `SELECT ` + readColumns + ` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`},
+		{&s.find, s.rdb, `SELECT ` + readColumns + ` FROM events WHERE id = ?`},
 		{&s.streams, s.rdb, `SELECT name, version, events, last_recorded_at, last_hash FROM streams ORDER BY name`},
 		{&s.streamSize, s.rdb, `SELECT version + 1 FROM streams WHERE name = ?`},
 		{&s.lastSeq, s.rdb, `SELECT coalesce(max(seq), 0) FROM events`},
@@ -46,8 +55,8 @@ func (s *Store) prepare(ctx context.Context) error {
 			stmt{&s.lookupMany, s.wdb, `SELECT ` + recordColumns + ` FROM events WHERE id IN (?` +
 				strings.Repeat(", ?", lookupChunk-1) + `)`},
 			stmt{&s.head, s.wdb, `SELECT version, last_hash, last_recorded_at FROM streams WHERE name = ?`},
-			stmt{&s.insert, s.wdb, `INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			stmt{&s.insert, s.wdb, `INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash, chain)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 			stmt{&s.upsertStream, s.wdb, `INSERT INTO streams (name, version, events, last_hash, last_recorded_at)
 				VALUES (?, ?, ?, ?, ?)
 				ON CONFLICT (name) DO UPDATE SET version = excluded.version, events = excluded.events,
@@ -187,7 +196,7 @@ const smallRead = 64
 // small data and metadata into shared chunks, so reading a long stream
 // allocates little beyond what the driver does per row.
 type scanner struct {
-	seq, version, effectiveAt, recordedAt           int64
+	seq, version, effectiveAt, recordedAt, chain    int64
 	id, stream, typ, data, metadata, prevHash, hash sql.RawBytes
 	dest                                            []any
 	names                                           map[string]string
@@ -211,7 +220,7 @@ func (sc *scanner) sizeHint(n int64, limit int) {
 func newScanner() *scanner {
 	sc := &scanner{}
 	sc.dest = []any{&sc.seq, &sc.id, &sc.stream, &sc.version, &sc.typ, &sc.data, &sc.metadata,
-		&sc.effectiveAt, &sc.recordedAt, &sc.prevHash, &sc.hash}
+		&sc.effectiveAt, &sc.recordedAt, &sc.prevHash, &sc.hash, &sc.chain}
 	return sc
 }
 
@@ -271,6 +280,7 @@ func (sc *scanner) scan(rows *sql.Rows) (eventstore.Record, error) {
 	}
 	r.Stream = sc.intern(sc.stream)
 	r.Position = eventstore.Position{Commit: uint64(sc.seq), Prepare: uint64(sc.seq)}
+	r.Chain = int(sc.chain)
 	copy(r.PrevHash[:], sc.prevHash)
 	copy(r.Hash[:], sc.hash)
 	return r, nil

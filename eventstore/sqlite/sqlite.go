@@ -11,7 +11,9 @@
 //     Position (Commit and Prepare alike); the id is a 16-byte blob with a
 //     UNIQUE index; (stream, version) is UNIQUE; both times are int64 unix
 //     nanoseconds in UTC; prev_hash and hash are the stream's SHA-256 chain
-//     (eventstore.Hash).
+//     (eventstore.RecordHash), and chain the version of the rule each hash
+//     was computed with (schema version 3 on; a ledger at version 2 opened
+//     read-only reads every record as version 1).
 //   - streams: one row per stream with its version, event count, last hash
 //     and last recorded time, written in the same transaction as the events,
 //     so Append and Streams never scan the events.
@@ -40,7 +42,9 @@
 //
 // RecordedAt is taken inside the write transaction from Options.Now,
 // truncated to microseconds, and raised to the stream's last RecordedAt if
-// the clock went backwards, so it never decreases within a stream.
+// the clock went backwards, so it never decreases within a stream; by more
+// than eventstore.MaxClockLead, the append is refused instead
+// (eventstore.ErrClockBehind), since the new events would be hidden.
 package sqlite
 
 import (
@@ -97,6 +101,10 @@ type Store struct {
 	rdb      *sql.DB // reads: a pool, never blocked by writers under WAL
 	wdb      *sql.DB // writes: one connection; nil when read-only
 	readOnly bool
+	// beforeChain is set on a ledger opened read-only at the schema
+	// version before the chain column (3): its records are all chain
+	// version 1.
+	beforeChain bool
 
 	// Statements prepared once at Open; database/sql re-prepares them
 	// lazily on each pooled connection.
@@ -153,9 +161,11 @@ func open(path string, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, translate(err)
 		}
-		if err := checkSchema(ctx, s.rdb); err != nil {
+		version, err := checkSchema(ctx, s.rdb)
+		if err != nil {
 			return nil, errors.Join(err, s.rdb.Close())
 		}
+		s.beforeChain = version < chainSchema
 	} else {
 		// A 16 MiB page cache (SQLite's default is 2 MiB) keeps more of the
 		// unique index on random event ids in memory during bulk appends;

@@ -293,7 +293,7 @@ func TestReopenPreservesData(t *testing.T) {
 	var version, appID int64
 	require.NoError(t, db.QueryRow("PRAGMA user_version").Scan(&version))
 	require.NoError(t, db.QueryRow("PRAGMA application_id").Scan(&appID))
-	assert.EqualValues(t, 2, version, "user_version")
+	assert.EqualValues(t, 3, version, "user_version")
 	assert.EqualValues(t, sqlite.ApplicationID, appID)
 	var mode string
 	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode))
@@ -451,9 +451,9 @@ func TestRecordedAtFromClock(t *testing.T) {
 		assert.Equal(t, want, r.RecordedAt, "truncated to microseconds, in UTC")
 	}
 
-	// The clock steps back: stream a keeps its order, a new stream b takes
-	// the clock as it is.
-	earlier := time.Date(2026, 11, 24, 10, 0, 0, 999, time.UTC)
+	// The clock steps back by less than eventstore.MaxClockLead: stream a
+	// keeps its order, a new stream b takes the clock as it is.
+	earlier := time.Date(2026, 11, 24, 10, 59, 30, 999, time.UTC)
 	set(earlier)
 	res, err = s.Append(ctx, "a", 1, newEvents(1))
 	require.NoError(t, err)
@@ -461,6 +461,16 @@ func TestRecordedAtFromClock(t *testing.T) {
 	res, err = s.Append(ctx, "b", eventstore.NoStream, newEvents(1))
 	require.NoError(t, err)
 	assert.Equal(t, earlier.Truncate(time.Microsecond), res.Records[0].RecordedAt)
+
+	// The clock steps back an hour: appending to a would hide the new
+	// event behind a's last recorded time for that hour, so it is refused,
+	// naming both times; stream b, recorded before, still takes appends.
+	set(time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC))
+	_, err = s.Append(ctx, "a", 2, newEvents(1))
+	require.ErrorIs(t, err, eventstore.ErrClockBehind)
+	assert.Equal(t, "append to a: the stream's last event was recorded at 2026-11-24T11:00:00.123456Z, more than a minute ahead of "+
+		"this machine's clock (2026-11-24T10:00:00Z); nothing was written, since new events would stay hidden until then: "+
+		"correct whichever clock is wrong", err.Error())
 
 	// The clock moves on.
 	later := want.Add(time.Minute + 7*time.Nanosecond)

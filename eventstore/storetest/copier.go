@@ -13,12 +13,18 @@ import (
 
 // chain returns n records of stream as another store would have stored
 // them: versions from first, recorded times of their own (in the past, a
-// microsecond apart), and hashes linked from prev.
+// microsecond apart), and hashes linked from prev, of the current chain
+// version.
 func chain(stream string, first int64, prev [32]byte, recordedFrom time.Time, n int) []eventstore.Record {
+	return chainOf(eventstore.CurrentChain, stream, first, prev, recordedFrom, n)
+}
+
+// chainOf is chain with records hashed by the given chain version.
+func chainOf(version int, stream string, first int64, prev [32]byte, recordedFrom time.Time, n int) []eventstore.Record {
 	recs := make([]eventstore.Record, n)
 	for i, e := range events(int(first), n) {
 		r := eventstore.Record{EventData: e, Stream: stream, Version: first + int64(i),
-			RecordedAt: recordedFrom.Add(time.Duration(i) * time.Microsecond), PrevHash: prev}
+			RecordedAt: recordedFrom.Add(time.Duration(i) * time.Microsecond), PrevHash: prev, Chain: version}
 		r.Hash = eventstore.RecordHash(prev, r)
 		recs[i], prev = r, r.Hash
 	}

@@ -66,6 +66,8 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"Snapshotter", testSnapshotter},
 		{"BatchAppender", testBatchAppender},
 		{"Copier", testCopier},
+		{"ChainVersions", testChainVersions},
+		{"ClockAhead", testClockAhead},
 		{"ContextCancelled", testContextCancelled},
 		{"ConcurrentAppendOneStream", testConcurrentAppendOneStream},
 		{"ConcurrentAppendManyStreams", testConcurrentAppendManyStreams},
@@ -153,6 +155,7 @@ func assertSameRecord(t *testing.T, want, got eventstore.Record) {
 		want.ID, got.RecordedAt.Format(time.RFC3339Nano), want.RecordedAt.Format(time.RFC3339Nano))
 	assert.Equal(t, want.PrevHash, got.PrevHash, "prev_hash of %s", want.ID)
 	assert.Equal(t, want.Hash, got.Hash, "hash of %s", want.ID)
+	assert.Equal(t, want.Chain, got.Chain, "chain version of %s", want.ID)
 }
 
 // assertSameRecords compares two lists of records element by element.
@@ -753,7 +756,7 @@ func testEventReader(t *testing.T, s eventstore.Store) {
 		want, err := s.ReadStream(ctx, stream, from, limit)
 		require.NoError(t, err)
 		for i := range want {
-			want[i].Position, want[i].PrevHash, want[i].Hash = eventstore.Position{}, [32]byte{}, [32]byte{}
+			want[i].Position, want[i].PrevHash, want[i].Hash, want[i].Chain = eventstore.Position{}, [32]byte{}, [32]byte{}, 0
 		}
 		got, err := er.ReadStreamEvents(ctx, stream, from, limit)
 		require.NoError(t, err)

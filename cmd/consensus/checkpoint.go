@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/spf13/pflag"
+
+	"github.com/consensus-ledger/consensus/checkpoint"
+	"github.com/consensus-ledger/consensus/internal/newfile"
+)
+
+type checkpointCmd struct {
+	storeFlag
+	key, out string
+}
+
+func (c *checkpointCmd) usage() (string, string) {
+	return "checkpoint --key KEY -o FILE",
+		"Writes a signed checkpoint of every stream's event count and head hash to FILE (never overwriting), for 'verify --against FILE --pubkey KEY.pub' later."
+}
+
+func (c *checkpointCmd) define(fs *pflag.FlagSet) {
+	c.storeFlag.define(fs)
+	fs.StringVar(&c.key, "key", "", "the private key `FILE` written by consensus keygen (mode 600)")
+	fs.StringVarP(&c.out, "out", "o", "", "the checkpoint `FILE` to write; it must not exist")
+}
+
+func (c *checkpointCmd) run(ctx context.Context, a *app, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
+	}
+	if err := required(map[string]string{"key": c.key, "out": c.out}); err != nil {
+		return err
+	}
+	key, err := checkpoint.LoadPrivateKey(c.key)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Lstat(c.out); err == nil {
+		return fmt.Errorf("%s already exists; it was left unchanged: a checkpoint is never overwritten", c.out)
+	}
+	l, closeStore, err := c.open(a, true)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	heads, err := l.StreamHeads(ctx)
+	if err != nil {
+		return err
+	}
+	f, err := checkpoint.Build(heads, key)
+	if err != nil {
+		return err
+	}
+	b, err := f.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := newfile.Write(c.out, b, 0o644); err != nil {
+		return fmt.Errorf("write the checkpoint: %w", err)
+	}
+	var events int64
+	for _, s := range f.Streams {
+		events += s.Events
+	}
+	_, err = fmt.Fprintf(a.stdout, "wrote %s: %d events in %d streams as of %s, root %s, signed by key %s\n",
+		c.out, events, len(f.Streams), f.Time, f.Root, f.KeyFingerprint)
+	return err
+}
