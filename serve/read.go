@@ -212,7 +212,7 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 	if c.has("panel") {
 		var ok bool
 		if panels, ok = chart.ParsePanels(c.get("panel")); !ok {
-			return refuse(http.StatusBadRequest, "panel", "panel %q must be targets, ratings or both", truncate(c.get("panel"), 40))
+			return refuse(http.StatusBadRequest, "panel", "panel %s must be targets, ratings or both", domain.Quote(c.get("panel")))
 		}
 	}
 	width, err := parseSize(c, "width", chart.DefaultWidth)

@@ -138,7 +138,7 @@ func parseRow(index int, raw json.RawMessage) (r inputRow) {
 		key, _ := tok.(string) // object keys are always strings
 		field := findRowField(key)
 		if field == nil {
-			r.fault = &rowFault{field: truncate(key, 40), reason: fmt.Sprintf("%q is not a field of an import row", truncate(key, 40))}
+			r.fault = &rowFault{field: truncate(key), reason: domain.Quote(key) + " is not a field of an import row"}
 			return r
 		}
 		if seen[key] {
@@ -172,7 +172,7 @@ func parseRow(index int, raw json.RawMessage) (r inputRow) {
 		} else if text != "" {
 			id, err := uuid.Parse(text)
 			if err != nil {
-				r.fault = &rowFault{field: "id", reason: fmt.Sprintf("id %q is not a UUID", truncate(text, 40))}
+				r.fault = &rowFault{field: "id", reason: "id " + domain.Quote(text) + " is not a UUID"}
 				return r
 			}
 			r.id = id

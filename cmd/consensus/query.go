@@ -436,7 +436,7 @@ func (c *instrumentsCmd) usage() (string, string) {
 
 func (c *instrumentsCmd) run(ctx context.Context, a *app, args []string) error {
 	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
+		return usagef("unexpected argument %s", domain.Quote(args[0]))
 	}
 	l, closeStore, err := c.open(a, true)
 	if err != nil {
@@ -597,7 +597,7 @@ func (c *rebuildCmd) define(fs *pflag.FlagSet) { c.storeFlag.define(fs) }
 
 func (c *rebuildCmd) run(ctx context.Context, a *app, args []string) error {
 	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
+		return usagef("unexpected argument %s", domain.Quote(args[0]))
 	}
 	if !c.exists(a) {
 		path, _ := filePath(c.resolve(a))
