@@ -133,8 +133,8 @@ func parsePeriod(c call, defaultEvery string) (period, error) {
 			return pr, badRequest(err)
 		}
 	}
-	if days := pr.to.Sub(pr.from).Hours() / 24; pr.every == projections.Day && days > projections.MaxHistoryRows {
-		return pr, refuse(http.StatusBadRequest, "from", "from %q starts more than %d days before to; use every=week or month", c.get("from"), projections.MaxHistoryRows)
+	if err := projections.CheckHistoryRange(pr.from, pr.to, pr.every); err != nil {
+		return pr, refuse(http.StatusBadRequest, "from", "%s", err)
 	}
 	return pr, nil
 }

@@ -264,9 +264,8 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if days := to.Sub(from).Hours() / 24; every == projections.Day && days > projections.MaxHistoryRows {
-		return &domain.ValidationError{Field: "from", Value: c.from,
-			Reason: fmt.Sprintf("starts more than %d days before --to; use --every week or month", projections.MaxHistoryRows)}
+	if err := projections.CheckHistoryRange(from, to, every); err != nil {
+		return err
 	}
 	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
 	if err != nil {
