@@ -91,11 +91,15 @@ func decodeRows(body io.Reader) ([]inputRow, error) {
 	return rows, nil
 }
 
-// bodyError is a body that cannot be read: too large (413) or malformed
-// (400).
+// bodyError is a body that cannot be read: too large (413), too slow
+// (408), broken off (499), or malformed (400).
 func bodyError(err error, msg string) error {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	var (
+		tooLarge *http.MaxBytesError
+		cut      *bodyCutError
+		api      *apiError // not valid gzip
+	)
+	if errors.As(err, &tooLarge) || errors.As(err, &cut) || errors.As(err, &api) {
 		return err
 	}
 	return refuse(http.StatusBadRequest, "", "%s", msg)
