@@ -40,9 +40,24 @@ func parseQuery(raw string) (url.Values, error) {
 		value, err := url.QueryUnescape(rawValue)
 		if err != nil {
 			return nil, refuse(http.StatusBadRequest, truncate(name),
-				"query parameter %s %s is not URL-encoded: a %% must be followed by two hex digits (write a %% itself as %%25)", truncate(name), domain.Quote(rawValue))
+				"query parameter %s %s is not URL-encoded: a %% must be followed by two hex digits (write a %% itself as %%25)", paramName(name), domain.Quote(rawValue))
 		}
 		values[name] = append(values[name], value)
 	}
 	return values, nil
+}
+
+// paramName writes a parameter's name in a message: bare when it is
+// spelled as the API's names are (known_at), quoted otherwise, so a name
+// holding spaces, quotes or control characters cannot blur the sentence.
+func paramName(name string) string {
+	if name == "" || len(name) > domain.MaxQuotedChars {
+		return domain.Quote(name)
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return domain.Quote(name)
+		}
+	}
+	return name
 }
