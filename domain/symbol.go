@@ -123,11 +123,13 @@ type ValidationError struct {
 	Reason string // why it was refused, completing "FIELD VALUE ..."
 }
 
+// Error names the field, echoes the value through Quote (so a huge value
+// makes a short message) and gives the reason.
 func (e *ValidationError) Error() string {
 	if e.Value == "" {
 		return fmt.Sprintf("%s %s", e.Field, e.Reason)
 	}
-	return fmt.Sprintf("%s %q %s", e.Field, e.Value, e.Reason)
+	return e.Field + " " + Quote(e.Value) + " " + e.Reason
 }
 
 func invalid(field, value, reason string) error {

@@ -16,22 +16,54 @@ import (
 // when the instrument (or, for sym "", any instrument) has not changed since
 // it was last computed, and computes and stores it otherwise. Questions
 // about "now" are always computed.
-func cached[T any](ctx context.Context, s *Server, sym domain.Symbol, pt point, compute func(context.Context) (T, error)) (T, error) {
+//
+// compute returns, besides the answer, the earliest recorded time after
+// the question's known_at among the events it read (zero if none is
+// later): an answer "as known now" changes by itself when now reaches it.
+// Such an event is one the hub may never report, recorded by a process
+// whose clock runs ahead before this server started following the store.
+// A "known now" answer is therefore kept only until that time, and never
+// longer than the poll interval after it was computed, which bounds its
+// staleness for any event the answer could not see coming (and for the
+// answer about every instrument, whose events are not all read here).
+func cached[T any](ctx context.Context, s *Server, sym domain.Symbol, pt point,
+	compute func(context.Context) (T, time.Time, error)) (T, error) {
 	if !pt.asOfGiven {
-		return compute(ctx)
+		answer, _, err := compute(ctx)
+		return answer, err
 	}
 	key := keyOf(sym, pt)
-	if v, ok := s.cache.get(key); ok {
+	if v, ok := s.cache.get(key, pt.query.KnownAt); ok {
 		if answer, ok := v.(T); ok {
 			return answer, nil
 		}
 	}
 	st, cacheable := s.cache.current(sym)
-	answer, err := compute(ctx)
+	answer, changesAt, err := compute(ctx)
 	if err == nil && cacheable {
-		s.cache.put(key, st, answer)
+		var until time.Time // answers about a given known_at are fixed until an event lands
+		if !pt.knownAtGiven {
+			until = pt.query.KnownAt.Add(s.cfg.PollInterval)
+			if !changesAt.IsZero() && changesAt.Before(until) {
+				until = changesAt
+			}
+		}
+		s.cache.put(key, st, until, answer)
 	}
 	return answer, err
+}
+
+// recordedAfter is the earliest recorded time after t in an instrument's
+// history, or zero when none is. Recorded times never decrease along a
+// stream, so only its tail is read: nothing at all in the usual case, where
+// the last event was recorded before t.
+func recordedAfter(ix *domain.Index, t time.Time) time.Time {
+	var first time.Time
+	history := ix.History()
+	for i := len(history) - 1; i >= 0 && history[i].RecordedAt.After(t); i-- {
+		first = history[i].RecordedAt
+	}
+	return first
 }
 
 // indexOf returns an instrument's point-in-time read model: from the cache

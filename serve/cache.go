@@ -27,8 +27,9 @@ const maxCachedAnswers = 1 << 16
 //
 // Answers "as of now" are not cached: now moves, and with it the window.
 // Answers "as known now" are: they equal the answer as known at any later
-// instant until a new event lands; the caller sets known_at to the
-// request's time.
+// instant until a new event lands, or now reaches an event recorded after
+// the answer was computed (see cached), which their expiry covers; the
+// caller sets known_at to the request's time.
 type answerCache struct {
 	mu      sync.RWMutex
 	enabled bool   // the hub follows the store, so changes are seen
@@ -79,6 +80,7 @@ type answerKey struct {
 // instrument a []projections.Consensus.
 type answerEntry struct {
 	stamp  stamp
+	until  time.Time // served only to requests whose now is before it; zero for ever
 	answer any
 }
 
@@ -102,15 +104,15 @@ func keyOf(sym domain.Symbol, pt point) answerKey {
 }
 
 // get returns the answer stored for k if the instrument has not changed
-// since it was computed.
-func (c *answerCache) get(k answerKey) (any, bool) {
+// since it was computed and, for a request at now, it has not expired.
+func (c *answerCache) get(k answerKey, now time.Time) (any, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if !c.enabled {
 		return nil, false
 	}
 	e, ok := c.entries[k]
-	if !ok || e.stamp != c.stampOf(k.symbol) {
+	if !ok || e.stamp != c.stampOf(k.symbol) || (!e.until.IsZero() && !now.Before(e.until)) {
 		return nil, false
 	}
 	return e.answer, true
@@ -131,14 +133,15 @@ func (c *answerCache) stampOf(sym domain.Symbol) stamp {
 	return stamp{c.gens[sym], c.global}
 }
 
-// put stores an answer computed from the events as of s.
-func (c *answerCache) put(k answerKey, s stamp, answer any) {
+// put stores an answer computed from the events as of s, to be served
+// until the time until (zero for as long as s is current).
+func (c *answerCache) put(k answerKey, s stamp, until time.Time, answer any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= maxCachedAnswers {
 		clear(c.entries)
 	}
-	c.entries[k] = answerEntry{stamp: s, answer: answer}
+	c.entries[k] = answerEntry{stamp: s, until: until, answer: answer}
 }
 
 // index returns the instrument's read model if it was built since the

@@ -55,10 +55,15 @@ func describeError(err error) (status int, field, msg string) {
 		api      *apiError
 		invalid  *domain.ValidationError
 		tooLarge *http.MaxBytesError
+		cut      *bodyCutError
 	)
 	switch {
 	case errors.As(err, &api):
 		return api.status, api.field, api.msg
+	case errors.As(err, &cut) && cut.timeout:
+		return http.StatusRequestTimeout, "", cut.Error()
+	case errors.As(err, &cut):
+		return statusClientClosed, "", cut.Error()
 	case errors.As(err, &tooLarge):
 		return http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit)
 	case errors.As(err, &invalid):
@@ -83,7 +88,16 @@ func describeError(err error) (status int, field, msg string) {
 // with the request id so an operator can find them.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, field, msg := describeError(err)
-	if status >= 500 {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The request's own context ends when its client goes away.
+		status, field, msg = statusClientClosed, "", "the client closed the connection before the answer"
+	}
+	if status == statusClientClosed {
+		// The client's doing, not a fault to page anyone about: noted,
+		// and counted under 499 in the request metrics.
+		s.log.Info("client went away", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("request_id", w.Header().Get("X-Request-Id")), slog.Any("error", err))
+	} else if status >= 500 {
 		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.String("request_id", w.Header().Get("X-Request-Id")), slog.Any("error", err))
 		if status == http.StatusInternalServerError {

@@ -61,9 +61,13 @@ type eventsRefusal struct {
 // a half-applied batch would leave it to find out which half, and a
 // consensus computed in between would mix the two.
 func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, c call) error {
-	inputs, err := decodeRows(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
+	body, err := s.requestBody(w, r, s.cfg.MaxBodyBytes, readTimeout)
 	if err != nil {
 		return err
+	}
+	inputs, err := decodeRows(body)
+	if err != nil {
+		return body.blame(err)
 	}
 	correlation, err := uuid.NewV7()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -90,20 +91,52 @@ func serveOnce(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 func FuzzConsensusQuery(f *testing.F) {
 	ts := newServer(f, options{noTokens: true})
 	f.Add("as_of=2025-09-11&explain=true")
+	for _, seed := range badQuerySeeds {
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, query string) {
 		req, err := http.NewRequest("GET", "/api/v1/instruments/BABA/consensus", nil)
 		if err != nil {
 			t.Skip()
 		}
 		req.URL.RawQuery = query
-		checkAnswer(t, serveOnce(ts.srv.Handler(), req), http.StatusOK, http.StatusBadRequest)
+		rec := serveOnce(ts.srv.Handler(), req)
+		checkAnswer(t, rec, http.StatusOK, http.StatusBadRequest)
+		checkUndecodableRefused(t, query, rec)
 	})
+}
+
+// badQuerySeeds are query strings that Go's url.ParseQuery decodes only in
+// part: each must be refused whole.
+var badQuerySeeds = []string{
+	"as_of=2025-09-11&known_at=T%",
+	"as_of=2025-09-11;known_at=2020-01-01",
+	"as_of=2025-09-11&kn%zzown_at=2020-01-01",
+	"as_of=2025-09-11%2",
+	"%=1",
+	"=2025-09-11",
+	"as_of=2025-09-11&&explain=true&",
+	"from=2025-09-01&to=2025-09-12%&every=week",
+	"from=2025-09-01;to=2025-09-12",
+}
+
+// checkUndecodableRefused checks that a query string url.ParseQuery cannot
+// decode whole (a pair it would drop) is refused with a 400, never answered
+// as if the dropped pair had not been sent.
+func checkUndecodableRefused(t *testing.T, query string, rec *httptest.ResponseRecorder) {
+	t.Helper()
+	if _, err := url.ParseQuery(query); err != nil && rec.Code != http.StatusBadRequest {
+		t.Fatalf("query %q does not decode (%v), yet status %d: %s", query, err, rec.Code, rec.Body)
+	}
 }
 
 // FuzzHistoryQuery: the same for a history and its chart.
 func FuzzHistoryQuery(f *testing.F) {
 	ts := newServer(f, options{noTokens: true})
 	f.Add("from=2025-09-01&to=2025-09-12&every=week")
+	for _, seed := range badQuerySeeds {
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, query string) {
 		for _, path := range []string{"/api/v1/instruments/BABA/history", "/api/v1/instruments/BABA/chart.svg"} {
 			req, err := http.NewRequest("GET", path, nil)
@@ -111,7 +144,9 @@ func FuzzHistoryQuery(f *testing.F) {
 				t.Skip()
 			}
 			req.URL.RawQuery = query
-			checkAnswer(t, serveOnce(ts.srv.Handler(), req), http.StatusOK, http.StatusBadRequest)
+			rec := serveOnce(ts.srv.Handler(), req)
+			checkAnswer(t, rec, http.StatusOK, http.StatusBadRequest)
+			checkUndecodableRefused(t, query, rec)
 		}
 	})
 }
@@ -134,6 +169,9 @@ func FuzzEventsBody(f *testing.F) {
 func FuzzHandlers(f *testing.F) {
 	ts := newServer(f, options{config: func(c *serve.Config) { c.MaxBodyBytes = 64 << 10; c.MaxImportBytes = 64 << 10 }})
 	f.Add("GET", "/api/v1/instruments/BABA/consensus?as_of=2025-09-11", uint8(1), []byte(nil))
+	for _, seed := range badQuerySeeds {
+		f.Add("GET", "/api/v1/instruments/BABA/consensus?"+seed, uint8(1), []byte(nil))
+	}
 	f.Fuzz(func(t *testing.T, method, target string, who uint8, body []byte) {
 		if strings.Contains(target, "stream") {
 			t.Skip("the event stream answers for as long as the client listens")

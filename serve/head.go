@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
 )
 
@@ -92,14 +93,14 @@ func parsePosition(text string) (eventstore.Position, error) {
 	commitText, prepareText, two := strings.Cut(text, "/")
 	commit, err := strconv.ParseUint(commitText, 10, 64)
 	if err != nil {
-		return eventstore.Position{}, fmt.Errorf("%q is not an event position", truncate(text, 40))
+		return eventstore.Position{}, fmt.Errorf("%s is not an event position", domain.Quote(text))
 	}
 	if !two {
 		return eventstore.Position{Commit: commit, Prepare: commit}, nil
 	}
 	prepare, err := strconv.ParseUint(prepareText, 10, 64)
 	if err != nil {
-		return eventstore.Position{}, fmt.Errorf("%q is not an event position", truncate(text, 40))
+		return eventstore.Position{}, fmt.Errorf("%s is not an event position", domain.Quote(text))
 	}
 	return eventstore.Position{Commit: commit, Prepare: prepare}, nil
 }

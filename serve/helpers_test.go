@@ -120,11 +120,17 @@ func (ts *testServer) do(t testing.TB, method, path, token, body string) respons
 
 func (ts *testServer) doWith(t testing.TB, method, path, token, body string, header http.Header) response {
 	t.Helper()
+	return ts.doContext(context.Background(), t, method, path, token, body, header)
+}
+
+// doContext is doWith under ctx, for a request that might not end.
+func (ts *testServer) doContext(ctx context.Context, t testing.TB, method, path, token, body string, header http.Header) response {
+	t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, ts.URL+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, ts.URL+path, rd)
 	require.NoError(t, err)
 	for k, v := range header {
 		req.Header[k] = v

@@ -14,8 +14,8 @@ import (
 const maxListedRejects = 100
 
 // importDeadline bounds how long one import may take to send and apply:
-// long enough for a large backfill over a slow link, finite so a stalled
-// client cannot hold the import slot for ever.
+// long enough for a large backfill over a slow link. A stalled or
+// trickling body is cut off long before it (requestBody).
 const importDeadline = time.Hour
 
 // importAnswer is the answer to POST /api/v1/import: the summary the
@@ -59,14 +59,15 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request, c call) erro
 	case <-r.Context().Done():
 		return r.Context().Err()
 	}
-	rc := http.NewResponseController(w)
-	deadline := time.Now().Add(importDeadline)
-	_ = rc.SetReadDeadline(deadline) // a test recorder cannot; a real connection can
-	_ = rc.SetWriteDeadline(deadline)
-
-	reader, err := backfill.NewReader(http.MaxBytesReader(w, r.Body, s.cfg.MaxImportBytes), formatName(r))
+	// The body sets its own read deadlines as it arrives (requestBody).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(importDeadline)) // a test recorder cannot
+	body, err := s.requestBody(w, r, s.cfg.MaxImportBytes, importDeadline)
 	if err != nil {
 		return err
+	}
+	reader, err := backfill.NewReader(body, formatName(r))
+	if err != nil {
+		return body.blame(err)
 	}
 	answer := importAnswer{DryRun: dryRun, Rejects: []backfill.Reject{}}
 	opts := backfill.Options{Name: name, DryRun: dryRun, RecordedBy: c.who.Name,
@@ -80,6 +81,7 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request, c call) erro
 			return nil
 		}}
 	summary, err := backfill.Import(r.Context(), s.l, reader, opts)
+	err = body.blame(err)
 	if summary.Imported > 0 {
 		s.cache.changedAll()
 		s.metrics.eventsAppended.WithLabelValues("import").Add(float64(summary.Imported))

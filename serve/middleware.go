@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/consensus-ledger/consensus/domain"
 )
 
 // handleUnrouted answers requests no route takes with the same JSON errors
@@ -23,9 +25,9 @@ func (s *Server) handleUnrouted(routed *http.ServeMux) http.Handler {
 		rec.Header().Set("X-Request-Id", requestID())
 		if allow := probe.header.Get("Allow"); probe.status == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", allow)
-			s.writeError(rec, r, refuse(http.StatusMethodNotAllowed, "", "%s is not allowed on %s; use %s", r.Method, r.URL.Path, allow))
+			s.writeError(rec, r, refuse(http.StatusMethodNotAllowed, "", "%s is not allowed on %s; use %s", domain.Quote(r.Method), domain.Quote(r.URL.Path), allow))
 		} else {
-			s.writeError(rec, r, refuse(http.StatusNotFound, "", "there is nothing at %s; GET /api/v1/openapi.json lists the endpoints", r.URL.Path))
+			s.writeError(rec, r, refuse(http.StatusNotFound, "", "there is nothing at %s; GET /api/v1/openapi.json lists the endpoints", domain.Quote(r.URL.Path)))
 		}
 		s.metrics.observe("unrouted", r.Method, rec.status, time.Since(start), false)
 	})
@@ -56,9 +58,12 @@ func (s *Server) wrap(rt route) http.Handler {
 			}
 			s.metrics.observe(rt.path, r.Method, rec.statusOr200(), time.Since(start), rt.streamed)
 		}()
-		c := call{values: r.URL.Query()}
+		var c call
 		var err error
 		c.who, err = s.authorize(r, rt.access)
+		if err == nil {
+			c.values, err = parseQuery(r.URL.RawQuery)
+		}
 		if err == nil && !rt.page {
 			err = checkQuery(c.values, rt.query...)
 		}

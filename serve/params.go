@@ -37,7 +37,7 @@ func checkQuery(values url.Values, allowed ...string) error {
 			if len(allowed) > 0 {
 				takes = strings.Join(allowed, ", ")
 			}
-			return refuse(http.StatusBadRequest, truncate(name, 40), "unknown query parameter %q; this endpoint takes %s", truncate(name, 40), takes)
+			return refuse(http.StatusBadRequest, truncate(name), "unknown query parameter %s; this endpoint takes %s", domain.Quote(name), takes)
 		}
 		if len(values[name]) > 1 {
 			return refuse(http.StatusBadRequest, name, "query parameter %s is given %d times; give it once", name, len(values[name]))
@@ -92,7 +92,7 @@ func parseBool(c call, name string) (bool, error) {
 	case "false", "0":
 		return false, nil
 	}
-	return false, refuse(http.StatusBadRequest, name, "%s %q must be true or false", name, truncate(c.get(name), 40))
+	return false, refuse(http.StatusBadRequest, name, "%s %s must be true or false", name, domain.Quote(c.get(name)))
 }
 
 // period is the range and step of a history.
@@ -119,7 +119,7 @@ func parsePeriod(c call, defaultEvery string) (period, error) {
 		return pr, badRequest(err)
 	}
 	if pr.to.Before(pr.from) {
-		return pr, refuse(http.StatusBadRequest, "to", "to %q is before from %q", c.get("to"), c.get("from"))
+		return pr, refuse(http.StatusBadRequest, "to", "to %s is before from %s", domain.Quote(c.get("to")), domain.Quote(c.get("from")))
 	}
 	every := defaultEvery
 	if c.has("every") {
@@ -133,8 +133,8 @@ func parsePeriod(c call, defaultEvery string) (period, error) {
 			return pr, badRequest(err)
 		}
 	}
-	if days := pr.to.Sub(pr.from).Hours() / 24; pr.every == projections.Day && days > projections.MaxHistoryRows {
-		return pr, refuse(http.StatusBadRequest, "from", "from %q starts more than %d days before to; use every=week or month", c.get("from"), projections.MaxHistoryRows)
+	if err := projections.CheckHistoryRange(pr.from, pr.to, pr.every); err != nil {
+		return pr, refuse(http.StatusBadRequest, "from", "%s", err)
 	}
 	return pr, nil
 }
@@ -146,7 +146,7 @@ func parseSize(c call, name string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(c.get(name))
 	if err != nil || n < chart.MinSize || n > chart.MaxSize {
-		return 0, refuse(http.StatusBadRequest, name, "%s %q must be a whole number of pixels from %d to %d", name, truncate(c.get(name), 40), chart.MinSize, chart.MaxSize)
+		return 0, refuse(http.StatusBadRequest, name, "%s %s must be a whole number of pixels from %d to %d", name, domain.Quote(c.get(name)), chart.MinSize, chart.MaxSize)
 	}
 	return n, nil
 }
@@ -155,7 +155,7 @@ func parseSize(c call, name string, def int) (int, error) {
 func parseSymbol(text string) (domain.Symbol, error) {
 	sym, err := domain.ParseSymbol(text)
 	if err != nil {
-		return "", refuse(http.StatusBadRequest, "symbol", "symbol %q %s", truncate(text, 40), symbolReason(err))
+		return "", refuse(http.StatusBadRequest, "symbol", "symbol %s %s", domain.Quote(text), symbolReason(err))
 	}
 	return sym, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -47,8 +48,9 @@ func (s *Server) getAllConsensus(w http.ResponseWriter, r *http.Request, c call)
 	if err != nil {
 		return err
 	}
-	rows, err := cached(r.Context(), s, "", pt, func(ctx context.Context) ([]projections.Consensus, error) {
-		return s.showAll(ctx, pt.query)
+	rows, err := cached(r.Context(), s, "", pt, func(ctx context.Context) ([]projections.Consensus, time.Time, error) {
+		rows, err := s.showAll(ctx, pt.query)
+		return rows, time.Time{}, err // kept no longer than the poll interval
 	})
 	if err != nil {
 		return err
@@ -151,12 +153,13 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 	if pt.query.Explain, err = parseBool(c, "explain"); err != nil {
 		return err
 	}
-	answer, err := cached(r.Context(), s, sym, pt, func(ctx context.Context) (encodedConsensus, error) {
+	answer, err := cached(r.Context(), s, sym, pt, func(ctx context.Context) (encodedConsensus, time.Time, error) {
 		ix, err := s.indexOf(ctx, sym)
 		if err != nil {
-			return encodedConsensus{}, err
+			return encodedConsensus{}, time.Time{}, err
 		}
-		return encodeConsensus(consensusOf(sym, ix, pt.query))
+		answer, err := encodeConsensus(consensusOf(sym, ix, pt.query))
+		return answer, recordedAfter(ix, pt.query.KnownAt), err
 	})
 	if err != nil {
 		return err
@@ -212,7 +215,7 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 	if c.has("panel") {
 		var ok bool
 		if panels, ok = chart.ParsePanels(c.get("panel")); !ok {
-			return refuse(http.StatusBadRequest, "panel", "panel %q must be targets, ratings or both", truncate(c.get("panel"), 40))
+			return refuse(http.StatusBadRequest, "panel", "panel %s must be targets, ratings or both", domain.Quote(c.get("panel")))
 		}
 	}
 	width, err := parseSize(c, "width", chart.DefaultWidth)

@@ -211,6 +211,24 @@ func TestHistory(t *testing.T) {
 	requireError(t, ts.get(t, "/api/v1/instruments/NOPE/history?from=2025-09-01&to=2025-09-12"), http.StatusNotFound, "symbol")
 }
 
+// TestHistoryOverTheLimit: a history or chart one row over the limit is
+// refused, saying how many rows it would have, rather than cut to the
+// limit with a 200.
+func TestHistoryOverTheLimit(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, options{})
+	const over = "from=1900-01-01&to=2036-11-23&every=day"
+	for _, path := range []string{"/api/v1/instruments/BABA/history?" + over, "/api/v1/instruments/BABA/chart.svg?" + over} {
+		res := ts.get(t, path)
+		requireError(t, res, http.StatusBadRequest, "from")
+		assert.Equal(t, "history from 1900-01-01 to 2036-11-23 every day is 50,001 rows; the limit is 50,000: ask for every week or month, or a shorter range.",
+			object(t, res.body)["error"], path)
+	}
+	res := ts.get(t, "/api/v1/instruments/BABA/history?from=1900-01-01&to=2036-11-23&every=month")
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	assert.Len(t, array(t, res.body), 1643, "every month of the range, and its last day")
+}
+
 func TestEventsLog(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, options{})

@@ -91,11 +91,15 @@ func decodeRows(body io.Reader) ([]inputRow, error) {
 	return rows, nil
 }
 
-// bodyError is a body that cannot be read: too large (413) or malformed
-// (400).
+// bodyError is a body that cannot be read: too large (413), too slow
+// (408), broken off (499), or malformed (400).
 func bodyError(err error, msg string) error {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
+	var (
+		tooLarge *http.MaxBytesError
+		cut      *bodyCutError
+		api      *apiError // not valid gzip
+	)
+	if errors.As(err, &tooLarge) || errors.As(err, &cut) || errors.As(err, &api) {
 		return err
 	}
 	return refuse(http.StatusBadRequest, "", "%s", msg)
@@ -138,7 +142,7 @@ func parseRow(index int, raw json.RawMessage) (r inputRow) {
 		key, _ := tok.(string) // object keys are always strings
 		field := findRowField(key)
 		if field == nil {
-			r.fault = &rowFault{field: truncate(key, 40), reason: fmt.Sprintf("%q is not a field of an import row", truncate(key, 40))}
+			r.fault = &rowFault{field: truncate(key), reason: domain.Quote(key) + " is not a field of an import row"}
 			return r
 		}
 		if seen[key] {
@@ -172,7 +176,7 @@ func parseRow(index int, raw json.RawMessage) (r inputRow) {
 		} else if text != "" {
 			id, err := uuid.Parse(text)
 			if err != nil {
-				r.fault = &rowFault{field: "id", reason: fmt.Sprintf("id %q is not a UUID", truncate(text, 40))}
+				r.fault = &rowFault{field: "id", reason: "id " + domain.Quote(text) + " is not a UUID"}
 				return r
 			}
 			r.id = id

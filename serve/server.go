@@ -76,6 +76,13 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxImportBytes bounds the body of POST /api/v1/import.
 	MaxImportBytes int64
+	// BodyIdleTimeout is the longest a request body may pause, and
+	// MinBodyRate the bytes a second it must average after its first
+	// BodyIdleTimeout; a slower body is cut off with 408 (see
+	// requestBody). Zero means DefaultBodyIdleTimeout and
+	// DefaultMinBodyRate; a negative rate means no rate.
+	BodyIdleTimeout time.Duration
+	MinBodyRate     int64
 	// TempDir is where imports sort large bodies; "" is the system's.
 	TempDir string
 	// MaxCachedEvents bounds the events of the instruments the server keeps
@@ -143,6 +150,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxImportBytes <= 0 {
 		cfg.MaxImportBytes = DefaultMaxImportBytes
+	}
+	if cfg.BodyIdleTimeout <= 0 {
+		cfg.BodyIdleTimeout = DefaultBodyIdleTimeout
+	}
+	if cfg.MinBodyRate == 0 {
+		cfg.MinBodyRate = DefaultMinBodyRate
 	}
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()

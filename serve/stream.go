@@ -34,7 +34,7 @@ func (s *Server) getEventStream(w http.ResponseWriter, r *http.Request, c call) 
 	if c.has("instrument") {
 		sym, err := domain.ParseSymbol(c.get("instrument"))
 		if err != nil {
-			return refuse(http.StatusBadRequest, "instrument", "instrument %q %s", truncate(c.get("instrument"), 40), symbolReason(err))
+			return refuse(http.StatusBadRequest, "instrument", "instrument %s %s", domain.Quote(c.get("instrument")), symbolReason(err))
 		}
 		stream = sym.Stream()
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/consensus-ledger/consensus/domain"
 )
 
 // Role is what a token allows.
@@ -143,7 +145,7 @@ func parseTokenLine(text string) (tokenEntry, error) {
 	case "write":
 		role = RoleWrite
 	default:
-		return tokenEntry{}, fmt.Errorf("role %q is not read or write", truncate(roleText, 20))
+		return tokenEntry{}, fmt.Errorf("role %s is not read or write", domain.Quote(roleText))
 	}
 	if utf8.RuneCountInString(name) > MaxNameLength || !isPrintable(name) {
 		return tokenEntry{}, fmt.Errorf("the name must be 1 to %d printable characters", MaxNameLength)

@@ -11,6 +11,8 @@ import (
 	"mime"
 	"net/http"
 	"path"
+
+	"github.com/consensus-ledger/consensus/domain"
 )
 
 // web holds the page and its assets, compiled into the binary: the page
@@ -84,7 +86,7 @@ func (s *Server) getAsset(w http.ResponseWriter, r *http.Request, c call) error 
 	name := r.PathValue("name")
 	a, ok := s.web.files[name]
 	if !ok || name == "index.html" {
-		return refuse(http.StatusNotFound, "", "there is no asset %q", truncate(name, 40))
+		return refuse(http.StatusNotFound, "", "there is no asset %s", domain.Quote(name))
 	}
 	serveAsset(w, r, a)
 	return nil

@@ -117,7 +117,7 @@ func TestRefusedWrites(t *testing.T) {
 		{name: "symbol of 21 characters", args: symbol(long), code: refused, want: []string{"symbol", long}},
 		{name: "empty symbol", args: symbol(""), code: refused, want: []string{"symbol"}},
 		// Analysts.
-		{name: "analyst of 101 characters", args: rate("--analyst", strings.Repeat("a", 101)), code: refused, want: []string{"analyst", strings.Repeat("a", 101)}},
+		{name: "analyst of 101 characters", args: rate("--analyst", strings.Repeat("a", 101)), code: refused, want: []string{"analyst", `"` + strings.Repeat("a", 64) + `"… (101 characters)`}},
 		{name: "analyst with a tab", args: rate("--analyst", "a\tb"), code: refused, want: []string{"analyst", `a\tb`}},
 		// Effective times.
 		{name: "unparseable time", args: rate("--at", "yesterday"), code: refused, want: []string{"at", "yesterday"}},

@@ -111,7 +111,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	name := args[0]
 	mk, ok := commands()[name]
 	if !ok {
-		fmt.Fprintf(a.stderr, "consensus: unknown command %q; run 'consensus help' for the list.\n", name)
+		fmt.Fprintf(a.stderr, "consensus: unknown command %s; run 'consensus help' for the list.\n", domain.Quote(name))
 		return exitUsage
 	}
 	cmd := mk()
@@ -120,7 +120,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 	cmd.define(fs)
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(args[1:]); err != nil {
-		fmt.Fprintf(a.stderr, "consensus %s: %v; run 'consensus help %s' for usage.\n", name, err, name)
+		fmt.Fprintf(a.stderr, "consensus %s: %s; run 'consensus help %s' for usage.\n", name, flagError(err), name)
 		return exitUsage
 	}
 	if *help {
@@ -240,11 +240,11 @@ func openStore(spec string, readOnly bool, now func() time.Time) (eventstore.Sto
 	}
 	path, _ := filePath(spec)
 	if path == "" {
-		return nil, fmt.Errorf("store %q names no file", spec)
+		return nil, fmt.Errorf("store %s names no file", domain.Quote(spec))
 	}
 	dir := filepath.Dir(path)
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("store %q: directory %s does not exist", path, dir)
+		return nil, fmt.Errorf("store %s: directory %s does not exist", domain.Quote(path), domain.Quote(dir))
 	}
 	store, err := sqlite.Open(path, sqlite.Options{ReadOnly: readOnly, Now: now})
 	switch {
@@ -296,5 +296,5 @@ func oneSymbol(args []string) (domain.Symbol, error) {
 	case 1:
 		return domain.ParseSymbol(args[0])
 	}
-	return "", usagef("expected one SYMBOL argument, got %d: %s", len(args), strings.Join(args, " "))
+	return "", usagef("expected one SYMBOL argument, got %d: %s", len(args), domain.Quote(strings.Join(args, " ")))
 }

@@ -94,8 +94,10 @@ func chartRange(fromText, toText, everyText string) (from, to time.Time, every p
 		return
 	}
 	if everyText == "auto" {
-		return from, to, chart.AutoEvery(from, to), nil
+		every = chart.AutoEvery(from, to)
+	} else if every, err = projections.ParseEvery(everyText); err != nil {
+		return
 	}
-	every, err = projections.ParseEvery(everyText)
+	err = projections.CheckHistoryRange(from, to, every)
 	return
 }

@@ -25,7 +25,7 @@ func (c *demoCmd) define(fs *pflag.FlagSet) { c.storeFlag.define(fs) }
 
 func (c *demoCmd) run(ctx context.Context, a *app, args []string) error {
 	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
+		return usagef("unexpected argument %s", domain.Quote(args[0]))
 	}
 	temporary := c.spec == "" && a.getenv("CONSENSUS_STORE") == ""
 	if temporary {

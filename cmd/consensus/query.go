@@ -259,9 +259,8 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if days := to.Sub(from).Hours() / 24; every == projections.Day && days > projections.MaxHistoryRows {
-		return &domain.ValidationError{Field: "from", Value: c.from,
-			Reason: fmt.Sprintf("starts more than %d days before --to; use --every week or month", projections.MaxHistoryRows)}
+	if err := projections.CheckHistoryRange(from, to, every); err != nil {
+		return err
 	}
 	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
 	if err != nil {
@@ -445,7 +444,7 @@ func (c *instrumentsCmd) usage() (string, string) {
 
 func (c *instrumentsCmd) run(ctx context.Context, a *app, args []string) error {
 	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
+		return usagef("unexpected argument %s", domain.Quote(args[0]))
 	}
 	l, closeStore, err := c.open(a, true)
 	if err != nil {
@@ -512,7 +511,7 @@ func (c *rebuildCmd) define(fs *pflag.FlagSet) { c.storeFlag.define(fs) }
 
 func (c *rebuildCmd) run(ctx context.Context, a *app, args []string) error {
 	if len(args) > 0 {
-		return usagef("unexpected argument %q", args[0])
+		return usagef("unexpected argument %s", domain.Quote(args[0]))
 	}
 	if !c.exists(a) {
 		path, _ := filePath(c.resolve(a))
