@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/consensus-ledger/consensus/domain"
 )
 
 // checkHost answers only requests for this machine by name: localhost, a
@@ -30,8 +32,8 @@ func (s *Server) checkHost(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w}
 		rec.Header().Set("X-Request-Id", requestID())
 		s.writeError(rec, r, refuse(http.StatusMisdirectedRequest, "",
-			"this server answers only requests for localhost, 127.0.0.1 or [::1] without a token file, not for the Host %q; "+
-				"serve --allow-host NAME adds a name", truncate(r.Host, 100)))
+			"this server answers only requests for localhost, 127.0.0.1 or [::1] without a token file, not for the Host %s; "+
+				"serve --allow-host NAME adds a name", domain.Quote(r.Host)))
 		s.metrics.observe("misdirected", r.Method, rec.status, time.Since(start), false)
 	})
 }
@@ -61,7 +63,7 @@ func CheckAllowedHosts(names []string, withTokens bool) error {
 	for _, name := range names {
 		if name == "" || strings.ContainsAny(name, ":/[]@ ") || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_") != "" {
 			if ip := net.ParseIP(name); ip == nil {
-				return fmt.Errorf("--allow-host %q is not a host name or address without a port, such as ledger.internal", truncate(name, 100))
+				return fmt.Errorf("--allow-host %s is not a host name or address without a port, such as ledger.internal", domain.Quote(name))
 			}
 		}
 	}
