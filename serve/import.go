@@ -15,7 +15,7 @@ const maxListedRejects = 100
 
 // importDeadline bounds how long one import may take to send and apply:
 // long enough for a large backfill over a slow link, finite so a stalled
-// client cannot hold the import slot for ever.
+// client cannot hold the import slot (and an expensive one) for ever.
 const importDeadline = time.Hour
 
 // importAnswer is the answer to POST /api/v1/import: the summary the
@@ -52,12 +52,6 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request, c call) erro
 		if name = c.get("name"); name == "" || len(name) > 200 || !isPrintable(name) {
 			return refuse(http.StatusBadRequest, "name", "name must be 1 to 200 printable characters")
 		}
-	}
-	select {
-	case s.imports <- struct{}{}:
-		defer func() { <-s.imports }()
-	case <-r.Context().Done():
-		return r.Context().Err()
 	}
 	rc := http.NewResponseController(w)
 	deadline := time.Now().Add(importDeadline)

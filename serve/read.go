@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -47,19 +48,25 @@ func (s *Server) getAllConsensus(w http.ResponseWriter, r *http.Request, c call)
 	if err != nil {
 		return err
 	}
-	rows, err := cached(r.Context(), s, "", pt, func(ctx context.Context) ([]projections.Consensus, error) {
-		return s.showAll(ctx, pt.query)
+	answer, err := cached(r.Context(), s, "", pt, func(ctx context.Context) (encodedAnswer, error) {
+		rows, err := s.showAll(ctx, pt.query)
+		if err != nil {
+			return encodedAnswer{}, err
+		}
+		if len(rows) == 0 {
+			return encodedAnswer{body: []byte("[]")}, nil
+		}
+		for i := range rows {
+			rows[i].KnownAt = time.Time{}
+		}
+		return encodeAnswer(rows)
 	})
 	if err != nil {
 		return err
 	}
-	if !pt.knownAtGiven { // cached as known "now": say when now is
-		rows = append([]projections.Consensus(nil), rows...)
-		for i := range rows {
-			rows[i].KnownAt = pt.query.KnownAt
-		}
-	}
-	return writeJSONCompressible(w, r, rows)
+	// An answer as known "now" holds for this request's now too.
+	writeCompressible(w, r, http.StatusOK, "application/json; charset=utf-8", answer.at(pt.query.KnownAt))
+	return nil
 }
 
 // showAll answers every instrument at one time, as ledger.ShowAll does,
@@ -151,12 +158,14 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 	if pt.query.Explain, err = parseBool(c, "explain"); err != nil {
 		return err
 	}
-	answer, err := cached(r.Context(), s, sym, pt, func(ctx context.Context) (encodedConsensus, error) {
+	answer, err := cached(r.Context(), s, sym, pt, func(ctx context.Context) (encodedAnswer, error) {
 		ix, err := s.indexOf(ctx, sym)
 		if err != nil {
-			return encodedConsensus{}, err
+			return encodedAnswer{}, err
 		}
-		return encodeConsensus(consensusOf(sym, ix, pt.query))
+		c := consensusOf(sym, ix, pt.query)
+		c.KnownAt = time.Time{}
+		return encodeAnswer(c)
 	})
 	if err != nil {
 		return err
@@ -173,7 +182,7 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 
 // getHistory is `history SYMBOL --json`.
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, c call) error {
-	rows, err := s.history(r, c, "day")
+	rows, err := s.history(r, c, "day", nil)
 	if err != nil {
 		return err
 	}
@@ -181,8 +190,9 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, c call) erro
 }
 
 // history computes the history a request's parameters ask for; every
-// defaults to defaultEvery.
-func (s *Server) history(r *http.Request, c call, defaultEvery string) ([]projections.Consensus, error) {
+// defaults to defaultEvery. check, if not nil, may refuse the period before
+// anything is computed.
+func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error) ([]projections.Consensus, error) {
 	sym, err := parseSymbol(r.PathValue("symbol"))
 	if err != nil {
 		return nil, err
@@ -190,6 +200,11 @@ func (s *Server) history(r *http.Request, c call, defaultEvery string) ([]projec
 	pr, err := parsePeriod(c, defaultEvery)
 	if err != nil {
 		return nil, err
+	}
+	if check != nil {
+		if err := check(pr); err != nil {
+			return nil, err
+		}
 	}
 	pt, err := parsePoint(c, s.now())
 	if err != nil {
@@ -223,7 +238,12 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 	if err != nil {
 		return err
 	}
-	rows, err := s.history(r, c, "auto")
+	rows, err := s.history(r, c, "auto", func(pr period) error {
+		if err := chart.CheckPoints(pr.from, pr.to, pr.every, "every"); err != nil {
+			return refuse(http.StatusBadRequest, "every", "%s", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}

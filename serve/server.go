@@ -41,6 +41,10 @@ const (
 	// issue's history of a million events, whole, with room to spare), at
 	// a few hundred bytes an event with the read models.
 	DefaultMaxCachedEvents = 1 << 21
+	// DefaultMaxCacheBytes bounds the encoded answers kept between
+	// requests: some six answers about every instrument of a
+	// 100,000-instrument ledger, or hundreds of thousands of single ones.
+	DefaultMaxCacheBytes = 256 << 20
 )
 
 // Config says what a Server serves and how.
@@ -72,6 +76,19 @@ type Config struct {
 	// instrument larger than the bound is still kept, alone. Zero means
 	// DefaultMaxCachedEvents; negative means no bound.
 	MaxCachedEvents int
+	// MaxCacheBytes bounds the bytes of the encoded answers kept between
+	// requests, all kinds together, each counted as its encoded bytes and
+	// key; the least recently used are let go first. Zero means
+	// DefaultMaxCacheBytes; negative keeps no answers.
+	MaxCacheBytes int64
+	// MaxExpensive bounds the requests whose cost grows with the request
+	// (histories, charts, logs, lists of every instrument, imports) that
+	// run at once; more are refused with 503 and Retry-After. Zero means
+	// DefaultMaxExpensive.
+	MaxExpensive int
+	// MaxStreams bounds the event-stream clients served at once; more are
+	// refused with 503. Zero means DefaultMaxStreams.
+	MaxStreams int
 }
 
 // Server is the HTTP API and web page over one ledger. Make one with New,
@@ -91,10 +108,10 @@ type Server struct {
 	writes writeLocks
 	hub    *hub
 	health *healthState
-	// imports admits one import at a time: each holds a sort's chunk in
-	// memory, and they would only queue on the store's write lock anyway.
-	imports chan struct{}
-	web     *webAssets
+	// expensive, imports and streams admit the requests of routes that
+	// name them (see routes and newGates).
+	expensive, imports, streams *gate
+	web                         *webAssets
 }
 
 // New makes a server. It fails when Config.Ledger is missing, or when the
@@ -124,13 +141,24 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxCachedEvents == 0 {
 		cfg.MaxCachedEvents = DefaultMaxCachedEvents
 	}
+	if cfg.MaxCacheBytes == 0 {
+		cfg.MaxCacheBytes = DefaultMaxCacheBytes
+	}
+	if cfg.MaxExpensive <= 0 {
+		cfg.MaxExpensive = DefaultMaxExpensive
+	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
 	web, err := loadWebAssets()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, l: cfg.Ledger, log: cfg.Logger, mux: http.NewServeMux(),
-		metrics: newMetrics(), cache: newAnswerCache(cfg.MaxCachedEvents), health: &healthState{}, imports: make(chan struct{}, 1), web: web}
+		metrics: newMetrics(), cache: newAnswerCache(cfg.MaxCachedEvents, max(cfg.MaxCacheBytes, 0)), health: &healthState{}, web: web}
+	s.expensive, s.imports, s.streams = newGates(cfg)
 	s.metrics.watchCache(s.cache)
+	s.metrics.watchGates(s.expensive, s.imports, s.streams)
 	s.hub = newHub(cfg.Ledger.Store(), cfg.PollInterval, cfg.Logger)
 	s.hub.onRecord = s.recordLanded
 	s.hub.onFollowing = func(ok bool) {

@@ -20,6 +20,49 @@ type serveCmd struct {
 	poll         time.Duration
 	verifyEvery  time.Duration
 	maxCached    int
+	bounds       serveBounds
+}
+
+// serveBounds are the flags bounding what the server holds and runs at once
+// (issue 10): the bytes of its answer cache, its expensive requests and its
+// event streams.
+type serveBounds struct {
+	maxCacheBytes byteSize
+	maxExpensive  int
+	maxStreams    int
+}
+
+func (b *serveBounds) define(fs *pflag.FlagSet) {
+	b.maxCacheBytes = serve.DefaultMaxCacheBytes
+	fs.Var(&b.maxCacheBytes, "max-cache-bytes",
+		"how many bytes of encoded answers stay cached between requests, all kinds together, the least recently used let go first "+
+			"(such as 256MiB or 1GiB; 0: none)")
+	fs.IntVar(&b.maxExpensive, "max-expensive", serve.DefaultMaxExpensive,
+		"how many `REQUESTS` whose cost grows with the request (histories, charts, logs, lists of every instrument, imports) run at once; "+
+			"more are answered 503 with Retry-After")
+	fs.IntVar(&b.maxStreams, "max-streams", serve.DefaultMaxStreams,
+		"how many event-stream `CLIENTS` are served at once, each holding a file descriptor: keep it well under ulimit -n; "+
+			"more are answered 503")
+}
+
+// check refuses bounds that would leave the server unable to answer.
+func (b *serveBounds) check() error {
+	if b.maxExpensive < 1 {
+		return usagef("--max-expensive must be at least 1; got %d", b.maxExpensive)
+	}
+	if b.maxStreams < 1 {
+		return usagef("--max-streams must be at least 1; got %d", b.maxStreams)
+	}
+	return nil
+}
+
+// apply sets the bounds in a server's configuration.
+func (b *serveBounds) apply(cfg *serve.Config) {
+	cfg.MaxCacheBytes = int64(b.maxCacheBytes)
+	if cfg.MaxCacheBytes == 0 {
+		cfg.MaxCacheBytes = -1 // serve.Config's "none"; its zero means the default
+	}
+	cfg.MaxExpensive, cfg.MaxStreams = b.maxExpensive, b.maxStreams
 }
 
 func (c *serveCmd) usage() (string, string) {
@@ -36,6 +79,7 @@ func (c *serveCmd) define(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.verifyEvery, "verify-every", serve.DefaultVerifyEvery, "how often to verify the hash chains for /healthz, first at start (0: never)")
 	fs.IntVar(&c.maxCached, "max-cached-events", serve.DefaultMaxCachedEvents,
 		"how many `EVENTS` of the instruments asked about stay loaded between requests, the least recently asked let go first (-1: no bound)")
+	c.bounds.define(fs)
 }
 
 func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
@@ -47,6 +91,9 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	if c.maxCached == 0 || c.maxCached < -1 {
 		return usagef("--max-cached-events must be positive, or -1 for no bound; got %d", c.maxCached)
+	}
+	if err := c.bounds.check(); err != nil {
+		return err
 	}
 	if c.verifyEvery <= 0 {
 		c.verifyEvery = -1 // serve.Config's "never"; its zero means the default
@@ -73,7 +120,9 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	defer closeStore()
 	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
-	srv, err := serve.New(serve.Config{Ledger: l, Tokens: tokens, Logger: logger, PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached})
+	cfg := serve.Config{Ledger: l, Tokens: tokens, Logger: logger, PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached}
+	c.bounds.apply(&cfg)
+	srv, err := serve.New(cfg)
 	if err != nil {
 		return err
 	}
