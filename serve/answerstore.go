@@ -1,7 +1,9 @@
 package serve
 
 import (
+	"bytes"
 	"cmp"
+	"io"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -110,19 +112,38 @@ type encodedAnswer struct {
 	knownAt []int
 }
 
+// stampLen is the longest known_at value: a time with nanoseconds, quoted.
+const stampLen = len(`"2006-01-02T15:04:05.999999999Z"`)
+
 // at is the answer's JSON with every known_at set to t, as time.Time
 // encodes it, and a final newline.
 func (e encodedAnswer) at(t time.Time) []byte {
-	const stampLen = len(`"2006-01-02T15:04:05.999999999Z"`)
-	out := make([]byte, 0, len(e.body)+len(e.knownAt)*stampLen+1)
+	var out bytes.Buffer
+	out.Grow(len(e.body) + len(e.knownAt)*stampLen + 1)
+	_ = e.writeAt(&out, t) // a bytes.Buffer cannot fail
+	return out.Bytes()
+}
+
+// writeAt writes what at returns, piece by piece: the answer about every
+// instrument of a large ledger is sent without a second copy of it.
+func (e encodedAnswer) writeAt(w io.Writer, t time.Time) error {
+	stamp := make([]byte, 0, stampLen)
+	stamp = append(stamp, '"')
+	stamp = t.UTC().AppendFormat(stamp, time.RFC3339Nano)
+	stamp = append(stamp, '"')
 	from := 0
 	for _, i := range e.knownAt {
-		out = append(out, e.body[from:i]...)
-		out = append(out, '"')
-		out = t.UTC().AppendFormat(out, time.RFC3339Nano)
-		out = append(out, '"')
+		if _, err := w.Write(e.body[from:i]); err != nil {
+			return err
+		}
+		if _, err := w.Write(stamp); err != nil {
+			return err
+		}
 		from = i
 	}
-	out = append(out, e.body[from:]...)
-	return append(out, '\n')
+	if _, err := w.Write(e.body[from:]); err != nil {
+		return err
+	}
+	_, err := w.Write([]byte{'\n'})
+	return err
 }
