@@ -37,14 +37,6 @@ func ParsePanels(name string) (Panels, bool) {
 	return 0, false
 }
 
-// Default and limit sizes of a figure, in pixels.
-const (
-	DefaultWidth  = 960
-	DefaultHeight = 600
-	MinSize       = 200
-	MaxSize       = 4000
-)
-
 // Options say how to draw a figure.
 type Options struct {
 	// Width and Height are the figure's size in pixels; zero means the

@@ -28,7 +28,7 @@ var now = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
 // demoRows is the demo's BABA history, daily, from June to Thursday 11
 // September 2025.
-func demoRows(t *testing.T, every projections.Every) []projections.Consensus {
+func demoRows(t testing.TB, every projections.Every) []projections.Consensus {
 	t.Helper()
 	store, err := sqlite.Open(filepath.Join(t.TempDir(), "demo.db"), sqlite.Options{Now: func() time.Time { return now }})
 	require.NoError(t, err)

@@ -1,7 +1,9 @@
 package chart
 
 import (
+	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/png"
 	"io"
@@ -13,14 +15,19 @@ import (
 )
 
 // Raster paints the figure into an image scale times its size in pixels
-// (2 gives a crisp picture on high-density screens and in print).
+// (2 gives a crisp picture on high-density screens and in print). It
+// refuses a raster of more than MaxRasterPixels: the image and the
+// rasterizer's buffers take some 12 bytes a pixel.
 func (f *Figure) Raster(scale float64) (*image.RGBA, error) {
 	if scale <= 0 {
 		scale = 1
 	}
 	w, h := int(math.Ceil(float64(f.Width)*scale)), int(math.Ceil(float64(f.Height)*scale))
+	if w*h > MaxRasterPixels {
+		return nil, fmt.Errorf("a %dx%d raster is larger than the limit of %d pixels", w, h, MaxRasterPixels)
+	}
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	r := &rasterizer{img: img, scale: scale, z: vector.NewRasterizer(w, h), faces: newFaceSet(scale)}
+	r := &rasterizer{img: img, scale: scale, z: &vector.Rasterizer{}, faces: newFaceSet(scale)}
 	for _, s := range f.Shapes {
 		if err := r.paint(s); err != nil {
 			return nil, err
@@ -40,26 +47,34 @@ func (f *Figure) WritePNG(w io.Writer, scale float64) error {
 
 // rasterizer paints shapes with anti-aliasing, through golang.org/x/image's
 // vector rasterizer for geometry and its font drawer for text.
+//
+// Each shape is rasterised within its own bounding box, not the whole
+// canvas: the rasterizer's cost is the area it covers, and a chart is
+// hundreds of small shapes (a column per day), so painting each over the
+// whole canvas took seconds where the box takes milliseconds.
 type rasterizer struct {
 	img   *image.RGBA
 	scale float64
 	z     *vector.Rasterizer
 	faces *faceSet
+	// path is the shape being painted, in canvas pixels: closed polygons,
+	// gathered until fill knows their bounding box.
+	path [][]Point
 }
 
 func (r *rasterizer) paint(s Shape) error {
 	st := StyleOf(s.class())
 	switch s := s.(type) {
 	case Rect:
-		r.begin()
+		if r.fillAligned(s, st.Fill) {
+			return nil
+		}
 		r.polygon([]Point{{s.X, s.Y}, {s.X + s.W, s.Y}, {s.X + s.W, s.Y + s.H}, {s.X, s.Y + s.H}})
 		r.fill(st.Fill)
 	case Area:
-		r.begin()
 		r.polygon(s.Points)
 		r.fill(st.Fill)
 	case Line:
-		r.begin()
 		r.stroke(s.Points, st.StrokeWidth)
 		r.fill(st.Stroke)
 	case Text:
@@ -68,33 +83,65 @@ func (r *rasterizer) paint(s Shape) error {
 	return nil
 }
 
-func (r *rasterizer) begin() {
-	b := r.img.Bounds()
-	r.z.Reset(b.Dx(), b.Dy())
+// fillAligned paints a rectangle whose edges fall on whole pixels (the
+// background) directly, without the rasterizer, which would need buffers
+// the size of the canvas for it; it reports false for any other rectangle.
+func (r *rasterizer) fillAligned(s Rect, c color.NRGBA) bool {
+	x0, y0, x1, y1 := s.X*r.scale, s.Y*r.scale, (s.X+s.W)*r.scale, (s.Y+s.H)*r.scale
+	for _, v := range []float64{x0, y0, x1, y1} {
+		if v != math.Trunc(v) {
+			return false
+		}
+	}
+	if c.A != 0 {
+		rect := image.Rect(int(x0), int(y0), int(x1), int(y1)).Intersect(r.img.Bounds())
+		draw.Draw(r.img, rect, image.NewUniform(c), image.Point{}, draw.Over)
+	}
+	return true
 }
 
-func (r *rasterizer) fill(c interface{ RGBA() (r, g, b, a uint32) }) {
-	if _, _, _, a := c.RGBA(); a == 0 {
+// fill paints the gathered path in colour c, rasterised within the path's
+// bounding box (whole pixels, within the canvas), and starts a new path.
+func (r *rasterizer) fill(c color.NRGBA) {
+	defer func() { r.path = r.path[:0] }()
+	if c.A == 0 || len(r.path) == 0 {
 		return
 	}
+	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, poly := range r.path {
+		for _, p := range poly {
+			minX, minY = math.Min(minX, p.X), math.Min(minY, p.Y)
+			maxX, maxY = math.Max(maxX, p.X), math.Max(maxY, p.Y)
+		}
+	}
+	box := image.Rect(int(math.Floor(minX)), int(math.Floor(minY)), int(math.Ceil(maxX)), int(math.Ceil(maxY))).
+		Intersect(r.img.Bounds())
+	if box.Empty() {
+		return
+	}
+	r.z.Reset(box.Dx(), box.Dy())
+	ox, oy := float64(box.Min.X), float64(box.Min.Y)
+	for _, poly := range r.path {
+		r.z.MoveTo(float32(poly[0].X-ox), float32(poly[0].Y-oy))
+		for _, p := range poly[1:] {
+			r.z.LineTo(float32(p.X-ox), float32(p.Y-oy))
+		}
+		r.z.ClosePath()
+	}
 	r.z.DrawOp = draw.Over
-	r.z.Draw(r.img, r.img.Bounds(), image.NewUniform(c), image.Point{})
+	r.z.Draw(r.img, box, image.NewUniform(c), image.Point{})
 }
 
-// polygon adds a closed path, in figure coordinates.
+// polygon adds a closed path, given in figure coordinates.
 func (r *rasterizer) polygon(pts []Point) {
 	if len(pts) < 3 {
 		return
 	}
-	r.z.MoveTo(r.pt(pts[0]))
-	for _, p := range pts[1:] {
-		r.z.LineTo(r.pt(p))
+	scaled := make([]Point, len(pts))
+	for i, p := range pts {
+		scaled[i] = Point{p.X * r.scale, p.Y * r.scale}
 	}
-	r.z.ClosePath()
-}
-
-func (r *rasterizer) pt(p Point) (float32, float32) {
-	return float32(p.X * r.scale), float32(p.Y * r.scale)
+	r.path = append(r.path, scaled)
 }
 
 // stroke adds a polyline of the given width as filled shapes: one

@@ -102,6 +102,26 @@ func History(symbol domain.Symbol, history []domain.Recorded, from, to time.Time
 	return rows
 }
 
+// CountRows is the number of rows History returns for the range and period,
+// counted the way History walks it, but counting no further than limit+1: a
+// caller that refuses ranges of more than limit rows learns so without
+// computing any.
+func CountRows(from, to time.Time, every Every, limit int) int {
+	from, to = from.UTC(), to.UTC()
+	if to.Before(from) {
+		return 0
+	}
+	n, lastIsTo := 0, false
+	for end := firstPeriodEnd(from, every); !end.After(to) && n <= limit; end = nextPeriodEnd(end, every) {
+		n++
+		lastIsTo = end.Equal(to)
+	}
+	if !lastIsTo && n <= limit {
+		n++
+	}
+	return min(n, MaxHistoryRows)
+}
+
 // estimateRows is the number of rows History will return, give or take one.
 func estimateRows(from, to time.Time, every Every) int {
 	days := int(to.Sub(from).Hours()/24) + 2

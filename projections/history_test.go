@@ -310,3 +310,19 @@ func round2(r *big.Rat) string {
 	}
 	return exact(new(big.Rat).SetFrac(h, big.NewInt(100)))
 }
+
+// TestCountRowsIsHistorysCount: CountRows counts the rows History returns,
+// for ranges that do and do not end on a period end, and stops counting
+// just past its limit.
+func TestCountRowsIsHistorysCount(t *testing.T) {
+	q := projections.Query{KnownAt: later}
+	for _, every := range []projections.Every{projections.Day, projections.Week, projections.Month} {
+		for _, r := range [][2]string{{"2025-01-01", "2025-01-01"}, {"2025-01-01", "2025-03-15T12:00:00Z"}, {"2024-12-29", "2026-02-28"}, {"1990-06-15", "2025-09-12"}} {
+			from, to := when(t, r[0]), when(t, r[1])
+			want := len(projections.History("X", nil, from, to, every, q))
+			assert.Equal(t, want, projections.CountRows(from, to, every, projections.MaxHistoryRows), "%s %v", every, r)
+			assert.Equal(t, min(want, 11), projections.CountRows(from, to, every, 10), "%s %v limited", every, r)
+		}
+	}
+	assert.Zero(t, projections.CountRows(when(t, "2025-02-01"), when(t, "2025-01-01"), projections.Day, 10))
+}

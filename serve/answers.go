@@ -26,17 +26,15 @@ import (
 // longer than the poll interval after it was computed, which bounds its
 // staleness for any event the answer could not see coming (and for the
 // answer about every instrument, whose events are not all read here).
-func cached[T any](ctx context.Context, s *Server, sym domain.Symbol, pt point,
-	compute func(context.Context) (T, time.Time, error)) (T, error) {
+func cached(ctx context.Context, s *Server, sym domain.Symbol, pt point,
+	compute func(context.Context) (encodedAnswer, time.Time, error)) (encodedAnswer, error) {
 	if !pt.asOfGiven {
 		answer, _, err := compute(ctx)
 		return answer, err
 	}
 	key := keyOf(sym, pt)
-	if v, ok := s.cache.get(key, pt.query.KnownAt); ok {
-		if answer, ok := v.(T); ok {
-			return answer, nil
-		}
+	if answer, ok := s.cache.get(key, pt.query.KnownAt); ok {
+		return answer, nil
 	}
 	st, cacheable := s.cache.current(sym)
 	answer, changesAt, err := compute(ctx)
@@ -135,37 +133,33 @@ func consensusOf(sym domain.Symbol, ix *domain.Index, q projections.Query) proje
 	return projections.Compute(sym, ix.State(q.AsOf, q.KnownAt), q)
 }
 
-// encodedConsensus is a consensus encoded as JSON once, split around the
-// value of known_at: an answer cached "as known now" is sent with each
-// request's own time without encoding the rest again.
-type encodedConsensus struct{ head, tail []byte }
-
 // knownAtZero is how known_at reads when encoded from the zero time.
 const knownAtZero = `"known_at":"0001-01-01T00:00:00Z"`
 
-func encodeConsensus(c projections.Consensus) (encodedConsensus, error) {
-	c.KnownAt = time.Time{}
-	b, err := json.Marshal(c)
+// encodeAnswer encodes a consensus, or a list of them, whose known_at are
+// the zero time, leaving their values out (see encodedAnswer). Every
+// occurrence of knownAtZero is a known_at key of a consensus: within a JSON
+// string every quote is escaped, so none can hold it.
+func encodeAnswer(v any) (encodedAnswer, error) {
+	b, err := json.Marshal(v)
 	if err != nil {
-		return encodedConsensus{}, fmt.Errorf("encode the answer: %w", err)
+		return encodedAnswer{}, fmt.Errorf("encode the answer: %w", err)
 	}
-	// The first occurrence is the top-level key: keys come in a fixed order
-	// and no string value can hold an unescaped quote.
-	i := bytes.Index(b, []byte(knownAtZero))
-	if i < 0 {
-		return encodedConsensus{}, fmt.Errorf("encode the answer: no known_at in %.80s", b)
+	key := []byte(`"known_at":`)
+	zero := []byte(knownAtZero)
+	out := encodedAnswer{body: make([]byte, 0, len(b))}
+	for {
+		i := bytes.Index(b, zero)
+		if i < 0 {
+			break
+		}
+		out.body = append(out.body, b[:i+len(key)]...)
+		out.knownAt = append(out.knownAt, len(out.body))
+		b = b[i+len(zero):]
 	}
-	split := i + len(`"known_at":`)
-	return encodedConsensus{head: b[:split], tail: b[i+len(knownAtZero):]}, nil
-}
-
-// at is the answer's JSON with known_at set to t, as time.Time encodes it.
-func (e encodedConsensus) at(t time.Time) []byte {
-	out := make([]byte, 0, len(e.head)+len(e.tail)+40)
-	out = append(out, e.head...)
-	out = append(out, '"')
-	out = t.UTC().AppendFormat(out, time.RFC3339Nano)
-	out = append(out, '"')
-	out = append(out, e.tail...)
-	return append(out, '\n')
+	if len(out.knownAt) == 0 {
+		return encodedAnswer{}, fmt.Errorf("encode the answer: no known_at in %.80s", b)
+	}
+	out.body = append(out.body, b...)
+	return out, nil
 }

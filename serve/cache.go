@@ -10,10 +10,6 @@ import (
 	"github.com/consensus-ledger/consensus/domain"
 )
 
-// maxCachedAnswers bounds the answer cache; when full it is emptied, which
-// is cheap and rare, rather than tracking which entry is oldest.
-const maxCachedAnswers = 1 << 16
-
 // answerCache keeps consensus answers about a fixed valid time until the
 // instrument's stream changes, and the instruments' read models that
 // answer the questions not asked before.
@@ -36,7 +32,7 @@ type answerCache struct {
 	global  uint64 // bumped when any instrument may have changed
 	total   uint64 // bumped whenever any instrument changed: the stamp of answers about all
 	gens    map[domain.Symbol]uint64
-	entries map[answerKey]answerEntry
+	answers *answerStore // bounded by bytes (Config.MaxCacheBytes)
 
 	// loaded are the instruments whose events the ledger keeps in memory
 	// for this server, with their read models (domain.Index) kept under
@@ -76,21 +72,14 @@ type answerKey struct {
 	explain     bool
 }
 
-// answerEntry is a stored answer: a projections.Consensus, or for every
-// instrument a []projections.Consensus.
-type answerEntry struct {
-	stamp  stamp
-	until  time.Time // served only to requests whose now is before it; zero for ever
-	answer any
-}
-
 // stamp is the state of an instrument's events an answer was computed from.
 type stamp struct{ gen, global uint64 }
 
 // newAnswerCache makes an empty cache whose loaded instruments hold at most
-// maxEvents events (no bound when negative).
-func newAnswerCache(maxEvents int) *answerCache {
-	return &answerCache{gens: map[domain.Symbol]uint64{}, entries: map[answerKey]answerEntry{},
+// maxEvents events (no bound when negative) and whose answers hold at most
+// maxBytes bytes.
+func newAnswerCache(maxEvents int, maxBytes int64) *answerCache {
+	return &answerCache{gens: map[domain.Symbol]uint64{}, answers: newAnswerStore(maxBytes),
 		loaded: map[domain.Symbol]*loadedEntry{}, maxEvents: maxEvents}
 }
 
@@ -105,15 +94,15 @@ func keyOf(sym domain.Symbol, pt point) answerKey {
 
 // get returns the answer stored for k if the instrument has not changed
 // since it was computed and, for a request at now, it has not expired.
-func (c *answerCache) get(k answerKey, now time.Time) (any, bool) {
+func (c *answerCache) get(k answerKey, now time.Time) (encodedAnswer, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if !c.enabled {
-		return nil, false
+		return encodedAnswer{}, false
 	}
-	e, ok := c.entries[k]
+	e, ok := c.answers.get(k)
 	if !ok || e.stamp != c.stampOf(k.symbol) || (!e.until.IsZero() && !now.Before(e.until)) {
-		return nil, false
+		return encodedAnswer{}, false
 	}
 	return e.answer, true
 }
@@ -135,13 +124,17 @@ func (c *answerCache) stampOf(sym domain.Symbol) stamp {
 
 // put stores an answer computed from the events as of s, to be served
 // until the time until (zero for as long as s is current).
-func (c *answerCache) put(k answerKey, s stamp, until time.Time, answer any) {
+func (c *answerCache) put(k answerKey, s stamp, until time.Time, answer encodedAnswer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) >= maxCachedAnswers {
-		clear(c.entries)
-	}
-	c.entries[k] = answerEntry{stamp: s, until: until, answer: answer}
+	c.answers.put(k, s, until, answer)
+}
+
+// answerSize is the answers kept and the bytes they count.
+func (c *answerCache) answerSize() (answers int, bytes int64) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.answers.entries), c.answers.bytes
 }
 
 // index returns the instrument's read model if it was built since the

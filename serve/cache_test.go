@@ -16,7 +16,7 @@ import (
 // bound, never the one just kept, and a kept instrument answers only while
 // nothing has landed on it.
 func TestLoadedInstrumentsBound(t *testing.T) {
-	c := newAnswerCache(100)
+	c := newAnswerCache(100, DefaultMaxCacheBytes)
 	c.setEnabled(true)
 	keep := func(sym domain.Symbol, events int) []domain.Symbol {
 		st, cacheable := c.current(sym)
@@ -61,7 +61,7 @@ func TestLoadedInstrumentsBound(t *testing.T) {
 // TestLoadedInstrumentsOff checks that a model loaded while the store is
 // not followed never answers, though its events count.
 func TestLoadedInstrumentsOff(t *testing.T) {
-	c := newAnswerCache(100)
+	c := newAnswerCache(100, DefaultMaxCacheBytes)
 	st, cacheable := c.current("A")
 	require.False(t, cacheable)
 	c.keepIndex("A", st, cacheable, closes(t, 10))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/consensus-ledger/consensus/backfill"
@@ -20,6 +21,9 @@ type apiError struct {
 	status int
 	field  string
 	msg    string
+	// retryAfter, in seconds, is sent as Retry-After when positive: the
+	// request was refused for now (the server is busy), not for good.
+	retryAfter int
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -50,7 +54,10 @@ type errorBody struct {
 // the command line chooses its exit status: refusals of the request are
 // 4xx and name what is wrong; anything else is a 500 that says nothing of
 // the server's insides.
-func describeError(err error) (status int, field, msg string) {
+//
+// retryAfter is the seconds after which a request refused for now (the
+// server is busy) may be sent again; 0 for every other error.
+func describeError(err error) (status int, field, msg string, retryAfter int) {
 	var (
 		api      *apiError
 		invalid  *domain.ValidationError
@@ -59,45 +66,48 @@ func describeError(err error) (status int, field, msg string) {
 	)
 	switch {
 	case errors.As(err, &api):
-		return api.status, api.field, api.msg
+		return api.status, api.field, api.msg, api.retryAfter
 	case errors.As(err, &cut) && cut.timeout:
-		return http.StatusRequestTimeout, "", cut.Error()
+		return http.StatusRequestTimeout, "", cut.Error(), 0
 	case errors.As(err, &cut):
-		return statusClientClosed, "", cut.Error()
+		return statusClientClosed, "", cut.Error(), 0
 	case errors.As(err, &tooLarge):
-		return http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit)
+		return http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit), 0
 	case errors.As(err, &invalid):
-		return http.StatusUnprocessableEntity, invalid.Field, err.Error()
+		return http.StatusUnprocessableEntity, invalid.Field, err.Error(), 0
 	case errors.Is(err, ledger.ErrUnknownInstrument):
-		return http.StatusNotFound, "symbol", err.Error()
+		return http.StatusNotFound, "symbol", err.Error(), 0
 	case errors.Is(err, ledger.ErrConflict), errors.Is(err, eventstore.ErrWrongVersion):
-		return http.StatusConflict, "", err.Error()
+		return http.StatusConflict, "", err.Error(), 0
 	case errors.Is(err, eventstore.ErrDuplicateID):
-		return http.StatusConflict, "id", err.Error()
+		return http.StatusConflict, "id", err.Error(), 0
 	case errors.Is(err, backfill.ErrBadFile):
-		return http.StatusBadRequest, "", err.Error()
+		return http.StatusBadRequest, "", err.Error(), 0
 	case errors.Is(err, eventstore.ErrReadOnly):
-		return http.StatusForbidden, "", "the store is open read-only"
+		return http.StatusForbidden, "", "the store is open read-only", 0
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return http.StatusServiceUnavailable, "", "the request was cancelled before it finished"
+		return http.StatusServiceUnavailable, "", "the request was cancelled before it finished", 0
 	}
-	return http.StatusInternalServerError, "", "internal error; the server's log has the details"
+	return http.StatusInternalServerError, "", "internal error; the server's log has the details", 0
 }
 
 // writeError answers with the JSON error for err, logging server faults
 // with the request id so an operator can find them.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, field, msg := describeError(err)
+	status, field, msg, retryAfter := describeError(err)
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The request's own context ends when its client goes away.
-		status, field, msg = statusClientClosed, "", "the client closed the connection before the answer"
+		status, field, msg, retryAfter = statusClientClosed, "", "the client closed the connection before the answer", 0
+	}
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	}
 	if status == statusClientClosed {
 		// The client's doing, not a fault to page anyone about: noted,
 		// and counted under 499 in the request metrics.
 		s.log.Info("client went away", slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.String("request_id", w.Header().Get("X-Request-Id")), slog.Any("error", err))
-	} else if status >= 500 {
+	} else if status >= 500 && retryAfter == 0 {
 		s.log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.String("request_id", w.Header().Get("X-Request-Id")), slog.Any("error", err))
 		if status == http.StatusInternalServerError {

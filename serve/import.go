@@ -53,12 +53,6 @@ func (s *Server) postImport(w http.ResponseWriter, r *http.Request, c call) erro
 			return refuse(http.StatusBadRequest, "name", "name must be 1 to 200 printable characters")
 		}
 	}
-	select {
-	case s.imports <- struct{}{}:
-		defer func() { <-s.imports }()
-	case <-r.Context().Done():
-		return r.Context().Err()
-	}
 	// The body sets its own read deadlines as it arrives (requestBody).
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(importDeadline)) // a test recorder cannot
 	body, err := s.requestBody(w, r, s.cfg.MaxImportBytes, importDeadline)

@@ -89,6 +89,53 @@ func (m *metrics) watchCache(c *answerCache) {
 			Name: "consensus_cache_evictions_total",
 			Help: "Instruments let go to keep the loaded events within the bound; each is read from the store again when next asked about.",
 		}, func() float64 { return float64(c.evictions.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "consensus_answer_cache_answers",
+			Help: "Encoded answers the server keeps between requests.",
+		}, func() float64 { n, _ := c.answerSize(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "consensus_answer_cache_bytes",
+			Help: "Bytes of the encoded answers kept, each counted as its encoded bytes and key, bounded by consensus_answer_cache_max_bytes.",
+		}, func() float64 { _, n := c.answerSize(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "consensus_answer_cache_max_bytes",
+			Help: "The bound on consensus_answer_cache_bytes (serve --max-cache-bytes).",
+		}, func() float64 { return float64(c.answers.maxBytes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "consensus_answer_cache_evictions_total",
+			Help: "Answers let go, least recently used first, to keep the answer cache within its bound.",
+		}, func() float64 { return float64(c.answers.evictions.Load()) }),
+	)
+}
+
+// watchGates exposes how many requests each gate admits now, its limit and
+// how many it refused, so an operator sees a server at its limits.
+func (m *metrics) watchGates(expensive, imports, streams *gate) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "consensus_expensive_requests",
+			Help: "Expensive requests (histories, charts, logs, lists of every instrument, imports) running now.",
+		}, func() float64 { return float64(expensive.inUse()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "consensus_expensive_max_requests",
+			Help: "The bound on consensus_expensive_requests (serve --max-expensive).",
+		}, func() float64 { return float64(expensive.limit()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "consensus_expensive_refused_total",
+			Help: "Expensive requests refused with 503 because serve --max-expensive of them were running.",
+		}, func() float64 { return float64(expensive.refused.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "consensus_import_refused_total",
+			Help: "Imports refused with 503 because another import was running.",
+		}, func() float64 { return float64(imports.refused.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "consensus_event_stream_max_clients",
+			Help: "The bound on consensus_event_stream_clients (serve --max-streams).",
+		}, func() float64 { return float64(streams.limit()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "consensus_event_stream_refused_total",
+			Help: "Event-stream clients refused with 503 because serve --max-streams were connected.",
+		}, func() float64 { return float64(streams.refused.Load()) }),
 	)
 }
 

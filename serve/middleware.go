@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -37,6 +38,7 @@ func (s *Server) handleUnrouted(routed *http.ServeMux) http.Handler {
 // security headers, authorisation, a JSON answer for any error, recovery
 // from a panic (answered as a 500 and logged, never shown), and metrics.
 func (s *Server) wrap(rt route) http.Handler {
+	gates := s.gates(rt.limit)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
@@ -68,12 +70,25 @@ func (s *Server) wrap(rt route) http.Handler {
 			err = checkQuery(c.values, rt.query...)
 		}
 		if err == nil {
-			err = rt.handle(rec, r, c)
+			err = s.admit(r.Context(), gates, func() error { return rt.handle(rec, r, c) })
 		}
 		if err != nil && rec.status == 0 {
 			s.writeError(rec, r, err)
 		}
 	})
+}
+
+// admit runs handle once every gate has let the request in, and lets them
+// go after it returns; a gate that refuses answers for the request.
+func (s *Server) admit(ctx context.Context, gates []*gate, handle func() error) error {
+	if len(gates) == 0 {
+		return handle()
+	}
+	if err := gates[0].enter(ctx); err != nil {
+		return err
+	}
+	defer gates[0].leave()
+	return s.admit(ctx, gates[1:], handle)
 }
 
 // requestIDs are the process's random prefix and a counter: unique enough

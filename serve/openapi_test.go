@@ -77,6 +77,9 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		assert.ElementsMatch(t, wantPath, inPath, "path parameters of %s", key)
 		assert.ElementsMatch(t, rt.query, query, "query parameters of %s", key)
 		assert.Equal(t, securityOf(rt.access), op.Security, "security of %s", key)
+		if rt.limit != noLimit {
+			assert.Contains(t, op.Responses, "503", "%s is bounded in number, so it documents the 503 beyond", key)
+		}
 	}
 	for key := range documented {
 		assert.True(t, seen[key], "openapi.json documents %s, which is not a route", key)

@@ -145,8 +145,11 @@ func parseSize(c call, name string, def int) (int, error) {
 		return def, nil
 	}
 	n, err := strconv.Atoi(c.get(name))
-	if err != nil || n < chart.MinSize || n > chart.MaxSize {
+	if err != nil {
 		return 0, refuse(http.StatusBadRequest, name, "%s %s must be a whole number of pixels from %d to %d", name, domain.Quote(c.get(name)), chart.MinSize, chart.MaxSize)
+	}
+	if err := chart.CheckSize(name, n, false); err != nil {
+		return 0, refuse(http.StatusBadRequest, name, "%s", err)
 	}
 	return n, nil
 }

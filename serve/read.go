@@ -48,20 +48,29 @@ func (s *Server) getAllConsensus(w http.ResponseWriter, r *http.Request, c call)
 	if err != nil {
 		return err
 	}
-	rows, err := cached(r.Context(), s, "", pt, func(ctx context.Context) ([]projections.Consensus, time.Time, error) {
+	answer, err := cached(r.Context(), s, "", pt, func(ctx context.Context) (encodedAnswer, time.Time, error) {
 		rows, err := s.showAll(ctx, pt.query)
-		return rows, time.Time{}, err // kept no longer than the poll interval
+		if err != nil {
+			return encodedAnswer{}, time.Time{}, err
+		}
+		if len(rows) == 0 {
+			return encodedAnswer{body: []byte("[]")}, time.Time{}, nil
+		}
+		for i := range rows {
+			rows[i].KnownAt = time.Time{}
+		}
+		answer, err := encodeAnswer(rows)
+		return answer, time.Time{}, err // kept no longer than the poll interval
 	})
 	if err != nil {
 		return err
 	}
-	if !pt.knownAtGiven { // cached as known "now": say when now is
-		rows = append([]projections.Consensus(nil), rows...)
-		for i := range rows {
-			rows[i].KnownAt = pt.query.KnownAt
-		}
+	// An answer as known "now" holds for this request's now too.
+	aw := newAnswerWriter(w, r, http.StatusOK, "application/json; charset=utf-8")
+	if err := answer.writeAt(aw, pt.query.KnownAt); err != nil {
+		return nil // the client went away; the answer had begun
 	}
-	return writeJSONCompressible(w, r, rows)
+	return aw.Close()
 }
 
 // showAll answers every instrument at one time, as ledger.ShowAll does,
@@ -153,12 +162,14 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 	if pt.query.Explain, err = parseBool(c, "explain"); err != nil {
 		return err
 	}
-	answer, err := cached(r.Context(), s, sym, pt, func(ctx context.Context) (encodedConsensus, time.Time, error) {
+	answer, err := cached(r.Context(), s, sym, pt, func(ctx context.Context) (encodedAnswer, time.Time, error) {
 		ix, err := s.indexOf(ctx, sym)
 		if err != nil {
-			return encodedConsensus{}, time.Time{}, err
+			return encodedAnswer{}, time.Time{}, err
 		}
-		answer, err := encodeConsensus(consensusOf(sym, ix, pt.query))
+		c := consensusOf(sym, ix, pt.query)
+		c.KnownAt = time.Time{}
+		answer, err := encodeAnswer(c)
 		return answer, recordedAfter(ix, pt.query.KnownAt), err
 	})
 	if err != nil {
@@ -176,16 +187,17 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 
 // getHistory is `history SYMBOL --json`.
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, c call) error {
-	rows, err := s.history(r, c, "day")
+	rows, err := s.history(r, c, "day", nil)
 	if err != nil {
 		return err
 	}
-	return writeJSONCompressible(w, r, rows)
+	return writeJSONRows(w, r, rows)
 }
 
 // history computes the history a request's parameters ask for; every
-// defaults to defaultEvery.
-func (s *Server) history(r *http.Request, c call, defaultEvery string) ([]projections.Consensus, error) {
+// defaults to defaultEvery. check, if not nil, may refuse the period before
+// anything is computed.
+func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error) ([]projections.Consensus, error) {
 	sym, err := parseSymbol(r.PathValue("symbol"))
 	if err != nil {
 		return nil, err
@@ -193,6 +205,11 @@ func (s *Server) history(r *http.Request, c call, defaultEvery string) ([]projec
 	pr, err := parsePeriod(c, defaultEvery)
 	if err != nil {
 		return nil, err
+	}
+	if check != nil {
+		if err := check(pr); err != nil {
+			return nil, err
+		}
 	}
 	pt, err := parsePoint(c, s.now())
 	if err != nil {
@@ -226,7 +243,12 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 	if err != nil {
 		return err
 	}
-	rows, err := s.history(r, c, "auto")
+	rows, err := s.history(r, c, "auto", func(pr period) error {
+		if err := chart.CheckPoints(pr.from, pr.to, pr.every, "every"); err != nil {
+			return refuse(http.StatusBadRequest, "every", "%s", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -258,15 +280,38 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, c call) error
 			return err
 		}
 	}
-	return writeJSONCompressible(w, r, out)
+	return writeJSONRows(w, r, out)
 }
 
-// writeJSONCompressible answers with v as JSON, compressed when worth it.
-func writeJSONCompressible(w http.ResponseWriter, r *http.Request, v any) error {
-	body, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode the answer: %w", err)
+// writeJSONRows answers with rows as a JSON array, the bytes json.Marshal
+// writes for it, encoded and compressed row by row: a 50,000-row history
+// never exists as one encoded body besides its rows (which took some
+// 75 MB more per request).
+func writeJSONRows[T any](w http.ResponseWriter, r *http.Request, rows []T) error {
+	aw := newAnswerWriter(w, r, http.StatusOK, "application/json; charset=utf-8")
+	if rows == nil {
+		_, _ = aw.Write([]byte("null\n"))
+		return aw.Close()
 	}
-	writeCompressible(w, r, http.StatusOK, "application/json; charset=utf-8", append(body, '\n'))
-	return nil
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf) // escapes HTML as json.Marshal does
+	buf.WriteByte('[')
+	for i := range rows {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := enc.Encode(rows[i]); err != nil {
+			return fmt.Errorf("encode the answer: %w", err)
+		}
+		buf.Truncate(buf.Len() - 1) // Encode's newline
+		if buf.Len() >= 32<<10 || i == len(rows)-1 {
+			if _, err := aw.Write(buf.Bytes()); err != nil {
+				return nil // the client went away; the answer had begun
+			}
+			buf.Reset()
+		}
+	}
+	buf.WriteString("]\n")
+	_, _ = aw.Write(buf.Bytes())
+	return aw.Close()
 }

@@ -16,6 +16,34 @@ type route struct {
 	// page routes are read by the page's script, which ignores parameters
 	// it does not know, so a link with extra ones still opens the page.
 	page bool
+	// limit bounds how many of the route's requests run at once: those
+	// whose cost grows with the request, and event streams. Single
+	// answers, writes of a batch (bounded by MaxEventRows) and the health
+	// check have none, so the expensive ones never hold them back.
+	limit limit
+}
+
+// limit is which gates admit a route's requests (see newGates).
+type limit int
+
+const (
+	noLimit        limit = iota
+	expensiveLimit       // Server.expensive
+	importLimit          // Server.imports, then Server.expensive
+	streamLimit          // Server.streams
+)
+
+// gates are the gates a route's requests pass, in order.
+func (s *Server) gates(l limit) []*gate {
+	switch l {
+	case expensiveLimit:
+		return []*gate{s.expensive}
+	case importLimit:
+		return []*gate{s.imports, s.expensive}
+	case streamLimit:
+		return []*gate{s.streams}
+	}
+	return nil
 }
 
 func (rt route) pattern() string { return rt.method + " " + rt.path }
@@ -23,21 +51,21 @@ func (rt route) pattern() string { return rt.method + " " + rt.path }
 // routes is every endpoint of the server.
 func (s *Server) routes() []route {
 	return []route{
-		{method: "GET", path: "/api/v1/instruments", access: readAccess, handle: s.getInstruments},
+		{method: "GET", path: "/api/v1/instruments", access: readAccess, handle: s.getInstruments, limit: expensiveLimit},
 		{method: "GET", path: "/api/v1/consensus", query: []string{"as_of", "known_at", "window"},
-			access: readAccess, handle: s.getAllConsensus},
+			access: readAccess, handle: s.getAllConsensus, limit: expensiveLimit},
 		{method: "GET", path: "/api/v1/instruments/{symbol}/consensus", query: []string{"as_of", "known_at", "window", "explain"},
 			access: readAccess, handle: s.getConsensus},
 		{method: "GET", path: "/api/v1/instruments/{symbol}/history", query: []string{"from", "to", "every", "known_at", "window"},
-			access: readAccess, handle: s.getHistory},
-		{method: "GET", path: "/api/v1/instruments/{symbol}/events", access: readAccess, handle: s.getEvents},
+			access: readAccess, handle: s.getHistory, limit: expensiveLimit},
+		{method: "GET", path: "/api/v1/instruments/{symbol}/events", access: readAccess, handle: s.getEvents, limit: expensiveLimit},
 		{method: "GET", path: "/api/v1/instruments/{symbol}/chart.svg",
 			query:  []string{"from", "to", "every", "known_at", "window", "panel", "width", "height"},
-			access: readAccess, handle: s.getChart},
+			access: readAccess, handle: s.getChart, limit: expensiveLimit},
 		{method: "POST", path: "/api/v1/events", access: writeAccess, handle: s.postEvents},
-		{method: "POST", path: "/api/v1/import", query: []string{"dry_run", "name"}, access: writeAccess, handle: s.postImport},
+		{method: "POST", path: "/api/v1/import", query: []string{"dry_run", "name"}, access: writeAccess, handle: s.postImport, limit: importLimit},
 		{method: "GET", path: "/api/v1/events/stream", query: []string{"instrument"}, access: readAccess,
-			handle: s.getEventStream, streamed: true},
+			handle: s.getEventStream, streamed: true, limit: streamLimit},
 		{method: "GET", path: "/api/v1/openapi.json", access: public, handle: s.getOpenAPI},
 		{method: "GET", path: "/healthz", access: statusAccess, handle: s.getHealth},
 		{method: "GET", path: "/metrics", access: readAccess, handle: s.getMetrics},

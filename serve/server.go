@@ -42,6 +42,10 @@ const (
 	// issue's history of a million events, whole, with room to spare), at
 	// a few hundred bytes an event with the read models.
 	DefaultMaxCachedEvents = 1 << 21
+	// DefaultMaxCacheBytes bounds the encoded answers kept between
+	// requests: some six answers about every instrument of a
+	// 100,000-instrument ledger, or hundreds of thousands of single ones.
+	DefaultMaxCacheBytes = 256 << 20
 )
 
 // Config says what a Server serves and how.
@@ -102,6 +106,19 @@ type Config struct {
 	CheckpointKey ed25519.PrivateKey
 	// CheckpointEvery is the interval between checkpoints.
 	CheckpointEvery time.Duration
+	// MaxCacheBytes bounds the bytes of the encoded answers kept between
+	// requests, all kinds together, each counted as its encoded bytes and
+	// key; the least recently used are let go first. Zero means
+	// DefaultMaxCacheBytes; negative keeps no answers.
+	MaxCacheBytes int64
+	// MaxExpensive bounds the requests whose cost grows with the request
+	// (histories, charts, logs, lists of every instrument, imports) that
+	// run at once; more are refused with 503 and Retry-After. Zero means
+	// DefaultMaxExpensive.
+	MaxExpensive int
+	// MaxStreams bounds the event-stream clients served at once; more are
+	// refused with 503. Zero means DefaultMaxStreams.
+	MaxStreams int
 }
 
 // Server is the HTTP API and web page over one ledger. Make one with New,
@@ -124,10 +141,10 @@ type Server struct {
 	health *healthState
 	// checkpoints is the last checkpoint written, for the health check.
 	checkpoints *checkpointState
-	// imports admits one import at a time: each holds a sort's chunk in
-	// memory, and they would only queue on the store's write lock anyway.
-	imports chan struct{}
-	web     *webAssets
+	// expensive, imports and streams admit the requests of routes that
+	// name them (see routes and newGates).
+	expensive, imports, streams *gate
+	web                         *webAssets
 }
 
 // New makes a server. It fails when Config.Ledger is missing, or when the
@@ -169,13 +186,24 @@ func New(cfg Config) (*Server, error) {
 	if cfg.CheckpointEvery <= 0 {
 		cfg.CheckpointEvery = DefaultCheckpointEvery
 	}
+	if cfg.MaxCacheBytes == 0 {
+		cfg.MaxCacheBytes = DefaultMaxCacheBytes
+	}
+	if cfg.MaxExpensive <= 0 {
+		cfg.MaxExpensive = DefaultMaxExpensive
+	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
 	web, err := loadWebAssets()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, l: cfg.Ledger, log: cfg.Logger, mux: http.NewServeMux(),
-		metrics: newMetrics(), cache: newAnswerCache(cfg.MaxCachedEvents), health: &healthState{}, checkpoints: &checkpointState{}, imports: make(chan struct{}, 1), web: web}
+		metrics: newMetrics(), cache: newAnswerCache(cfg.MaxCachedEvents, max(cfg.MaxCacheBytes, 0)), health: &healthState{}, checkpoints: &checkpointState{}, web: web}
+	s.expensive, s.imports, s.streams = newGates(cfg)
 	s.metrics.watchCache(s.cache)
+	s.metrics.watchGates(s.expensive, s.imports, s.streams)
 	s.hub = newHub(cfg.Ledger.Store(), cfg.PollInterval, cfg.Logger)
 	s.hub.onRecord = s.recordLanded
 	s.hub.onFollowing = func(ok bool) {

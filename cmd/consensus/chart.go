@@ -54,8 +54,13 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 	if format != ".svg" && format != ".png" {
 		return usagef("-o %s: the file name must end in .svg or .png", c.out)
 	}
-	if c.width < chart.MinSize || c.width > chart.MaxSize || c.height < chart.MinSize || c.height > chart.MaxSize {
-		return usagef("--width and --height must be between %d and %d pixels", chart.MinSize, chart.MaxSize)
+	for _, size := range []struct {
+		name   string
+		pixels int
+	}{{"--width", c.width}, {"--height", c.height}} {
+		if err := chart.CheckSize(size.name, size.pixels, format == ".png"); err != nil {
+			return usagef("%s", err)
+		}
 	}
 	sym, err := oneSymbol(args)
 	if err != nil {
@@ -70,6 +75,9 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 	from, to, every, err := chartRange(c.from, c.to, c.every)
 	if err != nil {
 		return err
+	}
+	if err := chart.CheckPoints(from, to, every, "--every"); err != nil {
+		return err // refused, as history refuses a range too long
 	}
 	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
 	if err != nil {

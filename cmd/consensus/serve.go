@@ -29,6 +29,49 @@ type serveCmd struct {
 	// Checkpoints: a directory, the signing key, the interval.
 	checkpointDir, checkpointKey string
 	checkpointEvery              time.Duration
+	bounds                       serveBounds
+}
+
+// serveBounds are the flags bounding what the server holds and runs at once
+// (issue 10): the bytes of its answer cache, its expensive requests and its
+// event streams.
+type serveBounds struct {
+	maxCacheBytes byteSize
+	maxExpensive  int
+	maxStreams    int
+}
+
+func (b *serveBounds) define(fs *pflag.FlagSet) {
+	b.maxCacheBytes = serve.DefaultMaxCacheBytes
+	fs.Var(&b.maxCacheBytes, "max-cache-bytes",
+		"how many bytes of encoded answers stay cached between requests, all kinds together, the least recently used let go first "+
+			"(such as 256MiB or 1GiB; 0: none)")
+	fs.IntVar(&b.maxExpensive, "max-expensive", serve.DefaultMaxExpensive,
+		"how many `REQUESTS` whose cost grows with the request (histories, charts, logs, lists of every instrument, imports) run at once; "+
+			"more are answered 503 with Retry-After")
+	fs.IntVar(&b.maxStreams, "max-streams", serve.DefaultMaxStreams,
+		"how many event-stream `CLIENTS` are served at once, each holding a file descriptor: keep it well under ulimit -n; "+
+			"more are answered 503")
+}
+
+// check refuses bounds that would leave the server unable to answer.
+func (b *serveBounds) check() error {
+	if b.maxExpensive < 1 {
+		return usagef("--max-expensive must be at least 1; got %d", b.maxExpensive)
+	}
+	if b.maxStreams < 1 {
+		return usagef("--max-streams must be at least 1; got %d", b.maxStreams)
+	}
+	return nil
+}
+
+// apply sets the bounds in a server's configuration.
+func (b *serveBounds) apply(cfg *serve.Config) {
+	cfg.MaxCacheBytes = int64(b.maxCacheBytes)
+	if cfg.MaxCacheBytes == 0 {
+		cfg.MaxCacheBytes = -1 // serve.Config's "none"; its zero means the default
+	}
+	cfg.MaxExpensive, cfg.MaxStreams = b.maxExpensive, b.maxStreams
 }
 
 func (c *serveCmd) usage() (string, string) {
@@ -50,6 +93,7 @@ func (c *serveCmd) define(fs *pflag.FlagSet) {
 	fs.StringVar(&c.checkpointDir, "checkpoint-dir", "", "a `DIR` to write a signed checkpoint to at start and every --checkpoint-every, each a new file (ship it to write-once storage)")
 	fs.StringVar(&c.checkpointKey, "checkpoint-key", "", "the private key `FILE` (consensus keygen) that signs the checkpoints")
 	fs.DurationVar(&c.checkpointEvery, "checkpoint-every", serve.DefaultCheckpointEvery, "how often to write a checkpoint")
+	c.bounds.define(fs)
 }
 
 func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
@@ -61,6 +105,9 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	if c.maxCached == 0 || c.maxCached < -1 {
 		return usagef("--max-cached-events must be positive, or -1 for no bound; got %d", c.maxCached)
+	}
+	if err := c.bounds.check(); err != nil {
+		return err
 	}
 	if c.verifyEvery <= 0 {
 		c.verifyEvery = -1 // serve.Config's "never"; its zero means the default
@@ -112,6 +159,7 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	cfg := serve.Config{Ledger: l, TokenFile: tokens, Reload: hup, AllowedHosts: c.allowHosts, Logger: logger,
 		PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached,
 		CheckpointDir: c.checkpointDir, CheckpointKey: key, CheckpointEvery: c.checkpointEvery}
+	c.bounds.apply(&cfg)
 	srv, err := serve.New(cfg)
 	if err != nil {
 		return err

@@ -22,11 +22,18 @@ function parseExact(text) {
     typeof value === 'number' ? (context && context.source) || String(value) : value);
 }
 
-async function request(path) {
+async function request(path, attempt = 0) {
   const res = await fetch(api + path, { headers: authHeaders() });
   if (res.status === 401) {
     await askForToken();
     return request(path);
+  }
+  // Busy with other large requests (serve --max-expensive): wait as told
+  // and ask again, a few times, before showing the error.
+  const retryAfter = Number(res.headers.get('Retry-After'));
+  if (res.status === 503 && retryAfter > 0 && attempt < 3) {
+    await new Promise((r) => setTimeout(r, 1000 * retryAfter));
+    return request(path, attempt + 1);
   }
   if (!res.ok) {
     let message = res.status + ' ' + res.statusText;
