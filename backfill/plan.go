@@ -1,10 +1,8 @@
 package backfill
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -145,7 +143,7 @@ func planInstrument(sym domain.Symbol, history []domain.Recorded, items []*item,
 		base = append(append(make([]domain.Recorded, 0, len(history)+len(synthetic)), history...), synthetic...)
 	}
 	cursor := domain.NewTimeline(base, endOfTime).Cursor()
-	currency := domain.FirstCurrency(history, inLineOrder(rows))
+	currency := domain.FirstCurrency(history, firstStating(rows))
 	version := int64(len(base))
 	for _, x := range rows {
 		if x.gone || isRetraction(x.cmd) {
@@ -191,21 +189,21 @@ func planInstrument(sym domain.Symbol, history []domain.Recorded, items []*item,
 	return p
 }
 
-// inLineOrder returns the commands of the rows still standing, in the
-// file's order, for domain.FirstCurrency.
-func inLineOrder(rows []*parsed) []domain.Command {
-	byLine := make([]*parsed, 0, len(rows))
+// firstStating returns, for domain.FirstCurrency, the command of the row
+// still standing that states a currency and comes first in the file (rows
+// are in effective-time order). Only that row matters, so one pass finds it
+// without sorting the instrument's rows by line.
+func firstStating(rows []*parsed) []domain.Command {
+	var first *parsed
 	for _, x := range rows {
-		if !x.gone {
-			byLine = append(byLine, x)
+		if !x.gone && domain.StatedCurrency(x.cmd) != "" && (first == nil || x.line < first.line) {
+			first = x
 		}
 	}
-	slices.SortFunc(byLine, func(a, b *parsed) int { return cmp.Compare(a.line, b.line) })
-	cmds := make([]domain.Command, len(byLine))
-	for i, x := range byLine {
-		cmds[i] = x.cmd
+	if first == nil {
+		return nil
 	}
-	return cmds
+	return []domain.Command{first.cmd}
 }
 
 // repeatsFormer reports whether a retraction row repeats the stored

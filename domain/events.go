@@ -135,11 +135,23 @@ func FirstCurrency(history []Recorded, cmds []Command) Currency {
 		return c
 	}
 	for _, cmd := range cmds {
-		if e, err := Propose(cmd); err == nil {
-			if c := CurrencyOf(e); c != "" {
-				return c
-			}
+		if c := StatedCurrency(cmd); c != "" {
+			return c
 		}
+	}
+	return ""
+}
+
+// StatedCurrency is the currency a command states, "" for a withdrawal or
+// a retraction: CurrencyOf for commands, without building the event.
+func StatedCurrency(cmd Command) Currency {
+	switch c := cmd.(type) {
+	case Rate:
+		return c.Currency
+	case Revise:
+		return c.Currency
+	case RecordClose:
+		return c.Currency
 	}
 	return ""
 }
