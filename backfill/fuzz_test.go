@@ -29,6 +29,11 @@ import (
 func FuzzReadJSONL(f *testing.F) {
 	f.Add([]byte(`{"type":"close","instrument":"BABA","price":155.44,"currency":"USD","at":"2025-09-11"}`+"\n"),
 		"rating", "BABA", "a@x", "Firm", "buy", "165.690000", "", "USD", "2025-09-11", "", "", "", "")
+	// A file cut inside its last row; an NFD analyst and firm at a leap second.
+	f.Add([]byte(`{"type":"close","instrument":"BABA","price":155.44,"currency":"USD","at":"2025-09-11"}`+"\n"+`{"type":"close","price":155`),
+		"rating", "BABA", "rene\u0301@x", "Soci\u0065\u0301t\u0065\u0301", "buy", "1", "", "USD", "2016-12-31T23:59:60Z", "", "", "", "")
+	f.Add([]byte(`{"type":"retract","event_id":"0199a000-0000-7000-8000-000000000001","reason":"typo"}`),
+		"retract", "", "", "", "", "", "", "", "", "", "0199a000-0000-7000-8000-000000000001", "typo", "")
 	f.Fuzz(func(t *testing.T, file []byte, typ, instrument, analyst, firm, rating, target, price, currency, at, id,
 		eventID, reason, source string) {
 		checkJSONLFile(t, file)
@@ -48,6 +53,11 @@ func FuzzReadJSONL(f *testing.F) {
 func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte("type,instrument,price,currency,at\nclose,BABA,155.44,USD,2025-09-11\n"),
 		"rating", "BABA", "a@x", "Firm", "buy", "165.690000", "", "USD", "2025-09-11", "", "", "", "")
+	// A file cut inside its last row; an NFD analyst and firm at a leap second.
+	f.Add([]byte("type,instrument,price,currency,at\nclose,BABA,155.44,USD,2025-09-11\nclose,BABA,155"),
+		"rating", "BABA", "rene\u0301@x", "Soci\u0065\u0301t\u0065\u0301", "buy", "1", "", "USD", "2016-12-31T23:59:60Z", "", "", "", "")
+	f.Add([]byte("type,event_id,reason\nretract,0199a000-0000-7000-8000-000000000001,\"typo"),
+		"retract", "", "", "", "", "", "", "", "", "", "0199a000-0000-7000-8000-000000000001", "typo", "")
 	f.Fuzz(func(t *testing.T, file []byte, typ, instrument, analyst, firm, rating, target, price, currency, at, id,
 		eventID, reason, source string) {
 		checkCSVFile(t, file)
@@ -385,6 +395,9 @@ func checkCSVFile(t *testing.T, file []byte) {
 		case !isText(region):
 			want = backfill.Reject{Reason: "is not text (invalid UTF-8 or NUL bytes)"}
 		case parse != nil:
+		case !bytes.HasSuffix(region, []byte("\n")):
+			// The last row without a newline may have been cut off.
+			want = backfill.Reject{Reason: "is the last line and has no newline at its end"}
 		case len(record) != len(cols):
 			want = backfill.Reject{Reason: "has "}
 		default:

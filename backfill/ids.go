@@ -1,6 +1,8 @@
 package backfill
 
 import (
+	"strings"
+
 	"github.com/google/uuid"
 
 	"github.com/consensus-ledger/consensus/domain"
@@ -18,11 +20,14 @@ var idNamespace = uuid.MustParse("3d0c5b0e-8f4b-5c1a-9d59-6a3c0e9b7f21")
 //
 // The content is the event's stored JSON (instrument, analyst, normalised
 // rating, broker word, exact amounts, currency, effective time). A
-// retraction is identified by what it retracts alone: retracting the same
-// event again, even with other words, is the same fact.
+// retraction's is the event it retracts and its reason (without surrounding
+// spaces): the same row again is then the same id, a duplicate, while a
+// second retraction of the event, for another reason, is another id and is
+// refused as the command line refuses it. Its instrument is left out, since
+// a row may omit it and the retracted event fixes it anyway.
 func ContentID(cmd domain.Command) (uuid.UUID, error) {
 	if r, ok := cmd.(domain.Retract); ok {
-		return uuid.NewSHA1(idNamespace, []byte("retract|"+string(r.Instrument)+"|"+r.EventID.String())), nil
+		return uuid.NewSHA1(idNamespace, []byte("retract|"+r.EventID.String()+"|"+strings.TrimSpace(r.Reason))), nil
 	}
 	e, err := domain.Propose(cmd)
 	if err != nil {
@@ -33,4 +38,17 @@ func ContentID(cmd domain.Command) (uuid.UUID, error) {
 		return uuid.Nil, err
 	}
 	return uuid.NewSHA1(idNamespace, append([]byte(e.Type()+"|"), data...)), nil
+}
+
+// RepeatsStoredRetraction reports whether a retraction row without an
+// explicit id repeats the stored retraction stored: the same reason, under
+// the id that versions before retraction ids covered their reason derived
+// for it (from the instrument and the retracted event alone). Without this,
+// importing again a file that an earlier version imported would refuse its
+// retraction rows as retracting an event already retracted, where the
+// import promises to skip them as duplicates.
+func RepeatsStoredRetraction(r domain.Retract, stored domain.Recorded) bool {
+	e, ok := stored.Event.(domain.EventRetracted)
+	former := uuid.NewSHA1(idNamespace, []byte("retract|"+string(e.Instrument)+"|"+r.EventID.String()))
+	return ok && e.Retracted == r.EventID && stored.ID == former && e.Reason == strings.TrimSpace(r.Reason)
 }

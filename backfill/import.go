@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -90,6 +91,7 @@ func Import(ctx context.Context, l *ledger.Ledger, src RowSource, opts Options) 
 // is read, whether there is anything to write at all.
 type Sorted struct {
 	spool    *spool
+	unplaced unplaced // retraction rows without instrument
 	opts     Options
 	now      time.Time
 	summary  Summary
@@ -121,6 +123,11 @@ func Read(ctx context.Context, src RowSource, opts Options) (*Sorted, error) {
 		var it *item
 		if rej == nil {
 			it, rej = newItem(line, s.now)
+		}
+		if rej == nil && it.instrument == "" {
+			if rej = s.unplaced.add(it); rej == nil {
+				continue
+			}
 		}
 		if rej != nil {
 			if err := s.reject(*rej); err != nil {
@@ -171,6 +178,10 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 	if err != nil {
 		return s.summary, err
 	}
+	waiting, err := s.unplaced.place(ctx, l, s.spool.add)
+	if err != nil {
+		return s.summary, err
+	}
 	next, err := s.spool.sorted()
 	if err != nil {
 		return s.summary, err
@@ -188,6 +199,7 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 	// rows than a batch goes on its own, in several.
 	var (
 		group         []*item
+		claimed       []*item // retractions without instrument of the group's rows
 		pending       []pendingInstrument
 		pendingEvents int
 	)
@@ -261,7 +273,11 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 			return nil
 		}
 		items := group
-		group = nil
+		if len(claimed) > 0 {
+			items = append(items, claimed...)
+			slices.SortStableFunc(items, compareItems)
+		}
+		group, claimed = nil, nil
 		if !many || len(items) > s.opts.BatchSize {
 			if err := flushPending(); err != nil {
 				return err
@@ -301,11 +317,18 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 				}
 			}
 			group = append(group, it)
+			claimed = append(claimed, waiting.claim(it)...)
 		}
 		if err := flush(); err != nil {
 			return err
 		}
-		return flushPending()
+		if err := flushPending(); err != nil {
+			return err
+		}
+		if rejects := waiting.unclaimed(); len(rejects) > 0 {
+			return writer.do(func() error { return settle(Summary{}, rejects, len(rejects)) })
+		}
+		return nil
 	}
 	err = planAll()
 	// Always wait for the writer: the summary is its to write until then.

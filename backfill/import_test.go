@@ -177,16 +177,18 @@ func TestImportRetractions(t *testing.T) {
 		"type=target;instrument=BABA;analyst=a@x;target=1650;currency=USD;at=2025-09-03;id="+typo,
 		"type=target;instrument=BABA;analyst=a@x;target=165;currency=USD;at=2025-09-03",
 		"type=retract;instrument=BABA;event_id="+gone+";reason=wrong analyst", // a stored event
-		"type=retract;instrument=BABA;event_id="+gone+";reason=again",         // the same fact again
+		"type=retract;instrument=BABA;event_id="+gone+";reason=wrong analyst", // the same row again
 		"type=retract;instrument=BABA;event_id="+uuid.NewString()+";reason=unknown",
 		"type=target;instrument=BABA;analyst=b@y;target=90;currency=USD;at=2025-09-04", // its rating is retracted
+		"type=retract;instrument=BABA;event_id="+gone+";reason=again",                  // a second retraction
 	), Options{})
-	assert.Equal(t, Summary{Imported: 4, Duplicates: 1, Rejected: 2}, r.sum, "two revisions and two retractions land")
-	fields := map[int]string{}
+	assert.Equal(t, Summary{Imported: 4, Duplicates: 1, Rejected: 3}, r.sum, "two revisions and two retractions land")
+	fields, reasons := map[int]string{}, map[int]string{}
 	for _, rej := range r.rejects {
-		fields[rej.Line] = rej.Field
+		fields[rej.Line], reasons[rej.Line] = rej.Field, rej.Reason
 	}
-	assert.Equal(t, map[int]string{6: "event_id", 7: "analyst"}, fields)
+	assert.Equal(t, map[int]string{6: "event_id", 7: "analyst", 8: "event_id"}, fields)
+	assert.Equal(t, `event_id "`+gone+`" is already retracted by line 4`, reasons[8])
 
 	c := show(t, l, "BABA", "2025-09-30")
 	assert.Equal(t, 1, c.Analysts, "b@y's rating was retracted")

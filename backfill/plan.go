@@ -116,7 +116,12 @@ func planInstrument(sym domain.Symbol, history []domain.Recorded, items []*item,
 		case isStored && stored.Event.Type() == domain.TypeEventRetracted,
 			isFile && !fileRow.gone && isRetraction(fileRow.cmd):
 			reject(x, &domain.ValidationError{Field: "event_id", Value: idText, Reason: "is a retraction, which cannot itself be retracted"})
+		case isStored && retractedBy[target] != uuid.Nil && repeatsFormer(x, r, *existing[retractedBy[target]]):
+			x.gone = true
+			p.duplicates++
 		case isStored && retractedBy[target] != uuid.Nil:
+			// The command line's words (domain.Decide), so a retraction is
+			// refused alike wherever it comes from.
 			reject(x, &domain.ValidationError{Field: "event_id", Value: idText, Reason: fmt.Sprintf("was already retracted by %s", retractedBy[target])})
 		case retracting[target] != nil:
 			reject(x, &domain.ValidationError{Field: "event_id", Value: idText, Reason: fmt.Sprintf("is already retracted by line %d", retracting[target].line)})
@@ -138,7 +143,7 @@ func planInstrument(sym domain.Symbol, history []domain.Recorded, items []*item,
 		base = append(append(make([]domain.Recorded, 0, len(history)+len(synthetic)), history...), synthetic...)
 	}
 	cursor := domain.NewTimeline(base, endOfTime).Cursor()
-	currency := domain.StreamCurrency(history)
+	currency := domain.FirstCurrency(history, firstStating(rows))
 	version := int64(len(base))
 	for _, x := range rows {
 		if x.gone || isRetraction(x.cmd) {
@@ -184,6 +189,31 @@ func planInstrument(sym domain.Symbol, history []domain.Recorded, items []*item,
 	return p
 }
 
+// firstStating returns, for domain.FirstCurrency, the command of the row
+// still standing that states a currency and comes first in the file (rows
+// are in effective-time order). Only that row matters, so one pass finds it
+// without sorting the instrument's rows by line.
+func firstStating(rows []*parsed) []domain.Command {
+	var first *parsed
+	for _, x := range rows {
+		if !x.gone && domain.StatedCurrency(x.cmd) != "" && (first == nil || x.line < first.line) {
+			first = x
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	return []domain.Command{first.cmd}
+}
+
+// repeatsFormer reports whether a retraction row repeats the stored
+// retraction of its target under the id an earlier version derived for it
+// (see RepeatsStoredRetraction); a row with an id of its own never does.
+func repeatsFormer(x *parsed, r domain.Retract, stored domain.Recorded) bool {
+	derived, err := ContentID(r)
+	return err == nil && x.id == derived && RepeatsStoredRetraction(r, stored)
+}
+
 func isRetraction(cmd domain.Command) bool {
 	_, ok := cmd.(domain.Retract)
 	return ok
@@ -191,10 +221,6 @@ func isRetraction(cmd domain.Command) bool {
 
 // sameFact reports whether two commands record the same fact.
 func sameFact(a, b domain.Command) bool {
-	if ra, ok := a.(domain.Retract); ok {
-		rb, ok := b.(domain.Retract)
-		return ok && ra.EventID == rb.EventID && ra.Instrument == rb.Instrument
-	}
 	e, err := domain.Propose(a)
 	return err == nil && domain.Describes(b, e)
 }

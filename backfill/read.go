@@ -100,6 +100,20 @@ const (
 
 var reasonTooLong = fmt.Sprintf("is longer than %d bytes", MaxLineBytes)
 
+// How a last line without a newline is judged. An import file may be cut
+// short (a copy interrupted, a disk full, a download stopped), and the cut
+// falls anywhere. A JSON Lines row cut short never parses, since an object
+// ends with its closing brace, so a complete object on a last line without
+// newline is imported, and a broken one says it may have been cut. A CSV
+// row cut short is still a row ("155.44" cut to "155"), so a CSV file's last
+// row counts only when a newline ends it.
+const (
+	reasonCSVNoNewline = "is the last line and has no newline at its end, so it may have been cut off " +
+		"(a price of 155.44 cut to 155 still reads as a row): it is not imported; " +
+		"if the row is complete, end the file with a newline"
+	reasonMayBeCut = "; it is the last line and has no newline at its end, so the file may have been cut off"
+)
+
 // readBufferSize is the reader's buffer: lines shorter than it are parsed in
 // place, longer ones are gathered (up to MaxLineBytes) in a second buffer.
 const readBufferSize = 64 << 10
@@ -122,6 +136,7 @@ type Reader struct {
 	// JSON Lines.
 	lines    int    // lines read so far
 	consumed int64  // bytes of those lines, terminators included
+	ended    bool   // the last line read ended with a newline
 	long     []byte // a line that did not fit in br's buffer
 	scanner  jsonScanner
 
@@ -361,6 +376,9 @@ func (r *Reader) nextJSON() (Line, *Reject, error) {
 			continue
 		}
 		l, rej := r.parseJSON(number, line)
+		if rej != nil && !r.ended {
+			rej.Reason += reasonMayBeCut
+		}
 		return l, rej, nil
 	}
 }
@@ -384,6 +402,7 @@ func (r *Reader) readLine() (line []byte, tooLong bool, err error) {
 	}
 	r.lines++
 	r.consumed += int64(len(line))
+	r.ended = line[len(line)-1] == '\n'
 	return trimEOL(line), false, nil
 }
 
@@ -414,6 +433,7 @@ func (r *Reader) readLongLine(start []byte) ([]byte, bool, error) {
 	}
 	r.lines++
 	r.consumed += n
+	r.ended = len(r.long) > 0 && r.long[len(r.long)-1] == '\n'
 	line := r.long
 	if !tooLong {
 		line = trimEOL(line)
@@ -832,7 +852,7 @@ func (r *Reader) readHeader() error {
 			return err
 		}
 	}
-	number, raw := r.src.record(r.csvBase + r.records.InputOffset())
+	number, raw, _ := r.src.record(r.csvBase + r.records.InputOffset())
 	switch {
 	case len(raw) > MaxLineBytes:
 		return refuseFile("line %d, the CSV header, %s", number, reasonTooLong)
@@ -899,7 +919,7 @@ func (r *Reader) nextCSV() (Line, *Reject, error) {
 			return Line{}, nil, err
 		}
 	}
-	number, raw := r.src.record(r.csvBase + r.records.InputOffset())
+	number, raw, ended := r.src.record(r.csvBase + r.records.InputOffset())
 	text := rejectText(raw)
 	switch {
 	case len(raw) > MaxLineBytes:
@@ -912,7 +932,14 @@ func (r *Reader) nextCSV() (Line, *Reject, error) {
 			reason = fmt.Sprintf("is not valid CSV: %v (line %d, column %d)", parse.Err,
 				number+parse.Line-parse.StartLine, parse.Column)
 		}
+		if !ended {
+			reason += reasonMayBeCut
+		}
 		return Line{}, &Reject{Line: number, Reason: reason, Row: text}, nil
+	case !ended:
+		// A CSV row cut short is still a row: "155.44" cut to "155" reads
+		// as a price. Only the newline shows the row was written whole.
+		return Line{}, &Reject{Line: number, Reason: reasonCSVNoNewline, Row: text}, nil
 	case len(record) != len(r.cols):
 		return Line{}, &Reject{Line: number, Row: text,
 			Reason: fmt.Sprintf("has %d fields, the header has %d", len(record), len(r.cols))}, nil
@@ -1022,15 +1049,17 @@ func (s *csvSource) advance(n int) {
 
 // record passes over the bytes up to the file offset end, where
 // encoding/csv says a record ended, returning the record's first line number
-// and its text without terminator; the text is valid until the next Read.
-func (s *csvSource) record(end int64) (int, []byte) {
+// and its text without terminator, and whether a newline ended it (only the
+// file's last record can end without one); the text is valid until the
+// next Read.
+func (s *csvSource) record(end int64) (number int, text []byte, ended bool) {
 	s.skipBlankLines()
 	n := int(end - s.off) // blank lines end before the record does
 	raw := s.buf[s.start : s.start+n]
-	number := s.lines + 1
+	number = s.lines + 1
 	s.lines += bytes.Count(raw, []byte{'\n'})
 	s.advance(n)
-	return number, trimEOL(raw)
+	return number, trimEOL(raw), n > 0 && raw[n-1] == '\n'
 }
 
 // finish passes over what is left at the end of the file: blank lines.

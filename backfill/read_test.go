@@ -356,7 +356,7 @@ func TestCSV(t *testing.T) {
 				{Number: 2, Row: domain.Row{Type: "close", Price: "1"}, Text: "close,1"},
 				{Number: 4, Row: domain.Row{Type: "close", Price: "2\n3"}, Text: "close,\"2\r\n3\""},
 				{Number: 6, Row: domain.Row{Type: "close", Price: "4"}, Text: "close,4"}}},
-		{name: "byte order mark", file: "\xEF\xBB\xBFtype,price\nclose,1",
+		{name: "byte order mark", file: "\xEF\xBB\xBFtype,price\nclose,1\n",
 			lines: []backfill.Line{{Number: 2, Row: domain.Row{Type: "close", Price: "1"}, Text: "close,1"}}},
 		{name: "blank lines", file: "\n\ntype,price\n\nclose,1\n\n\nclose,2\n\n",
 			lines: []backfill.Line{{Number: 5, Row: domain.Row{Type: "close", Price: "1"}}, {Number: 8, Row: domain.Row{Type: "close", Price: "2"}}}},

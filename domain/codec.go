@@ -77,7 +77,10 @@ func CheckEvent(e Event) error {
 	if e == nil {
 		return fmt.Errorf("no event")
 	}
-	if s, err := ParseSymbol(string(e.Symbol())); err != nil || s != e.Symbol() {
+	// Stored events are held to the rules every version wrote them by, not
+	// to today's input rules: a symbol such as "-2-3" or an analyst id not
+	// in NFC, recorded before those were refused, must stay readable.
+	if !storedSymbol(string(e.Symbol())) {
 		return invalid("instrument", string(e.Symbol()), "is not a valid symbol")
 	}
 	if e.Effective().IsZero() {
@@ -86,8 +89,8 @@ func CheckEvent(e Event) error {
 	if e.Effective().Before(EarliestEffective) {
 		return invalid("effective_at", FormatTime(e.Effective()), "is before 1900")
 	}
-	checkAnalyst := func(a Analyst) error {
-		if v, err := ParseAnalyst(string(a)); err != nil || v != a {
+	validAnalyst := func(a Analyst) error {
+		if checkAnalyst(string(a)) != nil {
 			return invalid("analyst", string(a), "is not a valid analyst id")
 		}
 		return nil
@@ -106,7 +109,7 @@ func CheckEvent(e Event) error {
 	}
 	switch e := e.(type) {
 	case RatingAdded:
-		if err := checkAnalyst(e.Analyst); err != nil {
+		if err := validAnalyst(e.Analyst); err != nil {
 			return err
 		}
 		if !e.Rating.Valid() {
@@ -119,7 +122,7 @@ func CheckEvent(e Event) error {
 		}
 		return checkCurrency(e.Currency)
 	case TargetRevised:
-		if err := checkAnalyst(e.Analyst); err != nil {
+		if err := validAnalyst(e.Analyst); err != nil {
 			return err
 		}
 		if err := checkMoney("target", e.Target); err != nil {
@@ -127,7 +130,7 @@ func CheckEvent(e Event) error {
 		}
 		return checkCurrency(e.Currency)
 	case RatingWithdrawn:
-		return checkAnalyst(e.Analyst)
+		return validAnalyst(e.Analyst)
 	case CloseRecorded:
 		if err := checkMoney("price", e.Price); err != nil {
 			return err

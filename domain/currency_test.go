@@ -26,3 +26,26 @@ func TestStreamCurrencyIsTheFirstStated(t *testing.T) {
 	_, err := domain.Decide(s.history(), domain.RecordClose{Instrument: baba, Price: money(t, "1"), Currency: "EUR", EffectiveAt: at(t, "2025-09-03")}, at(t, "2026-01-01"))
 	requireInvalid(t, err, "currency")
 }
+
+// A batch (an import file, an API request) fixes a new instrument's currency
+// by its first row, in the writer's order, that states one, not by the row
+// effective first: a USD row followed by an earlier-effective EUR row makes
+// the instrument USD and refuses the EUR row, naming both currencies.
+func TestFirstCurrencyIsTheWritersFirst(t *testing.T) {
+	usd := domain.RecordClose{Instrument: baba, Price: money(t, "155.44"), Currency: "USD", EffectiveAt: at(t, "2025-09-11")}
+	eur := domain.RecordClose{Instrument: baba, Price: money(t, "140"), Currency: "EUR", EffectiveAt: at(t, "2025-09-01")}
+	withdraw := domain.Withdraw{Instrument: baba, Analyst: "a@x", EffectiveAt: at(t, "2025-08-01")}
+	retract := domain.Retract{EventID: testID(1), Reason: "typo"}
+
+	assert.Equal(t, domain.Currency("USD"), domain.FirstCurrency(nil, []domain.Command{withdraw, retract, usd, eur}))
+	assert.Equal(t, domain.Currency("EUR"), domain.FirstCurrency(nil, []domain.Command{eur, usd}))
+	assert.Equal(t, domain.Currency(""), domain.FirstCurrency(nil, []domain.Command{withdraw, retract}))
+
+	s := newStream()
+	s.add(domain.CloseRecorded{Instrument: baba, Price: money(t, "1"), Currency: "HKD", EffectiveAt: at(t, "2025-01-01")})
+	assert.Equal(t, domain.Currency("HKD"), domain.FirstCurrency(s.history(), []domain.Command{usd}), "a stored currency stays")
+
+	_, err := domain.DecideIn(nil, "USD", eur, at(t, "2026-01-01"))
+	ve := requireInvalid(t, err, "currency")
+	assert.Equal(t, `currency "EUR" differs from BABA's currency USD`, ve.Error())
+}

@@ -52,6 +52,9 @@ type RecordClose struct {
 }
 
 // Retract asks to withdraw an earlier event of the instrument (EventRetracted).
+// A retraction read from a row that names no instrument has an empty
+// Instrument until the writer finds the retracted event's; Decide judges it
+// only once it has one.
 type Retract struct {
 	Instrument Symbol
 	EventID    uuid.UUID
@@ -74,6 +77,13 @@ var endOfTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 // on history are judged as of the new event's effective time, because
 // history may be backfilled out of order.
 func Decide(history []Recorded, cmd Command, now time.Time) (Event, error) {
+	return DecideIn(history, StreamCurrency(history), cmd, now)
+}
+
+// DecideIn is Decide with the instrument's currency given: a batch of rows
+// fixes it by its first row that states one (see FirstCurrency), which may
+// be effective after rows judged before it.
+func DecideIn(history []Recorded, currency Currency, cmd Command, now time.Time) (Event, error) {
 	var state *State
 	switch c := cmd.(type) {
 	case Retract:
@@ -83,7 +93,7 @@ func Decide(history []Recorded, cmd Command, now time.Time) (Event, error) {
 	case Withdraw:
 		state = NewTimeline(history, endOfTime).Replay(c.EffectiveAt)
 	}
-	return DecideAt(state, StreamCurrency(history), cmd, now)
+	return DecideAt(state, currency, cmd, now)
 }
 
 // DecideAt judges a rating, revision, withdrawal or close against the
@@ -155,13 +165,13 @@ func Propose(cmd Command) (Event, error) {
 
 // Describes reports whether event is what cmd records, so that a write
 // repeated under the same id (a retried command, a re-run import) can be
-// told apart from an id reused for something else. For a retraction only the
-// retracted id matters: its effective time comes from history and its reason
-// may be worded again.
+// told apart from an id reused for something else. A retraction is what it
+// retracts and why (its reason, without surrounding spaces); its effective
+// time comes from history, and its instrument from the retracted event.
 func Describes(cmd Command, event Event) bool {
 	if c, ok := cmd.(Retract); ok {
 		e, ok := event.(EventRetracted)
-		return ok && e.Retracted == c.EventID
+		return ok && e.Retracted == c.EventID && e.Reason == strings.TrimSpace(c.Reason)
 	}
 	want, err := Propose(cmd)
 	if err != nil {

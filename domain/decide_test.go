@@ -460,6 +460,12 @@ func TestDescribes(t *testing.T) {
 	other.Firm = "Another Firm"
 	assert.False(t, domain.Describes(other, e))
 	id := testID(3)
-	assert.True(t, domain.Describes(domain.Retract{Instrument: baba, EventID: id, Reason: "reworded"},
-		domain.EventRetracted{Instrument: baba, Retracted: id, Reason: "typo", EffectiveAt: at(t, "2025-09-01")}))
+	stored := domain.EventRetracted{Instrument: baba, Retracted: id, Reason: "typo", EffectiveAt: at(t, "2025-09-01")}
+	assert.True(t, domain.Describes(domain.Retract{Instrument: baba, EventID: id, Reason: " typo "}, stored),
+		"a retraction is what it retracts and why, spaces around the reason aside")
+	assert.True(t, domain.Describes(domain.Retract{EventID: id, Reason: "typo"}, stored),
+		"a retraction row may leave its instrument to the retracted event")
+	assert.False(t, domain.Describes(domain.Retract{Instrument: baba, EventID: id, Reason: "reworded"}, stored),
+		"another reason is another retraction")
+	assert.False(t, domain.Describes(domain.Retract{Instrument: baba, EventID: testID(4), Reason: "typo"}, stored))
 }

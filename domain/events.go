@@ -122,6 +122,40 @@ func StreamCurrency(history []Recorded) Currency {
 	return ""
 }
 
+// FirstCurrency is the currency of an instrument about to receive a batch
+// of commands (an import file's rows, an API request's): the stored one,
+// when its history has one, or else the one stated by the first command, in
+// the writer's order, that states one. cmds must be in that order: the file's
+// line order, the request's array order. The batch is judged in
+// effective-time order, so the first row written must not lose its currency
+// to a row of the same file that is effective earlier: whoever wrote the
+// file put the instrument's currency first.
+func FirstCurrency(history []Recorded, cmds []Command) Currency {
+	if c := StreamCurrency(history); c != "" {
+		return c
+	}
+	for _, cmd := range cmds {
+		if c := StatedCurrency(cmd); c != "" {
+			return c
+		}
+	}
+	return ""
+}
+
+// StatedCurrency is the currency a command states, "" for a withdrawal or
+// a retraction: CurrencyOf for commands, without building the event.
+func StatedCurrency(cmd Command) Currency {
+	switch c := cmd.(type) {
+	case Rate:
+		return c.Currency
+	case Revise:
+		return c.Currency
+	case RecordClose:
+		return c.Currency
+	}
+	return ""
+}
+
 // CurrencyOf returns the currency an event states, or "" for events that
 // state none (withdrawals and retractions).
 func CurrencyOf(e Event) Currency {

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/consensus-ledger/consensus/domain"
 )
@@ -58,6 +59,7 @@ func FuzzParseTime(f *testing.F) {
 		"2025-09-11", "2025-09-11T10:00:00Z", "2025-09-11T10:00:00+02:00", "2025-09-11T10:00:00.123456789-05:30",
 		"2025-13-01", "2025-09-31", "1899-12-31", "0000-01-01", "9999-12-31T23:59:59-23:59", "garbage", "",
 		"2025-09-11T10:00:00", "2025-09-11 10:00:00Z",
+		"2016-12-31T23:59:60Z", "2016-12-31T18:59:60.5-05:00", "2016-12-31T12:00:60Z", // leap seconds
 	} {
 		f.Add(s)
 	}
@@ -92,7 +94,7 @@ func FuzzParseTime(f *testing.F) {
 func FuzzParseSymbol(f *testing.F) {
 	for _, s := range []string{
 		"BABA", "baba", "9988.HK", "brk-b", " x ", "", strings.Repeat("A", 20), strings.Repeat("A", 21),
-		"BA BA", "BRK/B", "BABA';DROP", "../x", "阿里巴巴",
+		"BA BA", "BRK/B", "BABA';DROP", "../x", "阿里巴巴", ".", "..", "-2-3", "A.",
 	} {
 		f.Add(s)
 	}
@@ -107,6 +109,7 @@ func FuzzParseSymbol(f *testing.F) {
 		}
 		require.NotEmpty(t, s)
 		require.LessOrEqual(t, len(s), 20)
+		require.True(t, s[0] >= 'A' && s[0] <= 'Z' || s[0] >= '0' && s[0] <= '9', "%q starts with a letter or digit", s)
 		for _, r := range string(s) {
 			require.True(t, r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-', "rune %q in %q", r, s)
 		}
@@ -167,6 +170,7 @@ func FuzzParseAnalyst(f *testing.F) {
 	for _, s := range []string{
 		"j.smith@firm-a", "J.Smith@Firm-A", "x", strings.Repeat("a", 100), strings.Repeat("a", 101),
 		"", " j", "j ", "j\x00", "j\u200b", "j\u202e", "j\xff", "张伟",
+		"rene\u0301@firm-a", "ren\u00e9@firm-a", strings.Repeat("e\u0301", 100), "\u0301",
 	} {
 		f.Add(s)
 	}
@@ -179,12 +183,15 @@ func FuzzParseAnalyst(f *testing.F) {
 			require.Empty(t, a)
 			return
 		}
-		require.Equal(t, domain.Analyst(text), a, "kept exactly as given")
 		require.True(t, utf8.ValidString(text))
-		n := utf8.RuneCountInString(text)
+		require.Equal(t, domain.Analyst(norm.NFC.String(text)), a, "kept as given, in NFC")
+		again, err := domain.ParseAnalyst(string(a))
+		require.NoError(t, err)
+		require.Equal(t, a, again, "idempotent")
+		n := utf8.RuneCountInString(string(a))
 		require.True(t, n >= 1 && n <= 100, "%d characters", n)
-		require.Equal(t, strings.TrimSpace(text), text)
-		for _, r := range text {
+		require.Equal(t, strings.TrimSpace(string(a)), string(a))
+		for _, r := range string(a) {
 			require.True(t, unicode.IsPrint(r), "rune %U in %q is not printable", r, text)
 			require.NotEqual(t, utf8.RuneError, r)
 		}

@@ -40,7 +40,10 @@ type Row struct {
 // its name in the import format.
 func (r Row) Command(now time.Time) (Command, error) {
 	p := rowParser{row: r, now: now}
-	sym := p.symbol()
+	var sym Symbol
+	if r.Type != RowRetract || r.Instrument != "" {
+		sym = p.symbol()
+	}
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -63,6 +66,9 @@ func (r Row) Command(now time.Time) (Command, error) {
 		c := RecordClose{Instrument: sym, Price: p.money("price", r.Price), Currency: p.currency(), EffectiveAt: p.at()}
 		return c, p.err
 	case RowRetract:
+		// The instrument may be left out, as on the command line: the
+		// Retract then has none, and the caller takes the retracted
+		// event's (see Retract).
 		c := Retract{Instrument: sym, EventID: p.eventID(), Reason: r.Reason}
 		if p.err == nil && strings.TrimSpace(r.Reason) == "" {
 			p.keep(invalid("reason", "", "is required to retract an event"))

@@ -40,6 +40,19 @@ func TestRowCommand(t *testing.T) {
 	cmd, err = domain.Row{Type: "retract", Instrument: "BABA", EventID: id.String(), Reason: "typo"}.Command(rowNow)
 	require.NoError(t, err)
 	assert.Equal(t, domain.Retract{Instrument: "BABA", EventID: id, Reason: "typo"}, cmd)
+
+	// As on the command line, a retraction may name the event alone: the
+	// writer takes the instrument from the retracted event.
+	cmd, err = domain.Row{Type: "retract", EventID: id.String(), Reason: "typo"}.Command(rowNow)
+	require.NoError(t, err)
+	assert.Equal(t, domain.Retract{EventID: id, Reason: "typo"}, cmd)
+
+	// Every input path reads analyst ids and firms in NFC.
+	cmd, err = domain.Row{Type: "rating", Instrument: "BABA", Analyst: "rene\u0301@x", Firm: "Soci\u0065\u0301t\u0065\u0301",
+		Rating: "buy", Currency: "USD", At: "2025-09-11"}.Command(rowNow)
+	require.NoError(t, err)
+	assert.Equal(t, domain.Analyst("ren\u00e9@x"), cmd.(domain.Rate).Analyst)
+	assert.Equal(t, "Soci\u00e9t\u00e9", cmd.(domain.Rate).Firm)
 }
 
 func TestRowCommandNamesTheFieldAtFault(t *testing.T) {
@@ -66,6 +79,8 @@ func TestRowCommandNamesTheFieldAtFault(t *testing.T) {
 		{"close with zero price", with(func(r *domain.Row) { r.Type, r.Price = "close", "0" }), "price"},
 		{"retraction without id", with(func(r *domain.Row) { r.Type, r.EventID = "retract", "" }), "event_id"},
 		{"retraction of a non-UUID", with(func(r *domain.Row) { r.Type, r.EventID = "retract", "42" }), "event_id"},
+		{"retraction of a bad instrument", with(func(r *domain.Row) { r.Type, r.Instrument = "retract", ".." }), "instrument"},
+		{"rating of a symbol starting with a dot", with(func(r *domain.Row) { r.Instrument = "." }), "instrument"},
 		{"retraction without reason", with(func(r *domain.Row) { r.Type, r.Reason = "retract", " " }), "reason"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,6 +94,8 @@ func FuzzRowCommand(f *testing.F) {
 	f.Add("rating", "BABA", "a@x", "Firm", "outperform", "165.69", "", "USD", "2025-09-11", "", "")
 	f.Add("close", "9988.HK", "", "", "", "", "150.7", "HKD", "2025-09-12T08:00:00Z", "", "")
 	f.Add("retract", "BABA", "", "", "", "", "", "", "", "6f1c1d55-7c1e-4d2b-9a53-3c1f0e5b8a11", "typo")
+	f.Add("retract", "", "", "", "", "", "", "", "", "6f1c1d55-7c1e-4d2b-9a53-3c1f0e5b8a11", "typo")
+	f.Add("rating", "-2-3", "rene\u0301@x", "Soci\u0065\u0301t\u0065\u0301", "buy", "", "", "USD", "2016-12-31T23:59:60Z", "", "")
 	f.Fuzz(func(t *testing.T, typ, instrument, analyst, firm, rating, target, price, currency, at, eventID, reason string) {
 		row := domain.Row{Type: typ, Instrument: instrument, Analyst: analyst, Firm: firm, Rating: rating, Target: target,
 			Price: price, Currency: currency, At: at, EventID: eventID, Reason: reason}

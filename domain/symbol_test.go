@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -73,6 +74,38 @@ func TestParseSymbolRejects(t *testing.T) {
 	}
 }
 
+// A symbol starting with '.' or '-' could be recorded but never named over
+// HTTP ("." and ".." are path steps) and reads as a flag on the command line.
+func TestParseSymbolMustStartWithALetterOrDigit(t *testing.T) {
+	for _, in := range []string{".", "..", "-2-3", ".HK", "-", " .baba"} {
+		t.Run(in, func(t *testing.T) {
+			got, err := domain.ParseSymbol(in)
+			ve := requireInvalid(t, err, "symbol")
+			assert.Equal(t, "must start with a letter or digit", ve.Reason)
+			assert.Equal(t, fmt.Sprintf("symbol %q must start with a letter or digit", in), err.Error())
+			assert.Empty(t, got)
+		})
+	}
+	for _, in := range []string{"9988.HK", "BRK-B", "A.", "7-"} {
+		_, err := domain.ParseSymbol(in)
+		assert.NoError(t, err, in)
+	}
+}
+
+// Events recorded before the rule stay readable and listed: a ledger never
+// hides what it once accepted.
+func TestStoredSymbolsBeforeTheFirstCharacterRule(t *testing.T) {
+	for _, sym := range []domain.Symbol{".", "..", "-2-3"} {
+		got, ok := domain.SymbolOfStream(sym.Stream())
+		require.True(t, ok, sym)
+		assert.Equal(t, sym, got)
+		data := fmt.Sprintf(`{"instrument":%q,"price":"1","currency":"USD","effective_at":"2025-09-01T23:59:59.999999999Z"}`, sym)
+		e, err := domain.DecodeEvent(domain.TypeCloseRecorded, []byte(data))
+		require.NoError(t, err, sym)
+		assert.Equal(t, sym, e.Symbol())
+	}
+}
+
 func TestParseSymbolIsIdempotent(t *testing.T) {
 	for _, in := range []string{"baba", "9988.hk", "brk-b", " x "} {
 		s, err := domain.ParseSymbol(in)
@@ -129,15 +162,42 @@ func TestParseAnalystAccepts(t *testing.T) {
 		{"accents", "José Müller"},
 		{"CJK", "张伟"},
 		{"emoji", "analyst🚀"},
-		{"combining mark", "e\u0301"},
+		{"combining mark without a precomposed form", "q\u0301"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := domain.ParseAnalyst(tt.in)
 			require.NoError(t, err)
-			assert.Equal(t, domain.Analyst(tt.in), got, "the analyst id is kept exactly as given")
+			assert.Equal(t, domain.Analyst(tt.in), got, "an analyst id in NFC is kept exactly as given")
 		})
 	}
+}
+
+// An analyst id typed with decomposed accents (NFD, as macOS file names and
+// some keyboards give them) is the same analyst as the precomposed one: both
+// print "rené", so they must not count twice.
+func TestParseAnalystNormalisesToNFC(t *testing.T) {
+	nfc, nfd := "ren\u00e9@firm-a", "rene\u0301@firm-a"
+	require.NotEqual(t, nfc, nfd)
+	a, err := domain.ParseAnalyst(nfc)
+	require.NoError(t, err)
+	b, err := domain.ParseAnalyst(nfd)
+	require.NoError(t, err)
+	assert.Equal(t, domain.Analyst(nfc), a)
+	assert.Equal(t, domain.Analyst(nfc), b, "the decomposed id is stored composed")
+	// 100 characters once composed, 200 as typed: the length counts the id
+	// as stored.
+	long, err := domain.ParseAnalyst(strings.Repeat("e\u0301", 100))
+	require.NoError(t, err)
+	assert.Equal(t, domain.Analyst(strings.Repeat("\u00e9", 100)), long)
+	_, err = domain.ParseAnalyst(strings.Repeat("e\u0301", 101))
+	requireInvalid(t, err, "analyst")
+}
+
+func TestParseFirmNormalisesToNFC(t *testing.T) {
+	f, err := domain.ParseFirm(" Soci\u0065\u0301t\u0065\u0301 G\u0065\u0301n\u0065\u0301rale ")
+	require.NoError(t, err)
+	assert.Equal(t, "Soci\u00e9t\u00e9 G\u00e9n\u00e9rale", f)
 }
 
 func TestParseAnalystIsCaseSensitive(t *testing.T) {
@@ -278,4 +338,14 @@ func TestValidationErrorMessage(t *testing.T) {
 	ve = requireInvalid(t, err, "symbol")
 	assert.Equal(t, "symbol "+ve.Reason, err.Error(), "an empty value is not quoted")
 	assert.NotEmpty(t, ve.Reason)
+}
+
+// An analyst id stored in NFD by a version before normalisation stays
+// readable: the decoder holds stored events to the rules they were written
+// by, and never fails a ledger on them.
+func TestStoredAnalystNotInNFCStaysReadable(t *testing.T) {
+	data := `{"instrument":"BABA","analyst":"rene\u0301@firm-a","rating":"buy","broker_rating":"buy","currency":"USD","effective_at":"2025-09-01T23:59:59.999999999Z"}`
+	e, err := domain.DecodeEvent(domain.TypeRatingAdded, []byte(data))
+	require.NoError(t, err)
+	assert.Equal(t, domain.Analyst("rene\u0301@firm-a"), e.(domain.RatingAdded).Analyst, "kept as stored, never rewritten")
 }

@@ -20,8 +20,9 @@ func EndOfDay(t time.Time) time.Time {
 }
 
 // ParseTime reads a bare date (YYYY-MM-DD, meaning the end of that day, UTC)
-// or an RFC 3339 timestamp, and returns it in UTC. field names the field in
-// the error.
+// or an RFC 3339 timestamp, and returns it in UTC. A leap second, 23:59:60Z
+// (or the same instant in another offset), is read as the last instant of its
+// day, 23:59:59.999999999Z. field names the field in the error.
 func ParseTime(field, text string) (time.Time, error) {
 	if len(text) == len("2006-01-02") {
 		d, err := time.Parse("2006-01-02", text)
@@ -32,12 +33,43 @@ func ParseTime(field, text string) (time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, text)
 	if err != nil {
+		if leap, ok := leapSecond(text); ok {
+			return leapInstant(field, text, leap)
+		}
 		return time.Time{}, invalid(field, text, "is not a date (YYYY-MM-DD) or RFC 3339 time")
 	}
 	if t = t.UTC(); t.Year() > 9999 {
 		return time.Time{}, invalid(field, text, "is after the year 9999")
 	}
 	return t, nil
+}
+
+// leapSecond reports whether text is an RFC 3339 time whose second is 60, a
+// leap second (Go's time.Parse refuses those), and returns the same time a
+// second earlier, at second 59.
+func leapSecond(text string) (time.Time, bool) {
+	// RFC 3339: 2006-01-02T15:04:05, then an optional fraction and the offset.
+	if len(text) < len("2006-01-02T15:04:60Z") || text[16] != ':' || text[17:19] != "60" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, text[:17]+"59"+text[19:])
+	return t, err == nil
+}
+
+// leapInstant reads a leap second, given at second 59 of its minute, as the
+// last instant of that minute: like Go and POSIX, the ledger's clock has no
+// 61st second, and the leap second comes after every instant of second 59.
+// RFC 3339 allows second 60 only for a leap second, which is inserted at the
+// end of a UTC day, so any other minute is refused.
+func leapInstant(field, text string, at59 time.Time) (time.Time, error) {
+	t := at59.UTC()
+	if t.Hour() != 23 || t.Minute() != 59 {
+		return time.Time{}, invalid(field, text, "has second 60, which only a leap second has, at the end of a UTC day (23:59:60Z)")
+	}
+	if t.Year() > 9999 {
+		return time.Time{}, invalid(field, text, "is after the year 9999")
+	}
+	return EndOfDay(t), nil
 }
 
 // ParseEffective reads an effective time as ParseTime does and checks it is

@@ -1,6 +1,7 @@
 package domain_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -88,6 +89,45 @@ func TestParseTimeRejects(t *testing.T) {
 			assert.Equal(t, in, ve.Value)
 			assert.True(t, got.IsZero())
 		})
+	}
+}
+
+// A leap second is valid RFC 3339; Go's time package has no second 60, so
+// it is read as the last instant of its minute, which ends a UTC day.
+func TestParseTimeLeapSecond(t *testing.T) {
+	last := time.Date(2016, 12, 31, 23, 59, 59, 999_999_999, time.UTC)
+	for _, in := range []string{
+		"2016-12-31T23:59:60Z",
+		"2016-12-31T23:59:60.5Z",
+		"2016-12-31T23:59:60.999999999Z",
+		"2016-12-31T18:59:60-05:00", // the same leap second, in New York
+		"2017-01-01T05:29:60+05:30", // and in Mumbai
+	} {
+		t.Run(in, func(t *testing.T) {
+			got, err := domain.ParseTime("at", in)
+			require.NoError(t, err)
+			assert.Equal(t, last, got)
+			assert.True(t, got.Before(time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC)))
+			assert.True(t, got.After(time.Date(2016, 12, 31, 23, 59, 59, 999_999_998, time.UTC)))
+		})
+	}
+	for _, in := range []string{
+		"2016-12-31T12:30:60Z",      // not the end of a UTC day
+		"2016-12-31T23:59:60+01:00", // 22:59:60 in UTC
+		"2016-12-31T23:58:60Z",
+	} {
+		t.Run(in, func(t *testing.T) {
+			_, err := domain.ParseTime("at", in)
+			ve := requireInvalid(t, err, "at")
+			assert.Equal(t, fmt.Sprintf("at %q has second 60, which only a leap second has, at the end of a UTC day (23:59:60Z)", in), err.Error())
+			assert.Equal(t, in, ve.Value)
+		})
+	}
+	// Not RFC 3339 at all, leap second or not (lower-case t as any other time).
+	for _, in := range []string{"2016-12-31T23:59:61Z", "2016-12-31T23:59:60", "2016-12-31T23:59:6Z", "2016-12-31t23:59:60z"} {
+		_, err := domain.ParseTime("at", in)
+		ve := requireInvalid(t, err, "at")
+		assert.Equal(t, "is not a date (YYYY-MM-DD) or RFC 3339 time", ve.Reason, in)
 	}
 }
 

@@ -184,18 +184,31 @@ func (l *Ledger) replayed(ctx context.Context, rec eventstore.Record, cmd domain
 
 // Retract withdraws the event with the given id, wherever it is stored.
 func (l *Ledger) Retract(ctx context.Context, id uuid.UUID, reason string, opts WriteOptions) (Receipt, error) {
-	rec, ok, err := l.find(ctx, id)
+	sym, err := l.InstrumentOf(ctx, id)
 	if err != nil {
 		return Receipt{}, err
 	}
+	return l.Record(ctx, domain.Retract{Instrument: sym, EventID: id, Reason: reason}, opts)
+}
+
+// InstrumentOf returns the instrument of the stored event with the given
+// id: the instrument a retraction of it belongs to, when the writer names
+// only the event (the command line's retract, an import row without
+// instrument). An id no stream holds is refused with UnknownEvent's
+// *domain.ValidationError.
+func (l *Ledger) InstrumentOf(ctx context.Context, id uuid.UUID) (domain.Symbol, error) {
+	rec, ok, err := l.find(ctx, id)
+	if err != nil {
+		return "", err
+	}
 	if !ok {
-		return Receipt{}, UnknownEvent(id)
+		return "", UnknownEvent(id)
 	}
 	sym, isInstrument := domain.SymbolOfStream(rec.Stream)
 	if !isInstrument {
-		return Receipt{}, &domain.ValidationError{Field: "event_id", Value: id.String(), Reason: "is not an instrument event"}
+		return "", &domain.ValidationError{Field: "event_id", Value: id.String(), Reason: "is not an instrument event"}
 	}
-	return l.Record(ctx, domain.Retract{Instrument: sym, EventID: id, Reason: reason}, opts)
+	return sym, nil
 }
 
 // UnknownEvent is the refusal of a retraction naming an id no stream holds.

@@ -75,7 +75,14 @@ func (s *Server) judgeBatch(ctx context.Context, inputs []inputRow, meta func(*i
 				continue
 			}
 		}
-		bySymbol[j.symbol] = append(bySymbol[j.symbol], j)
+	}
+	if err := s.placeRetractions(ctx, b.rows); err != nil {
+		return nil, err
+	}
+	for i := range b.rows {
+		if j := &b.rows[i]; j.fault == nil {
+			bySymbol[j.symbol] = append(bySymbol[j.symbol], j)
+		}
 	}
 	symbols := make([]domain.Symbol, 0, len(bySymbol))
 	for sym := range bySymbol {
@@ -92,6 +99,39 @@ func (s *Server) judgeBatch(ctx context.Context, inputs []inputRow, meta func(*i
 		}
 	}
 	return b, nil
+}
+
+// placeRetractions gives each retraction row that names no instrument the
+// instrument of the event it retracts, as the import does: a row of the
+// batch, or else a stored event (ledger.InstrumentOf). A row naming neither
+// gets its fault.
+func (s *Server) placeRetractions(ctx context.Context, rows []judgedRow) error {
+	inBatch := map[uuid.UUID]domain.Symbol{}
+	for i := range rows {
+		if j := &rows[i]; j.fault == nil && j.symbol != "" {
+			inBatch[j.id] = j.symbol
+		}
+	}
+	for i := range rows {
+		j := &rows[i]
+		r, ok := j.cmd.(domain.Retract)
+		if j.fault != nil || !ok || r.Instrument != "" {
+			continue
+		}
+		sym, found := inBatch[r.EventID]
+		if !found {
+			var err error
+			if sym, err = s.l.InstrumentOf(ctx, r.EventID); err != nil {
+				if j.fault = faultOf(err); j.fault == nil {
+					return err
+				}
+				continue
+			}
+		}
+		r.Instrument = sym
+		j.cmd, j.symbol = r, sym
+	}
+	return nil
 }
 
 // judgeInstrument judges one instrument's rows against its stored history
@@ -115,6 +155,13 @@ func (s *Server) judgeInstrument(ctx context.Context, sym domain.Symbol, rows []
 	for _, r := range history {
 		known[r.ID] = r.Event
 	}
+	// The rows are still in the request's order: the first that states a
+	// currency fixes a new instrument's, whatever its effective time.
+	cmds := make([]domain.Command, len(rows))
+	for i, j := range rows {
+		cmds[i] = j.cmd
+	}
+	currency := domain.FirstCurrency(history, cmds)
 	slices.SortStableFunc(rows, func(a, b *judgedRow) int {
 		return cmp.Or(cmp.Compare(retraction(a.cmd), retraction(b.cmd)), effective(a.cmd).Compare(effective(b.cmd)))
 	})
@@ -134,7 +181,11 @@ func (s *Server) judgeInstrument(ctx context.Context, sym domain.Symbol, rows []
 			j.fault = idTaken(j.id)
 			continue
 		}
-		event, err := domain.Decide(history, j.cmd, now)
+		if repeatsStoredRetraction(history, j) {
+			j.duplicate = true
+			continue
+		}
+		event, err := domain.DecideIn(history, currency, j.cmd, now)
 		if err != nil {
 			if j.fault = faultOf(err); j.fault == nil {
 				return nil, 0, err
@@ -165,6 +216,23 @@ func (s *Server) storedElsewhere(ctx context.Context, id uuid.UUID) (bool, error
 		return false, fmt.Errorf("look up event %s: %w", id, err)
 	}
 	return true, nil
+}
+
+// repeatsStoredRetraction reports whether a retraction row without an id
+// repeats a stored retraction written under the id earlier versions derived
+// (backfill.RepeatsStoredRetraction), which is a duplicate, not a second
+// retraction.
+func repeatsStoredRetraction(history []domain.Recorded, j *judgedRow) bool {
+	r, ok := j.cmd.(domain.Retract)
+	if !ok || j.input.id != uuid.Nil {
+		return false
+	}
+	for _, rec := range history {
+		if backfill.RepeatsStoredRetraction(r, rec) {
+			return true
+		}
+	}
+	return false
 }
 
 func retraction(cmd domain.Command) int {

@@ -172,8 +172,15 @@ func (a *app) printCommandHelp(name string, cmd command) {
 	synopsis, summary := cmd.usage()
 	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
 	cmd.define(fs)
+	if d, ok := cmd.(detailer); ok {
+		summary += "\n\n" + d.details()
+	}
 	fmt.Fprintf(a.stdout, "Usage: consensus %s\n\n%s\n\nFlags:\n%s", synopsis, summary, fs.FlagUsages())
 }
+
+// detailer is a command with more to say in its own help than the one
+// sentence the list of commands shows.
+type detailer interface{ details() string }
 
 // storeFlag is the --store flag every command that touches the ledger takes.
 type storeFlag struct{ spec string }

@@ -39,6 +39,18 @@ func (c *importCmd) usage() (string, string) {
 		"Backfills a JSON Lines or CSV file of ratings, targets, withdrawals, closes and retractions, in any order; re-running it writes nothing twice."
 }
 
+// details are the file rules a user is most likely to trip over, in the
+// help of import (the whole format is in docs/events.md).
+func (c *importCmd) details() string {
+	return `The file is JSON Lines (one object per line) or CSV with a header row.
+End the file with a newline. In CSV, a last line without one is rejected,
+since a file cut off mid-line ("155.44" cut to "155") still reads as a row;
+in JSON Lines, where a cut object never parses, a complete last object is
+imported without one. A retract row needs event_id and reason;
+its instrument may be left out. A new instrument's currency is the one
+stated by its first row in the file.`
+}
+
 func (c *importCmd) define(fs *pflag.FlagSet) {
 	c.storeFlag.define(fs)
 	fs.BoolVar(&c.dryRun, "dry-run", false, "validate every row and write nothing")
