@@ -142,6 +142,14 @@ func Write(path string, opts Options, write func(io.Writer) error) error {
 	return f.Commit()
 }
 
+// WriteBytes writes data as the whole output, as Write does.
+func WriteBytes(path string, opts Options, data []byte) error {
+	return Write(path, opts, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
 func (o Options) perm() fs.FileMode {
 	if o.Perm == 0 {
 		return 0o644

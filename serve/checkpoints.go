@@ -9,7 +9,7 @@ import (
 
 	"github.com/consensus-ledger/consensus/checkpoint"
 	"github.com/consensus-ledger/consensus/domain"
-	"github.com/consensus-ledger/consensus/internal/newfile"
+	"github.com/consensus-ledger/consensus/outfile"
 )
 
 // DefaultCheckpointEvery is how often serve writes a checkpoint when
@@ -89,7 +89,7 @@ func (s *Server) checkpointOnce(ctx context.Context) {
 	}
 	b, err := f.Marshal()
 	if err == nil {
-		err = newfile.Write(filepath.Join(s.cfg.CheckpointDir, name), b, 0o644)
+		err = outfile.WriteBytes(filepath.Join(s.cfg.CheckpointDir, name), outfile.Options{Flag: "checkpoint", NoForce: true}, b)
 	}
 	if err != nil {
 		fail("cannot write " + name + ": " + err.Error())

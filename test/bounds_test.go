@@ -154,7 +154,7 @@ func TestServeEventStreamsBounded(t *testing.T) {
 const (
 	boundsLoadRequests = 48
 	// boundsHistory is a history of 50,000 daily rows (MaxHistoryRows).
-	boundsHistory = "/api/v1/instruments/BABA/history?from=1900-01-01&to=2036-11-23"
+	boundsHistory = "/api/v1/instruments/BABA/history?from=1900-01-02&to=2036-11-23"
 	// boundsPerRequestMiB and boundsBaseMiB are the bound docs/operations.md
 	// states for serve's memory besides its caches: a base, plus
 	// --max-expensive times what the largest history holds while it is

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
 )
 
@@ -257,7 +258,7 @@ func TestCheckpointFileAttacks(t *testing.T) {
 		require.NoError(t, err)
 		r := c.run(t, "keygen", "-o", f.key)
 		assert.Equal(t, refused, r.code)
-		assert.Equal(t, "consensus keygen: "+f.key+" already exists; it was left unchanged: a signing key is never overwritten.\n", r.stderr)
+		assert.Equal(t, "consensus keygen: -o "+f.key+" already exists and is never replaced; choose a new name.\n", r.stderr)
 		after, err := os.ReadFile(f.key)
 		require.NoError(t, err)
 		assert.Equal(t, before, after)
@@ -269,7 +270,7 @@ func TestCheckpointFileAttacks(t *testing.T) {
 		require.NoError(t, err)
 		r = c.run(t, "checkpoint", "--key", f.key, "-o", f.cpt, "--store", f.store)
 		assert.Equal(t, refused, r.code)
-		assert.Equal(t, "consensus checkpoint: "+f.cpt+" already exists; it was left unchanged: a checkpoint is never overwritten.\n", r.stderr)
+		assert.Equal(t, "consensus checkpoint: -o "+f.cpt+" already exists and is never replaced; choose a new name.\n", r.stderr)
 		cpAfter, err := os.ReadFile(f.cpt)
 		require.NoError(t, err)
 		assert.Equal(t, cpBefore, cpAfter)
@@ -292,7 +293,7 @@ func TestVerifyAgainstHeadsThatProveNothing(t *testing.T) {
 		r := c.run(t, "verify", "--against", path, "--store", store)
 		assert.Equal(t, refused, r.code, body)
 		assert.Empty(t, r.stdout, body)
-		assert.Equal(t, `consensus verify: against "`+path+`" lists no stream, so it proves nothing: give a checkpoint or the output of 'consensus verify --json' on a ledger with events.`+"\n", r.stderr, body)
+		assert.Equal(t, `consensus verify: against `+domain.Quote(path)+` lists no stream, so it proves nothing: give a checkpoint or the output of 'consensus verify --json' on a ledger with events.`+"\n", r.stderr, body)
 	}
 
 	var saved map[string]any

@@ -3,12 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/spf13/pflag"
 
 	"github.com/consensus-ledger/consensus/checkpoint"
-	"github.com/consensus-ledger/consensus/internal/newfile"
+	"github.com/consensus-ledger/consensus/outfile"
 )
 
 type checkpointCmd struct {
@@ -38,8 +37,12 @@ func (c *checkpointCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Lstat(c.out); err == nil {
-		return fmt.Errorf("%s already exists; it was left unchanged: a checkpoint is never overwritten", c.out)
+	// A checkpoint is never replaced, and never written over the store or
+	// the key: checked before the store is read, and again as it is placed.
+	opts := outputOptions(a, &c.storeFlag, "-o", false, outfile.Protected{Path: c.key, What: "the signing key"})
+	opts.NoForce = true
+	if err := outfile.Check(c.out, opts); err != nil {
+		return err
 	}
 	l, closeStore, err := c.open(a, true)
 	if err != nil {
@@ -58,8 +61,8 @@ func (c *checkpointCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := newfile.Write(c.out, b, 0o644); err != nil {
-		return fmt.Errorf("write the checkpoint: %w", err)
+	if err := outfile.WriteBytes(c.out, opts, b); err != nil {
+		return err
 	}
 	var events int64
 	for _, s := range f.Streams {

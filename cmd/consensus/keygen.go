@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/pflag"
 
 	"github.com/consensus-ledger/consensus/checkpoint"
-	"github.com/consensus-ledger/consensus/internal/newfile"
+	"github.com/consensus-ledger/consensus/outfile"
 )
 
 type keygenCmd struct{ out string }
@@ -30,24 +28,30 @@ func (c *keygenCmd) run(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	pubPath := c.out + ".pub"
-	// Both names are checked before either is written, so a refusal
-	// leaves nothing behind; newfile.Write checks again, atomically.
-	for _, p := range []string{c.out, pubPath} {
-		if _, err := os.Lstat(p); err == nil {
-			return fmt.Errorf("%s already exists; it was left unchanged: a signing key is never overwritten", p)
+	// A key is never replaced. Both names are checked before either is
+	// written, so a refusal leaves nothing behind; each is checked again,
+	// atomically, as it is placed.
+	private := outfile.Options{Flag: "-o", NoForce: true, Perm: 0o600}
+	public := outfile.Options{Flag: "-o", NoForce: true}
+	for _, p := range []struct {
+		path string
+		opts outfile.Options
+	}{{c.out, private}, {pubPath, public}} {
+		if err := outfile.Check(p.path, p.opts); err != nil {
+			return err
 		}
 	}
-	private, public, err := checkpoint.GenerateKey()
+	privateKey, publicKey, err := checkpoint.GenerateKey()
 	if err != nil {
 		return err
 	}
-	if err := newfile.Write(c.out, private, 0o600); err != nil {
-		return keygenError(err)
+	if err := outfile.WriteBytes(c.out, private, privateKey); err != nil {
+		return err
 	}
-	if err := newfile.Write(pubPath, public, 0o644); err != nil {
-		return keygenError(err)
+	if err := outfile.WriteBytes(pubPath, public, publicKey); err != nil {
+		return err
 	}
-	pub, err := checkpoint.ParsePublicKey(pubPath, public)
+	pub, err := checkpoint.ParsePublicKey(pubPath, publicKey)
 	if err != nil {
 		return err
 	}
@@ -57,11 +61,4 @@ func (c *keygenCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	_, err = fmt.Fprintf(a.stdout, "wrote %s (private, mode 600) and %s; key %s\n", c.out, pubPath, fp)
 	return err
-}
-
-func keygenError(err error) error {
-	if errors.Is(err, newfile.ErrExists) {
-		return fmt.Errorf("%w: a signing key is never overwritten", err)
-	}
-	return fmt.Errorf("write the key: %w", err)
 }
