@@ -1,4 +1,4 @@
-package ledger
+package snapshotcodec_test
 
 import (
 	"bytes"
@@ -13,14 +13,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/ledger/snapshotcodec"
 )
 
 // updateGolden rewrites the golden snapshot files; only a deliberate change
 // of the format (with a new magic version) may do that.
-var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/snapshot")
+var updateGolden = flag.Bool("update-golden", false, "rewrite testdata/golden")
 
 // goldenEvents is a fixed stream of every event kind and enough closes for
-// two chunks, with ids and times that never change.
+// three chunks, with ids and times that never change.
 func goldenEvents() []domain.Recorded {
 	at := time.Date(2020, 1, 1, 21, 0, 0, 123_456_789, time.UTC)
 	var events []domain.Recorded
@@ -54,11 +55,11 @@ func goldenEvents() []domain.Recorded {
 // byte, so the same events must always encode to the same bytes.
 func TestSnapshotBytesAreStable(t *testing.T) {
 	events := goldenEvents()
-	head, chunks := encodeSnapshot(events)
+	head, chunks := snapshotcodec.Encode(events)
 	require.Len(t, chunks, 3, "519 chunked closes: 256, 256 and 7")
 	files := append([][]byte{head}, chunks...)
 	for k, data := range files {
-		path := filepath.Join("testdata", "snapshot", fmt.Sprintf("golden-%d.bin", k))
+		path := filepath.Join("testdata", "golden", fmt.Sprintf("golden-%d.bin", k))
 		if *updateGolden {
 			require.NoError(t, os.WriteFile(path, data, 0o644))
 			continue
@@ -67,7 +68,7 @@ func TestSnapshotBytesAreStable(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, bytes.Equal(want, data), "%s: the encoding changed", path)
 	}
-	got, err := decodeSnapshot(head, chunks)
+	got, err := snapshotcodec.Decode(head, chunks)
 	require.NoError(t, err)
 	require.Equal(t, events, got)
 }
@@ -75,10 +76,10 @@ func TestSnapshotBytesAreStable(t *testing.T) {
 // BenchmarkDecodeSnapshot decodes the golden stream's head and chunks: the
 // codec alone, without the store, so its figure moves only with the codec.
 func BenchmarkDecodeSnapshot(b *testing.B) {
-	head, chunks := encodeSnapshot(goldenEvents())
+	head, chunks := snapshotcodec.Encode(goldenEvents())
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := decodeSnapshot(head, chunks); err != nil {
+		if _, err := snapshotcodec.Decode(head, chunks); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -89,6 +90,6 @@ func BenchmarkEncodeSnapshot(b *testing.B) {
 	events := goldenEvents()
 	b.ReportAllocs()
 	for b.Loop() {
-		encodeSnapshot(events)
+		snapshotcodec.Encode(events)
 	}
 }
