@@ -446,6 +446,9 @@ func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
 			if err != nil {
 				return err
 			}
+			if c, ok := l.cached(info.Stream); ok {
+				_, _ = l.saveSnapshotIfDue(ctx, info.Stream, c) // counted below; a failure leaves a slower stream, as before
+			}
 			snapshotted := l.snapshotted(info.Stream)
 			l.Evict(sym) // memory stays bounded by the streams in flight
 			mu.Lock()

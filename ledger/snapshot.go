@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -12,7 +11,7 @@ import (
 )
 
 // SnapshotEvery is how many events a stream must have beyond its snapshot
-// before the ledger writes a new one. Reading a stream record by record and
+// before the ledger writes a new one (see snapshotsave.go for when). Reading a stream record by record and
 // decoding its JSON costs several microseconds an event; a snapshot is
 // decoded about ten times faster, so long streams answer a fresh process
 // (a command-line `show`) quickly. Below this many events a snapshot would
@@ -101,98 +100,4 @@ func (l *Ledger) loadChunk(ctx context.Context, snap eventstore.Snapshot, k int,
 		return nil, false, nil
 	}
 	return chunk.Data, true, nil
-}
-
-// saveSnapshot stores the stream's decoded events when enough have come
-// since the last snapshot. It is best effort: a store opened read-only, or
-// one without snapshots, simply keeps none, and a failure to save costs
-// only speed, so it is not reported.
-func (l *Ledger) saveSnapshot(ctx context.Context, stream string, c *streamCache) {
-	sn, ok := l.store.(eventstore.Snapshotter)
-	n := int64(len(c.events))
-	if !ok || c.noSnapshots || n-1-c.snapshotVersion < SnapshotEvery {
-		return
-	}
-	if ro, ok := l.store.(interface{ ReadOnly() bool }); ok && ro.ReadOnly() {
-		c.noSnapshots = true // a reader: never encode a snapshot it cannot save
-		return
-	}
-	last, err := l.store.ReadStream(ctx, stream, n-1, 1)
-	if err != nil || len(last) != 1 {
-		return
-	}
-	if c.snapshotVersion < 0 {
-		// Whatever snapshot rows the stream has could not be used (another
-		// format, or damaged): a row is only replaced by one covering more
-		// events, so clear them for the new snapshot to take their place.
-		if err := deleteSnapshots(ctx, sn, stream); err != nil {
-			return
-		}
-	}
-	head, chunks := snapshotcodec.Encode(c.events)
-	rows := make([]eventstore.Snapshot, 0, len(chunks)+1)
-	for k, data := range chunks {
-		rows = append(rows, eventstore.Snapshot{Name: chunkName(stream, k), Data: data})
-	}
-	rows = append(rows, eventstore.Snapshot{Name: snapshotName(stream), Data: head})
-	for i := range rows {
-		rows[i].Stream, rows[i].Version, rows[i].Hash = stream, n-1, last[0].Hash
-	}
-	switch err := saveSnapshots(ctx, sn, rows); {
-	case err == nil:
-		c.snapshotVersion = n - 1
-	case errors.Is(err, eventstore.ErrReadOnly):
-		c.noSnapshots = true // a reader: do not encode a snapshot on every query
-	}
-}
-
-// Capabilities of a Snapshotter that the ledger uses when the store has
-// them (the embedded store has both).
-type (
-	// snapshotBatcher saves several snapshots in one transaction.
-	snapshotBatcher interface {
-		SaveSnapshots(ctx context.Context, snaps []eventstore.Snapshot) error
-	}
-	// prefixDeleter deletes all snapshots whose names share a prefix.
-	prefixDeleter interface {
-		DeleteSnapshotsWithPrefix(ctx context.Context, prefix string) error
-	}
-)
-
-// saveSnapshots saves a snapshot's rows, in one transaction where the store
-// can, else one by one with the head last, so that a head is never saved
-// before its chunks.
-func saveSnapshots(ctx context.Context, sn eventstore.Snapshotter, rows []eventstore.Snapshot) error {
-	if batch, ok := sn.(snapshotBatcher); ok {
-		return batch.SaveSnapshots(ctx, rows)
-	}
-	for _, r := range rows {
-		if err := sn.SaveSnapshot(ctx, r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// deleteSnapshots deletes a stream's snapshot rows: its head, and its chunks
-// where the store can find them by name (else a chunk left over is only
-// replaced by one of a later snapshot, and until then is a cache miss).
-func deleteSnapshots(ctx context.Context, sn eventstore.Snapshotter, stream string) error {
-	if d, ok := sn.(prefixDeleter); ok {
-		if err := d.DeleteSnapshotsWithPrefix(ctx, chunkPrefix(stream)); err != nil {
-			return err
-		}
-	}
-	return sn.DeleteSnapshot(ctx, snapshotName(stream))
-}
-
-// snapshotted reports whether the stream's cache knows of a stored snapshot.
-func (l *Ledger) snapshotted(stream string) bool {
-	c, ok := l.cached(stream)
-	if !ok {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.snapshotVersion >= 0
 }

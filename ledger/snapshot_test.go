@@ -40,6 +40,18 @@ func seed(t *testing.T, store eventstore.Store, from, n int) {
 	require.NoError(t, err)
 }
 
+// saveDueSnapshot saves BABA's snapshot as a server's background task
+// would: a fresh ledger loads the stream, then saves what is due.
+func saveDueSnapshot(t *testing.T, store eventstore.Store) {
+	t.Helper()
+	l := New(store)
+	_, err := l.Load(context.Background(), "BABA")
+	require.NoError(t, err)
+	saved, err := l.SaveDueSnapshots(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, saved)
+}
+
 func openStore(t *testing.T, path string, readOnly bool) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(path, sqlite.Options{ReadOnly: readOnly})
@@ -57,6 +69,9 @@ func TestSnapshotsGiveTheSameAnswers(t *testing.T) {
 	writer := New(store)
 	full, err := writer.Load(ctx, "BABA")
 	require.NoError(t, err)
+	saved, err := writer.SaveDueSnapshots(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, saved)
 	_, found, err := store.LoadSnapshot(ctx, snapshotName("instrument-BABA"))
 	require.NoError(t, err)
 	require.True(t, found, "a long stream gets a snapshot")
@@ -88,8 +103,7 @@ func TestVerifyDetectsAnAlteredSnapshot(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	store := openStore(t, path, false)
 	seed(t, store, 0, SnapshotEvery)
-	_, err := New(store).Load(ctx, "BABA")
-	require.NoError(t, err)
+	saveDueSnapshot(t, store)
 
 	// Change one price inside the snapshot, keeping its format valid.
 	snap, found, err := store.LoadSnapshot(ctx, snapshotName("instrument-BABA"))
@@ -137,8 +151,7 @@ func TestVerifyDetectsAnAlteredChunk(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	store := openStore(t, path, false)
 	seed(t, store, 0, SnapshotEvery)
-	_, err := New(store).Load(ctx, "BABA")
-	require.NoError(t, err)
+	saveDueSnapshot(t, store)
 
 	// Change one price inside a chunk, keeping its format valid: the head's
 	// checksum no longer matches, so readers ignore the chunk, verify
@@ -174,7 +187,7 @@ func TestVerifyDetectsAnAlteredChunk(t *testing.T) {
 }
 
 // TestSnapshotOfAnOlderFormatIsReplaced: a head the ledger cannot use, at
-// the very version it would save, is replaced on the next load rather than
+// the very version it would save, is replaced by the next save rather than
 // kept (a row is otherwise only replaced by one covering more events).
 func TestSnapshotOfAnOlderFormatIsReplaced(t *testing.T) {
 	ctx := context.Background()
@@ -186,8 +199,7 @@ func TestSnapshotOfAnOlderFormatIsReplaced(t *testing.T) {
 		Hash: recs[0].Hash, Data: []byte("consensus-decoded-events\x01an older format")}
 	require.NoError(t, store.SaveSnapshot(ctx, old))
 
-	_, err = New(store).Load(ctx, "BABA")
-	require.NoError(t, err)
+	saveDueSnapshot(t, store)
 	snap, found, err := store.LoadSnapshot(ctx, old.Name)
 	require.NoError(t, err)
 	require.True(t, found)
