@@ -202,3 +202,22 @@ func (o *onRead) ReadStreamEvents(ctx context.Context, stream string, from int64
 	o.read()
 	return o.Store.ReadStreamEvents(ctx, stream, from, limit)
 }
+
+// TestReadOnlyStoreSavesNoSnapshots: a ledger over a read-only store says
+// it cannot save snapshots (a server then starts no task to save them), and
+// SaveDueSnapshots does nothing there.
+func TestReadOnlyStoreSavesNoSnapshots(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	store := openStore(t, path, false)
+	seed(t, store, 0, SnapshotEvery+1)
+	assert.True(t, New(store).SavesSnapshots())
+	reader := New(openStore(t, path, true))
+	assert.False(t, reader.SavesSnapshots())
+	_, err := reader.Load(ctx, "BABA")
+	require.NoError(t, err)
+	saved, err := reader.SaveDueSnapshots(ctx)
+	assert.NoError(t, err)
+	assert.Zero(t, saved)
+	assert.False(t, New(&noSnapshots{store}).SavesSnapshots(), "a store without snapshots")
+}

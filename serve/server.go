@@ -72,6 +72,10 @@ type Config struct {
 	// instrument larger than the bound is still kept, alone. Zero means
 	// DefaultMaxCachedEvents; negative means no bound.
 	MaxCachedEvents int
+	// SnapshotInterval is how often a server over a writable store saves
+	// the stream snapshots that are due (serve/snapshots.go). Zero means
+	// DefaultSnapshotInterval; negative never runs.
+	SnapshotInterval time.Duration
 }
 
 // Server is the HTTP API and web page over one ledger. Make one with New,
@@ -154,10 +158,12 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 // Run does the server's background work until ctx is done: following the
 // store for new events (the event stream and the answer cache depend on
-// it) and verifying the hash chains for the health check.
+// it), verifying the hash chains for the health check, and saving the
+// stream snapshots that are due.
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.hub.run(ctx) })
+	wg.Go(func() { s.snapshotLoop(ctx) })
 	if s.cfg.VerifyEvery > 0 {
 		wg.Go(func() { s.verifyLoop(ctx) })
 	}
