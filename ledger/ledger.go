@@ -240,7 +240,7 @@ func (l *Ledger) find(ctx context.Context, id uuid.UUID) (eventstore.Record, boo
 // streamCache holds a stream's decoded events. Streams only grow, so the
 // cache catches up by reading the records after the ones it holds.
 type streamCache struct {
-	mu     sync.Mutex
+	mu     streamLock
 	events []domain.Recorded
 	// snapshotVersion is the last version covered by the stream's stored
 	// snapshot, -1 when it has none.
@@ -264,7 +264,9 @@ type streamCache struct {
 // writes: new snapshots are saved by writes, Rebuild and SaveDueSnapshots.
 func (l *Ledger) Load(ctx context.Context, sym domain.Symbol) ([]domain.Recorded, error) {
 	c := l.streamCache(sym.Stream())
-	c.mu.Lock()
+	if err := c.mu.lockCtx(ctx); err != nil {
+		return nil, err
+	}
 	defer c.mu.Unlock()
 	return l.catchUp(ctx, sym.Stream(), c)
 }
@@ -274,7 +276,9 @@ func (l *Ledger) Load(ctx context.Context, sym domain.Symbol) ([]domain.Recorded
 // without one.
 func (l *Ledger) Index(ctx context.Context, sym domain.Symbol) (*domain.Index, error) {
 	c := l.streamCache(sym.Stream())
-	c.mu.Lock()
+	if err := c.mu.lockCtx(ctx); err != nil {
+		return nil, err
+	}
 	defer c.mu.Unlock()
 	events, err := l.catchUp(ctx, sym.Stream(), c)
 	if err != nil {
@@ -303,7 +307,7 @@ func (l *Ledger) streamCache(stream string) *streamCache {
 	defer l.mu.Unlock()
 	c, ok := l.cache[stream]
 	if !ok {
-		c = &streamCache{snapshotVersion: -1}
+		c = &streamCache{mu: newStreamLock(), snapshotVersion: -1}
 		l.cache[stream] = c
 	}
 	return c

@@ -221,3 +221,37 @@ func TestReadOnlyStoreSavesNoSnapshots(t *testing.T) {
 	assert.Zero(t, saved)
 	assert.False(t, New(&noSnapshots{store}).SavesSnapshots(), "a store without snapshots")
 }
+
+// TestQueryWaitingForTheStreamIsCancellable: a question waiting for the
+// stream's cache while another holds it (a long first load, say) returns
+// context.Canceled once cancelled, already or while it waits.
+func TestQueryWaitingForTheStreamIsCancellable(t *testing.T) {
+	store := openStore(t, filepath.Join(t.TempDir(), "ledger.db"), false)
+	seed(t, store, 0, 10)
+	q := projections.Query{AsOf: time.Date(2024, 2, 15, 0, 0, 0, 0, time.UTC), KnownAt: time.Now(), Window: projections.DefaultWindow}
+	l := New(store)
+	c := l.streamCache("instrument-BABA")
+	c.mu.Lock() // another question's read, in progress
+	defer c.mu.Unlock()
+	for name, cancelled := range map[string]func() context.Context{
+		"before": func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		},
+		"while waiting": func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			time.AfterFunc(20*time.Millisecond, cancel)
+			return ctx
+		},
+	} {
+		done := make(chan error, 1)
+		go func() { _, err := l.Show(cancelled(), "BABA", q); done <- err }()
+		select {
+		case err := <-done:
+			assert.ErrorIs(t, err, context.Canceled, name)
+		case <-time.After(5 * time.Second): // a bound on waiting, not a speed test
+			t.Fatalf("%s: the cancelled question still waits for the stream", name)
+		}
+	}
+}

@@ -70,7 +70,9 @@ func (l *Ledger) snapshotAfterWrite(ctx context.Context, stream string, head int
 	if !ok || !l.SavesSnapshots() {
 		return
 	}
-	c.mu.Lock()
+	if c.mu.lockCtx(ctx) != nil {
+		return
+	}
 	due := !c.noSnapshots && head-c.snapshotVersion >= SnapshotEvery
 	if due {
 		_, err := l.catchUp(ctx, stream, c)
