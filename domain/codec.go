@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
+	"slices"
 
 	"github.com/google/uuid"
 )
@@ -30,24 +32,11 @@ func DecodeEvent(typ string, data []byte) (Event, error) {
 
 // decodeStrict decodes with encoding/json, rejecting unknown fields.
 func decodeStrict(typ string, data []byte) (Event, error) {
-	var (
-		e   Event
-		err error
-	)
-	switch typ {
-	case TypeRatingAdded:
-		e, err = decodeAs[RatingAdded](data)
-	case TypeTargetRevised:
-		e, err = decodeAs[TargetRevised](data)
-	case TypeRatingWithdrawn:
-		e, err = decodeAs[RatingWithdrawn](data)
-	case TypeCloseRecorded:
-		e, err = decodeAs[CloseRecorded](data)
-	case TypeEventRetracted:
-		e, err = decodeAs[EventRetracted](data)
-	default:
+	i := slices.IndexFunc(eventTypes, func(e Event) bool { return e.Type() == typ })
+	if i < 0 {
 		return nil, fmt.Errorf("unknown event type %q", typ)
 	}
+	e, err := decodeAs(reflect.TypeOf(eventTypes[i]), data)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
 	}
@@ -57,17 +46,18 @@ func decodeStrict(typ string, data []byte) (Event, error) {
 	return e, nil
 }
 
-func decodeAs[T Event](data []byte) (Event, error) {
-	var v T
+// decodeAs decodes data into a new value of the event struct t.
+func decodeAs(t reflect.Type, data []byte) (Event, error) {
+	v := reflect.New(t)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&v); err != nil {
+	if err := dec.Decode(v.Interface()); err != nil {
 		return nil, err
 	}
 	if len(bytes.Trim(data[dec.InputOffset():], " \t\r\n")) != 0 {
 		return nil, fmt.Errorf("trailing data after the event")
 	}
-	return v, nil
+	return v.Elem().Interface().(Event), nil
 }
 
 // CheckEvent enforces the invariants every stored event satisfies, so that

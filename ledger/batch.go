@@ -127,7 +127,8 @@ func EncodeDecided(events []Decided) ([]eventstore.EventData, error) {
 }
 
 // extendCache adds appended events to the stream's cache when it holds
-// exactly what preceded them, and saves a snapshot when one is due.
+// exactly what preceded them, and then, outside the cache's lock, saves a
+// snapshot when one is due.
 func (l *Ledger) extendCache(ctx context.Context, stream string, res eventstore.AppendResult, events []Decided) {
 	if res.Replayed || len(res.Records) == 0 {
 		return
@@ -137,15 +138,17 @@ func (l *Ledger) extendCache(ctx context.Context, stream string, res eventstore.
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if int64(len(c.events)) != res.Records[0].Version {
-		return
+	extended := int64(len(c.events)) == res.Records[0].Version
+	if extended {
+		for i, r := range res.Records {
+			c.events = append(c.events, domain.Recorded{ID: r.ID, Version: r.Version, RecordedAt: r.RecordedAt,
+				Meta: events[i].Meta, Event: events[i].Event})
+		}
 	}
-	for i, r := range res.Records {
-		c.events = append(c.events, domain.Recorded{ID: r.ID, Version: r.Version, RecordedAt: r.RecordedAt,
-			Meta: events[i].Meta, Event: events[i].Event})
+	c.mu.Unlock()
+	if extended {
+		_, _ = l.saveSnapshotIfDue(ctx, stream, c) // best effort: a failure never fails the write
 	}
-	l.saveSnapshot(ctx, stream, c)
 }
 
 // Evict drops the ledger's cache of an instrument's stream, to bound memory

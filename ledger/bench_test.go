@@ -187,8 +187,12 @@ func benchmarkCold(b *testing.B, wrap func(eventstore.Store) eventstore.Store) {
 	require.NoError(b, err)
 	last := seedHistory(b, writer, 5000)
 	ctx := context.Background()
-	_, err = ledger.New(writer).Load(ctx, "BENCH") // as the last append would: writes the snapshot
+	l := ledger.New(writer)
+	_, err = l.Load(ctx, "BENCH")
 	require.NoError(b, err)
+	saved, err := l.SaveDueSnapshots(ctx) // as a write, or a server's background task, would
+	require.NoError(b, err)
+	require.Equal(b, 1, saved)
 	require.NoError(b, writer.Close())
 	reader, err := sqlite.Open(path, sqlite.Options{ReadOnly: true})
 	require.NoError(b, err)

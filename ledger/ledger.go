@@ -154,6 +154,9 @@ func (l *Ledger) Record(ctx context.Context, cmd domain.Command, opts WriteOptio
 			return Receipt{}, fmt.Errorf("append to %s: %w", stream, err)
 		}
 		r := res.Records[0]
+		if !res.Replayed {
+			l.snapshotAfterWrite(ctx, stream, r.Version)
+		}
 		return Receipt{EventID: r.ID, Stream: r.Stream, Version: r.Version, RecordedAt: r.RecordedAt,
 			Event: event, Replayed: res.Replayed}, nil
 	}
@@ -250,14 +253,17 @@ func (l *Ledger) find(ctx context.Context, id uuid.UUID) (eventstore.Record, boo
 // streamCache holds a stream's decoded events. Streams only grow, so the
 // cache catches up by reading the records after the ones it holds.
 type streamCache struct {
-	mu     sync.Mutex
+	mu     streamLock
 	events []domain.Recorded
 	// snapshotVersion is the last version covered by the stream's stored
 	// snapshot, -1 when it has none.
 	snapshotVersion int64
 	// noSnapshots is set once the store refused a snapshot for being
-	// read-only, so a reader stops trying.
+	// read-only, so the ledger stops encoding snapshots it cannot save.
 	noSnapshots bool
+	// saving is set while a snapshot of the stream is being saved, outside
+	// mu, so that two writers do not encode the same one.
+	saving bool
 	// index is the point-in-time read model of events, built on the first
 	// question and extended as events land; nil until then.
 	index *domain.Index
@@ -267,11 +273,13 @@ type streamCache struct {
 // returned slice is shared: callers must not modify it.
 //
 // A fresh ledger starts from the stream's snapshot when the store keeps one
-// that matches the chain, and reads only the records after it; it saves a
-// new snapshot when SnapshotEvery events have come since.
+// that matches the chain, and reads only the records after it. Load never
+// writes: new snapshots are saved by writes, Rebuild and SaveDueSnapshots.
 func (l *Ledger) Load(ctx context.Context, sym domain.Symbol) ([]domain.Recorded, error) {
 	c := l.streamCache(sym.Stream())
-	c.mu.Lock()
+	if err := c.mu.lockCtx(ctx); err != nil {
+		return nil, err
+	}
 	defer c.mu.Unlock()
 	return l.catchUp(ctx, sym.Stream(), c)
 }
@@ -281,7 +289,9 @@ func (l *Ledger) Load(ctx context.Context, sym domain.Symbol) ([]domain.Recorded
 // without one.
 func (l *Ledger) Index(ctx context.Context, sym domain.Symbol) (*domain.Index, error) {
 	c := l.streamCache(sym.Stream())
-	c.mu.Lock()
+	if err := c.mu.lockCtx(ctx); err != nil {
+		return nil, err
+	}
 	defer c.mu.Unlock()
 	events, err := l.catchUp(ctx, sym.Stream(), c)
 	if err != nil {
@@ -310,7 +320,7 @@ func (l *Ledger) streamCache(stream string) *streamCache {
 	defer l.mu.Unlock()
 	c, ok := l.cache[stream]
 	if !ok {
-		c = &streamCache{snapshotVersion: -1}
+		c = &streamCache{mu: newStreamLock(), snapshotVersion: -1}
 		l.cache[stream] = c
 	}
 	return c
@@ -349,7 +359,6 @@ func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]
 			break
 		}
 	}
-	l.saveSnapshot(ctx, stream, c)
 	// Cap the slice so an append by a caller can never write into the cache.
 	return c.events[:len(c.events):len(c.events)], nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/ledger/snapshotcodec"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -406,7 +407,7 @@ func (l *Ledger) verifySnapshot(ctx context.Context, stream string) error {
 	}
 	altered := fmt.Errorf("%w: the snapshot of %s (events 0-%d) was altered or is damaged; run 'consensus rebuild'",
 		ErrSnapshotMismatch, stream, snap.Version)
-	head, chunks := encodeSnapshot(events)
+	head, chunks := snapshotcodec.Encode(events)
 	if snap.Stream != stream || int64(len(recs)) != snap.Version+1 || recs[len(recs)-1].Hash != snap.Hash ||
 		!bytes.Equal(head, snap.Data) {
 		return altered
@@ -462,6 +463,9 @@ func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
 			events, err := l.Load(ctx, sym)
 			if err != nil {
 				return err
+			}
+			if c, ok := l.cached(info.Stream); ok {
+				_, _ = l.saveSnapshotIfDue(ctx, info.Stream, c) // counted below; a failure leaves a slower stream, as before
 			}
 			snapshotted := l.snapshotted(info.Stream)
 			l.Evict(sym) // memory stays bounded by the streams in flight

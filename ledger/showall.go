@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/ledger/snapshotcodec"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -18,7 +18,7 @@ import (
 // ten-year history), yet the consensus at one point in time depends on one
 // close only: the latest one visible then. `show --all` therefore answers
 // each instrument from its snapshot head, which holds every event but the
-// closes moved to chunks (see the layout in snapshot.go), plus the one close
+// closes moved to chunks (see package snapshotcodec), plus the one close
 // of the chunks that can be visible: the latest in fold order that is
 // effective by as_of and recorded by known_at. It reads only the chunks that
 // can hold that close, usually one.
@@ -31,101 +31,55 @@ import (
 // a chunked close sends the question down the full path.
 // TestReadModelMatchesFullFold checks it on generated histories.
 
-// closeRef is a close left encoded in a chunk: what choosing needs, and
-// where the event starts.
-type closeRef struct {
-	offset    int // of the event in the chunk's data
-	id        uuid.UUID
-	version   int64
-	recorded  int64 // Unix nanoseconds
-	effective int64 // Unix nanoseconds
+// laterClose reports whether close a comes after close b in fold order.
+func laterClose(a, b snapshotcodec.CloseRef) bool {
+	return a.Effective > b.Effective || (a.Effective == b.Effective && a.Version > b.Version)
 }
 
-// scanChunk reads a chunk's closes only as far as choosing needs.
-func scanChunk(data []byte) ([]closeRef, error) {
-	if !bytes.HasPrefix(data, chunkMagic) {
-		return nil, errBadSnapshot
-	}
-	r := &snapshotReader{buf: data[len(chunkMagic):]}
-	n := r.uint()
-	if r.err != nil || n > uint64(len(r.buf)) {
-		return nil, errBadSnapshot
-	}
-	closes := make([]closeRef, 0, n)
-	for i := uint64(0); i < n && r.err == nil; i++ {
-		ref := closeRef{offset: len(data) - len(r.buf), id: r.id(), version: r.int(), recorded: r.int()}
-		for range 4 { // recorded_by, source, correlation and causation ids
-			r.field()
-		}
-		if r.byte() != kindClose {
-			return nil, errBadSnapshot
-		}
-		r.field() // instrument
-		r.int()   // price
-		r.field() // currency
-		ref.effective = r.int()
-		closes = append(closes, ref)
-	}
-	if r.err != nil || len(r.buf) != 0 {
-		return nil, errBadSnapshot
-	}
-	return closes, nil
-}
-
-// decodeAt decodes the event that starts at offset in a chunk's data.
-func decodeAt(data []byte, offset int) (domain.Recorded, error) {
-	r := &snapshotReader{buf: data[offset:], strings: map[string]string{}}
-	return r.event()
-}
-
-// later reports whether close a comes after close b in fold order.
-func (a closeRef) later(b closeRef) bool {
-	return a.effective > b.effective || (a.effective == b.effective && a.version > b.version)
-}
-
-// visible reports whether a close is effective by asOf and recorded by knownAt.
-func (a closeRef) visible(asOf, knownAt time.Time) bool {
-	return !time.Unix(0, a.effective).After(asOf) && !time.Unix(0, a.recorded).After(knownAt)
+// visibleClose reports whether a close is effective by asOf and recorded by
+// knownAt.
+func visibleClose(a snapshotcodec.CloseRef, asOf, knownAt time.Time) bool {
+	return !time.Unix(0, a.Effective).After(asOf) && !time.Unix(0, a.Recorded).After(knownAt)
 }
 
 // latestChunkedClose finds the latest close of the snapshot's chunks visible
 // at (asOf, knownAt), reading the chunks that can hold it from the one with
 // the latest possible close down, and stopping as soon as no chunk left can
 // beat the close found. ok is false when a chunk is not usable.
-func (l *Ledger) latestChunkedClose(ctx context.Context, snap eventstore.Snapshot, head snapshotHead, asOf, knownAt time.Time) (close *domain.Recorded, ok bool, err error) {
+func (l *Ledger) latestChunkedClose(ctx context.Context, snap eventstore.Snapshot, head snapshotcodec.Head, asOf, knownAt time.Time) (close *domain.Recorded, ok bool, err error) {
 	// bound is the latest effective time a visible close of chunk k can have.
 	bound := func(k int) int64 {
-		c := head.chunks[k]
-		if time.Unix(0, c.maxEffective).After(asOf) {
+		c := head.Chunks[k]
+		if time.Unix(0, c.MaxEffective).After(asOf) {
 			return asOf.UnixNano() // asOf is before maxEffective, so within int64 nanoseconds
 		}
-		return c.maxEffective
+		return c.MaxEffective
 	}
 	var candidates []int
-	for k, c := range head.chunks {
-		if !time.Unix(0, c.minEffective).After(asOf) && !time.Unix(0, c.minRecorded).After(knownAt) {
+	for k, c := range head.Chunks {
+		if !time.Unix(0, c.MinEffective).After(asOf) && !time.Unix(0, c.MinRecorded).After(knownAt) {
 			candidates = append(candidates, k)
 		}
 	}
 	slices.SortStableFunc(candidates, func(a, b int) int { return cmp.Compare(bound(b), bound(a)) })
 	var (
-		best     closeRef
+		best     snapshotcodec.CloseRef
 		bestData []byte
 	)
 	for _, k := range candidates {
-		if bestData != nil && bound(k) < best.effective {
+		if bestData != nil && bound(k) < best.Effective {
 			break
 		}
-		data, ok, err := l.loadChunk(ctx, snap, k, head.chunks[k])
+		data, ok, err := l.loadChunk(ctx, snap, k, head.Chunks[k])
 		if err != nil || !ok {
 			return nil, false, err
 		}
-		refs, err := scanChunk(data)
+		refs, err := snapshotcodec.ScanChunk(data)
 		if err != nil {
 			return nil, false, nil
 		}
 		for _, ref := range refs {
-			if ref.visible(asOf, knownAt) && (bestData == nil || ref.later(best)) {
+			if visibleClose(ref, asOf, knownAt) && (bestData == nil || laterClose(ref, best)) {
 				best, bestData = ref, data
 			}
 		}
@@ -133,8 +87,8 @@ func (l *Ledger) latestChunkedClose(ctx context.Context, snap eventstore.Snapsho
 	if bestData == nil {
 		return nil, true, nil
 	}
-	r, err := decodeAt(bestData, best.offset)
-	if err != nil || r.ID != best.id {
+	r, err := snapshotcodec.DecodeAt(bestData, best.Offset)
+	if err != nil || r.ID != best.ID {
 		return nil, false, nil
 	}
 	return &r, true, nil
@@ -150,8 +104,8 @@ func (l *Ledger) showFromSnapshot(ctx context.Context, sym domain.Symbol, q proj
 	if err != nil || !ok || len(recs) == SnapshotEvery-1 {
 		return projections.Consensus{}, false, err // none, or too much after it: the full path
 	}
-	head, err := decodeHead(snap.Data, !q.Explain) // without explain, no answer shows metadata
-	if err != nil || int64(head.total) != snap.Version+1 {
+	head, err := snapshotcodec.DecodeHead(snap.Data, !q.Explain) // without explain, no answer shows metadata
+	if err != nil || int64(head.Total) != snap.Version+1 {
 		return projections.Consensus{}, false, nil // a damaged cache: the full path reads the stream
 	}
 	tail := make([]domain.Recorded, len(recs))
@@ -160,15 +114,15 @@ func (l *Ledger) showFromSnapshot(ctx context.Context, sym domain.Symbol, q proj
 			return projections.Consensus{}, false, err
 		}
 	}
-	if len(head.chunks) > 0 && namesAChunkedClose(head.events, tail) {
+	if len(head.Chunks) > 0 && namesAChunkedClose(head.Events, tail) {
 		return projections.Consensus{}, false, nil
 	}
 	close, ok, err := l.latestChunkedClose(ctx, snap, head, q.AsOf, q.KnownAt)
 	if err != nil || !ok {
 		return projections.Consensus{}, false, err
 	}
-	history := make([]domain.Recorded, 0, len(head.events)+1+len(tail))
-	events := head.events
+	history := make([]domain.Recorded, 0, len(head.Events)+1+len(tail))
+	events := head.Events
 	if close != nil {
 		at, _ := slices.BinarySearchFunc(events, close.Version, func(r domain.Recorded, v int64) int { return cmp.Compare(r.Version, v) })
 		history = append(append(append(history, events[:at]...), *close), events[at:]...)

@@ -1,10 +1,8 @@
 package ledger
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,158 +14,9 @@ import (
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/eventstore/sqlite"
+	"github.com/consensus-ledger/consensus/ledger/snapshotcodec"
 	"github.com/consensus-ledger/consensus/projections"
 )
-
-// sampleEvents is one of every event kind, with and without optional parts.
-func sampleEvents() []domain.Recorded {
-	at := time.Date(2025, 9, 11, 23, 59, 59, 999_999_999, time.UTC)
-	target := domain.Money(165_690_000)
-	rated := uuid.MustParse("0199a1c2-0000-7000-8000-000000000001")
-	return []domain.Recorded{
-		{ID: rated, Version: 0, RecordedAt: at.Add(time.Hour), Meta: domain.Metadata{RecordedBy: "cli:ana", Source: "manual", CorrelationID: "c-1", CausationID: "x"},
-			Event: domain.RatingAdded{Instrument: "BABA", Analyst: "a@x", Firm: "Firm A", Rating: domain.Buy, BrokerRating: "outperform", Target: &target, Currency: "USD", EffectiveAt: at}},
-		{ID: uuid.New(), Version: 1, RecordedAt: at.Add(2 * time.Hour),
-			Event: domain.RatingAdded{Instrument: "BABA", Analyst: "b@y", Rating: domain.Hold, BrokerRating: "hold", Currency: "USD", EffectiveAt: at}},
-		{ID: uuid.New(), Version: 2, RecordedAt: at.Add(3 * time.Hour),
-			Event: domain.TargetRevised{Instrument: "BABA", Analyst: "a@x", Target: 1, Currency: "USD", EffectiveAt: at.Add(-time.Second)}},
-		{ID: uuid.New(), Version: 3, RecordedAt: at.Add(4 * time.Hour),
-			Event: domain.RatingWithdrawn{Instrument: "BABA", Analyst: "b@y", EffectiveAt: at}},
-		{ID: uuid.New(), Version: 4, RecordedAt: at.Add(5 * time.Hour),
-			Event: domain.CloseRecorded{Instrument: "BABA", Price: domain.MaxMoney, Currency: "USD", EffectiveAt: time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)}},
-		{ID: uuid.New(), Version: 5, RecordedAt: at.Add(6 * time.Hour),
-			Event: domain.EventRetracted{Instrument: "BABA", Retracted: rated, Reason: "typo, «quoted»", EffectiveAt: at}},
-	}
-}
-
-func TestSnapshotRoundTrip(t *testing.T) {
-	events := sampleEvents()
-	head, chunks := encodeSnapshot(events)
-	require.Empty(t, chunks, "the only close is the stream's first")
-	got, err := decodeSnapshot(head, chunks)
-	require.NoError(t, err)
-	require.Len(t, got, len(events))
-	for i := range events {
-		assert.Equal(t, events[i].ID, got[i].ID)
-		assert.Equal(t, events[i].Version, got[i].Version)
-		assert.True(t, events[i].RecordedAt.Equal(got[i].RecordedAt))
-		assert.Equal(t, events[i].Meta, got[i].Meta)
-		want, err := domain.EncodeEvent(events[i].Event)
-		require.NoError(t, err)
-		have, err := domain.EncodeEvent(got[i].Event)
-		require.NoError(t, err)
-		assert.Equal(t, string(want), string(have), "event %d", i)
-	}
-}
-
-func TestSnapshotRejectsDamage(t *testing.T) {
-	data, _ := encodeSnapshot(sampleEvents())
-	for _, bad := range [][]byte{
-		nil,
-		data[:len(data)-1],
-		append(append([]byte(nil), data...), 0),
-		append([]byte("not a snapshot"), data...),
-	} {
-		_, err := decodeSnapshot(bad, nil)
-		assert.ErrorIs(t, err, errBadSnapshot)
-	}
-}
-
-// chunkedEvents is a stream of many closes (so several chunks), ratings, and
-// retractions of closes, which the head keeps.
-func chunkedEvents() []domain.Recorded {
-	at := time.Date(2020, 1, 1, 21, 0, 0, 0, time.UTC)
-	var events []domain.Recorded
-	add := func(e domain.Event) uuid.UUID {
-		id := uuid.New()
-		events = append(events, domain.Recorded{ID: id, Version: int64(len(events)), RecordedAt: at.AddDate(0, 0, len(events)),
-			Meta: domain.Metadata{Source: fmt.Sprintf("line %d", len(events))}, Event: e})
-		return id
-	}
-	var retract []uuid.UUID
-	for i := range 3*closesPerChunk + 7 {
-		id := add(domain.CloseRecorded{Instrument: "BABA", Price: domain.Money(100_0000 + i), Currency: "USD", EffectiveAt: at.AddDate(0, 0, i)})
-		if i%100 == 50 {
-			retract = append(retract, id)
-		}
-		if i%40 == 0 {
-			add(domain.RatingAdded{Instrument: "BABA", Analyst: "a@x", Rating: domain.Buy, BrokerRating: "buy", Currency: "USD", EffectiveAt: at.AddDate(0, 0, i)})
-		}
-	}
-	for _, id := range retract {
-		add(domain.EventRetracted{Instrument: "BABA", Retracted: id, Reason: "wrong close", EffectiveAt: at})
-	}
-	return events
-}
-
-func TestChunkedSnapshotRoundTrip(t *testing.T) {
-	events := chunkedEvents()
-	head, chunks := encodeSnapshot(events)
-	require.Len(t, chunks, 3, "closes not retracted, beyond the first, in chunks of closesPerChunk")
-	h, err := decodeHead(head, false)
-	require.NoError(t, err)
-	for _, r := range h.events {
-		if c, ok := r.Event.(domain.CloseRecorded); ok && r.Version != 0 {
-			assert.EqualValues(t, 50, (c.Price-100_0000)%100, "a close in the head is a retracted one")
-		}
-	}
-	got, err := decodeSnapshot(head, chunks)
-	require.NoError(t, err)
-	require.Equal(t, events, got)
-
-	// A chunk from another snapshot, or missing, is refused.
-	other := append([][]byte(nil), chunks...)
-	other[1], other[2] = chunks[2], chunks[1]
-	_, err = decodeSnapshot(head, other)
-	assert.ErrorIs(t, err, errBadSnapshot)
-	_, err = decodeSnapshot(head, chunks[:2])
-	assert.ErrorIs(t, err, errBadSnapshot)
-}
-
-func FuzzDecodeSnapshot(f *testing.F) {
-	head, _ := encodeSnapshot(sampleEvents())
-	f.Add(head)
-	empty, _ := encodeSnapshot(nil)
-	f.Add(empty)
-	chunkedHead, chunks := encodeSnapshot(chunkedEvents())
-	f.Add(chunkedHead)
-	f.Add(chunks[0])
-	f.Add([]byte("consensus-decoded-events\x02\xff\xff\xff\xff\x0f"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		// What decodes re-encodes to the same bytes: the format has one
-		// spelling for every value.
-		if h, err := decodeHead(data, false); err == nil {
-			assert.Equal(t, data, encodeHead(h))
-			// Skipping metadata gives the same events without it.
-			bare, err := decodeHead(data, true)
-			require.NoError(t, err)
-			for i := range h.events {
-				h.events[i].Meta = domain.Metadata{}
-			}
-			assert.Equal(t, h, bare)
-		}
-		events, err := decodeChunk(data)
-		if err != nil {
-			return
-		}
-		w := &snapshotWriter{buf: append([]byte(nil), chunkMagic...)}
-		w.events(events)
-		assert.Equal(t, data, w.buf)
-		// Scanning finds the same closes, each decoding where its
-		// reference points.
-		refs, err := scanChunk(data)
-		require.NoError(t, err)
-		require.Len(t, refs, len(events))
-		for i, ref := range refs {
-			e := events[i]
-			assert.Equal(t, closeRef{offset: ref.offset, id: e.ID, version: e.Version,
-				recorded: e.RecordedAt.UnixNano(), effective: e.Event.Effective().UnixNano()}, ref)
-			got, err := decodeAt(data, ref.offset)
-			require.NoError(t, err)
-			assert.Equal(t, e, got)
-		}
-	})
-}
 
 // seed appends n events to BABA directly (closes and ratings) and returns a
 // fresh ledger over the store.
@@ -191,6 +40,18 @@ func seed(t *testing.T, store eventstore.Store, from, n int) {
 	require.NoError(t, err)
 }
 
+// saveDueSnapshot saves BABA's snapshot as a server's background task
+// would: a fresh ledger loads the stream, then saves what is due.
+func saveDueSnapshot(t *testing.T, store eventstore.Store) {
+	t.Helper()
+	l := New(store)
+	_, err := l.Load(context.Background(), "BABA")
+	require.NoError(t, err)
+	saved, err := l.SaveDueSnapshots(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, saved)
+}
+
 func openStore(t *testing.T, path string, readOnly bool) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(path, sqlite.Options{ReadOnly: readOnly})
@@ -208,6 +69,9 @@ func TestSnapshotsGiveTheSameAnswers(t *testing.T) {
 	writer := New(store)
 	full, err := writer.Load(ctx, "BABA")
 	require.NoError(t, err)
+	saved, err := writer.SaveDueSnapshots(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, saved)
 	_, found, err := store.LoadSnapshot(ctx, snapshotName("instrument-BABA"))
 	require.NoError(t, err)
 	require.True(t, found, "a long stream gets a snapshot")
@@ -239,21 +103,20 @@ func TestVerifyDetectsAnAlteredSnapshot(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	store := openStore(t, path, false)
 	seed(t, store, 0, SnapshotEvery)
-	_, err := New(store).Load(ctx, "BABA")
-	require.NoError(t, err)
+	saveDueSnapshot(t, store)
 
 	// Change one price inside the snapshot, keeping its format valid.
 	snap, found, err := store.LoadSnapshot(ctx, snapshotName("instrument-BABA"))
 	require.NoError(t, err)
 	require.True(t, found)
-	head, err := decodeHead(snap.Data, false)
+	head, err := snapshotcodec.DecodeHead(snap.Data, false)
 	require.NoError(t, err)
-	c := head.events[1].Event.(domain.CloseRecorded) // the first close, which the head keeps
+	c := head.Events[1].Event.(domain.CloseRecorded) // the first close, which the head keeps
 	c.Price++
-	head.events[1].Event = c
+	head.Events[1].Event = c
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
-	_, err = db.Exec(`UPDATE snapshots SET data = ? WHERE name = ?`, encodeHead(head), snap.Name)
+	_, err = db.Exec(`UPDATE snapshots SET data = ? WHERE name = ?`, snapshotcodec.EncodeHead(head), snap.Name)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
@@ -273,7 +136,7 @@ func TestSnapshotOfAnotherChainIsIgnored(t *testing.T) {
 	seed(t, store, 0, 3)
 	recs, err := store.ReadStream(ctx, "instrument-BABA", 0, 0)
 	require.NoError(t, err)
-	fakeHead, _ := encodeSnapshot(sampleEvents()[:3])
+	fakeHead, _ := snapshotcodec.Encode(domain.Examples()[:3])
 	require.NoError(t, store.SaveSnapshot(ctx, eventstore.Snapshot{Name: snapshotName("instrument-BABA"),
 		Stream: "instrument-BABA", Version: 2, Hash: recs[1].Hash, Data: fakeHead}))
 
@@ -288,8 +151,7 @@ func TestVerifyDetectsAnAlteredChunk(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	store := openStore(t, path, false)
 	seed(t, store, 0, SnapshotEvery)
-	_, err := New(store).Load(ctx, "BABA")
-	require.NoError(t, err)
+	saveDueSnapshot(t, store)
 
 	// Change one price inside a chunk, keeping its format valid: the head's
 	// checksum no longer matches, so readers ignore the chunk, verify
@@ -298,16 +160,14 @@ func TestVerifyDetectsAnAlteredChunk(t *testing.T) {
 	chunk, found, err := store.LoadSnapshot(ctx, name)
 	require.NoError(t, err)
 	require.True(t, found, "a snapshot of %d events, two in three closes, has chunks", SnapshotEvery)
-	closes, err := decodeChunk(chunk.Data)
+	closes, err := snapshotcodec.DecodeChunk(chunk.Data)
 	require.NoError(t, err)
 	c := closes[3].Event.(domain.CloseRecorded)
 	c.Price++
 	closes[3].Event = c
-	w := &snapshotWriter{buf: append([]byte(nil), chunkMagic...)}
-	w.events(closes)
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
-	_, err = db.Exec(`UPDATE snapshots SET data = ? WHERE name = ?`, w.buf, name)
+	_, err = db.Exec(`UPDATE snapshots SET data = ? WHERE name = ?`, snapshotcodec.EncodeChunk(closes), name)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
@@ -327,7 +187,7 @@ func TestVerifyDetectsAnAlteredChunk(t *testing.T) {
 }
 
 // TestSnapshotOfAnOlderFormatIsReplaced: a head the ledger cannot use, at
-// the very version it would save, is replaced on the next load rather than
+// the very version it would save, is replaced by the next save rather than
 // kept (a row is otherwise only replaced by one covering more events).
 func TestSnapshotOfAnOlderFormatIsReplaced(t *testing.T) {
 	ctx := context.Background()
@@ -339,12 +199,12 @@ func TestSnapshotOfAnOlderFormatIsReplaced(t *testing.T) {
 		Hash: recs[0].Hash, Data: []byte("consensus-decoded-events\x01an older format")}
 	require.NoError(t, store.SaveSnapshot(ctx, old))
 
-	_, err = New(store).Load(ctx, "BABA")
-	require.NoError(t, err)
+	saveDueSnapshot(t, store)
 	snap, found, err := store.LoadSnapshot(ctx, old.Name)
 	require.NoError(t, err)
 	require.True(t, found)
-	assert.True(t, bytes.HasPrefix(snap.Data, snapshotMagic), "the head is in the current format")
+	_, err = snapshotcodec.DecodeHead(snap.Data, false)
+	assert.NoError(t, err, "the head is in the current format")
 	events, err := New(store).loadSnapshot(ctx, "instrument-BABA")
 	require.NoError(t, err)
 	assert.Len(t, events, SnapshotEvery)

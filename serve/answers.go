@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/consensus-ledger/consensus/domain"
@@ -74,14 +75,16 @@ func recordedAfter(ix *domain.Index, t time.Time) time.Time {
 // landed) share one call to the ledger, which would otherwise queue them on
 // the stream's lock and read the store once each. They share it only when
 // they read the same stamp: a request that began after a write was
-// acknowledged must not be given a model loaded before it.
+// acknowledged must not be given a model loaded before it. A request that
+// is cancelled stops waiting at once; the shared call goes on for the
+// others.
 func (s *Server) indexOf(ctx context.Context, sym domain.Symbol) (*domain.Index, error) {
 	if ix, ok := s.cache.index(sym); ok {
 		return ix, nil
 	}
 	st, cacheable := s.cache.current(sym)
 	key := fmt.Sprintf("%s\x00%d\x00%d\x00%t", sym, st.gen, st.global, cacheable)
-	v, err, _ := s.loads.Do(key, func() (any, error) {
+	load := func() (any, error) {
 		// Shared by every caller: one going away must not fail the others.
 		ix, err := s.l.Index(context.WithoutCancel(ctx), sym)
 		if err == nil && ix.Len() == 0 {
@@ -95,11 +98,35 @@ func (s *Server) indexOf(ctx context.Context, sym domain.Symbol) (*domain.Index,
 		}
 		s.evict(s.cache.keepIndex(sym, st, cacheable, ix))
 		return ix, nil
-	})
-	if err != nil {
-		return nil, err
 	}
-	return v.(*domain.Index), nil
+	// The wait runs on a goroutine of its own so that a cancelled request
+	// can stop waiting. It is not singleflight's DoChan: that re-panics a
+	// panicking load on a fresh goroutine, which would take the whole
+	// server down instead of failing the request.
+	type loaded struct {
+		ix  *domain.Index
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- loaded{err: fmt.Errorf("load %s: panic: %v\n%s", sym, v, debug.Stack())}
+			}
+		}()
+		v, err, _ := s.loads.Do(key, load)
+		if err != nil {
+			done <- loaded{err: err}
+			return
+		}
+		done <- loaded{ix: v.(*domain.Index)}
+	}()
+	select {
+	case r := <-done:
+		return r.ix, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // noteLoaded notes that the ledger now holds n events of an instrument, read

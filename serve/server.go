@@ -119,6 +119,10 @@ type Config struct {
 	// MaxStreams bounds the event-stream clients served at once; more are
 	// refused with 503. Zero means DefaultMaxStreams.
 	MaxStreams int
+	// SnapshotInterval is how often a server over a writable store saves
+	// the stream snapshots that are due (serve/snapshots.go). Zero means
+	// DefaultSnapshotInterval; negative never runs.
+	SnapshotInterval time.Duration
 }
 
 // Server is the HTTP API and web page over one ledger. Make one with New,
@@ -234,11 +238,12 @@ func (s *Server) Handler() http.Handler { return s.handler }
 
 // Run does the server's background work until ctx is done: following the
 // store for new events (the event stream and the answer cache depend on
-// it), verifying the hash chains for the health check, and writing
-// checkpoints when configured.
+// it), verifying the hash chains for the health check, writing
+// checkpoints when configured, and saving the stream snapshots that are due.
 func (s *Server) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.hub.run(ctx) })
+	wg.Go(func() { s.snapshotLoop(ctx) })
 	if s.cfg.TokenFile != nil {
 		wg.Go(func() { s.cfg.TokenFile.watch(ctx, TokenPollInterval, s.cfg.Reload) })
 	} else if s.cfg.Reload != nil {

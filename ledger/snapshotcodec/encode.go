@@ -1,0 +1,197 @@
+package snapshotcodec
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"math"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/consensus-ledger/consensus/domain"
+)
+
+// headMagic starts every snapshot head; its last byte is the format
+// version. chunkMagic starts every chunk.
+var (
+	headMagic  = []byte("consensus-decoded-events\x02")
+	chunkMagic = []byte("consensus-closes\x01")
+)
+
+// ClosesPerChunk is how many closes a chunk holds: a year of daily closes,
+// so a question usually reads one chunk of about 15 kilobytes. (512 was
+// measured too: show --all on a 1,000,340-event store took 0.49 s of CPU
+// against 0.41 s, averaged over four runs on a busy machine.)
+const ClosesPerChunk = 256
+
+// Event kinds in a snapshot.
+const (
+	kindRating byte = iota + 1
+	kindTarget
+	kindWithdrawal
+	kindClose
+	kindRetraction
+)
+
+// ChunkInfo is the head's entry for one chunk: what choosing the chunks a
+// question needs takes, and the checksum of the chunk's data.
+type ChunkInfo struct {
+	Count        int
+	MinEffective int64 // Unix nanoseconds, as the events encode times
+	MaxEffective int64
+	MinRecorded  int64
+	Sum          uint64
+}
+
+// Head is a decoded head: the number of events the snapshot covers, its
+// chunks, and the events kept in the head, in stream order.
+type Head struct {
+	Total  int
+	Chunks []ChunkInfo
+	Events []domain.Recorded
+}
+
+// Checksum is a chunk's checksum, the first 8 bytes of its SHA-256: it
+// tells a chunk of this snapshot from one left by another; the chain hash in
+// every row already ties the snapshot to the stream. (FNV-1a, a byte at a
+// time, cost 6 % of show --all on the 14-million-event store; SHA-256 runs
+// on the processor's SHA instructions.)
+func Checksum(data []byte) uint64 {
+	sum := sha256.Sum256(data)
+	return binary.BigEndian.Uint64(sum[:8])
+}
+
+// Encode encodes events (a stream's, in stream order) as a head and its
+// chunks.
+func Encode(events []domain.Recorded) (head []byte, chunks [][]byte) {
+	named := map[uuid.UUID]bool{}
+	for _, r := range events {
+		if x, ok := r.Event.(domain.EventRetracted); ok {
+			named[x.Retracted] = true
+		}
+	}
+	var kept, closes []domain.Recorded
+	firstClose := true
+	for _, r := range events {
+		if _, ok := r.Event.(domain.CloseRecorded); ok && !firstClose && !named[r.ID] {
+			closes = append(closes, r)
+			continue
+		} else if ok {
+			firstClose = false
+		}
+		kept = append(kept, r)
+	}
+	var infos []ChunkInfo
+	for start := 0; start < len(closes); start += ClosesPerChunk {
+		part := closes[start:min(start+ClosesPerChunk, len(closes))]
+		data := EncodeChunk(part)
+		info := ChunkInfo{Count: len(part), MinEffective: math.MaxInt64, MaxEffective: math.MinInt64,
+			MinRecorded: math.MaxInt64, Sum: Checksum(data)}
+		for _, r := range part {
+			at := r.Event.Effective().UnixNano()
+			info.MinEffective, info.MaxEffective = min(info.MinEffective, at), max(info.MaxEffective, at)
+			info.MinRecorded = min(info.MinRecorded, r.RecordedAt.UnixNano())
+		}
+		chunks, infos = append(chunks, data), append(infos, info)
+	}
+	return EncodeHead(Head{Total: len(events), Chunks: infos, Events: kept}), chunks
+}
+
+// EncodeChunk writes a chunk of closes, as Encode does.
+func EncodeChunk(closes []domain.Recorded) []byte {
+	w := &writer{buf: make([]byte, 0, 64*len(closes)+32)}
+	w.buf = append(w.buf, chunkMagic...)
+	w.events(closes)
+	return w.buf
+}
+
+// EncodeHead writes a head: the event count, the chunk directory, the
+// head's own events.
+func EncodeHead(h Head) []byte {
+	w := &writer{buf: make([]byte, 0, 96*len(h.Events)+40*len(h.Chunks)+64)}
+	w.buf = append(w.buf, headMagic...)
+	w.uint(uint64(h.Total))
+	w.uint(uint64(len(h.Chunks)))
+	for _, c := range h.Chunks {
+		w.uint(uint64(c.Count))
+		w.int(c.MinEffective)
+		w.int(c.MaxEffective)
+		w.int(c.MinRecorded)
+		w.buf = binary.BigEndian.AppendUint64(w.buf, c.Sum)
+	}
+	w.events(h.Events)
+	return w.buf
+}
+
+type writer struct{ buf []byte }
+
+// events writes the number of events, then each.
+func (w *writer) events(events []domain.Recorded) {
+	w.uint(uint64(len(events)))
+	for _, r := range events {
+		w.event(r)
+	}
+}
+
+// event writes one event: its id, version, recorded time, metadata, kind
+// and fields, integers as varints and strings length-prefixed. reader.event
+// reads the same fields in the same order.
+func (w *writer) event(r domain.Recorded) {
+	w.buf = append(w.buf, r.ID[:]...)
+	w.int(r.Version)
+	w.time(r.RecordedAt)
+	w.str(r.Meta.RecordedBy)
+	w.str(r.Meta.Source)
+	w.str(r.Meta.CorrelationID)
+	w.str(r.Meta.CausationID)
+	switch e := r.Event.(type) {
+	case domain.RatingAdded:
+		w.buf = append(w.buf, kindRating)
+		w.str(string(e.Instrument))
+		w.str(string(e.Analyst))
+		w.str(e.Firm)
+		w.buf = append(w.buf, byte(e.Rating))
+		w.str(e.BrokerRating)
+		if e.Target != nil {
+			w.int(int64(*e.Target))
+		} else {
+			w.int(0)
+		}
+		w.str(string(e.Currency))
+		w.time(e.EffectiveAt)
+	case domain.TargetRevised:
+		w.buf = append(w.buf, kindTarget)
+		w.str(string(e.Instrument))
+		w.str(string(e.Analyst))
+		w.int(int64(e.Target))
+		w.str(string(e.Currency))
+		w.time(e.EffectiveAt)
+	case domain.RatingWithdrawn:
+		w.buf = append(w.buf, kindWithdrawal)
+		w.str(string(e.Instrument))
+		w.str(string(e.Analyst))
+		w.time(e.EffectiveAt)
+	case domain.CloseRecorded:
+		w.buf = append(w.buf, kindClose)
+		w.str(string(e.Instrument))
+		w.int(int64(e.Price))
+		w.str(string(e.Currency))
+		w.time(e.EffectiveAt)
+	case domain.EventRetracted:
+		w.buf = append(w.buf, kindRetraction)
+		w.str(string(e.Instrument))
+		w.buf = append(w.buf, e.Retracted[:]...)
+		w.str(e.Reason)
+		w.time(e.EffectiveAt)
+	}
+}
+
+func (w *writer) uint(v uint64) { w.buf = binary.AppendUvarint(w.buf, v) }
+func (w *writer) int(v int64)   { w.buf = binary.AppendVarint(w.buf, v) }
+func (w *writer) time(t time.Time) {
+	w.int(t.UnixNano())
+}
+func (w *writer) str(s string) {
+	w.uint(uint64(len(s)))
+	w.buf = append(w.buf, s...)
+}
