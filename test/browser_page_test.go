@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -125,9 +126,10 @@ func change(t *testing.T, ctx context.Context, values map[string]string) {
 	js[bool](t, ctx, `document.getElementById(`+jsString(last)+`).dispatchEvent(new Event('change', {bubbles: true}))`)
 }
 
-// shots saves full-page screenshots at 1400x900 and 390x844 into
-// /tmp/web-shots (or $CONSENSUS_SCREENSHOTS) and returns to 1400x900.
-func shots(t *testing.T, ctx context.Context, name string) {
+// shots saves screenshots at 1400x900 and 390x844 into /tmp/web-shots (or
+// $CONSENSUS_SCREENSHOTS), scrolled to the element at names if given, and
+// returns to 1400x900.
+func shots(t *testing.T, ctx context.Context, name string, at ...string) {
 	t.Helper()
 	dir := os.Getenv("CONSENSUS_SCREENSHOTS")
 	if dir == "" {
@@ -144,7 +146,12 @@ func shots(t *testing.T, ctx context.Context, name string) {
 		}
 		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(size.w, size.h, opts...)))
 		time.Sleep(300 * time.Millisecond) // let the layout settle
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if len(at) > 0 {
+			js[bool](t, ctx, `(document.querySelector(`+jsString(at[0])+`)?.scrollIntoView({block: 'start'}), true)`)
+		} else {
+			js[bool](t, ctx, `(window.scrollTo(0, 0), true)`)
+		}
+		png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		require.NoError(t, err)
 		path := filepath.Join(dir, name+"-"+size.suffix+".png")
 		require.NoError(t, os.WriteFile(path, png, 0o644))
@@ -242,7 +249,7 @@ func TestBrowserEvidence(t *testing.T) {
 		assert.Equal(t, "251.41 USD", readCard(t, ctx)["mean-target"])
 		assert.Equal(t, "?as_of=2025-09-11&known_at="+date+"T"+before+"Z", js[string](t, ctx, `location.search`))
 		assert.Contains(t, text(t, ctx, "#card-when"), "as known at "+readableDay(date)+", "+before+" UTC")
-		shots(t, ctx, "item1-known-just-before")
+		shots(t, ctx, "item1-known-just-before", "#card")
 
 		change(t, ctx, map[string]string{"known-at-time": clockTime})
 		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('card-mean-target').textContent === '162.59 USD'`,
@@ -267,7 +274,7 @@ func TestBrowserEvidence(t *testing.T) {
 		assert.Equal(t, "#event-"+retract["event_id"].(string),
 			js[string](t, ctx, `document.querySelector('`+wrongRow+` a[href^="#event-"][title="`+retract["event_id"].(string)+`"]').getAttribute('href')`))
 		assert.Equal(t, "–", text(t, ctx, wrongRow+" td.action"), "the action column waits for section 8")
-		shots(t, ctx, "item5-event-log")
+		shots(t, ctx, "item5-event-log", row)
 
 		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(row+" a.before"))))
 		settle(t, ctx)
@@ -331,4 +338,219 @@ func readable(stamp string) string {
 	return ts.Format("2 Jan 2006, 15:04:05.999999999") + " UTC"
 }
 
-var _ = emulation.SetEmulatedMedia
+// morningStore is the demo with a yen-quoted instrument added, so figures
+// in three currencies stand side by side.
+func morningStore(t *testing.T, c *cli) string {
+	t.Helper()
+	store := sharedDemo(t, c)
+	c.ok(t, "rate", "7203.T", "--analyst", "a.sato@kabu", "--rating", "buy", "--target", "3500", "--currency", "JPY", "--at", "2025-09-10", "--store", store)
+	c.ok(t, "rate", "7203.T", "--analyst", "b.ito@kabu", "--rating", "hold", "--target", "3601", "--currency", "JPY", "--at", "2025-09-10", "--store", store)
+	c.ok(t, "close", "7203.T", "--price", "2845.5", "--currency", "JPY", "--at", "2025-09-11", "--store", store)
+	return store
+}
+
+// overviewRows reads the overview's rows as shown: symbol and cells.
+func overviewRows(t *testing.T, ctx context.Context) [][]string {
+	t.Helper()
+	return js[[][]string](t, ctx, `[...document.querySelectorAll('#overview-table tbody tr')].map((tr) =>
+		[tr.querySelector('a').textContent, ...[...tr.querySelectorAll('td')].slice(1).map((td) => td.textContent.trim())])`)
+}
+
+func symbols(rows [][]string) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r[0]
+	}
+	return out
+}
+
+// TestBrowserMorning checks what an analyst reads every morning (items 6,
+// 7, 9 to 13 and 15 of issue 16).
+func TestBrowserMorning(t *testing.T) {
+	t.Parallel()
+	exe := chromium(t)
+	c := newCLI(t)
+	store := morningStore(t, c)
+	s := startServe(t, c, "--store", store)
+	ctx := pageBrowser(t, exe, s.url+"/")
+	settle(t, ctx)
+
+	t.Run("item 6: the default is the latest close, with each close's date", func(t *testing.T) {
+		assert.Equal(t, "/", js[string](t, ctx, `location.pathname + location.search`), "the address is not rewritten")
+		when := text(t, ctx, "#overview-when-line")
+		assert.True(t, strings.HasPrefix(when, "As of 12 Sep 2025, end of day UTC (the latest close in the ledger) · as known now ("), when)
+		rows := overviewRows(t, ctx)
+		require.Equal(t, []string{"7203.T", "9988.HK", "BABA"}, symbols(rows))
+		assert.Equal(t, []string{"BABA", "Strong Buy", "18", "17", "1", "0", "165.69", "152.98on 12 Sep 2025", "8.31"}, rows[2])
+		assert.Equal(t, "2,846on 11 Sep 2025", rows[0][7], "the yen close shows its own date")
+		assert.Equal(t, "?as_of=2025-09-12", js[string](t, ctx, `new URL(document.querySelector('#overview-table a[href*="BABA"]').href).search`),
+			"a row's link says the date its figures are for")
+		shots(t, ctx, "item6-overview-latest")
+
+		open(t, ctx, s.url+"/instruments/BABA")
+		assert.Equal(t, "/instruments/BABA", js[string](t, ctx, `location.pathname + location.search`))
+		card := readCard(t, ctx)
+		assert.Equal(t, "152.98 on 12 Sep 2025", card["close"])
+		assert.Equal(t, "8.31 %", card["upside"])
+		assert.True(t, strings.HasPrefix(text(t, ctx, "#card-when"), "As of 12 Sep 2025, end of day UTC (the latest close in the ledger)"))
+		assert.Equal(t, "2025-09-12", js[string](t, ctx, `document.getElementById('as-of').value`), "the picker shows the date too")
+		shots(t, ctx, "item6-instrument-latest")
+	})
+
+	t.Run("item 15: an unknown instrument shows the error alone", func(t *testing.T) {
+		open(t, ctx, s.url+"/instruments/NOPE")
+		assert.True(t, visible(t, ctx, "#error"))
+		assert.Contains(t, text(t, ctx, "#error"), "NOPE")
+		assert.Contains(t, text(t, ctx, "#error"), "Not found.")
+		for _, sel := range []string{"#card", "#chart-targets", "#chart-ratings", "#explain", "#trend", "#instrument-when"} {
+			assert.False(t, visible(t, ctx, sel), "%s is not shown beside the error", sel)
+		}
+		shots(t, ctx, "item15-unknown")
+	})
+
+	t.Run("item 11: thousands, decimals by currency, money sorted within its currency", func(t *testing.T) {
+		open(t, ctx, s.url+"/?as_of=2025-09-12")
+		rows := overviewRows(t, ctx)
+		assert.Equal(t, "3,551", rows[0][6], "a yen mean target has no decimals")
+		assert.Equal(t, "exactly 3550.5", js[string](t, ctx, `document.querySelector('#overview-table tbody tr td:nth-child(7)').title`))
+		sortBy := func(key string) []string {
+			require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`th[data-key="`+key+`"] button`))))
+			return symbols(overviewRows(t, ctx))
+		}
+		assert.Equal(t, []string{"9988.HK", "7203.T", "BABA"}, sortBy("mean_target"), "grouped by currency: HKD, JPY, USD")
+		assert.Equal(t, []string{"9988.HK", "7203.T", "BABA"}, sortBy("mean_target"), "descending within each currency, never yen against dollars")
+		assert.Equal(t, []string{"BABA", "9988.HK", "7203.T"}, sortBy("upside_pct"), "upside sorts across currencies")
+		open(t, ctx, s.url+"/instruments/7203.T?as_of=2025-09-11")
+		card := readCard(t, ctx)
+		assert.Equal(t, "3,551 JPY", card["mean-target"])
+		assert.Equal(t, "3,601 / 3,500", card["high-low"])
+		assert.Equal(t, "2,846 on 11 Sep 2025", card["close"])
+		assert.Equal(t, "24.78 %", card["upside"])
+		shots(t, ctx, "item11-yen")
+	})
+
+	t.Run("item 7: the list filters by symbol, label and currency", func(t *testing.T) {
+		open(t, ctx, s.url+"/?as_of=2025-09-12")
+		filter := func(textValue, currency string) []string {
+			js[bool](t, ctx, `(() => { const f = document.getElementById('filter'); f.value = `+jsString(textValue)+`; f.dispatchEvent(new Event('input'));
+				const c = document.getElementById('currency-filter'); c.value = `+jsString(currency)+`; c.dispatchEvent(new Event('change')); return true; })()`)
+			return symbols(overviewRows(t, ctx))
+		}
+		assert.Equal(t, []string{"7203.T"}, filter("jpy", ""))
+		assert.Equal(t, "Showing 1 of 3 instruments", text(t, ctx, "#overview-count"))
+		assert.Equal(t, []string{"9988.HK", "BABA"}, filter("strong", ""))
+		assert.Equal(t, []string{"BABA"}, filter("ba", ""))
+		assert.Equal(t, []string{"9988.HK"}, filter("", "HKD"))
+		shots(t, ctx, "item7-filter")
+		assert.Equal(t, []string{"7203.T", "9988.HK", "BABA"}, filter("", ""))
+	})
+
+	t.Run("item 12: the explain table reads on a laptop and a phone, sorts and filters", func(t *testing.T) {
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11")
+		fits := `(() => { const t = document.getElementById('explain'); return t.scrollWidth <= t.parentElement.clientWidth + 1; })()`
+		tallest := `Math.max(...[...document.querySelectorAll('#explain tbody tr')].map((tr) => tr.getBoundingClientRect().height))`
+		assert.True(t, js[bool](t, ctx, fits), "no column is cut off at 1400 px")
+		assert.Less(t, js[float64](t, ctx, tallest), 160.0, "rows stay short at 1400 px (they were 311 px)")
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#explain th[data-key="target"] button`))))
+		assert.Equal(t, "95.00", text(t, ctx, "#explain tbody tr td:nth-child(4)"), "lowest target first")
+		js[bool](t, ctx, `(() => { const s = document.getElementById('status-filter'); s.value = 'counted'; return s.dispatchEvent(new Event('change')); })()`)
+		assert.Equal(t, 18, js[int](t, ctx, `document.querySelectorAll('#explain tbody tr').length`))
+		assert.Equal(t, 18, js[int](t, ctx, `document.querySelectorAll('#explain tbody tr.status-counted').length`))
+		js[bool](t, ctx, `(() => { const s = document.getElementById('status-filter'); s.value = 'stale'; return s.dispatchEvent(new Event('change')); })()`)
+		assert.Equal(t, "v.ivanova@ural-capital", text(t, ctx, "#explain tbody tr .who"))
+		shots(t, ctx, "item12-explain", "#explain")
+		js[bool](t, ctx, `(() => { const s = document.getElementById('status-filter'); s.value = ''; return s.dispatchEvent(new Event('change')); })()`)
+		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateTouch)))
+		time.Sleep(300 * time.Millisecond)
+		assert.True(t, js[bool](t, ctx, fits), "on a phone the table fits its box")
+		assert.True(t, js[bool](t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`), "the page does not scroll sideways")
+		shots(t, ctx, "item12-explain-phone", "#explain tbody tr:nth-child(3)")
+	})
+
+	t.Run("item 9: counts and mean rating now against 1 week, 1 month and 3 months earlier", func(t *testing.T) {
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11")
+		rows := js[[][]string](t, ctx, `[...document.querySelectorAll('#trend tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent))`)
+		assert.Equal(t, [][]string{
+			{"Shown", "11 Sep 2025", "18", "17", "1", "0", "2.00", "Strong Buy"},
+			{"1 week earlier", "4 Sep 2025", "17", "16", "1", "0", "2.00", "Strong Buy"},
+			{"1 month earlier", "11 Aug 2025", "13", "11", "2", "0", "2.08", "Strong Buy"},
+			{"3 months earlier", "11 Jun 2025", "7", "3", "4", "0", "2.57", "Moderate Buy"},
+		}, rows)
+		shots(t, ctx, "item9-trend", "#trend")
+	})
+
+	t.Run("item 10: charts read on hover, with currency and real alt text", func(t *testing.T) {
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11")
+		alt := js[string](t, ctx, `document.getElementById('chart-targets').alt`)
+		assert.Contains(t, alt, "mean target 165.69 USD, close 155.44, upside 6.59 %")
+		assert.Contains(t, text(t, ctx, "#caption-targets"), "(USD)")
+		box := js[[]float64](t, ctx, `(() => { const img = document.getElementById('chart-targets'); img.scrollIntoView({block: 'center'});
+			const r = img.getBoundingClientRect(); return [r.right - 20, r.top + r.height / 2]; })()`)
+		require.NoError(t, chromedp.Do(ctx, chromedp.MouseEvent("mouseMoved", box[0], box[1])))
+		assert.Equal(t, "11 Sep 2025: mean target 165.69 USD (high 200.00, low 140.00), close 155.44 USD on 11 Sep 2025, upside 6.59 %", text(t, ctx, "#readout-targets"))
+		assert.Equal(t, "11 Sep 2025: 17 buy, 1 hold, 0 sell of 18 analysts", text(t, ctx, "#readout-ratings"))
+		shots(t, ctx, "item10-hover", ".chart")
+	})
+
+	t.Run("item 13: CSV of the list, the analysts and the history; a print layout", func(t *testing.T) {
+		dir := t.TempDir()
+		_, err := chromedp.Call(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: dir})
+		require.NoError(t, err)
+		fetched := func(button, name string) string {
+			t.Helper()
+			require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(button))))
+			path := filepath.Join(dir, name)
+			require.Eventually(t, func() bool { _, err := os.Stat(path); return err == nil }, 20*time.Second, 100*time.Millisecond, "%s is downloaded", name)
+			b, err := os.ReadFile(path)
+			require.NoError(t, err)
+			return string(b)
+		}
+		open(t, ctx, s.url+"/?as_of=2025-09-11")
+		list := strings.Split(strings.TrimSpace(fetched("#export-list", "consensus-list.csv")), "\r\n")
+		require.Len(t, list, 4)
+		assert.Equal(t, "instrument,currency,as_of,known_at,window_days,analysts,buy,hold,sell,mean_rating,label,targets,mean_target,median_target,high_target,low_target,stddev_target,close,close_at,upside_pct", list[0])
+		assert.True(t, strings.HasPrefix(list[3], "BABA,USD,2025-09-11T23:59:59.999999999Z,"), list[3])
+		assert.True(t, strings.HasSuffix(list[3], ",90,18,17,1,0,2,Strong Buy,18,165.69,165,200,140,14.14,155.44,2025-09-11T23:59:59.999999999Z,6.59"), list[3])
+
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11")
+		analysts := strings.Split(strings.TrimSpace(fetched("#export-explain", "BABA-analysts.csv")), "\r\n")
+		assert.Len(t, analysts, 1+js[int](t, ctx, `document.querySelectorAll('#explain tbody tr').length`))
+		assert.Contains(t, strings.Join(analysts, "\n"), "BABA,2025-09-11T23:59:59.999999999Z,")
+		assert.Contains(t, strings.Join(analysts, "\n"), ",p.rossi@lagoon-capital,Lagoon Capital,buy,buy,165,")
+		history := strings.Split(strings.TrimSpace(fetched("#export-history", "BABA-history.csv")), "\r\n")
+		assert.Greater(t, len(history), 20)
+		assert.True(t, strings.HasPrefix(history[len(history)-1], "BABA,USD,2025-09-11T23:59:59.999999999Z,"), history[len(history)-1])
+		assert.True(t, strings.HasSuffix(history[len(history)-1], ",165.69,165,200,140,14.14,155.44,2025-09-11T23:59:59.999999999Z,6.59"))
+
+		_, err = chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		require.NoError(t, err)
+		assert.False(t, visible(t, ctx, "#instrument-when"), "no controls in print")
+		assert.False(t, visible(t, ctx, "header.top"))
+		assert.True(t, visible(t, ctx, "#print-line"))
+		assert.Contains(t, text(t, ctx, "#print-line"), "As of 11 Sep 2025, end of day UTC · as known now (")
+		assert.Contains(t, text(t, ctx, "#print-line"), s.url+"/instruments/BABA?as_of=2025-09-11")
+		assert.True(t, visible(t, ctx, "#card"))
+		assert.True(t, visible(t, ctx, "#explain"))
+		pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF())
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(string(pdf), "%PDF"))
+		require.NoError(t, os.WriteFile(filepath.Join(os.TempDir(), "web-shots", "item13-print.pdf"), pdf, 0o644))
+		shots(t, ctx, "item13-print")
+		_, err = chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
+		require.NoError(t, err)
+	})
+
+	t.Run("item 8: the rating changes of an instrument", func(t *testing.T) {
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11")
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#feed-section summary"))))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#feed tbody tr').length === 34`, chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err, "23 ratings, 10 target revisions and 1 withdrawal")
+		first := js[[]string](t, ctx, `[...document.querySelector('#feed tbody tr').children].map((td) => td.textContent)`)
+		assert.Equal(t, "–", first[5], "the action column waits for the API's rating_action and target_action")
+		retracted := js[string](t, ctx, `[...document.querySelectorAll('#feed tbody tr.retracted')].map((tr) => tr.textContent).join('|')`)
+		assert.Contains(t, retracted, "Target revised (retracted)")
+		assert.Contains(t, retracted, "1,650.00 USD")
+		shots(t, ctx, "item8-feed", "#feed-section")
+	})
+}

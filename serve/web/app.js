@@ -877,8 +877,14 @@ function readAt(img, clientX) {
   const rows = inst.history;
   if (!rows || rows.length === 0 || !inst.plot) return;
   const box = img.getBoundingClientRect();
-  const f = ((clientX - box.left) / box.width - inst.plot.left) / (inst.plot.right - inst.plot.left);
-  const i = Math.max(0, Math.min(rows.length - 1, Math.round(f * (rows.length - 1))));
+  const f = Math.max(0, Math.min(1, ((clientX - box.left) / box.width - inst.plot.left) / (inst.plot.right - inst.plot.left)));
+  // The time axis is linear from the first row to the last: take the row
+  // nearest the pointer's time.
+  const at = (row) => parseTime(row.as_of).sec;
+  const first = at(rows[0]);
+  const span = at(rows[rows.length - 1]) - first || 1;
+  let i = 0;
+  for (let j = 1; j < rows.length; j++) if (Math.abs(at(rows[j]) - first - f * span) < Math.abs(at(rows[i]) - first - f * span)) i = j;
   const r = rows[i];
   const ccy = r.currency;
   setText('readout-targets', shortDay(r.as_of) + ': mean target ' + money(r.mean_target, ccy) + ' ' + ccy +
@@ -886,7 +892,7 @@ function readAt(img, clientX) {
     ', close ' + (r.close === null ? '–' : money(r.close, ccy) + ' ' + ccy + ' on ' + shortDay(r.close_at)) +
     ', upside ' + (r.upside_pct === null ? '–' : figure(r.upside_pct) + ' %'));
   setText('readout-ratings', shortDay(r.as_of) + ': ' + count(r.buy) + ' buy, ' + count(r.hold) + ' hold, ' + count(r.sell) + ' sell of ' + count(r.analysts) + ' analysts');
-  const x = inst.plot.left + (inst.plot.right - inst.plot.left) * (rows.length > 1 ? i / (rows.length - 1) : 0.5);
+  const x = inst.plot.left + (inst.plot.right - inst.plot.left) * ((at(r) - first) / span);
   for (const cursor of document.querySelectorAll('.chart .cursor')) {
     cursor.style.left = (x * 100) + '%';
     cursor.hidden = false;
