@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -553,4 +554,84 @@ func TestBrowserMorning(t *testing.T) {
 		assert.Contains(t, retracted, "1,650.00 USD")
 		shots(t, ctx, "item8-feed", "#feed-section")
 	})
+}
+
+// TestBrowserToken checks that a refused token is said to be refused, and
+// that the token can be changed or forgotten (item 16 of issue 16).
+func TestBrowserToken(t *testing.T) {
+	t.Parallel()
+	exe := chromium(t)
+	c := newCLI(t)
+	store := sharedDemo(t, c)
+	tokens := filepath.Join(t.TempDir(), "tokens")
+	require.NoError(t, os.WriteFile(tokens, []byte("right-token-0123456789 read analyst\n"), 0o600))
+	s := startServe(t, c, "--store", store, "--tokens", tokens)
+	ctx := pageBrowser(t, exe, s.url+"/instruments/BABA?as_of=2025-09-11")
+	dialogOpen := func() {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('token-dialog').open`, chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err, "the token dialog opens")
+	}
+	give := func(token, button string) {
+		t.Helper()
+		js[string](t, ctx, `document.getElementById('token-input').value = `+jsString(token))
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#token-form button[value="`+button+`"]`))))
+	}
+	dialogOpen()
+	assert.Equal(t, "This server needs an access token.", text(t, ctx, "#token-message"))
+	give("wrong-token", "use")
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('token-dialog').open && document.getElementById('token-message').className === 'refused'`,
+		chromedp.WithPollingTimeout(20*time.Second)))
+	require.NoError(t, err, "a wrong token is said to be refused")
+	assert.True(t, strings.HasPrefix(text(t, ctx, "#token-message"), "The server refused the token you gave"), text(t, ctx, "#token-message"))
+	assert.True(t, visible(t, ctx, "#token-forget"), "the refused token can be forgotten")
+	shots(t, ctx, "item16-token-refused")
+	give("right-token-0123456789", "use")
+	settle(t, ctx)
+	assert.Equal(t, "165.69 USD", readCard(t, ctx)["mean-target"])
+	assert.True(t, visible(t, ctx, "#token-button"), "the header offers to change or forget the token")
+
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#token-button"))))
+	dialogOpen()
+	assert.Equal(t, "Change the token this tab sends, or forget it.", text(t, ctx, "#token-message"))
+	give("", "forget")
+	time.Sleep(time.Second) // the page reloads without the token
+	dialogOpen()
+	assert.Equal(t, "This server needs an access token.", text(t, ctx, "#token-message"), "forgotten: asked afresh")
+	assert.Equal(t, "", js[string](t, ctx, `sessionStorage.getItem('consensus-token') ?? ''`))
+}
+
+// TestBrowserServerLost checks that the page says when it loses the
+// server, shows "live" only while it is live, retries with growing pauses
+// and comes back by itself (item 14 of issue 16).
+func TestBrowserServerLost(t *testing.T) {
+	t.Parallel()
+	exe := chromium(t)
+	c := newCLI(t)
+	store := sharedDemo(t, c)
+	s := startServe(t, c, "--store", store)
+	addr := strings.TrimPrefix(s.url, "http://")
+	ctx := pageBrowser(t, exe, s.url+"/instruments/BABA?as_of=2025-09-11")
+	settle(t, ctx)
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('live').dataset.live === 'on'`, chromedp.WithPollingTimeout(20*time.Second)))
+	require.NoError(t, err)
+	assert.Equal(t, "live", text(t, ctx, "#live"))
+	assert.False(t, visible(t, ctx, "#banner"))
+
+	s.stop(t, syscall.SIGTERM)
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!document.getElementById('banner').hidden`, chromedp.WithPollingTimeout(20*time.Second)))
+	require.NoError(t, err, "a banner says the connection is lost")
+	assert.Equal(t, "not live", text(t, ctx, "#live"))
+	assert.Contains(t, text(t, ctx, "#banner-text"), "The live connection to the server was lost at ")
+	shots(t, ctx, "item14-server-lost")
+	// The pauses grow: 1 s, 2 s, 4 s ...
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('banner-text').textContent.includes('Retrying in 4 s')`, chromedp.WithPollingTimeout(20*time.Second)))
+	require.NoError(t, err, "retries back off: %s", text(t, ctx, "#banner-text"))
+
+	startServe(t, c, "--store", store, "--addr", addr)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#banner-retry"))))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('live').dataset.live === 'on' && document.getElementById('banner').hidden`,
+		chromedp.WithPollingTimeout(40*time.Second)))
+	require.NoError(t, err, "back by itself once the server is back")
+	assert.Equal(t, "live", text(t, ctx, "#live"))
 }
