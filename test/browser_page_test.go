@@ -536,7 +536,7 @@ func TestBrowserMorning(t *testing.T) {
 		pdf, err := chromedp.Run(ctx, chromedp.PrintToPDF())
 		require.NoError(t, err)
 		assert.True(t, strings.HasPrefix(string(pdf), "%PDF"))
-		require.NoError(t, os.WriteFile(filepath.Join(os.TempDir(), "web-shots", "item13-print.pdf"), pdf, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(t.TempDir(), "print.pdf"), pdf, 0o644))
 		shots(t, ctx, "item13-print")
 		_, err = chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
 		require.NoError(t, err)

@@ -403,7 +403,7 @@ function showError(err, hide) {
   if (!err) return;
   let text = err.message || String(err);
   if (err.field === 'as_of' || err.field === 'known_at') {
-    text = 'This address cannot be shown: ' + text + '. Nothing else is shown in its place; choose another time below.';
+    text = 'This address cannot be shown: ' + text.replace(/\.$/, '') + '. Nothing else is shown in its place; choose another time below.';
   }
   box.append(element('strong', {}, err.status === 404 ? 'Not found. ' : err.status ? 'Refused. ' : 'Error. '), text);
 }
