@@ -807,6 +807,7 @@ async function loadInstrument() {
   const card = document.getElementById('card');
   card.dataset.state = 'loading';
   inst.log = null;
+  inst.logLoading = null;
   // Only the latest question's answer is drawn: an older, slower one must
   // not replace it.
   const seq = ++inst.seq;
@@ -904,10 +905,18 @@ function readAt(img, clientX) {
 
 const typeNames = { RatingAdded: 'Rating', TargetRevised: 'Target revised', RatingWithdrawn: 'Withdrawn', CloseRecorded: 'Close', EventRetracted: 'Retraction', SplitRecorded: 'Split' };
 
-async function loadLog() {
-  if (!inst.log) inst.log = await getJSON('/instruments/' + encodeURIComponent(inst.symbol) + '/events');
-  drawLog();
-  drawFeed();
+// loadLog reads the events once per answer drawn, however many callers
+// ask (opening a section, an #event- address), and draws them once.
+function loadLog() {
+  if (!inst.logLoading) {
+    inst.logLoading = getJSON('/instruments/' + encodeURIComponent(inst.symbol) + '/events').then((events) => {
+      inst.log = events;
+      drawLog();
+      drawFeed();
+    });
+    inst.logLoading.catch(() => { inst.logLoading = null; });
+  }
+  return inst.logLoading;
 }
 
 // knownLink is the address of this page as known at t, keeping the as_of
