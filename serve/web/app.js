@@ -2,15 +2,22 @@
 // page per instrument, drawn from the JSON API under /api/v1 and the charts
 // the server renders. No framework and no build step: the file is embedded
 // in the binary as it stands.
+//
+// The rule the page keeps: what it shows is exactly what its address says,
+// or an error saying what is wrong with the address, never another answer.
+// The API is the one reader of times and figures; the page only formats
+// what it is given.
 'use strict';
 
 const api = '/api/v1';
 
 // ---- Talking to the API -------------------------------------------------
 
+const tokenKey = 'consensus-token';
+
 // The token, when the server asks for one, is kept for this browser tab only.
 function authHeaders() {
-  const token = sessionStorage.getItem('consensus-token');
+  const token = sessionStorage.getItem(tokenKey);
   return token ? { Authorization: 'Bearer ' + token } : {};
 }
 
@@ -22,10 +29,23 @@ function parseExact(text) {
     typeof value === 'number' ? (context && context.source) || String(value) : value);
 }
 
+// APIError is an answer the server refused, with its status and the field
+// at fault when the server names one.
+class APIError extends Error {
+  constructor(status, message, field) {
+    super(message);
+    this.status = status;
+    this.field = field || null;
+  }
+}
+
 async function request(path, attempt = 0) {
+  const sent = sessionStorage.getItem(tokenKey);
   const res = await fetch(api + path, { headers: authHeaders() });
   if (res.status === 401) {
-    await askForToken();
+    let reason = '';
+    try { reason = parseExact(await res.text()).error || ''; } catch (e) { /* not JSON */ }
+    await askForToken(sent ? 'The server refused the token you gave' + (reason ? ': ' + reason : '.') + ' Give another, or forget it.' : '');
     return request(path);
   }
   // Busy with other large requests (serve --max-expensive): wait as told
@@ -37,8 +57,13 @@ async function request(path, attempt = 0) {
   }
   if (!res.ok) {
     let message = res.status + ' ' + res.statusText;
-    try { message = parseExact(await res.text()).error || message; } catch (e) { /* not JSON */ }
-    throw new Error(message);
+    let field = null;
+    try {
+      const body = parseExact(await res.text());
+      message = body.error || message;
+      field = body.field;
+    } catch (e) { /* not JSON */ }
+    throw new APIError(res.status, message, field);
   }
   return res;
 }
@@ -47,48 +72,118 @@ async function getJSON(path) {
   return parseExact(await (await request(path)).text());
 }
 
-function askForToken() {
+// askForToken opens the token dialog once, however many requests wait on
+// it, saying why when a token was refused.
+let tokenAsked = null;
+function askForToken(refusal) {
   const dialog = document.getElementById('token-dialog');
-  return new Promise((resolve) => {
+  const message = document.getElementById('token-message');
+  message.textContent = refusal || 'This server needs an access token.';
+  message.className = refusal ? 'refused' : '';
+  document.getElementById('token-forget').hidden = !sessionStorage.getItem(tokenKey);
+  if (tokenAsked) return tokenAsked;
+  tokenAsked = new Promise((resolve) => {
     dialog.addEventListener('close', () => {
-      sessionStorage.setItem('consensus-token', document.getElementById('token-input').value.trim());
+      const input = document.getElementById('token-input');
+      if (dialog.returnValue === 'forget') sessionStorage.removeItem(tokenKey);
+      else if (input.value.trim()) sessionStorage.setItem(tokenKey, input.value.trim());
+      input.value = '';
+      tokenAsked = null;
+      showTokenButton();
       resolve();
     }, { once: true });
     if (!dialog.open) dialog.showModal();
   });
+  return tokenAsked;
 }
 
-// Shows a chart: fetched with the token (an <img src> could not send it)
-// and handed to the image as a blob, which cannot run scripts.
-async function showChart(img, path) {
-  const blob = await (await request(path)).blob();
+function showTokenButton() {
+  document.getElementById('token-button').hidden = !sessionStorage.getItem(tokenKey);
+}
+
+function wireToken() {
+  showTokenButton();
+  document.getElementById('token-button').addEventListener('click', async () => {
+    await askForToken('Change the token this tab sends, or forget it.');
+    location.reload();
+  });
+}
+
+// fetchChart fetches a chart with the token (an <img src> could not send
+// it) and hands it to the image as a blob, which cannot run scripts. The
+// chart's own title and description, read from the SVG without running
+// it, become the image's alternative text.
+async function fetchChart(path) {
+  return (await request(path)).text();
+}
+
+function showChart(img, text) {
+  const svg = new DOMParser().parseFromString(text, 'image/svg+xml');
+  const title = svg.querySelector('title');
+  const desc = svg.querySelector('desc');
+  img.alt = [title && title.textContent, desc && desc.textContent].filter(Boolean).join('. ');
   const old = img.src;
-  img.src = URL.createObjectURL(blob);
+  img.src = URL.createObjectURL(new Blob([text], { type: 'image/svg+xml' }));
   if (old.startsWith('blob:')) URL.revokeObjectURL(old);
+  return svg;
 }
 
 // ---- Live updates ------------------------------------------------------
 
 // follow reads the server-sent event stream with fetch (EventSource cannot
 // send a token) and calls onEvent for each event; it reconnects with the
-// last event id, so no event is missed.
+// last event id, so no event is missed. While the connection is down, a
+// banner says so and retries back off from 1 to 30 seconds; "live" shows
+// only while the stream is open.
 async function follow(instrument, onEvent) {
   const live = document.getElementById('live');
+  const banner = document.getElementById('banner');
+  const bannerText = document.getElementById('banner-text');
   let lastId = '';
+  let delay = 1000;
+  let lostAt = null;
+  let wake = null;
+  document.getElementById('banner-retry').addEventListener('click', () => wake && wake());
+  const setLive = (on) => {
+    live.dataset.live = on ? 'on' : 'off';
+    live.textContent = on ? 'live' : 'not live';
+    live.title = on ? 'Live: new events update this page' : 'Live updates are off';
+  };
+  // A page left for another must close its stream: a browser keeps only
+  // six connections to a server, and a page kept in its back-forward
+  // cache with a stream open would hold one of them.
+  let abort = null;
+  let left = false;
+  window.addEventListener('pagehide', () => { left = true; if (abort) abort.abort(); });
+  window.addEventListener('pageshow', (e) => { if (e.persisted) location.reload(); });
   for (;;) {
+    if (left) return;
+    abort = new AbortController();
+    let quiet = 0;
     try {
       const headers = authHeaders();
       if (lastId) headers['Last-Event-ID'] = lastId;
       const query = instrument ? '?instrument=' + encodeURIComponent(instrument) : '';
-      const res = await fetch(api + '/events/stream' + query, { headers });
-      if (!res.ok || !res.body) throw new Error('stream ' + res.status);
-      live.dataset.live = 'on';
-      live.title = 'Live: new events update this page';
+      const res = await fetch(api + '/events/stream' + query, { headers, signal: abort.signal });
+      if (res.status === 401) {
+        await askForToken(headers.Authorization ? 'The server refused the token you gave. Give another, or forget it.' : '');
+        continue;
+      }
+      if (!res.ok || !res.body) throw new Error('the event stream answered ' + res.status);
+      setLive(true);
+      if (lostAt) onEvent(null); // back after a loss: draw again what may have changed
+      lostAt = null;
+      delay = 1000;
+      banner.hidden = true;
+      // The server sends a comment every 15 s; silence for 40 s is a dead line.
+      const watch = () => { clearTimeout(quiet); quiet = setTimeout(() => abort.abort(), 40000); };
+      watch();
       const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = '';
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        watch();
         buffer += value;
         let end;
         while ((end = buffer.indexOf('\n\n')) >= 0) {
@@ -103,10 +198,21 @@ async function follow(instrument, onEvent) {
         }
       }
     } catch (e) { /* reconnect below */ }
-    live.dataset.live = 'off';
-    live.title = 'Live updates are off; reconnecting';
-    await new Promise((r) => setTimeout(r, 3000));
+    clearTimeout(quiet);
+    setLive(false);
+    lostAt = lostAt || new Date();
+    const seconds = Math.round(delay / 1000);
+    bannerText.textContent = 'The live connection to the server was lost at ' + clock(lostAt) +
+      '; figures may be out of date. Retrying in ' + seconds + ' s.';
+    banner.hidden = false;
+    await new Promise((r) => { wake = r; setTimeout(r, delay); });
+    wake = null;
+    delay = Math.min(delay * 2, 30000);
   }
+}
+
+function clock(d) {
+  return d.toISOString().slice(11, 19) + ' UTC';
 }
 
 // debounce runs fn once events stop arriving for a moment, so an import of
@@ -116,24 +222,168 @@ function debounce(fn, ms) {
   return () => { clearTimeout(timer); timer = setTimeout(fn, ms); };
 }
 
-// ---- Formatting -------------------------------------------------------------
+// ---- Times -------------------------------------------------------------------
 
-// figure shows an exact decimal with at least two decimals, as the command
-// line does (165 becomes 165.00); padding with zeros changes no value.
-function figure(text) {
+// A time is kept as whole seconds since 1970 (UTC) and the nine digits of
+// its fraction, so a nanosecond is never lost to a float.
+const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+// parseTime reads what the API writes (RFC 3339, and the bare dates links
+// carry, meaning the end of that day UTC), or returns null. It is used to
+// show and compare times; the API alone decides what a link's time means.
+function parseTime(text) {
+  if (typeof text !== 'string') return null;
+  let m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (m) return checked(+m[1], +m[2], +m[3], 23, 59, 59, '999999999', 0);
+  m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  if (!m) return null;
+  let offset = 0;
+  if (m[8] !== 'Z') offset = (m[8][0] === '-' ? -1 : 1) * (Number(m[8].slice(1, 3)) * 3600 + Number(m[8].slice(4, 6)) * 60);
+  return checked(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6], (m[7] || '').padEnd(9, '0'), offset);
+}
+
+function checked(y, mo, d, h, mi, s, frac, offset) {
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(ms);
+  if (back.getUTCFullYear() !== y || back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return null;
+  return { sec: ms / 1000 - offset, frac };
+}
+
+function utcParts(t) {
+  const d = new Date(t.sec * 1000);
+  return { date: d.toISOString().slice(0, 10), time: d.toISOString().slice(11, 19), d };
+}
+
+function fracText(t) {
+  const f = t.frac.replace(/0+$/, '');
+  return f ? '.' + f : '';
+}
+
+// rfc3339 writes a time as the API does: UTC, the fraction without
+// trailing zeros.
+function rfc3339(t) {
+  const p = utcParts(t);
+  return p.date + 'T' + p.time + fracText(t) + 'Z';
+}
+
+function isEndOfDay(t) {
+  return utcParts(t).time === '23:59:59' && t.frac === '999999999';
+}
+
+// linkTime is how a time goes into an address: a bare date when it is the
+// end of that day, as the API reads a bare date, else the full timestamp.
+function linkTime(t) {
+  return isEndOfDay(t) ? utcParts(t).date : rfc3339(t);
+}
+
+function dayText(t) {
+  const d = utcParts(t).d;
+  return d.getUTCDate() + ' ' + months[d.getUTCMonth()] + ' ' + d.getUTCFullYear();
+}
+
+// readable is a time as people read it: "11 Sep 2025, end of day UTC" or
+// "2 Dec 2026, 13:08:32.430504 UTC".
+function readable(text) {
+  const t = typeof text === 'string' ? parseTime(text) : text;
+  if (!t) return text ? String(text) : '–';
+  if (isEndOfDay(t)) return dayText(t) + ', end of day UTC';
+  return dayText(t) + ', ' + utcParts(t).time + fracText(t) + ' UTC';
+}
+
+// shortDay is a date alone, for tables: "11 Sep 2025", with the time when
+// it is not the end of the day.
+function shortDay(text) {
+  const t = parseTime(text);
+  if (!t) return '–';
+  return isEndOfDay(t) ? dayText(t) : dayText(t) + ' ' + utcParts(t).time + ' UTC';
+}
+
+function compareTimes(a, b) {
+  return a.sec !== b.sec ? a.sec - b.sec : (a.frac < b.frac ? -1 : a.frac > b.frac ? 1 : 0);
+}
+
+// justBefore is the last nanosecond before t: as known then, an event
+// recorded at t is not yet in the ledger.
+function justBefore(t) {
+  if (t.frac === '000000000') return { sec: t.sec - 1, frac: '999999999' };
+  return { sec: t.sec, frac: String(Number(t.frac) - 1).padStart(9, '0') };
+}
+
+function isFuture(t) {
+  return t.sec * 1000 + Number(t.frac.slice(0, 3)) > Date.now();
+}
+
+// shiftBack moves a time back by days or by calendar months (the 31st of a
+// month with fewer days becomes its last day), keeping the time of day.
+function shiftBack(t, days, monthsBack) {
+  const d = new Date(t.sec * 1000);
+  if (monthsBack) {
+    const day = d.getUTCDate();
+    d.setUTCDate(1);
+    d.setUTCMonth(d.getUTCMonth() - monthsBack);
+    const last = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate();
+    d.setUTCDate(Math.min(day, last));
+  }
+  d.setUTCDate(d.getUTCDate() - days);
+  return { sec: d.getTime() / 1000, frac: t.frac };
+}
+
+// ---- Figures -------------------------------------------------------------
+
+// Decimals by currency: ISO 4217's minor units, for the currencies that do
+// not have two.
+const minorUnits = { JPY: 0, KRW: 0, VND: 0, CLP: 0, ISK: 0, UGX: 0, PYG: 0, BHD: 3, KWD: 3, OMR: 3, JOD: 3, TND: 3, IQD: 3, LYD: 3 };
+
+function digitsOf(currency) {
+  return currency in minorUnits ? minorUnits[currency] : 2;
+}
+
+// roundText rounds an exact decimal's text to n places, half away from
+// zero, in decimal digits (never through a float).
+function roundText(text, n) {
+  let s = String(text);
+  const negative = s.startsWith('-');
+  if (negative) s = s.slice(1);
+  let [whole, frac = ''] = s.split('.');
+  if (frac.length > n) {
+    const up = frac[n] >= '5';
+    let digits = (whole + frac.slice(0, n)).split('').map(Number);
+    if (up) {
+      let i = digits.length - 1;
+      while (i >= 0 && digits[i] === 9) { digits[i] = 0; i--; }
+      if (i < 0) digits.unshift(1); else digits[i]++;
+    }
+    digits = digits.join('');
+    whole = digits.slice(0, digits.length - n) || '0';
+    frac = digits.slice(digits.length - n);
+  }
+  frac = frac.padEnd(n, '0');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return (negative && /[1-9]/.test(whole + frac) ? '-' : '') + grouped + (n > 0 ? '.' + frac : '');
+}
+
+// figure shows an exact decimal with n decimals (2 unless said) and
+// thousands separators; '–' when absent.
+function figure(text, n = 2) {
   if (text === null || text === undefined) return '–';
-  const [whole, frac = ''] = String(text).split('.');
-  return whole + '.' + frac.padEnd(2, '0');
+  return roundText(text, n);
 }
 
-function day(text) {
-  return text ? String(text).slice(0, 10) : '–';
+// money shows an amount in its currency's decimals.
+function money(text, currency) {
+  return figure(text, digitsOf(currency));
 }
+
+function count(text) {
+  return text === null || text === undefined ? '–' : roundText(text, 0);
+}
+
+// ---- The page's pieces ------------------------------------------------------
 
 function element(tag, props, ...children) {
   const el = document.createElement(tag);
   Object.assign(el, props);
-  for (const c of children) el.append(c);
+  for (const c of children) if (c !== null && c !== undefined) el.append(c);
   return el;
 }
 
@@ -141,17 +391,34 @@ function setText(id, text) {
   document.getElementById(id).textContent = text;
 }
 
-// setFigure shows a figure with a smaller note after it (a currency, a date).
-function setFigure(id, text, note) {
+// setFigure shows a figure with a smaller note after it (a currency, a date),
+// and the exact value on hover when the figure is rounded for reading.
+function setFigure(id, text, note, exact) {
   const el = document.getElementById(id);
   el.replaceChildren(text);
+  el.title = exact ? 'exactly ' + exact : '';
   if (note) el.append(' ', element('small', {}, note));
 }
 
-function showError(err) {
+// showError shows what went wrong; with hide, the answer it replaces is
+// hidden, so an error never stands beside figures it does not belong to.
+function showError(err, hide) {
   const box = document.getElementById('error');
-  box.textContent = err ? err.message || String(err) : '';
+  box.replaceChildren();
   box.hidden = !err;
+  for (const id of hide || []) document.getElementById(id).hidden = !!err;
+  if (!err) return;
+  let text = err.message || String(err);
+  if (err.field === 'as_of' || err.field === 'known_at') {
+    text = 'This address cannot be shown: ' + text.replace(/\.$/, '') + '. Nothing else is shown in its place; choose another time below.';
+  }
+  box.append(element('strong', {}, err.status === 404 ? 'Not found. ' : err.status ? 'Refused. ' : 'Error. '), text);
+}
+
+function showNote(id, text) {
+  const el = document.getElementById(id);
+  el.textContent = text || '';
+  el.hidden = !text;
 }
 
 // labelClass is the CSS class of a consensus label's badge.
@@ -159,92 +426,239 @@ function labelClass(label) {
   return 'badge ' + String(label || '').toLowerCase().replace(/\s+/g, '-');
 }
 
+// download saves text as a file the browser offers to keep.
+function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = element('a', { href: url, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// csv writes rows of objects with the given columns, values as the API
+// gave them (exact figures, full times).
+function csv(columns, rows) {
+  const cell = (v) => {
+    if (v === null || v === undefined) return '';
+    const s = Array.isArray(v) ? v.join('; ') : String(v);
+    return /[",\r\n]/.test(s) || /^[=+\-@]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+  };
+  return [columns.join(',')].concat(rows.map((r) => columns.map((c) => cell(r[c])).join(','))).join('\r\n') + '\r\n';
+}
+
+const consensusColumns = ['instrument', 'currency', 'as_of', 'known_at', 'window_days', 'analysts', 'buy', 'hold', 'sell',
+  'mean_rating', 'label', 'targets', 'mean_target', 'median_target', 'high_target', 'low_target', 'stddev_target',
+  'close', 'close_at', 'upside_pct'];
+
 // ---- The point in time -------------------------------------------------------
 
-// The pickers and the address bar hold the same state, so a page can be
-// bookmarked or shared as it is shown.
-function readPoint(asOfId, knownAtId) {
+// The address holds the point in time; the pickers show it. The page reads
+// the address once and writes it only when the user changes a picker.
+function addressPoint() {
   const params = new URLSearchParams(location.search);
-  const asOf = document.getElementById(asOfId);
-  const knownAt = document.getElementById(knownAtId);
-  asOf.value = params.get('as_of') || '';
-  knownAt.value = params.get('known_at') || '';
+  return { asOf: params.get('as_of'), knownAt: params.get('known_at') };
 }
 
-function pointQuery(asOfId, knownAtId) {
+// fillPicker shows a time in a date box and a time box (UTC); a value the
+// page cannot read leaves them empty, and the API's refusal is shown.
+function fillPicker(id, text) {
+  const date = document.getElementById(id);
+  const time = document.getElementById(id + '-time');
+  const t = parseTime(text || '');
+  date.value = t ? utcParts(t).date : '';
+  time.value = t && !isEndOfDay(t) ? utcParts(t).time + fracText(t) : '';
+}
+
+// pickerValue is the time a date box and a time box say, for the address:
+// the date alone means its end of day; a time is UTC, to the nanosecond.
+// Returns undefined when the time box cannot be read.
+function pickerValue(id) {
+  const date = document.getElementById(id).value;
+  const timeBox = document.getElementById(id + '-time');
+  const time = timeBox.value.trim();
+  timeBox.setCustomValidity('');
+  if (!date) return null;
+  if (!time) return date;
+  const m = /^(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?$/.exec(time);
+  if (!m || +m[1] > 23 || +m[2] > 59 || +(m[3] || 0) > 59) {
+    timeBox.setCustomValidity('Give the time as HH:MM, HH:MM:SS or HH:MM:SS.fffffffff (UTC)');
+    timeBox.reportValidity();
+    return undefined;
+  }
+  return date + 'T' + m[1] + ':' + m[2] + ':' + (m[3] || '00') + (m[4] || '') + 'Z';
+}
+
+function pointFromPickers(asOfId, knownAtId) {
+  const asOf = pickerValue(asOfId);
+  const knownAt = pickerValue(knownAtId);
+  if (asOf === undefined || knownAt === undefined) return undefined;
+  return { asOf, knownAt };
+}
+
+// queryText writes a query for an address, leaving the colons of times as
+// they are (legal in a query) so the address reads as the time it holds.
+function queryText(q) {
+  return q.toString().replace(/%3A/gi, ':');
+}
+
+function writeAddress(pt, extra) {
   const q = new URLSearchParams();
-  const asOf = document.getElementById(asOfId).value;
-  const knownAt = document.getElementById(knownAtId).value;
-  if (asOf) q.set('as_of', asOf);
-  if (knownAt) q.set('known_at', knownAt);
-  return q;
-}
-
-function keepInAddress(q) {
-  const s = q.toString();
+  if (pt.asOf) q.set('as_of', pt.asOf);
+  if (pt.knownAt) q.set('known_at', pt.knownAt);
+  for (const [k, v] of Object.entries(extra || {})) if (v) q.set(k, v);
+  const s = queryText(q);
   history.replaceState(null, '', location.pathname + (s ? '?' + s : ''));
 }
 
-function wireClearButtons() {
+function wireClearButtons(onClear) {
   for (const button of document.querySelectorAll('button[data-clear]')) {
     button.addEventListener('click', () => {
       for (const id of button.dataset.clear.split(' ')) document.getElementById(id).value = '';
-      document.getElementById(button.dataset.clear.split(' ')[0]).dispatchEvent(new Event('change', { bubbles: true }));
+      onClear();
     });
   }
 }
 
+// resolvePoint turns the address's point into the one the page shows,
+// asking first(params) for an answer and reading it:
+//   - a known_at after now is capped at now, and said so: the ledger may
+//     still learn of events, so it is no snapshot;
+//   - without as_of, the page shows the latest close in the ledger rather
+//     than "now", which on a ledger whose data ends earlier shows nothing.
+// It returns the query to ask with and the notes to show.
+async function resolvePoint(pt, first, latestClose) {
+  const q = new URLSearchParams();
+  if (pt.asOf) q.set('as_of', pt.asOf);
+  if (pt.knownAt) q.set('known_at', pt.knownAt);
+  let answer = await first(q); // the API reads (or refuses) the address's times
+  const notes = [];
+  let capped = false;
+  const known = parseTime(pt.knownAt || '');
+  if (pt.knownAt && known && isFuture(known)) {
+    capped = true;
+    q.delete('known_at');
+    notes.push('The address asks for the ledger as known at ' + readable(pt.knownAt) +
+      ', which is still in the future: shown as known now instead. Events recorded later can still change this answer, so it is no snapshot.');
+    answer = null;
+  }
+  let latest = false;
+  if (!pt.asOf) {
+    if (!answer) answer = await first(q);
+    const close = latestClose(answer);
+    if (close) {
+      q.set('as_of', linkTime(close));
+      latest = true;
+    }
+    answer = null;
+  }
+  return { q, notes, capped, latest, answer };
+}
+
+function whenLine(c, r) {
+  const window = Number(c.window_days) > 0 ? c.window_days + '-day window' : 'no expiry';
+  const asOf = 'As of ' + readable(c.as_of) + (r.latest ? ' (the latest close in the ledger)' : '');
+  const known = r.q.has('known_at') ? 'as known at ' + readable(c.known_at) : 'as known now (' + readable(c.known_at) + ')';
+  return asOf + ' · ' + known + ' · ' + window;
+}
+
 // ---- The overview ------------------------------------------------------------
 
-const overview = { rows: [], key: 'instrument', ascending: true };
+const overview = { seq: 0, rows: [], key: 'instrument', ascending: true, query: null };
 
 async function loadOverview() {
-  const q = pointQuery('overview-as-of', 'overview-known-at');
-  keepInAddress(q);
+  const pt = overview.point;
+  const seq = ++overview.seq;
   try {
-    overview.rows = await getJSON('/consensus' + (q.toString() ? '?' + q : ''));
-    showError(null);
+    const r = await resolvePoint(pt, (q) => getJSON('/consensus' + (q.toString() ? '?' + q : '')), (rows) => {
+      let best = null;
+      for (const row of rows) {
+        const t = parseTime(row.close_at || '');
+        if (t && (!best || compareTimes(t, best) > 0)) best = t;
+      }
+      return best;
+    });
+    const rows = r.answer || await getJSON('/consensus' + (r.q.toString() ? '?' + r.q : ''));
+    if (seq !== overview.seq) return;
+    overview.rows = rows;
+    overview.query = r.q;
+    showError(null, ['overview-body']);
+    showNote('overview-note', r.notes.join(' '));
+    const c = overview.rows[0];
+    setText('overview-when-line', c ? whenLine(c, r) + '. Every close shows its own date.' : '');
+    fillPicker('overview-as-of', r.q.get('as_of'));
+    fillPicker('overview-known-at', r.capped ? pt.knownAt : r.q.get('known_at'));
   } catch (err) {
-    showError(err);
+    if (seq !== overview.seq) return;
+    overview.rows = [];
+    setText('overview-when-line', '');
+    showNote('overview-note', '');
+    showError(err, ['overview-body']);
     return;
   }
+  const currencies = [...new Set(overview.rows.map((r) => r.currency))].sort();
+  const select = document.getElementById('currency-filter');
+  const chosen = select.value;
+  select.replaceChildren(element('option', { value: '' }, 'all'), ...currencies.map((c) => element('option', { value: c }, c)));
+  select.value = currencies.includes(chosen) ? chosen : '';
   drawOverview();
 }
 
 // Labels sort from the most bullish to the most bearish, not alphabetically.
 const labelRank = { 'Strong Buy': 1, 'Moderate Buy': 2, 'Hold': 3, 'Moderate Sell': 4, 'Strong Sell': 5, 'No Consensus': 6 };
+// Money columns compare amounts only within a currency.
+const moneyKeys = new Set(['mean_target', 'close', 'median_target', 'high_target', 'low_target', 'stddev_target', 'target']);
 
-function compareRows(a, b) {
-  const value = (row) => (overview.key === 'label' ? labelRank[row.label] : row[overview.key]);
-  const x = value(a);
-  const y = value(b);
-  if (x === null || x === undefined) return 1; // absent figures sort last
-  if (y === null || y === undefined) return -1;
-  const nx = Number(x);
-  const ny = Number(y);
-  // Ordering is the one place a figure's value is read as a number; it is
-  // never printed from that number.
-  const order = Number.isNaN(nx) || Number.isNaN(ny) ? String(x).localeCompare(String(y)) : nx - ny;
-  return overview.ascending ? order : -order;
+// compareBy orders rows by one key: absent values last, labels by rank,
+// money grouped by currency (yen are never compared with dollars as if
+// they were the same unit), numbers by value, text alphabetically.
+function compareBy(key, ascending) {
+  return (a, b) => {
+    if (moneyKeys.has(key) && a.currency !== b.currency) return a.currency < b.currency ? -1 : 1;
+    const value = (row) => (key === 'label' ? labelRank[row.label] : row[key]);
+    const x = value(a);
+    const y = value(b);
+    const absent = (v) => v === null || v === undefined || v === '';
+    if (absent(x) || absent(y)) return absent(x) - absent(y);
+    const nx = Number(x);
+    const ny = Number(y);
+    // Ordering is the one place a figure's value is read as a number; it is
+    // never printed from that number.
+    const order = Number.isNaN(nx) || Number.isNaN(ny) ? String(x).localeCompare(String(y)) : nx - ny;
+    return ascending ? order : -order;
+  };
+}
+
+function overviewShown() {
+  const text = document.getElementById('filter').value.trim().toLowerCase();
+  const currency = document.getElementById('currency-filter').value;
+  return overview.rows.filter((r) => (!currency || r.currency === currency) &&
+    (!text || r.instrument.toLowerCase().includes(text) || r.label.toLowerCase().includes(text) || r.currency.toLowerCase() === text))
+    .sort(compareBy(overview.key, overview.ascending));
 }
 
 function drawOverview() {
   const body = document.querySelector('#overview-table tbody');
-  const q = pointQuery('overview-as-of', 'overview-known-at').toString();
-  body.replaceChildren(...[...overview.rows].sort(compareRows).map((r) => {
+  const q = overview.query ? queryText(overview.query) : '';
+  const shown = overviewShown();
+  body.replaceChildren(...shown.map((r) => {
     const link = element('a', { href: '/instruments/' + encodeURIComponent(r.instrument) + (q ? '?' + q : '') }, r.instrument);
+    const close = element('td', { className: 'num', title: r.close === null ? '' : 'exactly ' + r.close }, money(r.close, r.currency));
+    if (r.close !== null) close.append(element('small', { className: 'date' }, 'on ' + shortDay(r.close_at)));
     return element('tr', {},
       element('td', {}, link, ' ', element('span', { className: 'muted' }, r.currency)),
       element('td', {}, element('span', { className: labelClass(r.label) }, r.label)),
-      element('td', { className: 'num' }, r.analysts),
-      element('td', { className: 'num' }, r.buy),
-      element('td', { className: 'num' }, r.hold),
-      element('td', { className: 'num' }, r.sell),
-      element('td', { className: 'num' }, figure(r.mean_target)),
-      element('td', { className: 'num' }, figure(r.close)),
+      element('td', { className: 'num' }, count(r.analysts)),
+      element('td', { className: 'num' }, count(r.buy)),
+      element('td', { className: 'num' }, count(r.hold)),
+      element('td', { className: 'num' }, count(r.sell)),
+      element('td', { className: 'num', title: r.mean_target === null ? '' : 'exactly ' + r.mean_target }, money(r.mean_target, r.currency)),
+      close,
       element('td', { className: 'num' }, figure(r.upside_pct)));
   }));
+  setText('overview-count', 'Showing ' + shown.length + ' of ' + overview.rows.length + ' instruments');
   document.getElementById('overview-empty').hidden = overview.rows.length > 0;
+  performance.mark('overview-drawn'); // the first-load test reads it
   for (const th of document.querySelectorAll('#overview-table th')) {
     th.setAttribute('aria-sort', th.dataset.key === overview.key ? (overview.ascending ? 'ascending' : 'descending') : 'none');
   }
@@ -252,7 +666,9 @@ function drawOverview() {
 
 function startOverview() {
   document.getElementById('overview').hidden = false;
-  readPoint('overview-as-of', 'overview-known-at');
+  overview.point = addressPoint();
+  fillPicker('overview-as-of', overview.point.asOf);
+  fillPicker('overview-known-at', overview.point.knownAt);
   for (const th of document.querySelectorAll('#overview-table th')) {
     th.querySelector('button').addEventListener('click', () => {
       overview.ascending = overview.key === th.dataset.key ? !overview.ascending : true;
@@ -260,121 +676,410 @@ function startOverview() {
       drawOverview();
     });
   }
-  document.getElementById('overview-when').addEventListener('change', loadOverview);
+  const changed = () => {
+    const pt = pointFromPickers('overview-as-of', 'overview-known-at');
+    if (pt === undefined) return;
+    overview.point = pt;
+    writeAddress(pt);
+    loadOverview();
+  };
+  document.getElementById('overview-when').addEventListener('change', changed);
+  wireClearButtons(changed);
+  document.getElementById('filter').addEventListener('input', drawOverview);
+  document.getElementById('currency-filter').addEventListener('change', drawOverview);
+  document.getElementById('export-list').addEventListener('click', () => {
+    download('consensus-list.csv', csv(consensusColumns, overviewShown()), 'text/csv');
+  });
   loadOverview();
   follow('', debounce(loadOverview, 500));
 }
 
 // ---- An instrument -----------------------------------------------------------
 
-function todayUTC() {
-  return new Date().toISOString().slice(0, 10);
-}
+// superseded stops drawing an answer a newer question replaced.
+const superseded = new Error('superseded');
 
-function monthsBefore(date, months) {
-  const d = new Date(date + 'T00:00:00Z');
-  d.setUTCMonth(d.getUTCMonth() - months);
-  return d.toISOString().slice(0, 10);
-}
+const inst = { seq: 0, symbol: '', point: null, answer: null, q: null, explain: [], key: '', ascending: true, log: null, history: null };
 
-function drawCard(c) {
+// chartEvery is the period of the chart's points for each range: the
+// chart and its hover readout ask for the same rows.
+const chartEvery = { 3: 'day', 6: 'week', 12: 'week', 24: 'week', 60: 'month' };
+
+function drawCard(c, r) {
   const card = document.getElementById('card');
-  setText('currency', c.currency);
+  const ccy = c.currency;
+  setText('currency', ccy);
   const badge = document.getElementById('card-label');
   badge.textContent = c.label;
   badge.className = labelClass(c.label);
-  setText('card-when', 'As of ' + c.as_of + ', as known at ' + c.known_at +
-    (Number(c.window_days) > 0 ? ', ' + c.window_days + '-day window' : ', no expiry'));
-  setText('card-analysts', c.analysts);
-  setText('card-buy', c.buy);
-  setText('card-hold', c.hold);
-  setText('card-sell', c.sell);
-  setText('card-mean-rating', c.mean_rating === null ? '–' : figure(c.mean_rating));
-  setFigure('card-mean-target', figure(c.mean_target), c.mean_target === null ? '' : c.currency);
-  setText('card-median-target', figure(c.median_target));
-  setText('card-high-low', c.high_target === null ? '–' : figure(c.high_target) + ' / ' + figure(c.low_target));
-  setText('card-stddev-target', figure(c.stddev_target));
-  setFigure('card-close', figure(c.close), c.close === null ? '' : 'on ' + day(c.close_at));
+  setText('card-when', whenLine(c, r));
+  setText('card-analysts', count(c.analysts));
+  setText('card-buy', count(c.buy));
+  setText('card-hold', count(c.hold));
+  setText('card-sell', count(c.sell));
+  setText('card-mean-rating', figure(c.mean_rating));
+  setFigure('card-mean-target', money(c.mean_target, ccy), c.mean_target === null ? '' : ccy, c.mean_target);
+  setFigure('card-median-target', money(c.median_target, ccy), '', c.median_target);
+  setText('card-high-low', c.high_target === null ? '–' : money(c.high_target, ccy) + ' / ' + money(c.low_target, ccy));
+  setFigure('card-stddev-target', money(c.stddev_target, ccy), '', c.stddev_target);
+  setFigure('card-close', money(c.close, ccy), c.close === null ? '' : 'on ' + shortDay(c.close_at), c.close);
   setFigure('card-upside', figure(c.upside_pct), c.upside_pct === null ? '' : '%');
   card.dataset.asOf = c.as_of;
+  card.dataset.knownAt = c.known_at;
   card.dataset.state = 'ready';
 }
 
-function eventCell(id) {
-  return id ? element('td', { className: 'id' }, element('code', {}, id)) : element('td', {}, '–');
+// eventLink names an event by the start of its id and links to its row in
+// the event log.
+function eventLink(id) {
+  if (!id) return null;
+  return element('a', { href: '#event-' + id, title: id, className: 'id' }, id.slice(0, 8));
 }
 
-function drawExplain(list) {
-  const body = document.querySelector('#explain tbody');
-  body.replaceChildren(...(list || []).map((e) => {
-    const why = element('td', {}, e.reason);
+function cell(label, props, ...children) {
+  const td = element('td', props || {}, ...children);
+  td.dataset.label = label;
+  return td;
+}
+
+function explainShown() {
+  const status = document.getElementById('status-filter').value;
+  const rows = inst.explain.filter((e) => !status || e.status === status);
+  if (inst.key) rows.sort(compareBy(inst.key, inst.ascending));
+  return rows;
+}
+
+function drawExplain() {
+  const ccy = inst.answer ? inst.answer.currency : '';
+  const shown = explainShown();
+  document.querySelector('#explain tbody').replaceChildren(...shown.map((e) => {
+    const why = cell('Why', { className: 'why' }, e.reason);
     for (const note of e.notes) why.append(element('div', { className: 'note' }, note));
     const rating = e.rating ? e.rating + (e.broker_rating && e.broker_rating !== e.rating ? ' (' + e.broker_rating + ')' : '') : '–';
+    const events = cell('Events', { className: 'events' });
+    if (e.rating_event_id) events.append('rating ', eventLink(e.rating_event_id));
+    if (e.target_event_id) events.append(e.rating_event_id ? element('br') : '', 'target ', eventLink(e.target_event_id));
+    if (!e.rating_event_id && !e.target_event_id) events.append('–');
     return element('tr', { className: 'status-' + e.status },
-      element('td', {}, e.analyst),
-      element('td', {}, e.firm || '–'),
-      element('td', {}, element('span', { className: 'status' }, e.status)),
-      element('td', {}, rating),
-      element('td', { className: 'num' }, figure(e.target)),
-      element('td', {}, day(e.last_active)),
-      eventCell(e.rating_event_id),
-      eventCell(e.target_event_id),
+      cell('Analyst', {}, element('span', { className: 'who' }, e.analyst), e.firm ? element('div', { className: 'note' }, e.firm) : null),
+      cell('Status', {}, element('span', { className: 'status' }, e.status.replace('_', ' '))),
+      cell('Rating', {}, rating),
+      cell('Target', { className: 'num', title: e.target === null ? '' : 'exactly ' + e.target }, money(e.target, ccy)),
+      cell('Last active', {}, e.last_active ? shortDay(e.last_active) : '–'),
+      events,
       why);
   }));
-}
-
-async function loadInstrument(symbol) {
-  const point = pointQuery('as-of', 'known-at');
-  const range = document.getElementById('range').value;
-  const address = new URLSearchParams(point);
-  if (range !== '6') address.set('range', range);
-  keepInAddress(address);
-
-  const card = document.getElementById('card');
-  card.dataset.state = 'loading';
-  const base = '/instruments/' + encodeURIComponent(symbol);
-  const consensus = new URLSearchParams(point);
-  consensus.set('explain', 'true');
-  const to = point.get('as_of') || todayUTC();
-  const chart = new URLSearchParams({ from: monthsBefore(to, Number(range)), to: to });
-  if (point.get('known_at')) chart.set('known_at', point.get('known_at'));
-  try {
-    const c = await getJSON(base + '/consensus?' + consensus);
-    drawCard(c);
-    drawExplain(c.explain);
-    showError(null);
-    // Drawn at the width they are shown at, so their text stays legible
-    // on a phone rather than shrunk with the picture.
-    const targets = document.getElementById('chart-targets');
-    const width = Math.round(Math.min(960, Math.max(320, targets.parentElement.clientWidth - 16)));
-    const size = (height) => '&width=' + width + '&height=' + height + '&';
-    await Promise.all([
-      showChart(targets, base + '/chart.svg?panel=targets' + size(Math.max(240, Math.round(width * 0.4))) + chart),
-      showChart(document.getElementById('chart-ratings'), base + '/chart.svg?panel=ratings' + size(Math.max(200, Math.round(width * 0.23))) + chart),
-    ]);
-  } catch (err) {
-    card.dataset.state = 'error';
-    showError(err);
+  setText('explain-count', 'Showing ' + shown.length + ' of ' + inst.explain.length + ' analysts');
+  for (const th of document.querySelectorAll('#explain th[data-key]')) {
+    th.setAttribute('aria-sort', th.dataset.key === inst.key ? (inst.ascending ? 'ascending' : 'descending') : 'none');
   }
 }
 
+// drawTrend shows the counts and mean rating now against 1 week, 1 month
+// and 3 months earlier, each asked of the API at that as_of.
+async function drawTrend(base, c, q, current) {
+  const asOf = parseTime(c.as_of);
+  const earlier = [['1 week earlier', shiftBack(asOf, 7, 0)], ['1 month earlier', shiftBack(asOf, 0, 1)], ['3 months earlier', shiftBack(asOf, 0, 3)]];
+  const answers = await Promise.all(earlier.map(([, t]) => {
+    const p = new URLSearchParams(q);
+    p.set('as_of', rfc3339(t));
+    return getJSON(base + '/consensus?' + p);
+  }));
+  current();
+  const rows = [['Shown', c]].concat(earlier.map(([name], i) => [name, answers[i]]));
+  document.querySelector('#trend tbody').replaceChildren(...rows.map(([name, r]) => element('tr', {},
+    cell('', {}, name),
+    cell('As of', {}, shortDay(r.as_of)),
+    cell('Analysts', { className: 'num' }, count(r.analysts)),
+    cell('Buy', { className: 'num' }, count(r.buy)),
+    cell('Hold', { className: 'num' }, count(r.hold)),
+    cell('Sell', { className: 'num' }, count(r.sell)),
+    cell('Mean rating', { className: 'num' }, figure(r.mean_rating)),
+    cell('Consensus', {}, element('span', { className: labelClass(r.label) }, r.label)))));
+}
+
+// chartQuery is the period the charts (and the history export) cover: the
+// chosen range up to the as_of shown.
+function chartQuery(c) {
+  const range = Number(document.getElementById('range').value);
+  const to = parseTime(c.as_of);
+  const p = new URLSearchParams({ from: linkTime(shiftBack(to, 0, range)), to: linkTime(to), every: chartEvery[range] || 'week' });
+  if (inst.q.has('known_at')) p.set('known_at', inst.q.get('known_at'));
+  return p;
+}
+
+async function loadInstrument() {
+  const symbol = inst.symbol;
+  const base = '/instruments/' + encodeURIComponent(symbol);
+  const card = document.getElementById('card');
+  card.dataset.state = 'loading';
+  inst.log = null;
+  inst.logLoading = null;
+  // Only the latest question's answer is drawn: an older, slower one must
+  // not replace it.
+  const seq = ++inst.seq;
+  const current = () => { if (seq !== inst.seq) throw superseded; };
+  try {
+    const ask = (q) => {
+      const p = new URLSearchParams(q);
+      p.set('explain', 'true');
+      return getJSON(base + '/consensus?' + p);
+    };
+    const r = await resolvePoint(inst.point, ask, (c) => parseTime(c.close_at || ''));
+    inst.q = r.q;
+    const c = r.answer || await ask(r.q);
+    current();
+    inst.answer = c;
+    inst.explain = c.explain || [];
+    showError(null, ['instrument-body', 'instrument-when']);
+    showNote('instrument-note', r.notes.join(' '));
+    fillPicker('as-of', r.q.get('as_of'));
+    fillPicker('known-at', r.capped ? inst.point.knownAt : r.q.get('known_at'));
+    drawCard(c, r);
+    drawExplain();
+    setText('print-line', symbol + ' analyst consensus. ' + whenLine(c, r) + '. Printed from ' + location.href + ' on ' + readable(new Date().toISOString()) + '.');
+    setText('caption-targets', 'Mean price target (' + c.currency + ') with the high–low range of targets, against the close (' + c.currency + ')');
+    const later = [drawTrend(base, c, r.q, current), drawCharts(base, c, current)];
+    if (location.hash.startsWith('#event-')) later.push(goToEvent());
+    else if (document.getElementById('log-section').open || document.getElementById('feed-section').open) later.push(loadLog());
+    await Promise.all(later);
+  } catch (err) {
+    if (err === superseded || seq !== inst.seq) return;
+    card.dataset.state = 'error';
+    showNote('instrument-note', '');
+    showError(err, err.status === 404 ? ['instrument-body', 'instrument-when'] : ['instrument-body']);
+    if (err.status === 404) setText('currency', '');
+  }
+}
+
+async function drawCharts(base, c, current) {
+  const chart = chartQuery(c);
+  // Drawn at the width they are shown at, so their text stays legible
+  // on a phone rather than shrunk with the picture.
+  const targets = document.getElementById('chart-targets');
+  const width = Math.round(Math.min(960, Math.max(320, targets.parentElement.clientWidth)));
+  const size = (height) => '&width=' + width + '&height=' + height + '&';
+  const [targetsSVG, ratingsSVG, rows] = await Promise.all([
+    fetchChart(base + '/chart.svg?panel=targets' + size(Math.max(240, Math.round(width * 0.4))) + chart),
+    fetchChart(base + '/chart.svg?panel=ratings' + size(Math.max(200, Math.round(width * 0.23))) + chart),
+    getJSON(base + '/history?' + chart),
+  ]);
+  current();
+  inst.history = rows;
+  inst.plot = plotArea(showChart(targets, targetsSVG), width);
+  showChart(document.getElementById('chart-ratings'), ratingsSVG);
+}
+
+// plotArea reads where the chart's time axis runs, in the SVG's own
+// drawing (its horizontal grid lines span the plot), as fractions of its
+// width, so the hover readout can map a pointer to a row.
+function plotArea(svg, width) {
+  const grid = svg.querySelector('polyline.grid');
+  if (!grid) return { left: 0, right: 1 };
+  const xs = grid.getAttribute('points').trim().split(/\s+/).map((p) => Number(p.split(',')[0]));
+  return { left: Math.min(...xs) / width, right: Math.max(...xs) / width };
+}
+
+// readAt shows the history row under the pointer: the chart's values with
+// their units, read from the same rows the chart was drawn from.
+function readAt(img, clientX) {
+  const rows = inst.history;
+  if (!rows || rows.length === 0 || !inst.plot) return;
+  const box = img.getBoundingClientRect();
+  const f = Math.max(0, Math.min(1, ((clientX - box.left) / box.width - inst.plot.left) / (inst.plot.right - inst.plot.left)));
+  // The time axis is linear from the first row to the last: take the row
+  // nearest the pointer's time.
+  const at = (row) => parseTime(row.as_of).sec;
+  const first = at(rows[0]);
+  const span = at(rows[rows.length - 1]) - first || 1;
+  let i = 0;
+  for (let j = 1; j < rows.length; j++) if (Math.abs(at(rows[j]) - first - f * span) < Math.abs(at(rows[i]) - first - f * span)) i = j;
+  const r = rows[i];
+  const ccy = r.currency;
+  setText('readout-targets', shortDay(r.as_of) + ': mean target ' + money(r.mean_target, ccy) + ' ' + ccy +
+    (r.high_target === null ? '' : ' (high ' + money(r.high_target, ccy) + ', low ' + money(r.low_target, ccy) + ')') +
+    ', close ' + (r.close === null ? '–' : money(r.close, ccy) + ' ' + ccy + ' on ' + shortDay(r.close_at)) +
+    ', upside ' + (r.upside_pct === null ? '–' : figure(r.upside_pct) + ' %'));
+  setText('readout-ratings', shortDay(r.as_of) + ': ' + count(r.buy) + ' buy, ' + count(r.hold) + ' hold, ' + count(r.sell) + ' sell of ' + count(r.analysts) + ' analysts');
+  const x = inst.plot.left + (inst.plot.right - inst.plot.left) * ((at(r) - first) / span);
+  for (const cursor of document.querySelectorAll('.chart .cursor')) {
+    cursor.style.left = (x * 100) + '%';
+    cursor.hidden = false;
+  }
+}
+
+// ---- The event log and the rating changes -----------------------------------
+
+const typeNames = { RatingAdded: 'Rating', TargetRevised: 'Target revised', RatingWithdrawn: 'Withdrawn', CloseRecorded: 'Close', EventRetracted: 'Retraction', SplitRecorded: 'Split' };
+
+// loadLog reads the events once per answer drawn, however many callers
+// ask (opening a section, an #event- address), and draws them once.
+function loadLog() {
+  if (!inst.logLoading) {
+    inst.logLoading = getJSON('/instruments/' + encodeURIComponent(inst.symbol) + '/events').then((events) => {
+      inst.log = events;
+      drawLog();
+      drawFeed();
+    });
+    inst.logLoading.catch(() => { inst.logLoading = null; });
+  }
+  return inst.logLoading;
+}
+
+// knownLink is the address of this page as known at t, keeping the as_of
+// shown, so the link says exactly what it shows.
+function knownLink(t) {
+  const q = new URLSearchParams();
+  q.set('as_of', inst.q.get('as_of') || linkTime(parseTime(inst.answer.as_of)));
+  q.set('known_at', rfc3339(t));
+  const range = document.getElementById('range').value;
+  if (range !== '6') q.set('range', range);
+  return location.pathname + '?' + queryText(q);
+}
+
+// actionText shows the ledger's rating and target actions when the API
+// gives them (CONTRACT section 8); until then the column says so.
+function actionText(e) {
+  const a = [e.rating_action, e.target_action].filter(Boolean);
+  return a.length ? a.join(', ').replace(/_/g, ' ') : '–';
+}
+
+function details(e) {
+  const d = e.data || {};
+  const ccy = d.currency || (inst.answer && inst.answer.currency) || '';
+  switch (e.type) {
+    case 'RatingAdded':
+      return d.analyst + (d.firm ? ' (' + d.firm + ')' : '') + ': ' + d.rating + (d.broker_rating && d.broker_rating !== d.rating ? ' (' + d.broker_rating + ')' : '') +
+        (d.target ? ', target ' + money(d.target, ccy) + ' ' + ccy : '');
+    case 'TargetRevised': return d.analyst + ': target ' + money(d.target, ccy) + ' ' + ccy;
+    case 'RatingWithdrawn': return d.analyst + ': coverage dropped';
+    case 'CloseRecorded': return 'close ' + money(d.price, ccy) + ' ' + ccy;
+    case 'EventRetracted': return 'reason: ' + d.reason;
+    case 'SplitRecorded': return 'split ' + d.ratio;
+  }
+  return JSON.stringify(d);
+}
+
+function drawLog() {
+  const rows = inst.log || [];
+  document.querySelector('#log tbody').replaceChildren(...rows.map((e) => {
+    const rec = parseTime(e.recorded_at);
+    const retraction = cell('Retraction', {});
+    if (e.retracted_by) retraction.append('retracted by ', eventLink(e.retracted_by));
+    if (e.type === 'EventRetracted' && e.data) retraction.append('retracts ', eventLink(e.data.retracted_event_id));
+    if (!retraction.childNodes.length) retraction.append('–');
+    const known = cell('Known', { className: 'known' },
+      element('a', { href: knownLink(justBefore(rec)), className: 'before', title: 'The consensus as the ledger knew it just before this event was recorded' }, 'just before'),
+      ' · ',
+      element('a', { href: knownLink(rec), className: 'after', title: 'The consensus as the ledger knew it once this event was recorded' }, 'at'));
+    const tr = element('tr', { id: 'event-' + e.event_id, className: (e.retracted_by ? 'retracted ' : '') + 'type-' + e.type },
+      cell('#', { className: 'num' }, String(e.version)),
+      cell('Event', {}, typeNames[e.type] || e.type, element('div', { className: 'note' }, element('a', { href: '#event-' + e.event_id, className: 'id', title: e.event_id }, e.event_id))),
+      cell('Effective', {}, shortDay(e.effective_at)),
+      cell('Recorded', {}, readable(e.recorded_at), element('div', { className: 'note' }, 'by ' + e.recorded_by + ', ' + e.source)),
+      cell('Details', {}, details(e)),
+      cell('Action', { className: 'action' }, actionText(e)),
+      retraction,
+      known);
+    return tr;
+  }));
+  markEvent();
+  const summary = document.querySelector('#log-section summary h2');
+  summary.textContent = 'Event log (' + rows.length + ' events)';
+}
+
+function drawFeed() {
+  const rows = (inst.log || []).filter((e) => ['RatingAdded', 'TargetRevised', 'RatingWithdrawn'].includes(e.type))
+    .sort((a, b) => compareTimes(parseTime(b.effective_at), parseTime(a.effective_at)) || b.version - a.version);
+  document.querySelector('#feed tbody').replaceChildren(...rows.map((e) => {
+    const d = e.data || {};
+    const ccy = d.currency || inst.answer.currency;
+    return element('tr', { className: e.retracted_by ? 'retracted' : '' },
+      cell('Effective', {}, shortDay(e.effective_at)),
+      cell('Analyst', {}, d.analyst, d.firm ? element('div', { className: 'note' }, d.firm) : null),
+      cell('Event', {}, (typeNames[e.type] || e.type) + (e.retracted_by ? ' (retracted)' : '')),
+      cell('Rating', {}, d.rating ? d.rating + (d.broker_rating && d.broker_rating !== d.rating ? ' (' + d.broker_rating + ')' : '') : '–'),
+      cell('Target', { className: 'num' }, d.target ? money(d.target, ccy) + ' ' + ccy : '–'),
+      cell('Action', { className: 'action' }, actionText(e)),
+      cell('Event id', {}, eventLink(e.event_id)));
+  }));
+}
+
+// goToEvent opens the log at the event the address names.
+async function goToEvent() {
+  const section = document.getElementById('log-section');
+  section.open = true;
+  await loadLog();
+  const row = markEvent();
+  if (row) row.scrollIntoView({ block: 'center' });
+}
+
+// markEvent marks the log's row the address names.
+function markEvent() {
+  for (const old of document.querySelectorAll('#log tr.target')) old.classList.remove('target');
+  const row = location.hash.startsWith('#event-') ? document.getElementById(location.hash.slice(1)) : null;
+  if (row) row.classList.add('target');
+  return row;
+}
+
 function startInstrument(symbol) {
+  inst.symbol = symbol;
   document.getElementById('instrument').hidden = false;
   setText('symbol', symbol);
   document.title = symbol + ' – analyst consensus';
-  readPoint('as-of', 'known-at');
+  inst.point = addressPoint();
+  fillPicker('as-of', inst.point.asOf);
+  fillPicker('known-at', inst.point.knownAt);
   const range = new URLSearchParams(location.search).get('range');
-  if (range) document.getElementById('range').value = range;
-  const reload = () => loadInstrument(symbol);
-  document.getElementById('instrument-when').addEventListener('change', reload);
-  reload();
-  follow(symbol, debounce(reload, 500));
+  if (range && chartEvery[range]) document.getElementById('range').value = range;
+  const changed = () => {
+    const pt = pointFromPickers('as-of', 'known-at');
+    if (pt === undefined) return;
+    inst.point = pt;
+    const r = document.getElementById('range').value;
+    writeAddress(pt, { range: r !== '6' ? r : '' });
+    loadInstrument();
+  };
+  document.getElementById('instrument-when').addEventListener('change', changed);
+  wireClearButtons(changed);
+  document.getElementById('print').addEventListener('click', () => window.print());
+  document.getElementById('status-filter').addEventListener('change', drawExplain);
+  for (const th of document.querySelectorAll('#explain th[data-key]')) {
+    th.querySelector('button').addEventListener('click', () => {
+      inst.ascending = inst.key === th.dataset.key ? !inst.ascending : true;
+      inst.key = th.dataset.key;
+      drawExplain();
+    });
+  }
+  for (const id of ['log-section', 'feed-section']) {
+    document.getElementById(id).addEventListener('toggle', (e) => {
+      if (e.target.open) loadLog().catch((err) => showError(err));
+    });
+  }
+  window.addEventListener('hashchange', () => { if (location.hash.startsWith('#event-')) goToEvent().catch((err) => showError(err)); });
+  for (const img of document.querySelectorAll('.chart img')) {
+    img.addEventListener('pointermove', (e) => readAt(img, e.clientX));
+    img.addEventListener('pointerdown', (e) => readAt(img, e.clientX));
+  }
+  document.getElementById('export-explain').addEventListener('click', () => {
+    const rows = explainShown().map((e) => Object.assign({ instrument: symbol, as_of: inst.answer.as_of, known_at: inst.answer.known_at }, e));
+    download(symbol + '-analysts.csv', csv(['instrument', 'as_of', 'known_at', 'analyst', 'firm', 'rating', 'broker_rating', 'target',
+      'rating_event_id', 'target_event_id', 'last_active', 'status', 'reason', 'notes'], rows), 'text/csv');
+  });
+  document.getElementById('export-history').addEventListener('click', async () => {
+    try {
+      const rows = await getJSON('/instruments/' + encodeURIComponent(symbol) + '/history?' + chartQuery(inst.answer));
+      download(symbol + '-history.csv', csv(consensusColumns, rows), 'text/csv');
+    } catch (err) { showError(err); }
+  });
+  loadInstrument();
+  follow(symbol, debounce(loadInstrument, 500));
 }
 
 // ---- Start -------------------------------------------------------------------
 
 function start() {
-  wireClearButtons();
+  wireToken();
   const match = location.pathname.match(/^\/instruments\/([^/]+)$/);
   if (match) startInstrument(decodeURIComponent(match[1]).toUpperCase());
   else startOverview();
