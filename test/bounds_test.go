@@ -22,7 +22,7 @@ import (
 // boundsMetric reads one series of a server's /metrics.
 func boundsMetric(t *testing.T, s *served, name string) float64 {
 	t.Helper()
-	code, body := s.get(t, "/metrics")
+	code, body := s.getWith(t, "/metrics", apiReadToken) // a reader, should the server have tokens
 	require.Equal(t, http.StatusOK, code)
 	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` (\S+)$`).FindStringSubmatch(body)
 	require.NotNil(t, m, "no %s in /metrics", name)
@@ -49,11 +49,11 @@ func TestServeBoundFlagsRefused(t *testing.T) {
 	c := newCLI(t)
 	store := demoStore(t, c)
 	for _, tc := range []struct{ flag, value, stderr string }{
-		{"--max-cache-bytes", "12XB", `consensus serve: invalid argument "12XB" for "--max-cache-bytes" flag: ` +
+		{"--max-cache-bytes", "12XB", `consensus serve: --max-cache-bytes "12XB" is not a valid SIZE: ` +
 			"not a size in bytes such as 268435456, 256MiB or 1GiB; run 'consensus help serve' for usage.\n"},
-		{"--max-cache-bytes", "1.5GiB", `consensus serve: invalid argument "1.5GiB" for "--max-cache-bytes" flag: ` +
+		{"--max-cache-bytes", "1.5GiB", `consensus serve: --max-cache-bytes "1.5GiB" is not a valid SIZE: ` +
 			"not a size in bytes such as 268435456, 256MiB or 1GiB; run 'consensus help serve' for usage.\n"},
-		{"--max-cache-bytes", "-1", `consensus serve: invalid argument "-1" for "--max-cache-bytes" flag: ` +
+		{"--max-cache-bytes", "-1", `consensus serve: --max-cache-bytes "-1" is not a valid SIZE: ` +
 			"not a size in bytes such as 268435456, 256MiB or 1GiB; run 'consensus help serve' for usage.\n"},
 		{"--max-expensive", "0", "consensus serve: --max-expensive must be at least 1; got 0; run 'consensus help serve' for usage.\n"},
 		{"--max-streams", "-3", "consensus serve: --max-streams must be at least 1; got -3; run 'consensus help serve' for usage.\n"},

@@ -85,7 +85,19 @@ func (s *served) stop(t *testing.T, sig os.Signal) {
 
 func (s *served) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	res, err := http.Get(s.url + path)
+	return s.getWith(t, path, "")
+}
+
+// getWith is get with a bearer token, when token is not empty: a server
+// with a token file serves /metrics only to a reader.
+func (s *served) getWith(t *testing.T, path, token string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", s.url+path, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)

@@ -71,10 +71,10 @@ func TestServeRequestHandling(t *testing.T) {
 	require.NoError(t, conn.Close())
 	const counted = `consensus_http_requests_total{code="499",method="POST",route="/api/v1/import"} 1`
 	require.Eventually(t, func() bool {
-		_, body := s.get(t, "/metrics")
+		_, body := s.getWith(t, "/metrics", apiReadToken)
 		return strings.Contains(body, counted)
 	}, 5*time.Second, 50*time.Millisecond, "the request is counted as the client's going away")
-	_, metrics := s.get(t, "/metrics")
+	_, metrics := s.getWith(t, "/metrics", apiReadToken)
 	assert.Contains(t, metrics, "\nconsensus_store_errors_total{op=\"write\"} 0\n")
 	assert.Equal(t, before, snapshot(t, c, store))
 	s.stop(t, syscall.SIGTERM) // stderr is read once the process is done with it

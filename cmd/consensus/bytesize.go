@@ -80,3 +80,7 @@ func (b *byteSize) Set(text string) error {
 func (b *byteSize) String() string { return formatByteSize(int64(*b)) }
 
 func (b *byteSize) Type() string { return "SIZE" }
+
+// explainsRefusal marks byteSize's Set errors as fit to show: they say what
+// a size looks like without repeating the value (flagError).
+func (b *byteSize) explainsRefusal() {}
