@@ -111,7 +111,7 @@ func (f *File) Commit() (err error) {
 		return err
 	}
 	f.done = true
-	if err := syncDir(filepath.Dir(f.path)); err != nil {
+	if err := SyncDir(filepath.Dir(f.path)); err != nil {
 		return fmt.Errorf("%s %s was written, but its directory could not be synced to disk: %w", f.opts.Flag, f.path, err)
 	}
 	return nil
@@ -186,10 +186,13 @@ func place(tmp, path string, opts Options) error {
 	return nil
 }
 
-// syncDir makes the new directory entry durable. Windows cannot sync a
-// directory and does not need to; a file system that cannot (EINVAL) is
-// not a failure of the write either.
-func syncDir(dir string) error {
+// SyncDir makes a new directory entry durable: after a file is created,
+// linked or renamed into dir, the name survives a power cut only once the
+// directory itself is fsynced. Windows cannot sync a directory and does not
+// need to; a file system that cannot (EINVAL) is not a failure of the write
+// either. The store's backup, which places its file by its own means, uses
+// it too.
+func SyncDir(dir string) error {
 	if runtime.GOOS == "windows" {
 		return nil
 	}

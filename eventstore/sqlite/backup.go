@@ -8,9 +8,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
-	"syscall"
 	"time"
+
+	"github.com/consensus-ledger/consensus/outfile"
 )
 
 // BackupSummary describes a backup file written by Backup.
@@ -107,7 +107,7 @@ func (s *Store) backup(ctx context.Context, path string) (sum BackupSummary, err
 	if err := placeNoReplace(tmpPath, abs); err != nil {
 		return sum, err
 	}
-	if err := syncDir(dir); err != nil {
+	if err := outfile.SyncDir(dir); err != nil {
 		return sum, fmt.Errorf("the backup is in place, but its directory could not be synced to disk: %w", err)
 	}
 	sum.Path = abs
@@ -222,21 +222,3 @@ func (e existsError) Is(target error) bool { return target == fs.ErrExist }
 
 // errCreatedMeanwhile is the refusal of placeNoReplace.
 const errCreatedMeanwhile = existsError("another process created the file while the backup ran; it was left alone")
-
-// syncDir makes the new directory entry durable. Windows cannot sync a
-// directory and does not need to; a file system that cannot (EINVAL) is
-// not a failure of the backup either.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if errors.Is(err, syscall.EINVAL) {
-		err = nil
-	}
-	return errors.Join(err, d.Close())
-}
