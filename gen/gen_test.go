@@ -221,6 +221,9 @@ func TestGenerateCSVHoldsTheSameRows(t *testing.T) {
 }
 
 func TestGenerateClosesArePositiveWithTwoDecimals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped under -short: generates and parses 40 instruments over 10 years (about 3 s)")
+	}
 	data, _ := generate(t, gen.Config{Instruments: 40, Analysts: 10, Years: 10, Seed: 3}, gen.JSONL)
 	for _, r := range parseJSONL(t, data) {
 		if r.get("type") != "close" {

@@ -172,6 +172,9 @@ func randomHistory(rng *rand.Rand, n int) *ledger {
 // Show calls at every row, over random histories, transaction times and
 // windows: the cursor must give exactly what a fresh fold gives.
 func TestHistoryEqualsShow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped under -short: 6 random histories compared row by row with show (about 5 s)")
+	}
 	rng := rand.New(rand.NewPCG(20250911, 12))
 	var rowsCounted, rowsStale, rowsWithNotes, rowsWithUpside int
 	defer func() {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/consensus-ledger/consensus/domain"
+
+	"github.com/consensus-ledger/consensus/errkind"
 )
 
 // A request body must keep arriving: one that pauses for longer than
@@ -68,7 +70,7 @@ func bodyEncoding(values []string) (gzipped bool, err error) {
 			case (c == "gzip" || c == "x-gzip") && !gzipped:
 				gzipped = true
 			default:
-				return false, refuse(http.StatusUnsupportedMediaType, "Content-Encoding",
+				return false, refuse(errkind.UnsupportedMedia.Status(), "Content-Encoding",
 					"Content-Encoding %s is not supported: send the body as it is, or compressed once with gzip", domain.Quote(strings.Join(values, ", ")))
 			}
 		}
@@ -193,8 +195,3 @@ func (e *bodyCutError) Error() string {
 }
 
 func (e *bodyCutError) Unwrap() error { return e.cause }
-
-// statusClientClosed is the status of a request whose client went away
-// before its answer: nginx's 499, kept apart from 4xx refusals and 5xx
-// faults in the request metrics.
-const statusClientClosed = 499

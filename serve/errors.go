@@ -7,12 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 
-	"github.com/consensus-ledger/consensus/backfill"
 	"github.com/consensus-ledger/consensus/domain"
-	"github.com/consensus-ledger/consensus/eventstore"
-	"github.com/consensus-ledger/consensus/ledger"
+	"github.com/consensus-ledger/consensus/errkind"
 )
 
 // apiError is a refusal with its HTTP status and, when one field of the
@@ -50,17 +47,17 @@ type errorBody struct {
 	Field *string `json:"field"`
 }
 
-// describeError chooses the status, field and sentence of an error, the way
-// the command line chooses its exit status: refusals of the request are
-// 4xx and name what is wrong; anything else is a 500 that says nothing of
-// the server's insides.
+// describeError chooses the status, field and sentence of an error from
+// errkind's table, the one the command line takes its exit statuses from:
+// refusals of the request are 4xx and name what is wrong; anything else is
+// a 500 that says nothing of the server's insides. Only the failures of the
+// HTTP exchange itself (errkind's serve-only kinds) are told apart here.
 //
 // retryAfter is the seconds after which a request refused for now (the
 // server is busy) may be sent again; 0 for every other error.
 func describeError(err error) (status int, field, msg string, retryAfter int) {
 	var (
 		api      *apiError
-		invalid  *domain.ValidationError
 		tooLarge *http.MaxBytesError
 		cut      *bodyCutError
 	)
@@ -68,27 +65,14 @@ func describeError(err error) (status int, field, msg string, retryAfter int) {
 	case errors.As(err, &api):
 		return api.status, api.field, api.msg, api.retryAfter
 	case errors.As(err, &cut) && cut.timeout:
-		return http.StatusRequestTimeout, "", cut.Error(), 0
+		return errkind.Timeout.Status(), "", cut.Error(), 0
 	case errors.As(err, &cut):
-		return statusClientClosed, "", cut.Error(), 0
+		return errkind.ClientGone.Status(), "", cut.Error(), 0
 	case errors.As(err, &tooLarge):
-		return http.StatusRequestEntityTooLarge, "", fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit), 0
-	case errors.As(err, &invalid):
-		return http.StatusUnprocessableEntity, invalid.Field, err.Error(), 0
-	case errors.Is(err, ledger.ErrUnknownInstrument):
-		return http.StatusNotFound, "symbol", err.Error(), 0
-	case errors.Is(err, ledger.ErrConflict), errors.Is(err, eventstore.ErrWrongVersion):
-		return http.StatusConflict, "", err.Error(), 0
-	case errors.Is(err, eventstore.ErrDuplicateID):
-		return http.StatusConflict, "id", err.Error(), 0
-	case errors.Is(err, backfill.ErrBadFile):
-		return http.StatusBadRequest, "", err.Error(), 0
-	case errors.Is(err, eventstore.ErrReadOnly):
-		return http.StatusForbidden, "", "the store is open read-only", 0
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return http.StatusServiceUnavailable, "", "the request was cancelled before it finished", 0
+		return errkind.TooLarge.Status(), "", fmt.Sprintf("the request body is larger than the limit of %d bytes", tooLarge.Limit), 0
 	}
-	return http.StatusInternalServerError, "", "internal error; the server's log has the details", 0
+	kind, field := errkind.Of(err)
+	return kind.Status(), field, kind.Public(err), 0
 }
 
 // writeError answers with the JSON error for err, logging server faults
@@ -97,12 +81,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, field, msg, retryAfter := describeError(err)
 	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 		// The request's own context ends when its client goes away.
-		status, field, msg, retryAfter = statusClientClosed, "", "the client closed the connection before the answer", 0
+		status, field, msg, retryAfter = errkind.ClientGone.Status(), "", "the client closed the connection before the answer", 0
 	}
 	if retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	}
-	if status == statusClientClosed {
+	if status == errkind.ClientGone.Status() {
 		// The client's doing, not a fault to page anyone about: noted,
 		// and counted under 499 in the request metrics.
 		s.log.Info("client went away", slog.String("method", r.Method), slog.String("path", r.URL.Path),
@@ -128,12 +112,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, body)
 }
 
-// sentence makes a message one line ending in a full stop, as the command
-// line prints its errors.
-func sentence(msg string) string {
-	msg = strings.ReplaceAll(msg, "\n", " ")
-	if !strings.HasSuffix(msg, ".") {
-		msg += "."
-	}
-	return msg
-}
+// sentence makes a message one line ending in a full stop, by errkind's
+// rule, as the command line prints its errors.
+func sentence(msg string) string { return errkind.Sentence(msg) }

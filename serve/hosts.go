@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/consensus-ledger/consensus/domain"
+
+	"github.com/consensus-ledger/consensus/errkind"
 )
 
 // checkHost answers only requests for this machine by name: localhost, a
@@ -31,7 +33,7 @@ func (s *Server) checkHost(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		rec.Header().Set("X-Request-Id", requestID())
-		s.writeError(rec, r, refuse(http.StatusMisdirectedRequest, "",
+		s.writeError(rec, r, refuse(errkind.Misdirected.Status(), "",
 			"this server answers only requests for localhost, 127.0.0.1 or [::1] without a token file, not for the Host %s; "+
 				"serve --allow-host NAME adds a name", domain.Quote(r.Host)))
 		s.metrics.observe("misdirected", r.Method, rec.status, time.Since(start), false)

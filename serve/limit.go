@@ -3,9 +3,10 @@ package serve
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"sync/atomic"
 	"time"
+
+	"github.com/consensus-ledger/consensus/errkind"
 )
 
 // Defaults of the limits on concurrent work.
@@ -63,7 +64,7 @@ func (g *gate) enter(ctx context.Context) error {
 		}
 	}
 	g.refused.Add(1)
-	return &apiError{status: http.StatusServiceUnavailable, msg: g.refusal, retryAfter: g.retryAfter}
+	return &apiError{status: errkind.Busy.Status(), msg: g.refusal, retryAfter: g.retryAfter}
 }
 
 func (g *gate) leave() { <-g.slots }

@@ -122,6 +122,9 @@ func TestTokenFileModes(t *testing.T) {
 // from then on; a file that becomes invalid, writable by others or
 // unreadable keeps the last good set and logs why, once.
 func TestTokenFileReloads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped under -short: waits for the token file's reloads (about 3 s)")
+	}
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tokens")
 	writeTokens(t, path, 0o600, writeToken+" write importer bot", readToken+" read dashboard")

@@ -34,6 +34,7 @@ var backupInstruments = []string{"BK0", "BK1", "BK2", "BKSHARED"}
 // in each stream's log; and each instrument's consensus read from the
 // backup must be the source's as known at the backup's last recorded time.
 func TestBackupWhileProcessesWrite(t *testing.T) {
+	skipShort(t, "many processes writing at once")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)
@@ -97,6 +98,7 @@ func TestBackupWhileProcessesWrite(t *testing.T) {
 // -shm away, move the backup in its place) gives back the ledger as it was
 // backed up, which then takes new events.
 func TestBackupRestores(t *testing.T) {
+	skipShort(t, "over 2 s (3 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)

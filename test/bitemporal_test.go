@@ -13,6 +13,7 @@ import (
 // the corrected one. Asked with --known-at T the ledger still gives the old
 // answer; asked without, the corrected one.
 func TestKnownAtSeesThePastAfterACorrection(t *testing.T) {
+	skipShort(t, "over 2 s (2 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	store := newStore(t)
 	c := newCLI(t).withEnv("CONSENSUS_STORE=" + store) // this test names its store through the environment
@@ -60,6 +61,7 @@ func TestKnownAtSeesThePastAfterACorrection(t *testing.T) {
 // against the history at its own effective time: before the analyst's
 // rating it is refused, after it accepted.
 func TestBackfillValidatesAsOfTheEffectiveTime(t *testing.T) {
+	skipShort(t, "over 2 s (4 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	c := newCLI(t)
 	store := newStore(t)

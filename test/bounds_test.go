@@ -91,6 +91,7 @@ func TestServeAnswerCacheBoundFlag(t *testing.T) {
 // refused with 503 while health, reads and writes still work; a client
 // that leaves frees its slot.
 func TestServeEventStreamsBounded(t *testing.T) {
+	skipShort(t, "over 2 s (6 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)
@@ -169,9 +170,7 @@ const (
 // and the server's peak resident memory (VmHWM) stays within the
 // documented bound for 4 such requests.
 func TestServeExpensiveRequestsBoundMemory(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a load test of 48 concurrent 50,000-row histories, some seconds of CPU; run without -short")
-	}
+	skipShort(t, "a load test of 48 concurrent 50,000-row histories, some seconds of CPU")
 	c := newCLI(t)
 	store := demoStore(t, c)
 	s := startServe(t, c, "--store", store)

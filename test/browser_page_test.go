@@ -199,6 +199,7 @@ func retraction(t *testing.T, s *served) (wrong, retract map[string]any) {
 // shows exactly what it says or says what is wrong with it (items 1 to 5 of
 // issue 16).
 func TestBrowserEvidence(t *testing.T) {
+	skipShort(t, "drives a headless browser")
 	t.Parallel()
 	exe := chromium(t)
 	c := newCLI(t)
@@ -368,6 +369,7 @@ func symbols(rows [][]string) []string {
 // TestBrowserMorning checks what an analyst reads every morning (items 6,
 // 7, 9 to 13 and 15 of issue 16).
 func TestBrowserMorning(t *testing.T) {
+	skipShort(t, "drives a headless browser")
 	t.Parallel()
 	exe := chromium(t)
 	c := newCLI(t)
@@ -559,6 +561,7 @@ func TestBrowserMorning(t *testing.T) {
 // TestBrowserToken checks that a refused token is said to be refused, and
 // that the token can be changed or forgotten (item 16 of issue 16).
 func TestBrowserToken(t *testing.T) {
+	skipShort(t, "drives a headless browser")
 	t.Parallel()
 	exe := chromium(t)
 	c := newCLI(t)
@@ -616,6 +619,7 @@ func TestBrowserToken(t *testing.T) {
 // server, shows "live" only while it is live, retries with growing pauses
 // and comes back by itself (item 14 of issue 16).
 func TestBrowserServerLost(t *testing.T) {
+	skipShort(t, "drives a headless browser")
 	t.Parallel()
 	exe := chromium(t)
 	c := newCLI(t)
@@ -652,6 +656,7 @@ func TestBrowserServerLost(t *testing.T) {
 // row and how much it transferred: under 1 s and well under the 200 KB
 // budget (the issue's "done when").
 func TestBrowserFirstLoad200(t *testing.T) {
+	skipShort(t, "drives a headless browser")
 	t.Parallel()
 	exe := chromium(t)
 	c := newCLI(t)

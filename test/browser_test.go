@@ -53,6 +53,7 @@ func browser(t *testing.T, exe string) context.Context {
 // sees the card change, sees a write by another process arrive live, and
 // saves screenshots at laptop and phone widths that it checks are not blank.
 func TestBrowserInstrumentPage(t *testing.T) {
+	skipShort(t, "drives a headless browser")
 	t.Parallel()
 	exe := chromium(t)
 	c := newCLI(t)

@@ -28,6 +28,7 @@ func oldLedger(t *testing.T) string {
 // verifies with both counted and against the checkpoint, and a copy keeps
 // every event's version and hash.
 func TestOldLedgerVerifiesAndMixesChainVersions(t *testing.T) {
+	skipShort(t, "over 2 s (2 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	c := newCLI(t)
 	store := oldLedger(t)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestChartFiles(t *testing.T) {
+	skipShort(t, "over 2 s (3 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)
@@ -68,6 +69,7 @@ func TestChartFiles(t *testing.T) {
 // points than pixels, is refused with one sentence naming the flag and
 // value, and writes nothing; the largest sizes allowed are drawn.
 func TestChartBounds(t *testing.T) {
+	skipShort(t, "over 2 s (8 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)

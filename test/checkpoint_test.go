@@ -113,6 +113,7 @@ func checkpointTime(t *testing.T, path string) string {
 // verify --against a checkpoint made before detects each one, exit 1, in
 // one line naming the stream and what happened to it.
 func TestCheckpointAttacks(t *testing.T) {
+	skipShort(t, "over 2 s (9 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	f := newCheckpointFixture(t)
 	c := f.c
@@ -205,6 +206,7 @@ func TestCheckpointAttacks(t *testing.T) {
 // TestCheckpointFileAttacks alters the checkpoint and the key instead of
 // the ledger: each is refused, exit 1, in one line naming the file.
 func TestCheckpointFileAttacks(t *testing.T) {
+	skipShort(t, "over 2 s (8 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	f := newCheckpointFixture(t)
 	c := f.c
@@ -283,6 +285,7 @@ func TestCheckpointFileAttacks(t *testing.T) {
 // fails on a stream it omits that predates it; an old heads file without a
 // time works, as of the latest event its heads name.
 func TestVerifyAgainstHeadsThatProveNothing(t *testing.T) {
+	skipShort(t, "over 2 s (8 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)
@@ -339,6 +342,7 @@ func TestVerifyAgainstHeadsThatProveNothing(t *testing.T) {
 // file named by its time, reports the last in /healthz, and each verifies
 // against the ledger with the public key.
 func TestServeWritesCheckpoints(t *testing.T) {
+	skipShort(t, "over 2 s (4 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)
@@ -370,6 +374,7 @@ func TestServeWritesCheckpoints(t *testing.T) {
 // TestServeCheckpointFlags checks the refusals of serve's checkpoint flags
 // before anything starts.
 func TestServeCheckpointFlags(t *testing.T) {
+	skipShort(t, "over 2 s (3 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)

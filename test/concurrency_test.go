@@ -53,6 +53,7 @@ func rates(n int, symbol, store string) [][]string {
 // symbol: every one succeeds, and the stream holds exactly their six events
 // at versions 0 to 5 with an intact hash chain.
 func TestConcurrentRates(t *testing.T) {
+	skipShort(t, "many processes writing at once")
 	t.Parallel()
 	c := newCLI(t)
 	store := newStore(t)
@@ -93,6 +94,7 @@ func assertConcurrentStream(t *testing.T, c *cli, store string, n int) {
 // not exist yet ("created on first write"): all must succeed. It repeats the
 // race a few times, because losing it depends on timing.
 func TestConcurrentRatesOnNewStore(t *testing.T) {
+	skipShort(t, "many processes writing at once")
 	t.Parallel()
 	c := newCLI(t)
 	const n, rounds = 6, 25
@@ -118,6 +120,7 @@ func TestConcurrentRatesOnNewStore(t *testing.T) {
 // includes never removing what another process wrote: the rating must
 // succeed and stay in the store.
 func TestRefusedWriteNeverDeletesAnotherWritersStore(t *testing.T) {
+	skipShort(t, "many processes writing at once")
 	t.Parallel()
 	c := newCLI(t)
 	const rounds = 20
@@ -168,6 +171,7 @@ const concMaxConflicts = 100
 // streams' versions have no gaps, the hash chains verify, and the server
 // answers with the same events as the command line.
 func TestConcurrentWritersCommandLineAndAPI(t *testing.T) {
+	skipShort(t, "many processes writing at once")
 	t.Parallel()
 	c := newCLI(t)
 	store := newStore(t)

@@ -52,6 +52,7 @@ func copyCounts(t *testing.T, c *cli, from, to string) (copiedN, present, stream
 // nothing, and events written to the server afterwards reach the file on
 // the next copy.
 func TestCopyThroughAServer(t *testing.T) {
+	skipShort(t, "runs the binary against an in-process EventStoreDB server")
 	t.Parallel()
 	c := newCLI(t)
 	server := startServer(t, esdbtest.Options{})
@@ -148,6 +149,7 @@ func ints(n ...int) []int { return n }
 // fit, every event arrives, and a re-run writes nothing. Without the
 // setting the first batch is refused whole, in one line that names it.
 func TestImportIntoAServer(t *testing.T) {
+	skipShort(t, "runs the binary against an in-process EventStoreDB server")
 	t.Parallel()
 	c := newCLI(t)
 	server := startServer(t, esdbtest.Options{MaxAppendSize: 32 << 10})

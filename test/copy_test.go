@@ -14,6 +14,7 @@ import (
 // times, retractions), the chain heads verify reports, and the consensus at
 // points in valid and transaction time.
 func TestCopyKeepsEverything(t *testing.T) {
+	skipShort(t, "over 2 s (3 s in a full run on the loaded 2-core machine)")
 	c := newCLI(t)
 	source := demoStore(t, c)
 	target := newStore(t)

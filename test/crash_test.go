@@ -71,6 +71,7 @@ func crashKilledBySIGKILL(err error) bool {
 // equals a clean import exactly. A store that completes starts over empty,
 // so that the kills keep landing while batches are written.
 func TestCrashImportKilledAtRandom(t *testing.T) {
+	skipShort(t, "kills the binary mid-run and checks what it left")
 	t.Parallel()
 	kills := relEnvInt(t, "CONSENSUS_CRASH_KILLS", crashDefaultKills)
 	rng := crashRand(t)
@@ -307,6 +308,7 @@ func crashClient(ctx context.Context, w int, url *atomic.Pointer[string], stop <
 // whose answers were lost; at the end every batch was acknowledged, and the
 // store holds exactly the ids sent.
 func TestCrashServeKilledUnderWriteLoad(t *testing.T) {
+	skipShort(t, "kills the binary mid-run and checks what it left")
 	t.Parallel()
 	kills := relEnvInt(t, "CONSENSUS_CRASH_KILLS", crashDefaultKills)
 	rng := crashRand(t)
@@ -390,6 +392,7 @@ func TestCrashServeKilledUnderWriteLoad(t *testing.T) {
 // file does, not as a read-only file or a file that is not a ledger (an
 // operator's first command after a crash is `consensus verify`).
 func TestCrashKilledFirstWriteReadsAsNoLedger(t *testing.T) {
+	skipShort(t, "kills the binary mid-run and checks what it left")
 	t.Parallel()
 	rng := crashRand(t)
 	c := newCLI(t)

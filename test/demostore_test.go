@@ -11,6 +11,7 @@ import (
 // --store or CONSENSUS_STORE, and writes nothing; its own store takes it
 // again, as a no-op. Issue 10, item 2.
 func TestDemoOnlyIntoItsOwnStore(t *testing.T) {
+	skipShort(t, "over 2 s (3 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	f := newOutputsFixture(t)
 	want := "consensus demo: " + f.store + " holds 2 events that are not the demo's, and demo data goes only into a store of its own; " +

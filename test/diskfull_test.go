@@ -48,6 +48,7 @@ var diskfullCounts = regexp.MustCompile(`imported ([0-9]+), skipped ([0-9]+) dup
 // file system other than tmpfs; TestImportPastFileSizeLimit exercises a
 // refused write without mounting anything.
 func TestImportOnFullDisk(t *testing.T) {
+	skipShort(t, "fills a disk or a file-size limit")
 	t.Parallel()
 	// Mounted first, so that a machine that cannot mount skips at once.
 	mnt := diskfullMount(t, 1<<20)
@@ -76,6 +77,7 @@ func TestImportOnFullDisk(t *testing.T) {
 // itself, which SQLite reports differently (SQLITE_FULL), nor of a full
 // disk under the shared-memory index.
 func TestImportPastFileSizeLimit(t *testing.T) {
+	skipShort(t, "fills a disk or a file-size limit")
 	t.Parallel()
 	skipWithoutPrlimit(t)
 	c := newCLI(t)

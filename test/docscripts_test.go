@@ -53,6 +53,7 @@ func runScript(t *testing.T, dir, input string, args ...string) (string, error) 
 // release before chain version 2) followed by a version-2 one. It must
 // recompute every hash, and fail on an altered byte.
 func TestDocsChainScript(t *testing.T) {
+	skipShort(t, "over 2 s (15 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	needTools(t, "sh", "awk", "sha256sum", "cut")
 	c := newCLI(t)
@@ -80,6 +81,7 @@ func TestDocsChainScript(t *testing.T) {
 // the ledger wrote: it verifies with the signer's public key and fails
 // with another key or an altered count.
 func TestDocsCheckpointScript(t *testing.T) {
+	skipShort(t, "over 2 s (3 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	needTools(t, "sh", "sed", "awk", "sha256sum", "cut", "openssl")
 	c := newCLI(t)

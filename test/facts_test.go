@@ -261,6 +261,7 @@ func TestDemoViaEnvironment(t *testing.T) {
 // TestDemoTwice loads the scenario twice into one store: the second run
 // writes nothing and every answer stays the same.
 func TestDemoTwice(t *testing.T) {
+	skipShort(t, "over 2 s (3 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)

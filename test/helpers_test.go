@@ -16,6 +16,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// skipShort skips a slow test under -short, saying why, so that
+// `go test -short ./...` stays the quick loop; the full suite (CI) runs it.
+func skipShort(t *testing.T, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipped under -short: " + why)
+	}
+}
+
 // result is what one run of the binary produced.
 type result struct {
 	code           int

@@ -234,6 +234,7 @@ func hostileAssertHealthy(t *testing.T, base string) {
 // is byte for byte what it was (events, order and times), it verifies, and
 // the server is healthy afterwards.
 func TestHostileRequestsAreRefused(t *testing.T) {
+	skipShort(t, "hostile clients and inputs")
 	t.Parallel()
 	c, store, s := hostileServer(t)
 	before := snapshot(t, c, store)
@@ -273,6 +274,7 @@ func TestHostileRequestsAreRefused(t *testing.T) {
 // segments, which is redirected to its cleaned form (whose answer is then
 // the API's JSON 404).
 func TestHostileNetHTTPRefusals(t *testing.T) {
+	skipShort(t, "hostile clients and inputs")
 	t.Parallel()
 	c, store, s := hostileServer(t)
 	before := snapshot(t, c, store)
@@ -305,6 +307,7 @@ func TestHostileNetHTTPRefusals(t *testing.T) {
 // and folds no homoglyph), read back byte for byte, and counted as the
 // distinct analysts they are; the store's tables are intact and verify.
 func TestHostileLookingNamesAreKeptVerbatim(t *testing.T) {
+	skipShort(t, "hostile clients and inputs")
 	t.Parallel()
 	c, store, s := hostileServer(t)
 	before := relVerifiedEvents(t, c, store)
@@ -377,6 +380,7 @@ func hostileStrings(v any, into map[string]bool) {
 // holding one ("is not text (invalid UTF-8 or NUL bytes)"); POST
 // /api/v1/events must refuse it too rather than store it.
 func TestHostileSourceWithNULIsRefused(t *testing.T) {
+	skipShort(t, "hostile clients and inputs")
 	t.Parallel()
 	c, store, s := hostileServer(t)
 	before := snapshot(t, c, store)
@@ -428,6 +432,7 @@ func hostileSlowClient(addr string, gap, limit time.Duration) (time.Duration, st
 // machine) and never answered, while the server keeps answering other
 // clients promptly.
 func TestHostileSlowClientsAreCutOff(t *testing.T) {
+	skipShort(t, "hostile clients and inputs")
 	t.Parallel()
 	c, store, s := hostileServer(t)
 	before := snapshot(t, c, store)

@@ -32,6 +32,7 @@ func events(t *testing.T, c *cli, store string) []string {
 }
 
 func TestImportGeneratedHistory(t *testing.T) {
+	skipShort(t, "over 2 s (6 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	c := newCLI(t)
 	file := filepath.Join(t.TempDir(), "history.jsonl")
@@ -148,6 +149,7 @@ func TestImportEmptyAndMissingFiles(t *testing.T) {
 // same command again, and compares the result with a clean import: the same
 // events, ids, content and order.
 func TestImportKilledAndRunAgain(t *testing.T) {
+	skipShort(t, "kills the binary mid-run and checks what it left")
 	t.Parallel()
 	c := newCLI(t)
 	file := filepath.Join(t.TempDir(), "history.jsonl")

@@ -161,6 +161,7 @@ func loadPercentile(sorted []time.Duration, p int) time.Duration {
 // resident memory stays within a generous bound (it is logged before,
 // after and at its peak, so that a longer run can be compared).
 func TestLoadMixedReadsAndWrites(t *testing.T) {
+	skipShort(t, "a load test")
 	t.Parallel()
 	seconds := relEnvInt(t, "CONSENSUS_LOAD_SECONDS", loadDefaultSeconds)
 	c := newCLI(t)

@@ -95,6 +95,7 @@ func storeSpellings(f outputsFixture) []struct{ path, is string } {
 // spelling is refused before any row is read or written, --force or not.
 // It used to truncate the ledger, and verify then said ok.
 func TestRejectsNeverTheStore(t *testing.T) {
+	skipShort(t, "over 2 s (6 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	f := newOutputsFixture(t)
 	entries := files(t, f.c.dir)
@@ -119,6 +120,7 @@ func TestRejectsNeverTheStore(t *testing.T) {
 // TestRejectsNeverTheInput: `import --rejects` naming the file being
 // imported is refused, --force or not; the input used to be destroyed.
 func TestRejectsNeverTheInput(t *testing.T) {
+	skipShort(t, "over 2 s (3 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	f := newOutputsFixture(t)
 	entries := files(t, f.c.dir)
@@ -178,6 +180,7 @@ func TestRejectsFileAlwaysDescribesTheRun(t *testing.T) {
 // CONSENSUS_STORE (or the default one), any database, and without --force
 // any existing file. It used to replace the ledger.
 func TestGenOutNeverTheStore(t *testing.T) {
+	skipShort(t, "over 2 s (2 s in a full run on the loaded 2-core machine)")
 	t.Parallel()
 	f := newOutputsFixture(t)
 	entries := files(t, f.c.dir)

@@ -16,17 +16,17 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/errkind"
 	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/eventstore/esdb"
 	"github.com/consensus-ledger/consensus/eventstore/sqlite"
 	"github.com/consensus-ledger/consensus/ledger"
 )
 
-// Exit statuses of CONTRACT section 4.
+// Exit statuses of CONTRACT section 4, from the one table in errkind.
 const (
-	exitOK      = 0
-	exitRefused = 1 // understood and refused: invalid, not found, conflict
-	exitUsage   = 2
+	exitOK    = errkind.ExitOK
+	exitUsage = errkind.ExitUsage
 )
 
 // defaultStore is the embedded store used when neither --store nor
@@ -87,11 +87,22 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
+// ErrorKind puts usage errors into errkind's table, which cannot name this
+// package's types.
+func (e *usageError) ErrorKind() errkind.Kind { return errkind.Usage }
+
 func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
 
 // errSilent makes a command exit with status 1 after it has already said
 // why on its own (as import does, row by row).
-var errSilent = errors.New("refused; the reasons were printed")
+var errSilent error = reportedError{}
+
+// reportedError is the type of errSilent: a refusal whose reasons were
+// printed already, of kind Invalid (the input was understood and refused).
+type reportedError struct{}
+
+func (reportedError) Error() string           { return "refused; the reasons were printed" }
+func (reportedError) ErrorKind() errkind.Kind { return errkind.Invalid }
 
 // run executes one command line and returns the exit status.
 func (a *app) run(ctx context.Context, args []string) int {
@@ -131,25 +142,18 @@ func (a *app) run(ctx context.Context, args []string) int {
 	if err == nil {
 		return exitOK
 	}
-	if errors.Is(err, errSilent) {
-		return exitRefused
-	}
+	// The exit status is the error's kind's, from the table the API's
+	// statuses come from too; only the wording is the command line's.
+	kind, _ := errkind.Of(err)
 	var ue *usageError
-	if errors.As(err, &ue) {
+	switch {
+	case errors.Is(err, errSilent):
+	case errors.As(err, &ue):
 		fmt.Fprintf(a.stderr, "consensus %s: %s; run 'consensus help %s' for usage.\n", name, ue.msg, name)
-		return exitUsage
+	default:
+		fmt.Fprintf(a.stderr, "consensus %s: %s\n", name, errkind.Sentence(err.Error()))
 	}
-	fmt.Fprintf(a.stderr, "consensus %s: %s\n", name, sentence(err))
-	return exitRefused
-}
-
-// sentence renders an error as one line ending in a full stop.
-func sentence(err error) string {
-	msg := strings.ReplaceAll(err.Error(), "\n", " ")
-	if !strings.HasSuffix(msg, ".") {
-		msg += "."
-	}
-	return msg
+	return kind.Exit()
 }
 
 func (a *app) printHelp(w io.Writer) {
