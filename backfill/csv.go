@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/consensus-ledger/consensus/domain"
 )
 
 // readHeader reads the CSV header and maps its columns to import fields.
@@ -45,20 +47,20 @@ func (r *Reader) readHeader() error {
 	seen := make(map[int]bool)
 	for i, name := range header {
 		name = strings.ToLower(strings.TrimSpace(name))
-		f := fieldIndex([]byte(name))
+		f := domain.RowFieldIndex([]byte(name))
 		switch {
 		case name == "":
 			return refuseFile("line %d, the CSV header: column %d has no name", number, i+1)
 		case f < 0:
 			return refuseFile("line %d, the CSV header: column %d, %q, %s (the fields are %s)",
-				number, i+1, cutString(header[i], maxFieldName), reasonUnknown, strings.Join(fieldNames[:], ", "))
+				number, i+1, cutString(header[i], maxFieldName), reasonUnknown, strings.Join(domain.RowFieldNames[:], ", "))
 		case seen[f]:
 			return refuseFile("line %d, the CSV header: column %q is given twice", number, name)
 		}
 		seen[f] = true
 		r.cols[i] = f
 	}
-	if !seen[fieldType] {
+	if !seen[domain.FieldType] {
 		return refuseFile("line %d, the CSV header, has no type column", number)
 	}
 	return nil
@@ -124,7 +126,7 @@ func (r *Reader) nextCSV() (Line, *Reject, error) {
 		return Line{}, &Reject{Line: number, Row: text,
 			Reason: fmt.Sprintf("has %d fields, the header has %d", len(record), len(r.cols))}, nil
 	}
-	var v [numFields]string
+	var v domain.RowValues
 	for i, f := range r.cols {
 		v[f] = record[i]
 	}

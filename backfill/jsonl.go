@@ -13,6 +13,8 @@ import (
 	"io"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/consensus-ledger/consensus/domain"
 )
 
 // nextJSON reads lines until one holds a row, skipping blank lines.
@@ -123,7 +125,7 @@ func (r *Reader) parseJSON(number int, line []byte) (Line, *Reject) {
 	}
 	// One string holds the whole line; unescaped values are slices of it.
 	all := string(line)
-	var v [numFields]string
+	var v domain.RowValues
 	for f := range v {
 		sp := s.vals[f]
 		switch {
@@ -177,7 +179,7 @@ type scanFault struct {
 // through float64 or json.Number; this one allocates nothing, and keeps
 // numbers as their exact text.
 type jsonScanner struct {
-	vals [numFields]valueSpan
+	vals [domain.NumRowFields]valueSpan
 	key  []byte // an escaped key, decoded
 	buf  []byte // an escaped value, decoded
 }
@@ -191,7 +193,7 @@ var (
 
 // scan parses b, filling s.vals, and returns the first fault found.
 func (s *jsonScanner) scan(b []byte) scanFault {
-	s.vals = [numFields]valueSpan{}
+	s.vals = [domain.NumRowFields]valueSpan{}
 	var seen uint16
 	i := skipSpace(b, 0)
 	if i == len(b) || b[i] != '{' {
@@ -222,11 +224,11 @@ func (s *jsonScanner) scan(b []byte) scanFault {
 				return faultSyntax
 			}
 			i = skipSpace(b, i+1)
-			f := fieldIndex(key)
+			f := domain.RowFieldIndex(key)
 			if f < 0 {
 				return scanFault{field: cutString(string(key), maxFieldName), reason: reasonUnknown}
 			}
-			name := fieldNames[f]
+			name := domain.RowFieldNames[f]
 			if seen&(1<<f) != 0 {
 				return scanFault{field: name, reason: "is given twice"}
 			}

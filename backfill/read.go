@@ -34,61 +34,6 @@ func refuseFile(format string, args ...any) error {
 	return &badFile{msg: fmt.Sprintf(format, args...)}
 }
 
-// The import fields, as indexes into a row's values.
-const (
-	fieldType = iota
-	fieldInstrument
-	fieldAnalyst
-	fieldFirm
-	fieldRating
-	fieldTarget
-	fieldPrice
-	fieldCurrency
-	fieldAt
-	fieldID
-	fieldEventID
-	fieldReason
-	fieldSource
-	numFields
-)
-
-// fieldNames are the import fields by index, in the contract's order.
-var fieldNames = [numFields]string{"type", "instrument", "analyst", "firm", "rating", "target", "price",
-	"currency", "at", "id", "event_id", "reason", "source"}
-
-// fieldIndex returns the index of the import field called name, or -1.
-func fieldIndex(name []byte) int {
-	switch string(name) { // compiled without converting name to a string
-	case "type":
-		return fieldType
-	case "instrument":
-		return fieldInstrument
-	case "analyst":
-		return fieldAnalyst
-	case "firm":
-		return fieldFirm
-	case "rating":
-		return fieldRating
-	case "target":
-		return fieldTarget
-	case "price":
-		return fieldPrice
-	case "currency":
-		return fieldCurrency
-	case "at":
-		return fieldAt
-	case "id":
-		return fieldID
-	case "event_id":
-		return fieldEventID
-	case "reason":
-		return fieldReason
-	case "source":
-		return fieldSource
-	}
-	return -1
-}
-
 // Reasons shared by both formats.
 const (
 	reasonNotText = "is not text (invalid UTF-8 or NUL bytes)"
@@ -264,8 +209,8 @@ func (r *Reader) Next() (Line, *Reject, error) {
 // rowLine turns a row's values into a Line, or the Reject for a missing or
 // unknown type or an id that is not a UUID. text is the row as it stood in
 // the file, cut to MaxRejectText bytes.
-func rowLine(number int, v *[numFields]string, text string) (Line, *Reject) {
-	switch v[fieldType] {
+func rowLine(number int, v *domain.RowValues, text string) (Line, *Reject) {
+	switch v[domain.FieldType] {
 	case domain.RowRating, domain.RowTarget, domain.RowWithdraw, domain.RowClose, domain.RowRetract:
 	case "":
 		return Line{}, &Reject{Line: number, Field: "type", Reason: "is required", Row: text}
@@ -273,7 +218,7 @@ func rowLine(number int, v *[numFields]string, text string) (Line, *Reject) {
 		return Line{}, &Reject{Line: number, Field: "type", Reason: reasonNoType, Row: text}
 	}
 	var id uuid.UUID
-	if s := v[fieldID]; s != "" {
+	if s := v[domain.FieldID]; s != "" {
 		var err error
 		if id, err = uuid.Parse(s); err != nil {
 			return Line{}, &Reject{Line: number, Field: "id", Reason: "is not a UUID", Row: text}
@@ -284,21 +229,9 @@ func rowLine(number int, v *[numFields]string, text string) (Line, *Reject) {
 	}
 	return Line{
 		Number: number,
-		Row: domain.Row{
-			Type:       v[fieldType],
-			Instrument: v[fieldInstrument],
-			Analyst:    v[fieldAnalyst],
-			Firm:       v[fieldFirm],
-			Rating:     v[fieldRating],
-			Target:     v[fieldTarget],
-			Price:      v[fieldPrice],
-			Currency:   v[fieldCurrency],
-			At:         v[fieldAt],
-			EventID:    v[fieldEventID],
-			Reason:     v[fieldReason],
-		},
+		Row:    v.Row(),
 		ID:     id,
-		Source: v[fieldSource],
+		Source: v[domain.FieldSource],
 		Text:   text,
 	}, nil
 }
