@@ -1,6 +1,17 @@
 // This file is the JSON Lines parser of the import: a hand-written scanner
 // that reads each line in place, with the strictness the contract asks
 // (duplicate keys, invalid UTF-8, exact numbers) and bounded memory.
+//
+// Why not jsontext (github.com/go-json-experiment/json; the standard
+// library's encoding/json/jsontext still needs GOEXPERIMENT=jsonv2 in Go
+// 1.26): one decoder over the whole file stops at the first malformed line,
+// where the import must reject that line and go on, and buffers a whole
+// value, where a 10 MB line must be skipped unheld; so it would decode line
+// by line, and measured that way (a Decoder Reset on each line, names
+// looked up with domain.RowFieldIndex, strings unquoted into a reused
+// buffer) it took 6.3 to 14 µs a row against 0.8 to 1.9 µs for this scanner
+// on the same machine and file (BenchmarkReadJSONL's rows), with 6 times
+// the allocations.
 
 package backfill
 
