@@ -89,9 +89,15 @@ func (j *judge) duplicate(i int) {
 
 func (j *judge) run() {
 	j.gone = make([]bool, len(j.batch))
-	existing := make(map[uuid.UUID]*Recorded, len(j.history))
+	existing := map[uuid.UUID]*Recorded{}
 	retractedBy := map[uuid.UUID]uuid.UUID{}
+	// A single command without an id that retracts nothing (Decide's
+	// usual case) looks nothing up: it costs no index of a long history.
+	lookups := slices.ContainsFunc(j.batch, func(e Entry) bool { return e.ID != uuid.Nil || isRetraction(e.Cmd) })
 	for i := range j.history {
+		if !lookups {
+			break
+		}
 		r := &j.history[i]
 		existing[r.ID] = r
 		if x, ok := r.Event.(EventRetracted); ok {
@@ -107,6 +113,9 @@ func (j *judge) run() {
 	inBatch := make(map[uuid.UUID]int, len(j.batch))
 	for _, i := range order {
 		e := j.batch[i]
+		if e.ID == uuid.Nil {
+			continue // a command the ledger gives an id once decided
+		}
 		if stored, ok := existing[e.ID]; ok {
 			if Describes(e.Cmd, stored.Event) {
 				j.duplicate(i)

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -67,4 +68,13 @@ func refusedLines(batch []domain.Entry, v domain.Verdict) []int {
 		}
 	}
 	return lines
+}
+
+// A single command has no id until the ledger gives it one: the judge does
+// not take uuid.Nil for an id, so a retraction naming the nil UUID is of no
+// event, not of itself.
+func TestJudgeTakesNoNilID(t *testing.T) {
+	_, err := domain.Decide(nil, domain.Retract{Instrument: baba, EventID: uuid.Nil, Reason: "typo"}, at(t, "2026-01-01"))
+	ve := requireInvalid(t, err, "event_id")
+	assert.Equal(t, "is not an event of BABA", ve.Reason)
 }
