@@ -376,7 +376,7 @@ func newItem(line Line, now time.Time) (*item, *Reject) {
 	}
 	id := line.ID
 	if id == uuid.Nil {
-		if id, err = ContentID(cmd); err != nil {
+		if id, err = domain.ContentID(cmd); err != nil {
 			return nil, &Reject{Line: line.Number, Reason: err.Error(), Row: line.Text}
 		}
 	}

@@ -111,12 +111,8 @@ func (w *waiting) unclaimed() []Reject {
 	slices.SortFunc(rows, func(a, b *item) int { return cmp.Compare(a.line, b.line) })
 	rejects := make([]Reject, len(rows))
 	for i, it := range rows {
-		reason := "is not an event of this ledger or of this file"
-		if target, _ := uuid.Parse(it.row.EventID); w.unplaced[target] {
-			reason = "is a retraction, which cannot itself be retracted"
-		}
-		err := &domain.ValidationError{Field: "event_id", Value: it.row.EventID, Reason: reason}
-		rejects[i] = Reject{Line: it.line, Field: "event_id", Reason: err.Error(), Row: it.text}
+		target, _ := uuid.Parse(it.row.EventID)
+		rejects[i] = rejectOf(it, domain.RefuseUnplaced(it.row.EventID, w.unplaced[target]))
 	}
 	return rejects
 }

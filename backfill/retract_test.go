@@ -82,7 +82,7 @@ func TestImportRetractionWithoutInstrument(t *testing.T) {
 func TestImportRetractionUnderTheFormerIDIsADuplicate(t *testing.T) {
 	l := openLedger(t)
 	target := "0199a000-0000-7000-8000-000000000001"
-	former := uuid.NewSHA1(idNamespace, []byte("retract|BABA|"+target))
+	former := uuid.NewSHA1(uuid.MustParse("3d0c5b0e-8f4b-5c1a-9d59-6a3c0e9b7f21"), []byte("retract|BABA|"+target))
 	setup := doImport(t, l, source(
 		"type=rating;instrument=BABA;analyst=a@x;rating=buy;target=170;currency=USD;at=2025-09-01;id="+target,
 		"type=retract;instrument=BABA;event_id="+target+";reason=typo;id="+former.String(),

@@ -45,7 +45,9 @@ func TestFirstCurrencyIsTheWritersFirst(t *testing.T) {
 	s.add(domain.CloseRecorded{Instrument: baba, Price: money(t, "1"), Currency: "HKD", EffectiveAt: at(t, "2025-01-01")})
 	assert.Equal(t, domain.Currency("HKD"), domain.FirstCurrency(s.history(), []domain.Command{usd}), "a stored currency stays")
 
-	_, err := domain.DecideIn(nil, "USD", eur, at(t, "2026-01-01"))
-	ve := requireInvalid(t, err, "currency")
+	// The first row in the writer's order fixes the currency, though the
+	// other is effective earlier.
+	v := domain.Judge(baba, nil, []domain.Entry{{Line: 2, ID: testID(3), Cmd: eur}, {Line: 1, ID: testID(2), Cmd: usd}}, at(t, "2026-01-01"))
+	ve := requireInvalid(t, v.Outcomes[0].Err, "currency")
 	assert.Equal(t, `currency "EUR" differs from BABA's currency USD`, ve.Error())
 }

@@ -73,37 +73,25 @@ var endOfTime = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
 
 // Decide checks a command against the instrument's history (its stream, in
 // stream order, as the ledger knows it now) and returns the event to append,
-// or a *ValidationError saying why the command is refused. Rules that depend
-// on history are judged as of the new event's effective time, because
-// history may be backfilled out of order.
+// or a *ValidationError saying why the command is refused. It is Judge with
+// a batch of one, so a command is judged as an import row saying the same
+// would be: as of the new event's effective time, because history may be
+// backfilled out of order.
 func Decide(history []Recorded, cmd Command, now time.Time) (Event, error) {
-	return DecideIn(history, StreamCurrency(history), cmd, now)
-}
-
-// DecideIn is Decide with the instrument's currency given: a batch of rows
-// fixes it by its first row that states one (see FirstCurrency), which may
-// be effective after rows judged before it.
-func DecideIn(history []Recorded, currency Currency, cmd Command, now time.Time) (Event, error) {
-	var state *State
-	switch c := cmd.(type) {
-	case Retract:
-		return decideRetract(history, c)
-	case Revise:
-		state = NewTimeline(history, endOfTime).Replay(c.EffectiveAt)
-	case Withdraw:
-		state = NewTimeline(history, endOfTime).Replay(c.EffectiveAt)
+	v := Judge(cmd.Symbol(), history, []Entry{{Line: 1, Cmd: cmd}}, now)
+	o := v.Outcomes[0]
+	if o.Err != nil {
+		return nil, o.Err
 	}
-	return DecideAt(state, currency, cmd, now)
+	return o.Event, nil
 }
 
-// DecideAt judges a rating, revision, withdrawal or close against the
+// decideAt judges a rating, revision, withdrawal or close against the
 // instrument's state as of the command's effective time (folded with
 // everything the ledger knows) and the instrument's currency ("" while none
-// is fixed). It is Decide for callers that keep a running fold, such as an
-// import judging many rows in effective-time order. state may be nil for
-// ratings and closes, which do not depend on positions. Retractions depend on
-// the whole history and go through Decide.
-func DecideAt(state *State, currency Currency, cmd Command, now time.Time) (Event, error) {
+// is fixed). state may be nil for ratings and closes, which do not depend on
+// positions. Retractions depend on the whole batch and are judged by Judge.
+func decideAt(state *State, currency Currency, cmd Command, now time.Time) (Event, error) {
 	e, err := Propose(cmd)
 	if err != nil {
 		return nil, err
@@ -117,7 +105,7 @@ func DecideAt(state *State, currency Currency, cmd Command, now time.Time) (Even
 	case Withdraw:
 		err = holdsRating(state, c.Instrument, c.Analyst, c.EffectiveAt)
 	case Retract:
-		err = fmt.Errorf("a retraction is judged by Decide, against the whole history")
+		err = fmt.Errorf("a retraction is judged by Judge, against the whole batch")
 	}
 	if err != nil {
 		return nil, err
@@ -180,32 +168,4 @@ func Describes(cmd Command, event Event) bool {
 	a, errA := EncodeEvent(want)
 	b, errB := EncodeEvent(event)
 	return errA == nil && errB == nil && string(a) == string(b)
-}
-
-func decideRetract(history []Recorded, c Retract) (Event, error) {
-	reason := strings.TrimSpace(c.Reason)
-	if reason == "" {
-		return nil, invalid("reason", "", "is required to retract an event")
-	}
-	if err := CheckFreeText("reason", c.Reason); err != nil {
-		return nil, err
-	}
-	id := c.EventID.String()
-	var target *Recorded
-	for i, r := range history {
-		if r.ID == c.EventID {
-			target = &history[i]
-		}
-		if x, ok := r.Event.(EventRetracted); ok && x.Retracted == c.EventID {
-			return nil, invalid("event_id", id, fmt.Sprintf("was already retracted by %s", r.ID))
-		}
-	}
-	if target == nil {
-		return nil, invalid("event_id", id, fmt.Sprintf("is not an event of %s", c.Instrument))
-	}
-	if target.Event.Type() == TypeEventRetracted {
-		return nil, invalid("event_id", id, "is a retraction, which cannot itself be retracted")
-	}
-	return EventRetracted{Instrument: c.Instrument, Retracted: c.EventID, Reason: reason,
-		EffectiveAt: target.Event.Effective()}, nil
 }

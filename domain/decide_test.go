@@ -433,21 +433,25 @@ func TestDecideDoesNotModifyHistory(t *testing.T) {
 	}
 }
 
-// DecideAt over a running cursor agrees with Decide over the whole history,
-// which is what lets an import judge rows in one pass.
-func TestDecideAtAgreesWithDecide(t *testing.T) {
+// Judge over a batch agrees with Decide row by row, each row against the
+// history plus the rows accepted before it in effective-time order, which is
+// what lets an import judge its rows in one pass.
+func TestJudgeAgreesWithDecide(t *testing.T) {
 	s := newStream()
 	s.add(rating(t, "a@x", domain.Buy, "170", "2025-09-01"))
 	s.add(domain.RatingWithdrawn{Instrument: baba, Analyst: "a@x", EffectiveAt: at(t, "2025-09-05")})
 	now := at(t, "2026-01-01")
-	for _, day := range []string{"2025-08-31", "2025-09-01", "2025-09-03", "2025-09-05", "2025-09-07"} {
+	var batch []domain.Entry
+	for i, day := range []string{"2025-09-07", "2025-08-31", "2025-09-03", "2025-09-01", "2025-09-05"} {
 		cmd := reviseCmd(t, "180", day)
 		cmd.Analyst = "a@x"
-		want, wantErr := domain.Decide(s.history(), cmd, now)
-		c := domain.NewTimeline(s.history(), now).Cursor()
-		got, gotErr := domain.DecideAt(c.AdvanceTo(cmd.EffectiveAt), domain.StreamCurrency(s.history()), cmd, now)
-		assert.Equal(t, want, got, day)
-		assert.Equal(t, wantErr, gotErr, day)
+		batch = append(batch, domain.Entry{Line: i + 1, ID: testID(10 + i), Cmd: cmd})
+	}
+	v := domain.Judge(baba, s.history(), batch, now)
+	for i, e := range batch {
+		want, wantErr := domain.Decide(s.history(), e.Cmd, now)
+		assert.Equal(t, want, v.Outcomes[i].Event, "line %d", e.Line)
+		assert.Equal(t, wantErr, v.Outcomes[i].Err, "line %d", e.Line)
 	}
 }
 

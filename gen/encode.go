@@ -12,7 +12,7 @@ import (
 // Columns are the import fields the generator writes, in the order of the
 // CSV header and of the keys of each JSON object (CONTRACT section 5; the
 // optional source is left to the importer).
-var Columns = []string{"type", "instrument", "analyst", "firm", "rating", "target", "price", "currency", "at", "id", "event_id", "reason"}
+var Columns = append([]string(nil), domain.RowFieldNames[:domain.FieldSource]...)
 
 // Row types of the import format.
 const (

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/consensus-ledger/consensus/backfill"
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/ledger"
@@ -48,11 +46,11 @@ func (b *batch) refused() int {
 	return n
 }
 
-// judgeBatch judges every row the way an import judges a file: each as it
-// would be with all the batch's valid rows in place at their effective
-// times. Rows of one instrument are taken in effective-time order, then its
-// retractions, so a revision may come before the rating it revises in the
-// array and a retraction may name an event of the same batch.
+// judgeBatch judges every row the way an import judges a file, with
+// domain.Judge: each as it would be with all the batch's valid rows in place
+// at their effective times, so a revision may come before the rating it
+// revises in the array, a retraction may name an event of the same batch,
+// and a row retracted in the batch is not in place for the rows after it.
 func (s *Server) judgeBatch(ctx context.Context, inputs []inputRow, meta func(*inputRow) domain.Metadata) (*batch, error) {
 	now := s.now()
 	b := &batch{rows: make([]judgedRow, len(inputs))}
@@ -70,7 +68,7 @@ func (s *Server) judgeBatch(ctx context.Context, inputs []inputRow, meta func(*i
 		}
 		j.cmd, j.symbol, j.id = cmd, cmd.Symbol(), inputs[i].id
 		if j.id == uuid.Nil {
-			if j.id, err = backfill.ContentID(cmd); err != nil {
+			if j.id, err = domain.ContentID(cmd); err != nil {
 				j.fault = rowFaultOf(err)
 				continue
 			}
@@ -107,9 +105,14 @@ func (s *Server) judgeBatch(ctx context.Context, inputs []inputRow, meta func(*i
 // gets its fault.
 func (s *Server) placeRetractions(ctx context.Context, rows []judgedRow) error {
 	inBatch := map[uuid.UUID]domain.Symbol{}
+	unplaced := map[uuid.UUID]bool{}
 	for i := range rows {
-		if j := &rows[i]; j.fault == nil && j.symbol != "" {
+		switch j := &rows[i]; {
+		case j.fault != nil:
+		case j.symbol != "":
 			inBatch[j.id] = j.symbol
+		default:
+			unplaced[j.id] = true
 		}
 	}
 	for i := range rows {
@@ -122,9 +125,11 @@ func (s *Server) placeRetractions(ctx context.Context, rows []judgedRow) error {
 		if !found {
 			var err error
 			if sym, err = s.l.InstrumentOf(ctx, r.EventID); err != nil {
-				if j.fault = faultOf(err); j.fault == nil {
+				if faultOf(err) == nil {
 					return err
 				}
+				// In the import's words, which judges the same rows.
+				j.fault = faultOf(domain.RefuseUnplaced(r.EventID.String(), unplaced[r.EventID]))
 				continue
 			}
 		}
@@ -135,7 +140,10 @@ func (s *Server) placeRetractions(ctx context.Context, rows []judgedRow) error {
 }
 
 // judgeInstrument judges one instrument's rows against its stored history
-// plus the rows accepted before them.
+// with domain.Judge, the import's judge, so the API accepts and refuses
+// exactly the rows an import of the same rows would, in the same words.
+// Each row is named by its place in the array counted from 1, as the line
+// of a JSON Lines file of the same rows.
 func (s *Server) judgeInstrument(ctx context.Context, sym domain.Symbol, rows []*judgedRow, now time.Time,
 	meta func(*inputRow) domain.Metadata) ([]ledger.Decided, eventstore.Version, error) {
 	stored, err := s.l.Load(ctx, sym)
@@ -150,52 +158,39 @@ func (s *Server) judgeInstrument(ctx context.Context, sym domain.Symbol, rows []
 	} else {
 		s.noteLoaded(sym, len(stored))
 	}
-	history := slices.Clip(stored) // appending below must never touch the ledger's cache
-	known := make(map[uuid.UUID]domain.Event, len(history))
-	for _, r := range history {
-		known[r.ID] = r.Event
+	known := make(map[uuid.UUID]bool, len(stored))
+	for _, r := range stored {
+		known[r.ID] = true
 	}
-	// The rows are still in the request's order: the first that states a
-	// currency fixes a new instrument's, whatever its effective time.
-	cmds := make([]domain.Command, len(rows))
-	for i, j := range rows {
-		cmds[i] = j.cmd
-	}
-	currency := domain.FirstCurrency(history, cmds)
-	slices.SortStableFunc(rows, func(a, b *judgedRow) int {
-		return cmp.Or(cmp.Compare(retraction(a.cmd), retraction(b.cmd)), effective(a.cmd).Compare(effective(b.cmd)))
-	})
-	var decided []ledger.Decided
+	batch := make([]domain.Entry, 0, len(rows))
+	judged := make([]*judgedRow, 0, len(rows))
 	for _, j := range rows {
-		if prior, ok := known[j.id]; ok {
-			if domain.Describes(j.cmd, prior) {
-				j.duplicate = true
-			} else {
-				j.fault = idTaken(j.id)
-			}
-			continue
-		}
-		if elsewhere, err := s.storedElsewhere(ctx, j.id); err != nil {
-			return nil, 0, err
-		} else if elsewhere {
-			j.fault = idTaken(j.id)
-			continue
-		}
-		if repeatsStoredRetraction(history, j) {
-			j.duplicate = true
-			continue
-		}
-		event, err := domain.DecideIn(history, currency, j.cmd, now)
-		if err != nil {
-			if j.fault = faultOf(err); j.fault == nil {
+		if !known[j.id] {
+			if elsewhere, err := s.storedElsewhere(ctx, j.id); err != nil {
 				return nil, 0, err
+			} else if elsewhere {
+				j.fault = idTaken(j.id)
+				continue
 			}
-			continue
 		}
-		m := meta(j.input)
-		history = append(history, domain.Recorded{ID: j.id, Version: int64(len(history)), RecordedAt: now, Meta: m, Event: event})
-		known[j.id] = event
-		decided = append(decided, ledger.Decided{ID: j.id, Event: event, Meta: m})
+		batch = append(batch, domain.Entry{Line: j.input.index + 1, ID: j.id, Cmd: j.cmd})
+		judged = append(judged, j)
+	}
+	v := domain.Judge(sym, stored, batch, now)
+	for i, o := range v.Outcomes {
+		switch {
+		case o.Err != nil:
+			judged[i].fault = rowFaultOf(o.Err)
+			// The judge refuses an id only when another event has it:
+			// a conflict (409), as idTaken says.
+			judged[i].fault.conflict = judged[i].fault.field == "id"
+		case o.Duplicate:
+			judged[i].duplicate = true
+		}
+	}
+	decided := make([]ledger.Decided, len(v.Append))
+	for n, i := range v.Append {
+		decided[n] = ledger.Decided{ID: batch[i].ID, Event: v.Outcomes[i].Event, Meta: meta(judged[i].input)}
 	}
 	return decided, ledger.HeadVersion(stored), nil
 }
@@ -216,40 +211,6 @@ func (s *Server) storedElsewhere(ctx context.Context, id uuid.UUID) (bool, error
 		return false, fmt.Errorf("look up event %s: %w", id, err)
 	}
 	return true, nil
-}
-
-// repeatsStoredRetraction reports whether a retraction row without an id
-// repeats a stored retraction written under the id earlier versions derived
-// (backfill.RepeatsStoredRetraction), which is a duplicate, not a second
-// retraction.
-func repeatsStoredRetraction(history []domain.Recorded, j *judgedRow) bool {
-	r, ok := j.cmd.(domain.Retract)
-	if !ok || j.input.id != uuid.Nil {
-		return false
-	}
-	for _, rec := range history {
-		if backfill.RepeatsStoredRetraction(r, rec) {
-			return true
-		}
-	}
-	return false
-}
-
-func retraction(cmd domain.Command) int {
-	if _, ok := cmd.(domain.Retract); ok {
-		return 1
-	}
-	return 0
-}
-
-// effective is a command's effective time; a retraction's is its target's,
-// which the ledger finds, so it sorts as zero (retractions come last anyway).
-func effective(cmd domain.Command) time.Time {
-	e, err := domain.Propose(cmd)
-	if err != nil {
-		return time.Time{}
-	}
-	return e.Effective()
 }
 
 // faultOf turns a refusal into the row's fault; nil for an error that is

@@ -25,7 +25,8 @@ func TestPostEventsRetractionWithoutInstrument(t *testing.T) {
 	requireError(t, res, http.StatusUnprocessableEntity, "")
 	rows := results(t, res.body)
 	assert.Equal(t, "event_id", rows[0]["field"])
-	assert.Equal(t, `event_id "`+unknown+`" is not an event of this ledger.`, rows[0]["error"])
+	// The import's words for the same row (domain.RefuseUnplaced).
+	assert.Equal(t, `event_id "`+unknown+`" is not an event of this ledger or of this file.`, rows[0]["error"])
 
 	batch := `[
 	 {"type":"retract","event_id":"` + stored + `","reason":"wrong analyst"},

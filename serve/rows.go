@@ -37,28 +37,6 @@ type rowFault struct {
 	conflict      bool // an id already taken: 409 rather than 422
 }
 
-// rowField is one key an import row may have, and where its text goes.
-type rowField struct {
-	name string
-	set  func(*inputRow, string)
-}
-
-var rowFields = []rowField{
-	{"type", func(r *inputRow, v string) { r.row.Type = v }},
-	{"instrument", func(r *inputRow, v string) { r.row.Instrument = v }},
-	{"analyst", func(r *inputRow, v string) { r.row.Analyst = v }},
-	{"firm", func(r *inputRow, v string) { r.row.Firm = v }},
-	{"rating", func(r *inputRow, v string) { r.row.Rating = v }},
-	{"target", func(r *inputRow, v string) { r.row.Target = v }},
-	{"price", func(r *inputRow, v string) { r.row.Price = v }},
-	{"currency", func(r *inputRow, v string) { r.row.Currency = v }},
-	{"at", func(r *inputRow, v string) { r.row.At = v }},
-	{"event_id", func(r *inputRow, v string) { r.row.EventID = v }},
-	{"reason", func(r *inputRow, v string) { r.row.Reason = v }},
-	{"source", func(r *inputRow, v string) { r.source = v }},
-	{"id", nil}, // parsed as a UUID below
-}
-
 // decodeRows reads a JSON array of import rows. A body that is not such an
 // array is one error (400); a row with a field that cannot be read keeps
 // the fault for its own result, so every row gets an answer.
@@ -132,6 +110,9 @@ func parseRow(index int, raw json.RawMessage) (r inputRow) {
 			}
 		}
 	}()
+	var values domain.RowValues
+	defer func() { r.row, r.source = values.Row(), values[domain.FieldSource] }() // runs first of the deferred
+
 	seen := map[string]bool{}
 	for dec.More() {
 		tok, err := dec.Token()
@@ -140,8 +121,8 @@ func parseRow(index int, raw json.RawMessage) (r inputRow) {
 			return r
 		}
 		key, _ := tok.(string) // object keys are always strings
-		field := findRowField(key)
-		if field == nil {
+		field := domain.RowFieldIndex([]byte(key))
+		if field < 0 {
 			r.fault = &rowFault{field: truncate(key), reason: domain.Quote(key) + " is not a field of an import row"}
 			return r
 		}
@@ -171,8 +152,8 @@ func parseRow(index int, raw json.RawMessage) (r inputRow) {
 			r.fault = &rowFault{field: key, reason: fmt.Sprintf("%s is not text (invalid UTF-8 or NUL bytes)", key)}
 			return r
 		}
-		if field.set != nil {
-			field.set(&r, text)
+		if field != domain.FieldID {
+			values[field] = text
 		} else if text != "" {
 			id, err := uuid.Parse(text)
 			if err != nil {
@@ -183,13 +164,4 @@ func parseRow(index int, raw json.RawMessage) (r inputRow) {
 		}
 	}
 	return r
-}
-
-func findRowField(name string) *rowField {
-	for i := range rowFields {
-		if rowFields[i].name == name {
-			return &rowFields[i]
-		}
-	}
-	return nil
 }

@@ -1,11 +1,9 @@
-package backfill
+package domain
 
 import (
 	"strings"
 
 	"github.com/google/uuid"
-
-	"github.com/consensus-ledger/consensus/domain"
 )
 
 // idNamespace is the UUID v5 namespace of content-derived event ids. It must
@@ -25,15 +23,15 @@ var idNamespace = uuid.MustParse("3d0c5b0e-8f4b-5c1a-9d59-6a3c0e9b7f21")
 // second retraction of the event, for another reason, is another id and is
 // refused as the command line refuses it. Its instrument is left out, since
 // a row may omit it and the retracted event fixes it anyway.
-func ContentID(cmd domain.Command) (uuid.UUID, error) {
-	if r, ok := cmd.(domain.Retract); ok {
+func ContentID(cmd Command) (uuid.UUID, error) {
+	if r, ok := cmd.(Retract); ok {
 		return uuid.NewSHA1(idNamespace, []byte("retract|"+r.EventID.String()+"|"+strings.TrimSpace(r.Reason))), nil
 	}
-	e, err := domain.Propose(cmd)
+	e, err := Propose(cmd)
 	if err != nil {
 		return uuid.Nil, err
 	}
-	data, err := domain.EncodeEvent(e)
+	data, err := EncodeEvent(e)
 	if err != nil {
 		return uuid.Nil, err
 	}
@@ -47,8 +45,8 @@ func ContentID(cmd domain.Command) (uuid.UUID, error) {
 // importing again a file that an earlier version imported would refuse its
 // retraction rows as retracting an event already retracted, where the
 // import promises to skip them as duplicates.
-func RepeatsStoredRetraction(r domain.Retract, stored domain.Recorded) bool {
-	e, ok := stored.Event.(domain.EventRetracted)
+func RepeatsStoredRetraction(r Retract, stored Recorded) bool {
+	e, ok := stored.Event.(EventRetracted)
 	former := uuid.NewSHA1(idNamespace, []byte("retract|"+string(e.Instrument)+"|"+r.EventID.String()))
 	return ok && e.Retracted == r.EventID && stored.ID == former && e.Reason == strings.TrimSpace(r.Reason)
 }
