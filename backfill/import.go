@@ -205,8 +205,7 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 	)
 	// A store that bounds an append's size takes each instrument alone,
 	// where batches are cut to fit (see batchLen).
-	_, limited := l.Store().(eventstore.AppendLimiter)
-	many := l.CanAppendMany() && !s.opts.DryRun && !limited
+	many := l.CanAppendMany() && !s.opts.DryRun && !l.BoundsAppendSize()
 	// settle counts what an instrument's rows came to; it runs on the
 	// writer, after the rows' events are stored.
 	settle := func(done Summary, rejects []Reject, rows int) error {
@@ -414,7 +413,7 @@ func applyInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now t
 		expected := ledger.HeadVersion(history)
 		conflict := false
 		for rest := p.accepted; len(rest) > 0; {
-			n, err := batchLen(l.Store(), rest, opts.BatchSize)
+			n, err := l.FitAppend(rest, opts.BatchSize)
 			if err != nil {
 				return Summary{}, nil, fmt.Errorf("import %s: %w", sym, err)
 			}
@@ -454,48 +453,16 @@ func applyInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now t
 	}
 }
 
-// batchLen is how many of events, at least one, go in the next append: no
-// more than count, and no more than fit in one append when the store bounds
-// its size (eventstore.AppendLimiter), as EventStoreDB does. Each part is
-// still appended whole, so an interrupted import leaves whole batches only,
-// and a re-run finds them stored. To be measured, the events are encoded
-// here as the ledger will encode them; stores without a bound skip that.
-func batchLen(store eventstore.Store, events []ledger.Decided, count int) (int, error) {
-	n := min(count, len(events))
-	limiter, ok := store.(eventstore.AppendLimiter)
-	if !ok {
-		return n, nil
-	}
-	encoded, err := ledger.EncodeDecided(events[:n])
-	if err != nil {
-		return 0, err
-	}
-	budget := limiter.MaxAppendBytes()
-	for i, e := range encoded {
-		if budget -= limiter.AppendBytes(e); budget < 0 {
-			return max(i, 1), nil
-		}
-	}
-	return n, nil
-}
-
 // withoutForeignIDs finds the batch's rows whose ids are stored in another
 // stream, and returns the items without them and a reject for each.
 func withoutForeignIDs(ctx context.Context, l *ledger.Ledger, items []*item, batch []ledger.Decided) ([]*item, []Reject, error) {
-	finder, ok := l.Store().(eventstore.Finder)
-	if !ok {
-		return nil, nil, fmt.Errorf("an event id of the import is already stored, and this store cannot say which")
-	}
 	foreign := map[uuid.UUID]eventstore.Record{}
 	for _, d := range batch {
-		rec, err := finder.Find(ctx, d.ID)
-		if errors.Is(err, eventstore.ErrEventNotFound) {
-			continue
-		}
+		rec, found, err := l.Find(ctx, d.ID)
 		if err != nil {
 			return nil, nil, err
 		}
-		if rec.Stream != d.Event.Symbol().Stream() {
+		if found && rec.Stream != d.Event.Symbol().Stream() {
 			foreign[d.ID] = rec
 		}
 	}

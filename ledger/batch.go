@@ -47,7 +47,7 @@ func (l *Ledger) AppendDecided(ctx context.Context, sym domain.Symbol, expected 
 // CanAppendMany reports whether the store can append to several
 // instruments in one transaction (AppendDecidedMany).
 func (l *Ledger) CanAppendMany() bool {
-	_, ok := l.store.(eventstore.BatchAppender)
+	_, ok := eventstore.AsBatchAppender(l.store)
 	return ok
 }
 
@@ -94,7 +94,7 @@ func EncodeMany(batches []DecidedBatch) (EncodedBatches, error) {
 
 // AppendEncodedMany appends encoded batches as AppendDecidedMany does.
 func (l *Ledger) AppendEncodedMany(ctx context.Context, e EncodedBatches) error {
-	ba, ok := l.store.(eventstore.BatchAppender)
+	ba, ok := eventstore.AsBatchAppender(l.store)
 	if !ok {
 		return fmt.Errorf("this store cannot append to several instruments at once")
 	}

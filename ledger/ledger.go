@@ -56,9 +56,6 @@ func New(store eventstore.Store, opts ...Option) *Ledger {
 	return l
 }
 
-// Store is the event store the ledger writes to.
-func (l *Ledger) Store() eventstore.Store { return l.store }
-
 // Now is the ledger's clock.
 func (l *Ledger) Now() time.Time { return l.now() }
 
@@ -222,7 +219,7 @@ func UnknownEvent(id uuid.UUID) error {
 // find looks an event up by id, with the store's index when it has one and by
 // scanning every record otherwise.
 func (l *Ledger) find(ctx context.Context, id uuid.UUID) (eventstore.Record, bool, error) {
-	if f, ok := l.store.(eventstore.Finder); ok {
+	if f, ok := eventstore.AsFinder(l.store); ok {
 		rec, err := f.Find(ctx, id)
 		if errors.Is(err, eventstore.ErrEventNotFound) {
 			return rec, false, nil
@@ -340,7 +337,7 @@ func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]
 	}
 	const page = 8192
 	read := l.store.ReadStream
-	if er, ok := l.store.(eventstore.EventReader); ok {
+	if er, ok := eventstore.AsEventReader(l.store); ok {
 		read = er.ReadStreamEvents // decoding needs no chain fields
 	}
 	for {

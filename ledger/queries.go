@@ -234,7 +234,7 @@ func (l *Ledger) StreamHeads(ctx context.Context) ([]eventstore.StreamInfo, erro
 // streams lists the store's streams, through the store's own listing when it
 // has one and by reading every record otherwise.
 func (l *Ledger) streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
-	if lister, ok := l.store.(eventstore.StreamLister); ok {
+	if lister, ok := eventstore.AsStreamLister(l.store); ok {
 		infos, err := lister.Streams(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list streams: %w", err)
@@ -387,7 +387,7 @@ var ErrSnapshotMismatch = errors.New("snapshot does not match the events")
 // verifySnapshot checks that the stream's snapshot, if it has one, encodes
 // exactly the events it claims to cover, decoded afresh from the records.
 func (l *Ledger) verifySnapshot(ctx context.Context, stream string) error {
-	sn, ok := l.store.(eventstore.Snapshotter)
+	sn, ok := eventstore.AsSnapshotter(l.store)
 	if !ok {
 		return nil
 	}
@@ -441,7 +441,7 @@ func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
 		report RebuildReport
 		mu     sync.Mutex
 	)
-	sn, ok := l.store.(eventstore.Snapshotter)
+	sn, ok := eventstore.AsSnapshotter(l.store)
 	infos, err := l.streams(ctx)
 	if err != nil {
 		return report, err

@@ -204,7 +204,7 @@ func (s *Server) judgeInstrument(ctx context.Context, sym domain.Symbol, rows []
 // stream, when the store can look ids up (the append would refuse it
 // anyway; this names the row).
 func (s *Server) storedElsewhere(ctx context.Context, id uuid.UUID) (bool, error) {
-	f, ok := s.l.Store().(eventstore.Finder)
+	f, ok := eventstore.AsFinder(s.store)
 	if !ok {
 		return false, nil
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/consensus-ledger/consensus/demo"
 	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/eventstore/sqlite"
 	"github.com/consensus-ledger/consensus/ledger"
 	"github.com/consensus-ledger/consensus/serve"
@@ -39,7 +40,8 @@ type testServer struct {
 	*httptest.Server
 	srv    *serve.Server
 	ledger *ledger.Ledger
-	path   string // the store file
+	store  eventstore.Store // the ledger's store
+	path   string           // the store file
 }
 
 // options adjust a test server's configuration.
@@ -70,7 +72,7 @@ func newServer(t testing.TB, opts options) *testServer {
 		_, err = demo.Load(context.Background(), l)
 		require.NoError(t, err)
 	}
-	cfg := serve.Config{Ledger: l, PollInterval: 20 * time.Millisecond}
+	cfg := serve.Config{Ledger: l, Store: store, PollInterval: 20 * time.Millisecond}
 	if !opts.noTokens {
 		cfg.Tokens, err = serve.ParseTokens(strings.NewReader(tokenFile))
 		require.NoError(t, err)
@@ -89,7 +91,7 @@ func newServer(t testing.TB, opts options) *testServer {
 		cancel()
 		wg.Wait()
 	})
-	ts := &testServer{Server: hs, srv: srv, ledger: l, path: path}
+	ts := &testServer{Server: hs, srv: srv, ledger: l, store: store, path: path}
 	ts.waitFollowing(t)
 	return ts
 }

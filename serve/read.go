@@ -82,7 +82,7 @@ func (s *Server) getAllConsensus(w http.ResponseWriter, r *http.Request, c call)
 // large ledger must neither evict the instruments being asked about one by
 // one nor hold the whole ledger.
 func (s *Server) showAll(ctx context.Context, q projections.Query) ([]projections.Consensus, error) {
-	lister, ok := s.l.Store().(eventstore.StreamLister)
+	lister, ok := eventstore.AsStreamLister(s.store)
 	if !ok { // the ledger lists streams by reading every record: leave that to it
 		return s.l.ShowAll(ctx, q)
 	}

@@ -52,6 +52,11 @@ const (
 type Config struct {
 	// Ledger answers and records. Required.
 	Ledger *ledger.Ledger
+	// Store is the store the Ledger is over, as whoever opened it holds
+	// it: the server follows it for new events (the event stream and the
+	// answer cache), reads it for the health check, and uses its optional
+	// capabilities (listing streams, finding ids). Required.
+	Store eventstore.Store
 	// Tokens grants access. Nil (and no TokenFile) serves reads to anyone
 	// and refuses every write; the command line then listens on loopback
 	// only, and the server answers only requests for a loopback Host (see
@@ -130,9 +135,10 @@ type Config struct {
 // which does both).
 type Server struct {
 	cfg     Config
-	handler http.Handler   // the mux, behind the Host check of a server without tokens
-	l       *ledger.Ledger // cfg.Ledger
-	log     *slog.Logger   // cfg.Logger
+	handler http.Handler     // the mux, behind the Host check of a server without tokens
+	l       *ledger.Ledger   // cfg.Ledger
+	store   eventstore.Store // cfg.Store
+	log     *slog.Logger     // cfg.Logger
 	mux     *http.ServeMux
 	metrics *metrics
 	cache   *answerCache
@@ -151,11 +157,14 @@ type Server struct {
 	web                         *webAssets
 }
 
-// New makes a server. It fails when Config.Ledger is missing, or when the
+// New makes a server. It fails when Config.Ledger or Config.Store is missing, or when the
 // embedded web assets cannot be prepared (which would be a build fault).
 func New(cfg Config) (*Server, error) {
 	if cfg.Ledger == nil {
 		return nil, errors.New("serve: Config.Ledger is required")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("serve: Config.Store is required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = discardLogger()
@@ -203,12 +212,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, l: cfg.Ledger, log: cfg.Logger, mux: http.NewServeMux(),
+	s := &Server{cfg: cfg, l: cfg.Ledger, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(),
 		metrics: newMetrics(), cache: newAnswerCache(cfg.MaxCachedEvents, max(cfg.MaxCacheBytes, 0)), health: &healthState{}, checkpoints: &checkpointState{}, web: web}
 	s.expensive, s.imports, s.streams = newGates(cfg)
 	s.metrics.watchCache(s.cache)
 	s.metrics.watchGates(s.expensive, s.imports, s.streams)
-	s.hub = newHub(cfg.Ledger.Store(), cfg.PollInterval, cfg.Logger)
+	s.hub = newHub(cfg.Store, cfg.PollInterval, cfg.Logger)
 	s.hub.onRecord = s.recordLanded
 	s.hub.onFollowing = func(ok bool) {
 		s.cache.setEnabled(ok)

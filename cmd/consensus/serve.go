@@ -151,12 +151,12 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	if err := c.checkExists(a, readOnly); err != nil {
 		return err
 	}
-	l, closeStore, err := c.open(a, readOnly)
+	l, store, closeStore, err := c.openLedger(a, readOnly)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	cfg := serve.Config{Ledger: l, TokenFile: tokens, Reload: hup, AllowedHosts: c.allowHosts, Logger: logger,
+	cfg := serve.Config{Ledger: l, Store: store, TokenFile: tokens, Reload: hup, AllowedHosts: c.allowHosts, Logger: logger,
 		PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached,
 		CheckpointDir: c.checkpointDir, CheckpointKey: key, CheckpointEvery: c.checkpointEvery}
 	c.bounds.apply(&cfg)
