@@ -243,9 +243,6 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		}
 		return writer.do(func() error {
 			err := l.AppendEncodedMany(ctx, encoded)
-			for _, p := range planned {
-				l.Evict(p.symbol)
-			}
 			switch {
 			case err == nil:
 				for _, p := range planned {
@@ -291,7 +288,6 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		p := planInstrument(sym, history, items, s.now, meta)
 		expected := ledger.HeadVersion(history)
 		if len(p.accepted) == 0 {
-			l.Evict(sym)
 			return writer.do(func() error { return settle(Summary{Duplicates: p.duplicates}, p.rejects, len(items)) })
 		}
 		pending = append(pending, pendingInstrument{symbol: sym, items: items, plan: p, expected: expected})
@@ -394,11 +390,9 @@ func newItem(line Line, now time.Time) (*item, *Reject) {
 // are then stored and count as imported, not as duplicates.
 func applyInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now time.Time, meta func(*item) domain.Metadata, opts Options) (Summary, []Reject, error) {
 	sym := domain.Symbol(items[0].instrument)
-	defer l.Evict(sym) // one instrument at a time: memory stays bounded
 	written := map[uuid.UUID]bool{}
 	var foreign []Reject // rows refused because their id is another instrument's
 	for attempt := 1; ; attempt++ {
-		l.Evict(sym)
 		history, err := l.Load(ctx, sym)
 		if err != nil {
 			return Summary{}, nil, err

@@ -133,7 +133,7 @@ func (l *Ledger) extendCache(ctx context.Context, stream string, res eventstore.
 	if res.Replayed || len(res.Records) == 0 {
 		return
 	}
-	c, ok := l.cached(stream)
+	c, ok := l.cache.get(stream)
 	if !ok {
 		return
 	}
@@ -144,17 +144,10 @@ func (l *Ledger) extendCache(ctx context.Context, stream string, res eventstore.
 			c.events = append(c.events, domain.Recorded{ID: r.ID, Version: r.Version, RecordedAt: r.RecordedAt,
 				Meta: events[i].Meta, Event: events[i].Event})
 		}
+		l.cache.account(stream, c)
 	}
 	c.mu.Unlock()
 	if extended {
 		_, _ = l.saveSnapshotIfDue(ctx, stream, c) // best effort: a failure never fails the write
 	}
-}
-
-// Evict drops the ledger's cache of an instrument's stream, to bound memory
-// when a caller works through many instruments one after another.
-func (l *Ledger) Evict(sym domain.Symbol) {
-	l.mu.Lock()
-	delete(l.cache, sym.Stream())
-	l.mu.Unlock()
 }

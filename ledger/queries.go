@@ -85,7 +85,7 @@ func (l *Ledger) showOnce(ctx context.Context, sym domain.Symbol, q projections.
 		return c, err
 	}
 	history, err := l.Load(ctx, sym)
-	l.Evict(sym)
+	l.cache.drop(sym.Stream())
 	if err != nil {
 		return projections.Consensus{}, err
 	}
@@ -94,13 +94,8 @@ func (l *Ledger) showOnce(ctx context.Context, sym domain.Symbol, q projections.
 
 // indexed reports whether the stream's read model is cached.
 func (l *Ledger) indexed(stream string) bool {
-	c, ok := l.cached(stream)
-	if !ok {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.index != nil
+	c, ok := l.cache.get(stream)
+	return ok && c.index.Load() != nil
 }
 
 // History answers the consensus at the end of every period between from and to.
@@ -459,16 +454,16 @@ func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
 					return err
 				}
 			}
-			l.Evict(sym)
+			l.cache.drop(info.Stream)
 			events, err := l.Load(ctx, sym)
 			if err != nil {
 				return err
 			}
-			if c, ok := l.cached(info.Stream); ok {
+			if c, ok := l.cache.get(info.Stream); ok {
 				_, _ = l.saveSnapshotIfDue(ctx, info.Stream, c) // counted below; a failure leaves a slower stream, as before
 			}
 			snapshotted := l.snapshotted(info.Stream)
-			l.Evict(sym) // memory stays bounded by the streams in flight
+			l.cache.drop(info.Stream) // memory stays bounded by the streams in flight
 			mu.Lock()
 			defer mu.Unlock()
 			report.Streams++

@@ -35,12 +35,12 @@ func (l *Ledger) SaveDueSnapshots(ctx context.Context) (int, error) {
 	if !l.SavesSnapshots() {
 		return 0, nil
 	}
-	l.mu.Lock()
-	streams := make(map[string]*streamCache, len(l.cache))
-	for name, c := range l.cache {
+	l.cache.mu.RLock()
+	streams := make(map[string]*streamCache, len(l.cache.entries))
+	for name, c := range l.cache.entries {
 		streams[name] = c
 	}
-	l.mu.Unlock()
+	l.cache.mu.RUnlock()
 	saved := 0
 	var first error
 	for name, c := range streams {
@@ -65,7 +65,7 @@ func (l *Ledger) SaveDueSnapshots(ctx context.Context) (int, error) {
 // happens here. Only when a snapshot is due does it read the records the
 // cache lacks (the next write would read them anyway).
 func (l *Ledger) snapshotAfterWrite(ctx context.Context, stream string, head int64) {
-	c, ok := l.cached(stream)
+	c, ok := l.cache.get(stream)
 	if !ok || !l.SavesSnapshots() {
 		return
 	}
@@ -176,7 +176,7 @@ func deleteSnapshots(ctx context.Context, sn eventstore.Snapshotter, stream stri
 
 // snapshotted reports whether the stream's cache knows of a stored snapshot.
 func (l *Ledger) snapshotted(stream string) bool {
-	c, ok := l.cached(stream)
+	c, ok := l.cache.get(stream)
 	if !ok {
 		return false
 	}

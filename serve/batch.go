@@ -140,15 +140,7 @@ func (s *Server) judgeInstrument(ctx context.Context, sym domain.Symbol, rows []
 	meta func(*inputRow) domain.Metadata) ([]ledger.Decided, eventstore.Version, error) {
 	stored, err := s.l.Load(ctx, sym)
 	if err != nil {
-		s.release(sym)
 		return nil, 0, err
-	}
-	if len(stored) == 0 {
-		// A new instrument, or a refused row naming no real one: nothing
-		// worth keeping yet. The write reads it again once appended.
-		s.release(sym)
-	} else {
-		s.noteLoaded(sym, len(stored))
 	}
 	history := slices.Clip(stored) // appending below must never touch the ledger's cache
 	known := make(map[uuid.UUID]domain.Event, len(history))

@@ -52,6 +52,9 @@ type options struct {
 	// clock replaces the pinned clock, for the store's recorded times and
 	// the ledger's now alike.
 	clock func() time.Time
+	// cache bounds the ledger's cache of instruments; zero means its
+	// defaults.
+	cache ledger.CacheBounds
 }
 
 // newServer starts a server on loopback over a fresh demo store, with the
@@ -67,7 +70,7 @@ func newServer(t testing.TB, opts options) *testServer {
 	store, err := sqlite.Open(path, sqlite.Options{Now: tick})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, store.Close()) })
-	l := ledger.New(store, ledger.WithClock(tick))
+	l := ledger.New(store, ledger.WithClock(tick), ledger.WithCache(opts.cache))
 	if !opts.empty {
 		_, err = demo.Load(context.Background(), l)
 		require.NoError(t, err)

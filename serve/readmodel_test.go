@@ -23,7 +23,6 @@ import (
 	"github.com/consensus-ledger/consensus/gen"
 	"github.com/consensus-ledger/consensus/ledger"
 	"github.com/consensus-ledger/consensus/projections"
-	"github.com/consensus-ledger/consensus/serve"
 )
 
 // TestConsensusMatchesFullFold loads a generated history through the API the
@@ -100,7 +99,7 @@ func TestCacheBound(t *testing.T) {
 	require.NoError(t, err)
 	bound := int(stats.Rows()) / 3
 	tick := ticking()
-	ts := newServer(t, options{empty: true, clock: tick, config: func(c *serve.Config) { c.MaxCachedEvents = bound }})
+	ts := newServer(t, options{empty: true, clock: tick, cache: ledger.CacheBounds{MaxEvents: bound}})
 	ref := ledger.New(ts.store, ledger.WithClock(tick))
 	rng := rand.New(rand.NewPCG(7, 7))
 	importRows(t, ts, rows.Bytes())
@@ -362,6 +361,6 @@ func cacheMetrics(t *testing.T, ts *testServer) map[string]int {
 		require.NoError(t, err, m[0])
 		out[m[1]] = int(v)
 	}
-	require.Len(t, out, 4, "the cache's series: %v", out)
+	require.Len(t, out, 6, "the cache's series: %v", out)
 	return out
 }

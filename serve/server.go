@@ -38,10 +38,6 @@ const (
 	DefaultVerifyEvery    = time.Hour
 	DefaultMaxBodyBytes   = 1 << 20
 	DefaultMaxImportBytes = 1 << 30
-	// DefaultMaxCachedEvents keeps some two million events loaded (the
-	// issue's history of a million events, whole, with room to spare), at
-	// a few hundred bytes an event with the read models.
-	DefaultMaxCachedEvents = 1 << 21
 	// DefaultMaxCacheBytes bounds the encoded answers kept between
 	// requests: some six answers about every instrument of a
 	// 100,000-instrument ledger, or hundreds of thousands of single ones.
@@ -94,14 +90,6 @@ type Config struct {
 	MinBodyRate     int64
 	// TempDir is where imports sort large bodies; "" is the system's.
 	TempDir string
-	// MaxCachedEvents bounds the events of the instruments the server keeps
-	// loaded between requests, each with its point-in-time read model, so
-	// that a question about one of them reads nothing from the store. When
-	// more are loaded, the instruments asked about least recently are let
-	// go, and read from the store again when next asked about; an
-	// instrument larger than the bound is still kept, alone. Zero means
-	// DefaultMaxCachedEvents; negative means no bound.
-	MaxCachedEvents int
 	// CheckpointDir, when set, is the directory a signed checkpoint of the
 	// stream heads is written to, at start and every CheckpointEvery
 	// (zero: DefaultCheckpointEvery), each a new file named by its time,
@@ -190,9 +178,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
-	if cfg.MaxCachedEvents == 0 {
-		cfg.MaxCachedEvents = DefaultMaxCachedEvents
-	}
 	if cfg.CheckpointDir != "" && cfg.CheckpointKey == nil {
 		return nil, errors.New("serve: Config.CheckpointKey is required with CheckpointDir")
 	}
@@ -213,9 +198,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, l: cfg.Ledger, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(),
-		metrics: newMetrics(), cache: newAnswerCache(cfg.MaxCachedEvents, max(cfg.MaxCacheBytes, 0)), health: &healthState{}, checkpoints: &checkpointState{}, web: web}
+		metrics: newMetrics(), cache: newAnswerCache(max(cfg.MaxCacheBytes, 0)), health: &healthState{}, checkpoints: &checkpointState{}, web: web}
 	s.expensive, s.imports, s.streams = newGates(cfg)
-	s.metrics.watchCache(s.cache)
+	s.metrics.watchCache(s.cache, cfg.Ledger)
 	s.metrics.watchGates(s.expensive, s.imports, s.streams)
 	s.hub = newHub(cfg.Store, cfg.PollInterval, cfg.Logger)
 	s.hub.onRecord = s.recordLanded
