@@ -176,13 +176,24 @@ func (c *cache) get(stream string) (*streamCache, bool) {
 // entry returns the stream's entry, creating an empty one, marked as used
 // now.
 func (c *cache) entry(stream string) *streamCache {
+	c.mu.RLock()
+	e, ok := c.entries[stream]
+	if ok {
+		// The common case, under the read lock: warm questions about one
+		// instrument must not serialise here.
+		e.used.Store(c.clock.Add(1))
+		c.mu.RUnlock()
+		return e
+	}
+	c.mu.RUnlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[stream]
+	e, ok = c.entries[stream]
 	if !ok {
 		e = &streamCache{mu: newStreamLock(), snapshotVersion: -1, countedBytes: entryBytes}
 		c.entries[stream] = e
 		c.bytes += entryBytes
+		c.evictLocked(stream) // entries of unknown instruments count too
 	}
 	e.used.Store(c.clock.Add(1))
 	return e
@@ -200,6 +211,9 @@ func (c *cache) account(stream string, e *streamCache) {
 	indexed := 0
 	if ix := e.index.Load(); ix != nil {
 		indexed = ix.Len()
+	}
+	if len(e.events) == e.counted && indexed == e.indexed {
+		return // nothing new: a warm question takes no lock here
 	}
 	bytes += int64(indexed-e.indexed) * indexEventBytes
 	c.mu.Lock()

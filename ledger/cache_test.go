@@ -14,6 +14,7 @@ import (
 
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/projections"
 )
 
 // appendCloses appends n daily closes to the instrument's stream.
@@ -136,4 +137,19 @@ func TestCacheDefaults(t *testing.T) {
 	stats := l.CacheStats()
 	assert.Equal(t, DefaultMaxCachedEvents, stats.MaxEvents)
 	assert.EqualValues(t, DefaultMaxCachedBytes, stats.MaxBytes)
+}
+
+// TestCacheBoundsUnknownInstruments: questions about instruments that have
+// no events (anyone may ask about any symbol) leave entries that count
+// against the bytes bound, so they cannot grow the cache without bound.
+func TestCacheBoundsUnknownInstruments(t *testing.T) {
+	ctx := context.Background()
+	bound := 50 * entryBytes
+	l := New(openStore(t, filepath.Join(t.TempDir(), "ledger.db"), false), WithCache(CacheBounds{MaxEvents: -1, MaxBytes: bound}))
+	for i := range 500 {
+		_, err := l.Show(ctx, domain.Symbol(fmt.Sprintf("NONE%d", i)), projections.Query{AsOf: time.Now(), KnownAt: time.Now(), Window: projections.DefaultWindow})
+		require.ErrorIs(t, err, ErrUnknownInstrument)
+		require.LessOrEqual(t, l.CacheStats().Bytes, bound)
+	}
+	assert.Positive(t, l.CacheStats().Evictions)
 }
