@@ -205,8 +205,7 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 	)
 	// A store that bounds an append's size takes each instrument alone,
 	// where batches are cut to fit (see batchLen).
-	_, limited := l.Store().(eventstore.AppendLimiter)
-	many := l.CanAppendMany() && !s.opts.DryRun && !limited
+	many := l.CanAppendMany() && !s.opts.DryRun && !l.BoundsAppendSize()
 	// settle counts what an instrument's rows came to; it runs on the
 	// writer, after the rows' events are stored.
 	settle := func(done Summary, rejects []Reject, rows int) error {
@@ -244,9 +243,6 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		}
 		return writer.do(func() error {
 			err := l.AppendEncodedMany(ctx, encoded)
-			for _, p := range planned {
-				l.Evict(p.symbol)
-			}
 			switch {
 			case err == nil:
 				for _, p := range planned {
@@ -292,7 +288,6 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		p := planInstrument(sym, history, items, s.now, meta)
 		expected := ledger.HeadVersion(history)
 		if len(p.accepted) == 0 {
-			l.Evict(sym)
 			return writer.do(func() error { return settle(Summary{Duplicates: p.duplicates}, p.rejects, len(items)) })
 		}
 		pending = append(pending, pendingInstrument{symbol: sym, items: items, plan: p, expected: expected})
@@ -395,11 +390,9 @@ func newItem(line Line, now time.Time) (*item, *Reject) {
 // are then stored and count as imported, not as duplicates.
 func applyInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now time.Time, meta func(*item) domain.Metadata, opts Options) (Summary, []Reject, error) {
 	sym := domain.Symbol(items[0].instrument)
-	defer l.Evict(sym) // one instrument at a time: memory stays bounded
 	written := map[uuid.UUID]bool{}
 	var foreign []Reject // rows refused because their id is another instrument's
 	for attempt := 1; ; attempt++ {
-		l.Evict(sym)
 		history, err := l.Load(ctx, sym)
 		if err != nil {
 			return Summary{}, nil, err
@@ -414,7 +407,7 @@ func applyInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now t
 		expected := ledger.HeadVersion(history)
 		conflict := false
 		for rest := p.accepted; len(rest) > 0; {
-			n, err := batchLen(l.Store(), rest, opts.BatchSize)
+			n, err := l.FitAppend(rest, opts.BatchSize)
 			if err != nil {
 				return Summary{}, nil, fmt.Errorf("import %s: %w", sym, err)
 			}
@@ -454,48 +447,16 @@ func applyInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now t
 	}
 }
 
-// batchLen is how many of events, at least one, go in the next append: no
-// more than count, and no more than fit in one append when the store bounds
-// its size (eventstore.AppendLimiter), as EventStoreDB does. Each part is
-// still appended whole, so an interrupted import leaves whole batches only,
-// and a re-run finds them stored. To be measured, the events are encoded
-// here as the ledger will encode them; stores without a bound skip that.
-func batchLen(store eventstore.Store, events []ledger.Decided, count int) (int, error) {
-	n := min(count, len(events))
-	limiter, ok := store.(eventstore.AppendLimiter)
-	if !ok {
-		return n, nil
-	}
-	encoded, err := ledger.EncodeDecided(events[:n])
-	if err != nil {
-		return 0, err
-	}
-	budget := limiter.MaxAppendBytes()
-	for i, e := range encoded {
-		if budget -= limiter.AppendBytes(e); budget < 0 {
-			return max(i, 1), nil
-		}
-	}
-	return n, nil
-}
-
 // withoutForeignIDs finds the batch's rows whose ids are stored in another
 // stream, and returns the items without them and a reject for each.
 func withoutForeignIDs(ctx context.Context, l *ledger.Ledger, items []*item, batch []ledger.Decided) ([]*item, []Reject, error) {
-	finder, ok := l.Store().(eventstore.Finder)
-	if !ok {
-		return nil, nil, fmt.Errorf("an event id of the import is already stored, and this store cannot say which")
-	}
 	foreign := map[uuid.UUID]eventstore.Record{}
 	for _, d := range batch {
-		rec, err := finder.Find(ctx, d.ID)
-		if errors.Is(err, eventstore.ErrEventNotFound) {
-			continue
-		}
+		rec, found, err := l.Find(ctx, d.ID)
 		if err != nil {
 			return nil, nil, err
 		}
-		if rec.Stream != d.Event.Symbol().Stream() {
+		if found && rec.Stream != d.Event.Symbol().Stream() {
 			foreign[d.ID] = rec
 		}
 	}

@@ -33,8 +33,8 @@ func IDs() map[uuid.UUID]bool {
 // is read whole, a page at a time.
 func Foreign(ctx context.Context, store eventstore.Store) (int64, error) {
 	ids := IDs()
-	lister, canList := store.(eventstore.StreamLister)
-	finder, canFind := store.(eventstore.Finder)
+	lister, canList := eventstore.AsStreamLister(store)
+	finder, canFind := eventstore.AsFinder(store)
 	if canList && canFind {
 		infos, err := lister.Streams(ctx)
 		if err != nil {

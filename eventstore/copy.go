@@ -31,15 +31,15 @@ type CopySummary struct {
 // holds, once it has checked they are the source's own (same version and
 // hash); a target whose stream differs from the source's is refused.
 func Copy(ctx context.Context, from, to Store, onProgress func(CopyProgress)) (CopySummary, error) {
-	lister, ok := from.(StreamLister)
+	lister, ok := AsStreamLister(from)
 	if !ok {
 		return CopySummary{}, fmt.Errorf("the source store cannot list its streams")
 	}
-	copier, ok := to.(Copier)
+	copier, ok := AsCopier(to)
 	if !ok {
 		return CopySummary{}, fmt.Errorf("the target store cannot take copied events with their times and hashes")
 	}
-	targetLister, ok := to.(StreamLister)
+	targetLister, ok := AsStreamLister(to)
 	if !ok {
 		return CopySummary{}, fmt.Errorf("the target store cannot list its streams")
 	}
@@ -107,7 +107,7 @@ func Copy(ctx context.Context, from, to Store, onProgress func(CopyProgress)) (C
 // append: all of them, unless the target bounds an append's size
 // (AppendLimiter) and they exceed it.
 func fitting(to Store, records []Record) int {
-	limiter, ok := to.(AppendLimiter)
+	limiter, ok := AsAppendLimiter(to)
 	if !ok {
 		return len(records)
 	}

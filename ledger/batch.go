@@ -47,7 +47,7 @@ func (l *Ledger) AppendDecided(ctx context.Context, sym domain.Symbol, expected 
 // CanAppendMany reports whether the store can append to several
 // instruments in one transaction (AppendDecidedMany).
 func (l *Ledger) CanAppendMany() bool {
-	_, ok := l.store.(eventstore.BatchAppender)
+	_, ok := eventstore.AsBatchAppender(l.store)
 	return ok
 }
 
@@ -94,7 +94,7 @@ func EncodeMany(batches []DecidedBatch) (EncodedBatches, error) {
 
 // AppendEncodedMany appends encoded batches as AppendDecidedMany does.
 func (l *Ledger) AppendEncodedMany(ctx context.Context, e EncodedBatches) error {
-	ba, ok := l.store.(eventstore.BatchAppender)
+	ba, ok := eventstore.AsBatchAppender(l.store)
 	if !ok {
 		return fmt.Errorf("this store cannot append to several instruments at once")
 	}
@@ -133,7 +133,7 @@ func (l *Ledger) extendCache(ctx context.Context, stream string, res eventstore.
 	if res.Replayed || len(res.Records) == 0 {
 		return
 	}
-	c, ok := l.cached(stream)
+	c, ok := l.cache.get(stream)
 	if !ok {
 		return
 	}
@@ -144,17 +144,10 @@ func (l *Ledger) extendCache(ctx context.Context, stream string, res eventstore.
 			c.events = append(c.events, domain.Recorded{ID: r.ID, Version: r.Version, RecordedAt: r.RecordedAt,
 				Meta: events[i].Meta, Event: events[i].Event})
 		}
+		l.cache.account(stream, c)
 	}
 	c.mu.Unlock()
 	if extended {
 		_, _ = l.saveSnapshotIfDue(ctx, stream, c) // best effort: a failure never fails the write
 	}
-}
-
-// Evict drops the ledger's cache of an instrument's stream, to bound memory
-// when a caller works through many instruments one after another.
-func (l *Ledger) Evict(sym domain.Symbol) {
-	l.mu.Lock()
-	delete(l.cache, sym.Stream())
-	l.mu.Unlock()
 }

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,8 +31,7 @@ type Ledger struct {
 	now         func() time.Time
 	maxAttempts int
 
-	mu    sync.Mutex
-	cache map[string]*streamCache
+	cache cache
 }
 
 // Option configures a Ledger.
@@ -49,15 +47,13 @@ func WithMaxAttempts(n int) Option { return func(l *Ledger) { l.maxAttempts = ma
 // New returns a ledger over store. The ledger does not own the store: the
 // caller closes it.
 func New(store eventstore.Store, opts ...Option) *Ledger {
-	l := &Ledger{store: store, now: time.Now, maxAttempts: DefaultMaxAttempts, cache: map[string]*streamCache{}}
+	l := &Ledger{store: store, now: time.Now, maxAttempts: DefaultMaxAttempts}
+	l.cache.init()
 	for _, o := range opts {
 		o(l)
 	}
 	return l
 }
-
-// Store is the event store the ledger writes to.
-func (l *Ledger) Store() eventstore.Store { return l.store }
 
 // Now is the ledger's clock.
 func (l *Ledger) Now() time.Time { return l.now() }
@@ -222,7 +218,7 @@ func UnknownEvent(id uuid.UUID) error {
 // find looks an event up by id, with the store's index when it has one and by
 // scanning every record otherwise.
 func (l *Ledger) find(ctx context.Context, id uuid.UUID) (eventstore.Record, bool, error) {
-	if f, ok := l.store.(eventstore.Finder); ok {
+	if f, ok := eventstore.AsFinder(l.store); ok {
 		rec, err := f.Find(ctx, id)
 		if errors.Is(err, eventstore.ErrEventNotFound) {
 			return rec, false, nil
@@ -250,25 +246,6 @@ func (l *Ledger) find(ctx context.Context, id uuid.UUID) (eventstore.Record, boo
 	}
 }
 
-// streamCache holds a stream's decoded events. Streams only grow, so the
-// cache catches up by reading the records after the ones it holds.
-type streamCache struct {
-	mu     streamLock
-	events []domain.Recorded
-	// snapshotVersion is the last version covered by the stream's stored
-	// snapshot, -1 when it has none.
-	snapshotVersion int64
-	// noSnapshots is set once the store refused a snapshot for being
-	// read-only, so the ledger stops encoding snapshots it cannot save.
-	noSnapshots bool
-	// saving is set while a snapshot of the stream is being saved, outside
-	// mu, so that two writers do not encode the same one.
-	saving bool
-	// index is the point-in-time read model of events, built on the first
-	// question and extended as events land; nil until then.
-	index *domain.Index
-}
-
 // Load returns the instrument's events in stream order, as stored now. The
 // returned slice is shared: callers must not modify it.
 //
@@ -276,7 +253,7 @@ type streamCache struct {
 // that matches the chain, and reads only the records after it. Load never
 // writes: new snapshots are saved by writes, Rebuild and SaveDueSnapshots.
 func (l *Ledger) Load(ctx context.Context, sym domain.Symbol) ([]domain.Recorded, error) {
-	c := l.streamCache(sym.Stream())
+	c := l.cache.entry(sym.Stream())
 	if err := c.mu.lockCtx(ctx); err != nil {
 		return nil, err
 	}
@@ -288,7 +265,7 @@ func (l *Ledger) Load(ctx context.Context, sym domain.Symbol) ([]domain.Recorded
 // stored now: it answers State(asOf, knownAt) exactly as a full fold would,
 // without one.
 func (l *Ledger) Index(ctx context.Context, sym domain.Symbol) (*domain.Index, error) {
-	c := l.streamCache(sym.Stream())
+	c := l.cache.entry(sym.Stream())
 	if err := c.mu.lockCtx(ctx); err != nil {
 		return nil, err
 	}
@@ -297,38 +274,22 @@ func (l *Ledger) Index(ctx context.Context, sym domain.Symbol) (*domain.Index, e
 	if err != nil {
 		return nil, err
 	}
+	ix := c.index.Load()
 	switch {
-	case c.index == nil:
-		c.index = domain.NewIndex(events)
-	case c.index.Len() < len(events):
-		c.index = c.index.Extend(events)
+	case ix == nil:
+		ix = domain.NewIndex(events)
+	case ix.Len() < len(events):
+		ix = ix.Extend(events)
 	}
-	return c.index, nil
-}
-
-// cached returns the stream's cache entry, if there is one.
-func (l *Ledger) cached(stream string) (*streamCache, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c, ok := l.cache[stream]
-	return c, ok
-}
-
-// streamCache returns the stream's cache entry, creating an empty one.
-func (l *Ledger) streamCache(stream string) *streamCache {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c, ok := l.cache[stream]
-	if !ok {
-		c = &streamCache{mu: newStreamLock(), snapshotVersion: -1}
-		l.cache[stream] = c
-	}
-	return c
+	c.index.Store(ix)
+	l.cache.account(sym.Stream(), c)
+	return ix, nil
 }
 
 // catchUp brings c up to the stream's records as stored now and returns its
-// events; the caller holds c.mu.
+// events, counting them against the cache's bounds; the caller holds c.mu.
 func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]domain.Recorded, error) {
+	defer l.cache.account(stream, c)
 	if len(c.events) == 0 {
 		events, err := l.loadSnapshot(ctx, stream)
 		if err != nil {
@@ -340,7 +301,7 @@ func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]
 	}
 	const page = 8192
 	read := l.store.ReadStream
-	if er, ok := l.store.(eventstore.EventReader); ok {
+	if er, ok := eventstore.AsEventReader(l.store); ok {
 		read = er.ReadStreamEvents // decoding needs no chain fields
 	}
 	for {

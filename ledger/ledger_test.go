@@ -227,7 +227,7 @@ func TestLoadCatchesUpWithOtherWriters(t *testing.T) {
 
 func TestVerifyDetectsNothingOnACleanStore(t *testing.T) {
 	ctx := context.Background()
-	l, _ := mustOpen(t)
+	l, store := mustOpen(t)
 	for i, a := range []string{"a@x", "b@x", "c@x"} {
 		_, err := l.Record(ctx, rate(a, "buy", "100", "2025-09-0"+string(rune('1'+i))), ledger.WriteOptions{})
 		require.NoError(t, err)
@@ -237,7 +237,7 @@ func TestVerifyDetectsNothingOnACleanStore(t *testing.T) {
 	assert.Equal(t, int64(3), report.Events)
 	assert.Equal(t, 1, report.Streams)
 	require.Len(t, report.Heads, 1)
-	recs, err := l.Store().ReadStream(ctx, "instrument-BABA", 2, 1)
+	recs, err := store.ReadStream(ctx, "instrument-BABA", 2, 1)
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	assert.Equal(t, ledger.Head{Stream: "instrument-BABA", Version: 2, Hash: recs[0].Hash}, report.Heads[0])

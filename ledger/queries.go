@@ -85,7 +85,7 @@ func (l *Ledger) showOnce(ctx context.Context, sym domain.Symbol, q projections.
 		return c, err
 	}
 	history, err := l.Load(ctx, sym)
-	l.Evict(sym)
+	l.cache.drop(sym.Stream())
 	if err != nil {
 		return projections.Consensus{}, err
 	}
@@ -94,13 +94,8 @@ func (l *Ledger) showOnce(ctx context.Context, sym domain.Symbol, q projections.
 
 // indexed reports whether the stream's read model is cached.
 func (l *Ledger) indexed(stream string) bool {
-	c, ok := l.cached(stream)
-	if !ok {
-		return false
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.index != nil
+	c, ok := l.cache.get(stream)
+	return ok && c.index.Load() != nil
 }
 
 // History answers the consensus at the end of every period between from and to.
@@ -234,7 +229,7 @@ func (l *Ledger) StreamHeads(ctx context.Context) ([]eventstore.StreamInfo, erro
 // streams lists the store's streams, through the store's own listing when it
 // has one and by reading every record otherwise.
 func (l *Ledger) streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
-	if lister, ok := l.store.(eventstore.StreamLister); ok {
+	if lister, ok := eventstore.AsStreamLister(l.store); ok {
 		infos, err := lister.Streams(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("list streams: %w", err)
@@ -387,7 +382,7 @@ var ErrSnapshotMismatch = errors.New("snapshot does not match the events")
 // verifySnapshot checks that the stream's snapshot, if it has one, encodes
 // exactly the events it claims to cover, decoded afresh from the records.
 func (l *Ledger) verifySnapshot(ctx context.Context, stream string) error {
-	sn, ok := l.store.(eventstore.Snapshotter)
+	sn, ok := eventstore.AsSnapshotter(l.store)
 	if !ok {
 		return nil
 	}
@@ -441,7 +436,7 @@ func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
 		report RebuildReport
 		mu     sync.Mutex
 	)
-	sn, ok := l.store.(eventstore.Snapshotter)
+	sn, ok := eventstore.AsSnapshotter(l.store)
 	infos, err := l.streams(ctx)
 	if err != nil {
 		return report, err
@@ -459,16 +454,16 @@ func (l *Ledger) Rebuild(ctx context.Context) (RebuildReport, error) {
 					return err
 				}
 			}
-			l.Evict(sym)
+			l.cache.drop(info.Stream)
 			events, err := l.Load(ctx, sym)
 			if err != nil {
 				return err
 			}
-			if c, ok := l.cached(info.Stream); ok {
+			if c, ok := l.cache.get(info.Stream); ok {
 				_, _ = l.saveSnapshotIfDue(ctx, info.Stream, c) // counted below; a failure leaves a slower stream, as before
 			}
 			snapshotted := l.snapshotted(info.Stream)
-			l.Evict(sym) // memory stays bounded by the streams in flight
+			l.cache.drop(info.Stream) // memory stays bounded by the streams in flight
 			mu.Lock()
 			defer mu.Unlock()
 			report.Streams++

@@ -230,7 +230,7 @@ func TestQueryWaitingForTheStreamIsCancellable(t *testing.T) {
 	seed(t, store, 0, 10)
 	q := projections.Query{AsOf: time.Date(2024, 2, 15, 0, 0, 0, 0, time.UTC), KnownAt: time.Now(), Window: projections.DefaultWindow}
 	l := New(store)
-	c := l.streamCache("instrument-BABA")
+	c := l.cache.entry("instrument-BABA")
 	c.mu.Lock() // another question's read, in progress
 	defer c.mu.Unlock()
 	for name, cancelled := range map[string]func() context.Context{

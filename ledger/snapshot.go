@@ -70,7 +70,7 @@ func (l *Ledger) loadSnapshot(ctx context.Context, stream string) ([]domain.Reco
 // record is the stream's record at that version, with that hash, and, in
 // the same read, up to tail of the records after it.
 func (l *Ledger) storedSnapshot(ctx context.Context, stream string, tail int) (eventstore.Snapshot, []eventstore.Record, bool, error) {
-	sn, ok := l.store.(eventstore.Snapshotter)
+	sn, ok := eventstore.AsSnapshotter(l.store)
 	if !ok {
 		return eventstore.Snapshot{}, nil, false, nil
 	}
@@ -91,7 +91,7 @@ func (l *Ledger) storedSnapshot(ctx context.Context, stream string, tail int) (e
 // loadChunk returns the data of the k-th chunk of the snapshot whose head is
 // snap, when the stored chunk belongs to that snapshot.
 func (l *Ledger) loadChunk(ctx context.Context, snap eventstore.Snapshot, k int, info snapshotcodec.ChunkInfo) ([]byte, bool, error) {
-	sn := l.store.(eventstore.Snapshotter) // snap came from it
+	sn, _ := eventstore.AsSnapshotter(l.store) // snap came from it
 	chunk, found, err := sn.LoadSnapshot(ctx, chunkName(snap.Stream, k))
 	if err != nil || !found {
 		return nil, false, err

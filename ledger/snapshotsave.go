@@ -19,11 +19,10 @@ import (
 // SavesSnapshots reports whether the ledger can save snapshots: the store
 // keeps them and was not opened read-only.
 func (l *Ledger) SavesSnapshots() bool {
-	if _, ok := l.store.(eventstore.Snapshotter); !ok {
+	if _, ok := eventstore.AsSnapshotter(l.store); !ok {
 		return false
 	}
-	ro, ok := l.store.(interface{ ReadOnly() bool })
-	return !ok || !ro.ReadOnly()
+	return !eventstore.IsReadOnly(l.store)
 }
 
 // SaveDueSnapshots saves the snapshot of every stream the ledger holds in
@@ -36,12 +35,12 @@ func (l *Ledger) SaveDueSnapshots(ctx context.Context) (int, error) {
 	if !l.SavesSnapshots() {
 		return 0, nil
 	}
-	l.mu.Lock()
-	streams := make(map[string]*streamCache, len(l.cache))
-	for name, c := range l.cache {
+	l.cache.mu.RLock()
+	streams := make(map[string]*streamCache, len(l.cache.entries))
+	for name, c := range l.cache.entries {
 		streams[name] = c
 	}
-	l.mu.Unlock()
+	l.cache.mu.RUnlock()
 	saved := 0
 	var first error
 	for name, c := range streams {
@@ -66,7 +65,7 @@ func (l *Ledger) SaveDueSnapshots(ctx context.Context) (int, error) {
 // happens here. Only when a snapshot is due does it read the records the
 // cache lacks (the next write would read them anyway).
 func (l *Ledger) snapshotAfterWrite(ctx context.Context, stream string, head int64) {
-	c, ok := l.cached(stream)
+	c, ok := l.cache.get(stream)
 	if !ok || !l.SavesSnapshots() {
 		return
 	}
@@ -89,7 +88,7 @@ func (l *Ledger) snapshotAfterWrite(ctx context.Context, stream string, head int
 // The caller must not hold c.mu: the events are encoded and saved outside
 // it, so a question about the stream never waits for a snapshot's write.
 func (l *Ledger) saveSnapshotIfDue(ctx context.Context, stream string, c *streamCache) (bool, error) {
-	sn, ok := l.store.(eventstore.Snapshotter)
+	sn, ok := eventstore.AsSnapshotter(l.store)
 	if !ok || !l.SavesSnapshots() {
 		return false, nil
 	}
@@ -148,24 +147,11 @@ func (l *Ledger) writeSnapshot(ctx context.Context, sn eventstore.Snapshotter, s
 	return saveSnapshots(ctx, sn, rows)
 }
 
-// Capabilities of a Snapshotter that the ledger uses when the store has
-// them (the embedded store has both).
-type (
-	// snapshotBatcher saves several snapshots in one transaction.
-	snapshotBatcher interface {
-		SaveSnapshots(ctx context.Context, snaps []eventstore.Snapshot) error
-	}
-	// prefixDeleter deletes all snapshots whose names share a prefix.
-	prefixDeleter interface {
-		DeleteSnapshotsWithPrefix(ctx context.Context, prefix string) error
-	}
-)
-
 // saveSnapshots saves a snapshot's rows, in one transaction where the store
 // can, else one by one with the head last, so that a head is never saved
 // before its chunks.
 func saveSnapshots(ctx context.Context, sn eventstore.Snapshotter, rows []eventstore.Snapshot) error {
-	if batch, ok := sn.(snapshotBatcher); ok {
+	if batch, ok := eventstore.AsSnapshotBatcher(sn); ok {
 		return batch.SaveSnapshots(ctx, rows)
 	}
 	for _, r := range rows {
@@ -180,7 +166,7 @@ func saveSnapshots(ctx context.Context, sn eventstore.Snapshotter, rows []events
 // where the store can find them by name (else a chunk left over is only
 // replaced by one of a later snapshot, and until then is a cache miss).
 func deleteSnapshots(ctx context.Context, sn eventstore.Snapshotter, stream string) error {
-	if d, ok := sn.(prefixDeleter); ok {
+	if d, ok := eventstore.AsSnapshotPrefixDeleter(sn); ok {
 		if err := d.DeleteSnapshotsWithPrefix(ctx, chunkPrefix(stream)); err != nil {
 			return err
 		}
@@ -190,7 +176,7 @@ func deleteSnapshots(ctx context.Context, sn eventstore.Snapshotter, stream stri
 
 // snapshotted reports whether the stream's cache knows of a stored snapshot.
 func (l *Ledger) snapshotted(stream string) bool {
-	c, ok := l.cached(stream)
+	c, ok := l.cache.get(stream)
 	if !ok {
 		return false
 	}

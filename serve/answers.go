@@ -65,11 +65,12 @@ func recordedAfter(ix *domain.Index, t time.Time) time.Time {
 	return first
 }
 
-// indexOf returns an instrument's point-in-time read model: from the cache
-// while nothing has landed on it since the model was kept, else from the
-// ledger, which reads what is new from the store and extends the model it
-// keeps. A warm question therefore touches neither the store nor the
-// ledger's locks.
+// indexOf returns an instrument's point-in-time read model, which the
+// ledger keeps: as the ledger last built it while nothing has landed on the
+// instrument since this server last asked for it (CachedIndex), else
+// through Index, which reads what is new from the store and extends the
+// model. A warm question therefore touches neither the store nor the
+// stream's lock.
 //
 // Concurrent misses of one instrument (many clients, just after an event
 // landed) share one call to the ledger, which would otherwise queue them on
@@ -79,8 +80,10 @@ func recordedAfter(ix *domain.Index, t time.Time) time.Time {
 // is cancelled stops waiting at once; the shared call goes on for the
 // others.
 func (s *Server) indexOf(ctx context.Context, sym domain.Symbol) (*domain.Index, error) {
-	if ix, ok := s.cache.index(sym); ok {
-		return ix, nil
+	if s.cache.indexCurrent(sym) {
+		if ix, ok := s.l.CachedIndex(sym); ok {
+			return ix, nil
+		}
 	}
 	st, cacheable := s.cache.current(sym)
 	key := fmt.Sprintf("%s\x00%d\x00%d\x00%t", sym, st.gen, st.global, cacheable)
@@ -91,12 +94,9 @@ func (s *Server) indexOf(ctx context.Context, sym domain.Symbol) (*domain.Index,
 			err = fmt.Errorf("%w: %s has no events", ledger.ErrUnknownInstrument, sym)
 		}
 		if err != nil {
-			// Anyone may ask about any symbol: an unknown one must not
-			// leave an empty entry in the ledger's cache.
-			s.release(sym)
 			return nil, err
 		}
-		s.evict(s.cache.keepIndex(sym, st, cacheable, ix))
+		s.cache.indexed(sym, st, cacheable)
 		return ix, nil
 	}
 	// The wait runs on a goroutine of its own so that a cancelled request
@@ -126,30 +126,6 @@ func (s *Server) indexOf(ctx context.Context, sym domain.Symbol) (*domain.Index,
 		return r.ix, r.err
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	}
-}
-
-// noteLoaded notes that the ledger now holds n events of an instrument, read
-// for a write or the log, so they count against the cache's bound.
-func (s *Server) noteLoaded(sym domain.Symbol, n int) {
-	s.evict(s.cache.keepEvents(sym, n))
-}
-
-// evict lets the ledger drop instruments the cache no longer keeps: the
-// ledger keeps every stream it reads until told otherwise, so the cache's
-// bound bounds memory only if the ledger lets go too.
-func (s *Server) evict(symbols []domain.Symbol) {
-	for _, sym := range symbols {
-		s.l.Evict(sym)
-	}
-}
-
-// release evicts an instrument from the ledger after a one-off read, unless
-// the cache keeps it. Evicting one the cache has just started to keep costs
-// a read of the store later, never a wrong answer.
-func (s *Server) release(sym domain.Symbol) {
-	if !s.cache.holds(sym) {
-		s.l.Evict(sym)
 	}
 }
 

@@ -148,15 +148,7 @@ func (s *Server) judgeInstrument(ctx context.Context, sym domain.Symbol, rows []
 	meta func(*inputRow) domain.Metadata) ([]ledger.Decided, eventstore.Version, error) {
 	stored, err := s.l.Load(ctx, sym)
 	if err != nil {
-		s.release(sym)
 		return nil, 0, err
-	}
-	if len(stored) == 0 {
-		// A new instrument, or a refused row naming no real one: nothing
-		// worth keeping yet. The write reads it again once appended.
-		s.release(sym)
-	} else {
-		s.noteLoaded(sym, len(stored))
 	}
 	known := make(map[uuid.UUID]bool, len(stored))
 	for _, r := range stored {
@@ -176,7 +168,7 @@ func (s *Server) judgeInstrument(ctx context.Context, sym domain.Symbol, rows []
 		batch = append(batch, domain.Entry{Line: j.input.index + 1, ID: j.id, Cmd: j.cmd})
 		judged = append(judged, j)
 	}
-	v := domain.Judge(sym, stored, batch, now)
+	v := domain.Judge(sym, slices.Clip(stored), batch, now) // the judge must never append into the ledger's cache
 	for i, o := range v.Outcomes {
 		switch {
 		case o.Err != nil:
@@ -199,7 +191,7 @@ func (s *Server) judgeInstrument(ctx context.Context, sym domain.Symbol, rows []
 // stream, when the store can look ids up (the append would refuse it
 // anyway; this names the row).
 func (s *Server) storedElsewhere(ctx context.Context, id uuid.UUID) (bool, error) {
-	f, ok := s.l.Store().(eventstore.Finder)
+	f, ok := eventstore.AsFinder(s.store)
 	if !ok {
 		return false, nil
 	}

@@ -114,7 +114,7 @@ func buildBenchEnv(instruments int) (*benchEnv, error) {
 		}
 	}
 	// A fresh ledger, as a server process starts with.
-	srv, err := serve.New(serve.Config{Ledger: ledger.New(store), VerifyEvery: -1})
+	srv, err := serve.New(serve.Config{Ledger: ledger.New(store), Store: store, VerifyEvery: -1})
 	if err != nil {
 		return nil, err
 	}

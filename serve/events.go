@@ -138,10 +138,8 @@ func (s *Server) appendBatch(ctx context.Context, b *batch) (map[uuid.UUID]domai
 		// versions and recorded times; read them back from it.
 		history, err := s.l.Load(ctx, in.Symbol)
 		if err != nil {
-			s.release(in.Symbol)
 			return nil, err
 		}
-		s.noteLoaded(in.Symbol, len(history))
 		for _, r := range history[max(0, int(in.Expected)+1):] {
 			written[r.ID] = r
 		}

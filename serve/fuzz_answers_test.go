@@ -20,7 +20,7 @@ import (
 // store's own stream list rather than through the server under test.
 func fuzzStoredEvents(t *testing.T, ts *testServer) int64 {
 	t.Helper()
-	lister, ok := ts.ledger.Store().(eventstore.StreamLister)
+	lister, ok := ts.store.(eventstore.StreamLister)
 	if !ok {
 		t.Fatal("the test store cannot list its streams")
 	}

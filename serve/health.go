@@ -120,7 +120,7 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request, c call) error
 	answer := healthAnswer{Status: "ok", Store: "ok", Following: s.hub.following(), Verify: s.health.get()}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
-	if _, err := s.l.Store().ReadAll(ctx, eventstore.Position{}, 1); err != nil {
+	if _, err := s.store.ReadAll(ctx, eventstore.Position{}, 1); err != nil {
 		answer.Store = sentence("cannot read the store: " + err.Error())
 		answer.Status = "failing"
 		s.metrics.storeErrors.WithLabelValues("read").Inc()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/consensus-ledger/consensus/demo"
 	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/eventstore/sqlite"
 	"github.com/consensus-ledger/consensus/ledger"
 	"github.com/consensus-ledger/consensus/serve"
@@ -39,7 +40,8 @@ type testServer struct {
 	*httptest.Server
 	srv    *serve.Server
 	ledger *ledger.Ledger
-	path   string // the store file
+	store  eventstore.Store // the ledger's store
+	path   string           // the store file
 }
 
 // options adjust a test server's configuration.
@@ -50,6 +52,9 @@ type options struct {
 	// clock replaces the pinned clock, for the store's recorded times and
 	// the ledger's now alike.
 	clock func() time.Time
+	// cache bounds the ledger's cache of instruments; zero means its
+	// defaults.
+	cache ledger.CacheBounds
 }
 
 // newServer starts a server on loopback over a fresh demo store, with the
@@ -65,12 +70,12 @@ func newServer(t testing.TB, opts options) *testServer {
 	store, err := sqlite.Open(path, sqlite.Options{Now: tick})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, store.Close()) })
-	l := ledger.New(store, ledger.WithClock(tick))
+	l := ledger.New(store, ledger.WithClock(tick), ledger.WithCache(opts.cache))
 	if !opts.empty {
 		_, err = demo.Load(context.Background(), l)
 		require.NoError(t, err)
 	}
-	cfg := serve.Config{Ledger: l, PollInterval: 20 * time.Millisecond}
+	cfg := serve.Config{Ledger: l, Store: store, PollInterval: 20 * time.Millisecond}
 	if !opts.noTokens {
 		cfg.Tokens, err = serve.ParseTokens(strings.NewReader(tokenFile))
 		require.NoError(t, err)
@@ -89,7 +94,7 @@ func newServer(t testing.TB, opts options) *testServer {
 		cancel()
 		wg.Wait()
 	})
-	ts := &testServer{Server: hs, srv: srv, ledger: l, path: path}
+	ts := &testServer{Server: hs, srv: srv, ledger: l, store: store, path: path}
 	ts.waitFollowing(t)
 	return ts
 }

@@ -141,7 +141,7 @@ func (h *hub) run(ctx context.Context) {
 	}
 	for ctx.Err() == nil {
 		var err error
-		if sub, ok := h.store.(eventstore.Subscriber); ok {
+		if sub, ok := eventstore.AsSubscriber(h.store); ok {
 			h.onFollowing(true)
 			err = sub.SubscribeAll(ctx, h.position(), func(r eventstore.Record) error { h.publish(r); return nil })
 		} else {

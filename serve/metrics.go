@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/consensus-ledger/consensus/ledger"
 )
 
 // metrics are what GET /metrics exposes, in Prometheus's text format. Each
@@ -63,32 +65,42 @@ func newMetrics() *metrics {
 	return m
 }
 
-// watchCache exposes the size of the cache of loaded instruments, read at
-// each scrape: an operator sizing Config.MaxCachedEvents wants to see how
-// full it is and how often instruments are let go.
-func (m *metrics) watchCache(c *answerCache) {
+// watchCache exposes the size of the ledger's cache of instruments and of
+// the server's answer cache, read at each scrape: an operator sizing
+// serve --max-cached-events and --max-cache-bytes wants to see how full
+// they are and how often entries are let go.
+func (m *metrics) watchCache(c *answerCache, l *ledger.Ledger) {
+	bound := func(n float64) float64 {
+		if n < 0 {
+			return math.Inf(1)
+		}
+		return n
+	}
 	m.registry.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "consensus_cache_instruments",
-			Help: "Instruments the server keeps loaded with their read models.",
-		}, func() float64 { n, _ := c.loadedSize(); return float64(n) }),
+			Help: "Instruments the ledger keeps loaded with their read models.",
+		}, func() float64 { return float64(l.CacheStats().Streams) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "consensus_cache_events",
-			Help: "Events of the instruments the server keeps loaded, bounded by the server's MaxCachedEvents.",
-		}, func() float64 { _, n := c.loadedSize(); return float64(n) }),
+			Help: "Events of the instruments the ledger keeps loaded, bounded by consensus_cache_max_events.",
+		}, func() float64 { return float64(l.CacheStats().Events) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "consensus_cache_max_events",
 			Help: "The bound on consensus_cache_events (serve --max-cached-events); +Inf when there is none.",
-		}, func() float64 {
-			if c.maxEvents < 0 {
-				return math.Inf(1)
-			}
-			return float64(c.maxEvents)
-		}),
+		}, func() float64 { return bound(float64(l.CacheStats().MaxEvents)) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "consensus_cache_bytes",
+			Help: "What the instruments the ledger keeps loaded are counted as, in bytes, bounded by consensus_cache_max_bytes.",
+		}, func() float64 { return float64(l.CacheStats().Bytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "consensus_cache_max_bytes",
+			Help: "The bound on consensus_cache_bytes; +Inf when there is none.",
+		}, func() float64 { return bound(float64(l.CacheStats().MaxBytes)) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "consensus_cache_evictions_total",
-			Help: "Instruments let go to keep the loaded events within the bound; each is read from the store again when next asked about.",
-		}, func() float64 { return float64(c.evictions.Load()) }),
+			Help: "Instruments let go to keep the loaded events within the bounds; each is read from the store again when next asked about.",
+		}, func() float64 { return float64(l.CacheStats().Evictions) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "consensus_answer_cache_answers",
 			Help: "Encoded answers the server keeps between requests.",

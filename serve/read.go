@@ -82,7 +82,7 @@ func (s *Server) getAllConsensus(w http.ResponseWriter, r *http.Request, c call)
 // large ledger must neither evict the instruments being asked about one by
 // one nor hold the whole ledger.
 func (s *Server) showAll(ctx context.Context, q projections.Query) ([]projections.Consensus, error) {
-	lister, ok := s.l.Store().(eventstore.StreamLister)
+	lister, ok := eventstore.AsStreamLister(s.store)
 	if !ok { // the ledger lists streams by reading every record: leave that to it
 		return s.l.ShowAll(ctx, q)
 	}
@@ -106,7 +106,7 @@ func (s *Server) showAll(ctx context.Context, q projections.Query) ([]projection
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, in := range all {
-		if !s.cache.worthKeeping(in.sym, int(in.events)) {
+		if !s.l.WorthCaching(in.sym, int(in.events)) {
 			continue
 		}
 		g.Go(func() error {
@@ -267,13 +267,11 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, c call) error
 		return err
 	}
 	// The log reads the store afresh, as `consensus log` does; the events
-	// it leaves loaded in the ledger count against the cache's bound.
+	// it leaves loaded in the ledger count against the ledger's cache bound.
 	entries, err := s.l.Log(r.Context(), sym)
 	if err != nil {
-		s.release(sym)
 		return err
 	}
-	s.noteLoaded(sym, len(entries))
 	out := make([]ledger.LogLine, len(entries))
 	for i, e := range entries {
 		if out[i], err = e.Line(); err != nil {

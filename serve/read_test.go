@@ -151,7 +151,7 @@ func TestConsensusFollowsNewEvents(t *testing.T) {
 
 	// Another writer: a second ledger on the same store, as a command-line
 	// process would be.
-	other := ledger.New(ts.ledger.Store(), ledger.WithClock(clock))
+	other := ledger.New(ts.store, ledger.WithClock(clock))
 	cmd, err := domain.Row{Type: domain.RowRating, Instrument: "BABA", Analyst: "new@firm", Rating: "sell",
 		Target: "120", Currency: "USD", At: "2025-09-10"}.Command(now)
 	require.NoError(t, err)
@@ -302,7 +302,7 @@ func mustJSON(t *testing.T, v any) string {
 func TestStoreFailure(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, options{})
-	require.NoError(t, ts.ledger.Store().Close())
+	require.NoError(t, ts.store.Close())
 	res := ts.get(t, "/api/v1/instruments/NEVERASKED/consensus?as_of=2025-09-11")
 	requireError(t, res, http.StatusInternalServerError, "")
 	assert.Equal(t, "internal error; the server's log has the details.", object(t, res.body)["error"])

@@ -23,7 +23,6 @@ import (
 	"github.com/consensus-ledger/consensus/gen"
 	"github.com/consensus-ledger/consensus/ledger"
 	"github.com/consensus-ledger/consensus/projections"
-	"github.com/consensus-ledger/consensus/serve"
 )
 
 // TestConsensusMatchesFullFold loads a generated history through the API the
@@ -37,7 +36,7 @@ func TestConsensusMatchesFullFold(t *testing.T) {
 	t.Parallel()
 	tick := ticking()
 	ts := newServer(t, options{empty: true, clock: tick})
-	ref := ledger.New(ts.ledger.Store(), ledger.WithClock(tick))
+	ref := ledger.New(ts.store, ledger.WithClock(tick))
 	rng := rand.New(rand.NewPCG(2026, 11))
 
 	lines := generated(t, gen.Config{Instruments: 3, Analysts: 30, Years: 8, Seed: 9})
@@ -71,7 +70,7 @@ func TestConsensusMatchesFullFold(t *testing.T) {
 	cmd, err := domain.Row{Type: domain.RowRating, Instrument: string(sym), Analyst: "other@process", Rating: "buy",
 		Target: "500", Currency: string(instruments[0].Currency), At: "2025-12-30"}.Command(tick())
 	require.NoError(t, err)
-	_, err = ledger.New(ts.ledger.Store(), ledger.WithClock(tick)).Record(context.Background(), cmd, ledger.WriteOptions{RecordedBy: "cli"})
+	_, err = ledger.New(ts.store, ledger.WithClock(tick)).Record(context.Background(), cmd, ledger.WriteOptions{RecordedBy: "cli"})
 	require.NoError(t, err)
 	values := url.Values{"as_of": {"2025-12-31"}}
 	path := "/api/v1/instruments/" + string(sym) + "/consensus?" + values.Encode()
@@ -100,8 +99,8 @@ func TestCacheBound(t *testing.T) {
 	require.NoError(t, err)
 	bound := int(stats.Rows()) / 3
 	tick := ticking()
-	ts := newServer(t, options{empty: true, clock: tick, config: func(c *serve.Config) { c.MaxCachedEvents = bound }})
-	ref := ledger.New(ts.ledger.Store(), ledger.WithClock(tick))
+	ts := newServer(t, options{empty: true, clock: tick, cache: ledger.CacheBounds{MaxEvents: bound}})
+	ref := ledger.New(ts.store, ledger.WithClock(tick))
 	rng := rand.New(rand.NewPCG(7, 7))
 	importRows(t, ts, rows.Bytes())
 
@@ -362,6 +361,6 @@ func cacheMetrics(t *testing.T, ts *testServer) map[string]int {
 		require.NoError(t, err, m[0])
 		out[m[1]] = int(v)
 	}
-	require.Len(t, out, 4, "the cache's series: %v", out)
+	require.Len(t, out, 6, "the cache's series: %v", out)
 	return out
 }

@@ -38,10 +38,6 @@ const (
 	DefaultVerifyEvery    = time.Hour
 	DefaultMaxBodyBytes   = 1 << 20
 	DefaultMaxImportBytes = 1 << 30
-	// DefaultMaxCachedEvents keeps some two million events loaded (the
-	// issue's history of a million events, whole, with room to spare), at
-	// a few hundred bytes an event with the read models.
-	DefaultMaxCachedEvents = 1 << 21
 	// DefaultMaxCacheBytes bounds the encoded answers kept between
 	// requests: some six answers about every instrument of a
 	// 100,000-instrument ledger, or hundreds of thousands of single ones.
@@ -52,6 +48,11 @@ const (
 type Config struct {
 	// Ledger answers and records. Required.
 	Ledger *ledger.Ledger
+	// Store is the store the Ledger is over, as whoever opened it holds
+	// it: the server follows it for new events (the event stream and the
+	// answer cache), reads it for the health check, and uses its optional
+	// capabilities (listing streams, finding ids). Required.
+	Store eventstore.Store
 	// Tokens grants access. Nil (and no TokenFile) serves reads to anyone
 	// and refuses every write; the command line then listens on loopback
 	// only, and the server answers only requests for a loopback Host (see
@@ -89,14 +90,6 @@ type Config struct {
 	MinBodyRate     int64
 	// TempDir is where imports sort large bodies; "" is the system's.
 	TempDir string
-	// MaxCachedEvents bounds the events of the instruments the server keeps
-	// loaded between requests, each with its point-in-time read model, so
-	// that a question about one of them reads nothing from the store. When
-	// more are loaded, the instruments asked about least recently are let
-	// go, and read from the store again when next asked about; an
-	// instrument larger than the bound is still kept, alone. Zero means
-	// DefaultMaxCachedEvents; negative means no bound.
-	MaxCachedEvents int
 	// CheckpointDir, when set, is the directory a signed checkpoint of the
 	// stream heads is written to, at start and every CheckpointEvery
 	// (zero: DefaultCheckpointEvery), each a new file named by its time,
@@ -130,9 +123,10 @@ type Config struct {
 // which does both).
 type Server struct {
 	cfg     Config
-	handler http.Handler   // the mux, behind the Host check of a server without tokens
-	l       *ledger.Ledger // cfg.Ledger
-	log     *slog.Logger   // cfg.Logger
+	handler http.Handler     // the mux, behind the Host check of a server without tokens
+	l       *ledger.Ledger   // cfg.Ledger
+	store   eventstore.Store // cfg.Store
+	log     *slog.Logger     // cfg.Logger
 	mux     *http.ServeMux
 	metrics *metrics
 	cache   *answerCache
@@ -151,11 +145,14 @@ type Server struct {
 	web                         *webAssets
 }
 
-// New makes a server. It fails when Config.Ledger is missing, or when the
+// New makes a server. It fails when Config.Ledger or Config.Store is missing, or when the
 // embedded web assets cannot be prepared (which would be a build fault).
 func New(cfg Config) (*Server, error) {
 	if cfg.Ledger == nil {
 		return nil, errors.New("serve: Config.Ledger is required")
+	}
+	if cfg.Store == nil {
+		return nil, errors.New("serve: Config.Store is required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = discardLogger()
@@ -181,9 +178,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.TempDir == "" {
 		cfg.TempDir = os.TempDir()
 	}
-	if cfg.MaxCachedEvents == 0 {
-		cfg.MaxCachedEvents = DefaultMaxCachedEvents
-	}
 	if cfg.CheckpointDir != "" && cfg.CheckpointKey == nil {
 		return nil, errors.New("serve: Config.CheckpointKey is required with CheckpointDir")
 	}
@@ -203,12 +197,12 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, l: cfg.Ledger, log: cfg.Logger, mux: http.NewServeMux(),
-		metrics: newMetrics(), cache: newAnswerCache(cfg.MaxCachedEvents, max(cfg.MaxCacheBytes, 0)), health: &healthState{}, checkpoints: &checkpointState{}, web: web}
+	s := &Server{cfg: cfg, l: cfg.Ledger, store: cfg.Store, log: cfg.Logger, mux: http.NewServeMux(),
+		metrics: newMetrics(), cache: newAnswerCache(max(cfg.MaxCacheBytes, 0)), health: &healthState{}, checkpoints: &checkpointState{}, web: web}
 	s.expensive, s.imports, s.streams = newGates(cfg)
-	s.metrics.watchCache(s.cache)
+	s.metrics.watchCache(s.cache, cfg.Ledger)
 	s.metrics.watchGates(s.expensive, s.imports, s.streams)
-	s.hub = newHub(cfg.Ledger.Store(), cfg.PollInterval, cfg.Logger)
+	s.hub = newHub(cfg.Store, cfg.PollInterval, cfg.Logger)
 	s.hub.onRecord = s.recordLanded
 	s.hub.onFollowing = func(ok bool) {
 		s.cache.setEnabled(ok)

@@ -48,13 +48,13 @@ func hasSnapshot(t *testing.T, store eventstore.Store, sym domain.Symbol) bool {
 func TestGetsNeverSaveSnapshots(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, options{empty: true, config: func(c *serve.Config) { c.SnapshotInterval = -1 }})
-	appendCloses(t, ts.ledger.Store(), "LONG", ledger.SnapshotEvery+5)
+	appendCloses(t, ts.store, "LONG", ledger.SnapshotEvery+5)
 	for _, path := range []string{"/api/v1/instruments/LONG/consensus?as_of=2021-06-30", "/api/v1/instruments/LONG/events",
 		"/api/v1/instruments/LONG/history?from=2021-06-01&to=2021-06-30", "/api/v1/consensus?as_of=2021-06-30"} {
 		res := ts.do(t, "GET", path, readToken, "")
 		require.Equal(t, http.StatusOK, res.status, "%s: %s", path, res.body)
 	}
-	assert.False(t, hasSnapshot(t, ts.ledger.Store(), "LONG"), "a GET saved a snapshot")
+	assert.False(t, hasSnapshot(t, ts.store, "LONG"), "a GET saved a snapshot")
 }
 
 // TestBackgroundTaskSavesDueSnapshots: the server's background task saves
@@ -62,10 +62,10 @@ func TestGetsNeverSaveSnapshots(t *testing.T) {
 func TestBackgroundTaskSavesDueSnapshots(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, options{empty: true, config: func(c *serve.Config) { c.SnapshotInterval = 10 * time.Millisecond }})
-	appendCloses(t, ts.ledger.Store(), "LONG", ledger.SnapshotEvery+5)
+	appendCloses(t, ts.store, "LONG", ledger.SnapshotEvery+5)
 	res := ts.do(t, "GET", "/api/v1/instruments/LONG/consensus?as_of=2021-06-30", readToken, "")
 	require.Equal(t, http.StatusOK, res.status, res.body)
-	require.Eventually(t, func() bool { return hasSnapshot(t, ts.ledger.Store(), "LONG") }, 10*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return hasSnapshot(t, ts.store, "LONG") }, 10*time.Second, 10*time.Millisecond,
 		"the background task saved no snapshot")
 }
 
@@ -101,7 +101,7 @@ func TestCancelledGetStopsWaiting(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, store.Close()) })
 	appendCloses(t, store, "SLOW", 10)
 	blocked := &blockedReads{Store: store, reading: make(chan struct{}), release: make(chan struct{})}
-	srv, err := serve.New(serve.Config{Ledger: ledger.New(blocked), VerifyEvery: -1, SnapshotInterval: -1})
+	srv, err := serve.New(serve.Config{Ledger: ledger.New(blocked), Store: blocked, VerifyEvery: -1, SnapshotInterval: -1})
 	require.NoError(t, err)
 	t.Cleanup(func() { close(blocked.release) }) // lets the shared load finish
 

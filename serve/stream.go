@@ -128,7 +128,7 @@ func (s *Server) revoked(r *http.Request, granted **Tokens) bool {
 // live subscription starts), read from the store.
 func (s *Server) catchUp(ctx context.Context, out *bufio.Writer, from, head eventstore.Position, stream string) error {
 	for from.Less(head) {
-		recs, err := s.l.Store().ReadAll(ctx, from, pollPage)
+		recs, err := s.store.ReadAll(ctx, from, pollPage)
 		if err != nil {
 			s.metrics.storeErrors.WithLabelValues("read").Inc()
 			return err

@@ -138,7 +138,7 @@ func TestEventStreamSeesOtherWriters(t *testing.T) {
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t, options{})
-	srv, err := serve.New(serve.Config{Ledger: ts.ledger, PollInterval: 20 * time.Millisecond})
+	srv, err := serve.New(serve.Config{Ledger: ts.ledger, Store: ts.store, PollInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -207,17 +207,25 @@ func (s *storeFlag) resolve(a *app) string {
 // open opens the named store. Reading commands open it read-only, so asking a
 // question never creates or changes a file.
 func (s *storeFlag) open(a *app, readOnly bool) (*ledger.Ledger, func(), error) {
+	l, _, closeFn, err := s.openLedger(a, readOnly)
+	return l, closeFn, err
+}
+
+// openLedger is open for the commands that also need the store itself
+// (serve follows it; demo counts its events): the ledger does not hand
+// its store out.
+func (s *storeFlag) openLedger(a *app, readOnly bool, opts ...ledger.Option) (*ledger.Ledger, eventstore.Store, func(), error) {
 	spec := s.resolve(a)
 	store, err := openStore(spec, readOnly, a.now)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	closeFn := func() {
 		if err := store.Close(); err != nil {
 			fmt.Fprintf(a.stderr, "consensus: closing the store: %v\n", err)
 		}
 	}
-	return ledger.New(store, ledger.WithClock(a.now)), closeFn, nil
+	return ledger.New(store, append([]ledger.Option{ledger.WithClock(a.now)}, opts...)...), store, closeFn, nil
 }
 
 // exists reports whether the store names an embedded-store file that is

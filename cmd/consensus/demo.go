@@ -107,12 +107,12 @@ func (c *demoCmd) checkOwnStore(ctx context.Context, a *app) error {
 	if !c.exists(a) {
 		return nil
 	}
-	l, closeStore, err := c.open(a, true)
+	_, store, closeStore, err := c.openLedger(a, true)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	n, err := demo.Foreign(ctx, l.Store())
+	n, err := demo.Foreign(ctx, store)
 	if err != nil {
 		return fmt.Errorf("demo cannot tell whether %s holds anything but the demo: %w", esdb.Redact(c.resolve(a)), err)
 	}

@@ -147,8 +147,10 @@ func (c *importCmd) apply(ctx context.Context, a *app, sorted *backfill.Sorted) 
 // does not exist judges the rows against an empty ledger in a temporary
 // file, and never creates the named one.
 func (c *importCmd) ledgerFor(a *app) (*ledger.Ledger, func(), error) {
+	cache := ledger.WithCache(backfill.LedgerCache)
 	if !c.dryRun || c.exists(a) {
-		return c.open(a, c.dryRun)
+		l, _, closeFn, err := c.openLedger(a, c.dryRun, cache)
+		return l, closeFn, err
 	}
 	dir, err := os.MkdirTemp(c.tempDir, "consensus-dry-run-")
 	if err != nil {
@@ -159,7 +161,7 @@ func (c *importCmd) ledgerFor(a *app) (*ledger.Ledger, func(), error) {
 		os.RemoveAll(dir)
 		return nil, nil, err
 	}
-	return ledger.New(store, ledger.WithClock(a.now)), func() { store.Close(); os.RemoveAll(dir) }, nil
+	return ledger.New(store, ledger.WithClock(a.now), cache), func() { store.Close(); os.RemoveAll(dir) }, nil
 }
 
 // openInput opens the file to import, or standard input for "-", and

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/consensus-ledger/consensus/checkpoint"
+	"github.com/consensus-ledger/consensus/ledger"
 	"github.com/consensus-ledger/consensus/serve"
 )
 
@@ -86,7 +87,7 @@ func (c *serveCmd) define(fs *pflag.FlagSet) {
 	fs.StringVar(&c.tokens, "tokens", "", "a `FILE` of TOKEN ROLE NAME lines (role read or write); without it the server only reads")
 	fs.DurationVar(&c.poll, "poll", serve.DefaultPollInterval, "how often to look for events written by other processes")
 	fs.DurationVar(&c.verifyEvery, "verify-every", serve.DefaultVerifyEvery, "how often to verify the hash chains for /healthz, first at start (0: never)")
-	fs.IntVar(&c.maxCached, "max-cached-events", serve.DefaultMaxCachedEvents,
+	fs.IntVar(&c.maxCached, "max-cached-events", ledger.DefaultMaxCachedEvents,
 		"how many `EVENTS` of the instruments asked about stay loaded between requests, the least recently asked let go first (-1: no bound)")
 	fs.StringArrayVar(&c.allowHosts, "allow-host", nil, "without --tokens, also answer requests for this Host `NAME` besides localhost and loopback addresses (repeatable)")
 	fs.BoolVar(&c.create, "create", false, "with --tokens, create the store if it does not exist and serve a new empty ledger")
@@ -151,13 +152,14 @@ func (c *serveCmd) run(ctx context.Context, a *app, args []string) error {
 	if err := c.checkExists(a, readOnly); err != nil {
 		return err
 	}
-	l, closeStore, err := c.open(a, readOnly)
+	// The ledger owns its cache of instruments; --max-cached-events bounds it.
+	l, store, closeStore, err := c.openLedger(a, readOnly, ledger.WithCache(ledger.CacheBounds{MaxEvents: c.maxCached}))
 	if err != nil {
 		return err
 	}
 	defer closeStore()
-	cfg := serve.Config{Ledger: l, TokenFile: tokens, Reload: hup, AllowedHosts: c.allowHosts, Logger: logger,
-		PollInterval: c.poll, VerifyEvery: c.verifyEvery, MaxCachedEvents: c.maxCached,
+	cfg := serve.Config{Ledger: l, Store: store, TokenFile: tokens, Reload: hup, AllowedHosts: c.allowHosts, Logger: logger,
+		PollInterval: c.poll, VerifyEvery: c.verifyEvery,
 		CheckpointDir: c.checkpointDir, CheckpointKey: key, CheckpointEvery: c.checkpointEvery}
 	c.bounds.apply(&cfg)
 	srv, err := serve.New(cfg)

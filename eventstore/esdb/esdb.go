@@ -68,6 +68,18 @@ type Options struct {
 	Logf func(format string, args ...any)
 }
 
+// The Store and every optional capability the EventStoreDB store implements
+// (see eventstore/capabilities.go).
+var (
+	_ eventstore.Store            = (*Store)(nil)
+	_ eventstore.StreamLister     = (*Store)(nil)
+	_ eventstore.Finder           = (*Store)(nil)
+	_ eventstore.Copier           = (*Store)(nil)
+	_ eventstore.AppendLimiter    = (*Store)(nil)
+	_ eventstore.Subscriber       = (*Store)(nil)
+	_ eventstore.ReadOnlyReporter = (*Store)(nil)
+)
+
 // Store is an eventstore.Store kept on an EventStoreDB or KurrentDB server
 // (or cluster). Make one with Open and release it with Close.
 type Store struct {

@@ -9,8 +9,6 @@ import (
 	"github.com/consensus-ledger/consensus/eventstore"
 )
 
-var _ eventstore.Snapshotter = (*Store)(nil)
-
 // ReadOnly reports whether the store was opened read-only, so callers can
 // skip work whose only point is a write.
 func (s *Store) ReadOnly() bool { return s.readOnly }

@@ -93,6 +93,21 @@ type Options struct {
 	Now func() time.Time
 }
 
+// The Store and every optional capability the embedded store implements
+// (see eventstore/capabilities.go).
+var (
+	_ eventstore.Store                 = (*Store)(nil)
+	_ eventstore.BatchAppender         = (*Store)(nil)
+	_ eventstore.EventReader           = (*Store)(nil)
+	_ eventstore.StreamLister          = (*Store)(nil)
+	_ eventstore.Finder                = (*Store)(nil)
+	_ eventstore.Snapshotter           = (*Store)(nil)
+	_ eventstore.SnapshotBatcher       = (*Store)(nil)
+	_ eventstore.SnapshotPrefixDeleter = (*Store)(nil)
+	_ eventstore.Copier                = (*Store)(nil)
+	_ eventstore.ReadOnlyReporter      = (*Store)(nil)
+)
+
 // Store is an eventstore.Store kept in one SQLite file. Make one with Open
 // and release it with Close.
 type Store struct {

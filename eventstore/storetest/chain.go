@@ -34,7 +34,7 @@ func testChainVersions(t *testing.T, s eventstore.Store) {
 	require.ErrorAs(t, err, &chainErr)
 	assert.Contains(t, chainErr.Problem, "metadata")
 
-	c, ok := s.(eventstore.Copier)
+	c, ok := eventstore.AsCopier(s)
 	if !ok {
 		return
 	}
@@ -78,7 +78,7 @@ func testChainVersions(t *testing.T, s eventstore.Store) {
 // and accepted, at that record's time, when it is less. The stream is made
 // with copies, which keep their recorded times.
 func testClockAhead(t *testing.T, s eventstore.Store) {
-	c, ok := s.(eventstore.Copier)
+	c, ok := eventstore.AsCopier(s)
 	if !ok {
 		t.Skip("the store does not implement eventstore.Copier, so a record cannot be given a future time")
 	}

@@ -35,7 +35,7 @@ func chainOf(version int, stream string, first int64, prev [32]byte, recordedFro
 // hashes; a re-run is a replay; anything that would break the chain is
 // refused whole; and ordinary appends continue the copied chain.
 func testCopier(t *testing.T, s eventstore.Store) {
-	c, ok := s.(eventstore.Copier)
+	c, ok := eventstore.AsCopier(s)
 	if !ok {
 		t.Skip("the store does not implement eventstore.Copier")
 	}

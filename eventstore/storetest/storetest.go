@@ -66,6 +66,11 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"Snapshotter", testSnapshotter},
 		{"BatchAppender", testBatchAppender},
 		{"Copier", testCopier},
+		{"Subscriber", testSubscriber},
+		{"AppendLimiter", testAppendLimiter},
+		{"ReadOnlyReporter", testReadOnlyReporter},
+		{"SnapshotBatcher", testSnapshotBatcher},
+		{"SnapshotPrefixDeleter", testSnapshotPrefixDeleter},
 		{"ChainVersions", testChainVersions},
 		{"ClockAhead", testClockAhead},
 		{"ContextCancelled", testContextCancelled},
@@ -702,7 +707,7 @@ func testRoundTrip(t *testing.T, s eventstore.Store) {
 }
 
 func testStreamLister(t *testing.T, s eventstore.Store) {
-	l, ok := s.(eventstore.StreamLister)
+	l, ok := eventstore.AsStreamLister(s)
 	if !ok {
 		t.Skip("store does not implement eventstore.StreamLister")
 	}
@@ -743,7 +748,7 @@ func testStreamLister(t *testing.T, s eventstore.Store) {
 // testEventReader: ReadStreamEvents gives ReadStream's records without the
 // chain fields, for every range ReadStream is asked for.
 func testEventReader(t *testing.T, s eventstore.Store) {
-	er, ok := s.(eventstore.EventReader)
+	er, ok := eventstore.AsEventReader(s)
 	if !ok {
 		t.Skip("store does not implement eventstore.EventReader")
 	}
@@ -768,7 +773,7 @@ func testEventReader(t *testing.T, s eventstore.Store) {
 }
 
 func testFinder(t *testing.T, s eventstore.Store) {
-	f, ok := s.(eventstore.Finder)
+	f, ok := eventstore.AsFinder(s)
 	if !ok {
 		t.Skip("store does not implement eventstore.Finder")
 	}
@@ -788,7 +793,7 @@ func testFinder(t *testing.T, s eventstore.Store) {
 }
 
 func testSnapshotter(t *testing.T, s eventstore.Store) {
-	sn, ok := s.(eventstore.Snapshotter)
+	sn, ok := eventstore.AsSnapshotter(s)
 	if !ok {
 		t.Skip("store does not implement eventstore.Snapshotter")
 	}
@@ -822,7 +827,7 @@ func testSnapshotter(t *testing.T, s eventstore.Store) {
 }
 
 func testBatchAppender(t *testing.T, s eventstore.Store) {
-	ba, ok := s.(eventstore.BatchAppender)
+	ba, ok := eventstore.AsBatchAppender(s)
 	if !ok {
 		t.Skip("store does not implement eventstore.BatchAppender")
 	}
@@ -867,11 +872,11 @@ func testContextCancelled(t *testing.T, s eventstore.Store) {
 	assert.ErrorIs(t, err, context.Canceled, "ReadStream")
 	_, err = s.ReadAll(ctx, eventstore.Position{}, 0)
 	assert.ErrorIs(t, err, context.Canceled, "ReadAll")
-	if l, ok := s.(eventstore.StreamLister); ok {
+	if l, ok := eventstore.AsStreamLister(s); ok {
 		_, err = l.Streams(ctx)
 		assert.ErrorIs(t, err, context.Canceled, "Streams")
 	}
-	if f, ok := s.(eventstore.Finder); ok {
+	if f, ok := eventstore.AsFinder(s); ok {
 		_, err = f.Find(ctx, stored.ID)
 		assert.ErrorIs(t, err, context.Canceled, "Find")
 	}
