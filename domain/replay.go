@@ -97,6 +97,11 @@ type Position struct {
 	// when the rating carries none.
 	Target      *Money
 	TargetEvent uuid.UUID // the event that set Target
+	// RatingAction and TargetAction are the section 8 actions of RatingEvent
+	// and of TargetEvent, as the fold met them, so that --explain can say
+	// what the events it names did without a second fold.
+	RatingAction RatingAction
+	TargetAction TargetAction
 	// LastActive is the effective time of the latest applied rating or target
 	// event; the consensus window is measured from it.
 	LastActive      time.Time
@@ -177,9 +182,14 @@ func (s *State) position(a Analyst) *Position {
 	return p
 }
 
-// apply folds one event. It never fails: an event that no longer applies is
-// recorded as skipped on the analyst's position.
-func (s *State) apply(r Recorded) {
+// apply folds one event and returns its section 8 actions (see actionsOf).
+// It never fails: an event that no longer applies is recorded as skipped on
+// the analyst's position.
+func (s *State) apply(r Recorded) Actions {
+	var act Actions
+	if a, ok := analystEvent(r.Event); ok {
+		act = s.actionsOf(s.Analysts[a], r)
+	}
 	switch e := r.Event.(type) {
 	case RatingAdded:
 		p := s.position(e.Analyst)
@@ -188,6 +198,7 @@ func (s *State) apply(r Recorded) {
 		}
 		p.Held, p.Rating, p.BrokerRating, p.RatingEvent, p.RatedAt = true, e.Rating, e.BrokerRating, r.ID, e.EffectiveAt
 		p.Target, p.TargetEvent = nil, uuid.Nil
+		p.RatingAction, p.TargetAction = act.Rating, act.Target
 		if e.Target != nil {
 			target := *e.Target
 			p.Target, p.TargetEvent = &target, r.ID
@@ -198,15 +209,15 @@ func (s *State) apply(r Recorded) {
 		p := s.position(e.Analyst)
 		if !p.Held {
 			p.Skipped = append(p.Skipped, Skipped{Event: r, Reason: "target revision skipped: no rating held at its effective time"})
-			return
+			return act
 		}
 		target := e.Target
-		p.Target, p.TargetEvent, p.LastActive = &target, r.ID, e.EffectiveAt
+		p.Target, p.TargetEvent, p.TargetAction, p.LastActive = &target, r.ID, act.Target, e.EffectiveAt
 	case RatingWithdrawn:
 		p := s.position(e.Analyst)
 		if !p.Held {
 			p.Skipped = append(p.Skipped, Skipped{Event: r, Reason: "withdrawal skipped: no rating held at its effective time"})
-			return
+			return act
 		}
 		p.Held, p.WithdrawnAt, p.WithdrawalEvent = false, e.EffectiveAt, r.ID
 	case CloseRecorded:
@@ -219,6 +230,7 @@ func (s *State) apply(r Recorded) {
 		}
 		*s.Close = Close{Price: e.Price, At: e.EffectiveAt, EventID: r.ID}
 	}
+	return act
 }
 
 // Holds reports whether analyst a holds a rating in this state.

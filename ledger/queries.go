@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/consensus-ledger/consensus/domain"
@@ -112,6 +113,11 @@ type LogEntry struct {
 	Event       domain.Recorded
 	Type        string
 	RetractedBy *domain.Recorded // the retraction that withdrew this event, if any
+	// Actions are the event's rating and target actions (CONTRACT section 8)
+	// as known at the log's time; zero (null) for closes, retractions and
+	// events retracted by then, which the ledger no longer derives anything
+	// from.
+	Actions domain.Actions
 }
 
 // LogLine is one event as `log --json` prints it, a shape of the contract
@@ -126,6 +132,10 @@ type LogLine struct {
 	Source      string          `json:"source"`
 	Data        json.RawMessage `json:"data"`
 	RetractedBy *string         `json:"retracted_by"`
+	// RatingAction and TargetAction are CONTRACT section 8's actions, null
+	// where the contract says null.
+	RatingAction *string `json:"rating_action"`
+	TargetAction *string `json:"target_action"`
 }
 
 // Line returns the entry as `log --json` prints it.
@@ -141,28 +151,59 @@ func (e LogEntry) Line() (LogLine, error) {
 		by := e.RetractedBy.ID.String()
 		line.RetractedBy = &by
 	}
+	line.RatingAction, line.TargetAction = orNull(string(e.Actions.Rating)), orNull(string(e.Actions.Target))
 	return line, nil
 }
 
-// Log lists the instrument's events in stream order, marking retracted ones.
+// orNull is nil for "", so that an absent action is JSON null.
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Log lists the instrument's events in stream order, marking retracted ones,
+// with every event's actions as known with everything stored.
 func (l *Ledger) Log(ctx context.Context, sym domain.Symbol) ([]LogEntry, error) {
 	history, err := l.loadKnown(ctx, sym)
 	if err != nil {
 		return nil, err
 	}
-	retractedBy := map[string]*domain.Recorded{}
+	// Recorded times never decrease along a stream: the last is the latest.
+	return logAt(history, history[len(history)-1].RecordedAt), nil
+}
+
+// LogAt lists the instrument's log as it stood at knownAt: the events
+// recorded by then, retractions recorded by then marked, and the actions
+// the ledger derived then. A backfilled rating changes the actions of the
+// events after it; LogAt before the backfill shows them as they were.
+func (l *Ledger) LogAt(ctx context.Context, sym domain.Symbol, knownAt time.Time) ([]LogEntry, error) {
+	history, err := l.loadKnown(ctx, sym)
+	if err != nil {
+		return nil, err
+	}
+	return logAt(history, knownAt), nil
+}
+
+func logAt(history []domain.Recorded, knownAt time.Time) []LogEntry {
+	retractedBy := map[uuid.UUID]*domain.Recorded{}
 	for i, r := range history {
-		if x, ok := r.Event.(domain.EventRetracted); ok {
-			if _, seen := retractedBy[x.Retracted.String()]; !seen {
-				retractedBy[x.Retracted.String()] = &history[i]
+		if x, ok := r.Event.(domain.EventRetracted); ok && !r.RecordedAt.After(knownAt) {
+			if _, seen := retractedBy[x.Retracted]; !seen {
+				retractedBy[x.Retracted] = &history[i]
 			}
 		}
 	}
-	entries := make([]LogEntry, len(history))
-	for i, r := range history {
-		entries[i] = LogEntry{Event: r, Type: r.Event.Type(), RetractedBy: retractedBy[r.ID.String()]}
+	actions := domain.ActionsKnownAt(history, knownAt)
+	entries := make([]LogEntry, 0, len(history))
+	for _, r := range history {
+		if r.RecordedAt.After(knownAt) {
+			continue
+		}
+		entries = append(entries, LogEntry{Event: r, Type: r.Event.Type(), RetractedBy: retractedBy[r.ID], Actions: actions[r.ID]})
 	}
-	return entries, nil
+	return entries
 }
 
 // Instrument summarises one instrument of the ledger.

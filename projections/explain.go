@@ -31,11 +31,12 @@ const (
 // present, absent values are null and notes is always an array, in the order
 //
 //	{"analyst", "firm", "rating", "broker_rating", "target", "rating_event_id",
-//	 "target_event_id", "last_active", "status", "reason", "notes"}
+//	 "target_event_id", "rating_action", "target_action", "last_active",
+//	 "status", "reason", "notes"}
 //
-// For a withdrawn analyst the rating, target and event ids are those of the
-// rating that was withdrawn, kept for context; for StatusNoRating they are
-// empty or null.
+// For a withdrawn analyst the rating, target, event ids and actions are those
+// of the rating that was withdrawn, kept for context; for StatusNoRating they
+// are empty or null.
 type AnalystExplain struct {
 	Analyst string `json:"analyst"`
 	Firm    string `json:"firm"` // the latest firm given, "" if none
@@ -48,6 +49,12 @@ type AnalystExplain struct {
 	// TargetEventID is the RatingAdded or TargetRevised that set the target,
 	// null when the rating carries none.
 	TargetEventID *uuid.UUID `json:"target_event_id"`
+	// RatingAction is the rating action (CONTRACT section 8) of the event
+	// RatingEventID names, TargetAction the target action of the event
+	// TargetEventID names, both as the fold met them at the question's
+	// knowledge time; null when there is no such event.
+	RatingAction *string `json:"rating_action"`
+	TargetAction *string `json:"target_action"`
 	// LastActive is the effective time of the latest applied rating or target
 	// event, from which the window is measured; null for StatusNoRating.
 	LastActive *time.Time `json:"last_active"`
@@ -118,11 +125,13 @@ func explain(state *domain.State, window time.Duration) []AnalystExplain {
 		}
 		e.Firm, e.Rating, e.BrokerRating = p.Firm, p.Rating.String(), p.BrokerRating
 		e.RatingEventID = ptr(p.RatingEvent)
+		e.RatingAction = action(string(p.RatingAction))
 		lastActive := p.LastActive.UTC()
 		e.LastActive = &lastActive
 		target := "no target"
 		if p.Target != nil {
 			e.Target, e.TargetEventID = ptr(moneyDecimal(*p.Target)), ptr(p.TargetEvent)
+			e.TargetAction = action(string(p.TargetAction))
 			// A rating's own target was set with it; a revision is always the
 			// latest applied rating or target event, so LastActive dates it.
 			setAt := p.RatedAt
@@ -148,6 +157,14 @@ func explain(state *domain.State, window time.Duration) []AnalystExplain {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// action is nil for "", so that an absent action is JSON null.
+func action(a string) *string {
+	if a == "" {
+		return nil
+	}
+	return &a
+}
 
 // analystOf returns the analyst an event is about, if any.
 func analystOf(e domain.Event) (domain.Analyst, bool) {

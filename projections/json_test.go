@@ -53,10 +53,10 @@ func TestExplainJSON(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `[{"analyst":"j.smith@firm-a","firm":"Firm A","rating":"buy","broker_rating":"outperform",`+
 		`"target":null,"rating_event_id":"`+rating.String()+`","target_event_id":null,`+
-		`"last_active":"2025-09-01T14:30:00Z","status":"counted",`+
+		`"rating_action":"initiation","target_action":null,"last_active":"2025-09-01T14:30:00Z","status":"counted",`+
 		`"reason":"counted: buy since 2025-09-01T14:30:00Z, no target","notes":[]},`+
 		`{"analyst":"k.doe@firm-b","firm":"","rating":"","broker_rating":"","target":null,`+
-		`"rating_event_id":null,"target_event_id":null,"last_active":null,"status":"no_rating",`+
+		`"rating_event_id":null,"target_event_id":null,"rating_action":null,"target_action":null,"last_active":null,"status":"no_rating",`+
 		`"reason":"no_rating: holds no rating; its only events were skipped or retracted (see notes)",`+
 		`"notes":["event `+skipped.String()+` (RatingWithdrawn, 2025-09-02): withdrawal skipped: no rating held at its effective time"]}]`, string(got))
 

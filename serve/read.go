@@ -268,7 +268,17 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, c call) error
 	}
 	// The log reads the store afresh, as `consensus log` does; the events
 	// it leaves loaded in the ledger count against the ledger's cache bound.
-	entries, err := s.l.Log(r.Context(), sym)
+	// Without known_at it is the log with everything stored, as `log` is.
+	var entries []ledger.LogEntry
+	if c.has("known_at") {
+		pt, perr := parsePoint(c, s.now())
+		if perr != nil {
+			return perr
+		}
+		entries, err = s.l.LogAt(r.Context(), sym, pt.query.KnownAt)
+	} else {
+		entries, err = s.l.Log(r.Context(), sym)
+	}
 	if err != nil {
 		return err
 	}

@@ -247,8 +247,8 @@ func TestEventsLog(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, retracted, "the demo's typo is marked retracted")
-	assert.ElementsMatch(t, []string{"version", "event_id", "type", "effective_at", "recorded_at", "recorded_by", "source", "data", "retracted_by"},
-		keys(events[0]), "the shape of log --json")
+	assert.ElementsMatch(t, []string{"version", "event_id", "type", "effective_at", "recorded_at", "recorded_by", "source", "data", "retracted_by",
+		"rating_action", "target_action"}, keys(events[0]), "the shape of log --json")
 	requireError(t, ts.get(t, "/api/v1/instruments/NOPE/events"), http.StatusNotFound, "symbol")
 }
 

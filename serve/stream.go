@@ -19,10 +19,17 @@ import (
 const heartbeat = 15 * time.Second
 
 // streamEvent is one event as the stream sends it: its line of `log
-// --json` (retracted_by is null: it is new) with its instrument.
+// --json` (retracted_by is null: it is new) with its instrument. It leaves
+// out the line's rating and target actions: they come from the instrument's
+// whole history, which the stream does not read, and a null here would
+// claim "no action". These fields, shallower than the embedded ones of
+// the same JSON names, win over them in encoding/json and, never set, are
+// left out.
 type streamEvent struct {
 	Instrument string `json:"instrument"`
 	ledger.LogLine
+	RatingAction *string `json:"rating_action,omitempty"`
+	TargetAction *string `json:"target_action,omitempty"`
 }
 
 // getEventStream sends every event committed from now on as a server-sent

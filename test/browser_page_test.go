@@ -275,7 +275,7 @@ func TestBrowserEvidence(t *testing.T) {
 		assert.Contains(t, text(t, ctx, wrongRow), "3 Sep 2025, end of day UTC"[:10])
 		assert.Equal(t, "#event-"+retract["event_id"].(string),
 			js[string](t, ctx, `document.querySelector('`+wrongRow+` a[href^="#event-"][title="`+retract["event_id"].(string)+`"]').getAttribute('href')`))
-		assert.Equal(t, "–", text(t, ctx, wrongRow+" td.action"), "the action column waits for section 8")
+		assert.Equal(t, "–", text(t, ctx, wrongRow+" td.action"), "a retracted event has no actions as known now (CONTRACT 8)")
 		shots(t, ctx, "item5-event-log", row)
 
 		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(row+" a.before"))))
@@ -550,7 +550,13 @@ func TestBrowserMorning(t *testing.T) {
 		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#feed tbody tr').length === 34`, chromedp.WithPollingTimeout(20*time.Second)))
 		require.NoError(t, err, "23 ratings, 10 target revisions and 1 withdrawal")
 		first := js[[]string](t, ctx, `[...document.querySelector('#feed tbody tr').children].map((td) => td.textContent)`)
-		assert.Equal(t, "–", first[5], "the action column waits for the API's rating_action and target_action")
+		assert.Equal(t, "raised", first[5], "a.schmidt's 166 of 10 September, against 150: the API's target_action")
+		actions := js[[]string](t, ctx, `[...document.querySelectorAll('#feed tbody tr')].map((tr) => tr.children[1].textContent.split('@')[0] + ' ' + tr.children[5].textContent)`)
+		assert.Contains(t, actions, "d.kim upgrade, raised", "neutral 130 to buy 168")
+		assert.Contains(t, actions, "o.berg coverage dropped")
+		assert.Contains(t, actions, "n.ahmed reiteration, raised")
+		explained := js[string](t, ctx, `[...document.querySelectorAll('#explain tbody tr')].map((tr) => tr.textContent).join('|')`)
+		assert.Contains(t, explained, "(upgrade)", "the explain table names the actions of its events")
 		retracted := js[string](t, ctx, `[...document.querySelectorAll('#feed tbody tr.retracted')].map((tr) => tr.textContent).join('|')`)
 		assert.Contains(t, retracted, "Target revised (retracted)")
 		assert.Contains(t, retracted, "1,650.00 USD")

@@ -336,16 +336,18 @@ func (f *listFlags) define(fs *pflag.FlagSet) {
 
 type logCmd struct {
 	listFlags
-	chain bool
+	chain   bool
+	knownAt string
 }
 
 func (c *logCmd) usage() (string, string) {
-	return "log SYMBOL [--json | --chain]", "Lists the instrument's events in stream order, with ids, both times and retractions marked."
+	return "log SYMBOL [--known-at T] [--json | --chain]", "Lists the instrument's events in stream order, with ids, both times, retractions marked and each rating event's actions."
 }
 
 func (c *logCmd) define(fs *pflag.FlagSet) {
 	c.listFlags.define(fs)
 	fs.BoolVar(&c.chain, "chain", false, "print every event's hash-chain fields as stored, one tab-separated line each, to recompute the hashes independently (docs/events.md)")
+	fs.StringVar(&c.knownAt, "known-at", "", "the log as it stood at this date or time: the events recorded by then, and the actions derived then (default: everything stored)")
 }
 
 func (c *logCmd) run(ctx context.Context, a *app, args []string) error {
@@ -356,6 +358,15 @@ func (c *logCmd) run(ctx context.Context, a *app, args []string) error {
 	if c.chain && c.json {
 		return usagef("--chain and --json are two different outputs; give one")
 	}
+	if c.chain && c.knownAt != "" {
+		return usagef("--chain prints the stored chain, which has no knowledge time; leave out --known-at")
+	}
+	var knownAt time.Time
+	if c.knownAt != "" {
+		if knownAt, err = domain.ParseTime("known-at", c.knownAt); err != nil {
+			return err
+		}
+	}
 	l, closeStore, err := c.open(a, true)
 	if err != nil {
 		return err
@@ -364,7 +375,12 @@ func (c *logCmd) run(ctx context.Context, a *app, args []string) error {
 	if c.chain {
 		return printChain(ctx, a.stdout, l, sym)
 	}
-	entries, err := l.Log(ctx, sym)
+	var entries []ledger.LogEntry
+	if c.knownAt != "" {
+		entries, err = l.LogAt(ctx, sym, knownAt)
+	} else {
+		entries, err = l.Log(ctx, sym)
+	}
 	if err != nil {
 		return err
 	}
@@ -378,16 +394,32 @@ func (c *logCmd) run(ctx context.Context, a *app, args []string) error {
 		return writeJSON(a.stdout, lines)
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tevent id\ttype\teffective at\trecorded at\tdetails")
+	fmt.Fprintln(tw, "#\tevent id\ttype\teffective at\trecorded at\taction\tdetails")
 	for _, e := range entries {
 		details := describe(e.Event.Event)
 		if e.RetractedBy != nil {
 			details += fmt.Sprintf("  [RETRACTED by %s]", e.RetractedBy.ID)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", e.Event.Version, e.Event.ID, e.Type,
-			domain.FormatTime(e.Event.Event.Effective()), domain.FormatTime(e.Event.RecordedAt), details)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Event.Version, e.Event.ID, e.Type,
+			domain.FormatTime(e.Event.Event.Effective()), domain.FormatTime(e.Event.RecordedAt), actionText(e.Actions), details)
 	}
 	return tw.Flush()
+}
+
+// actionText is the log's action column: the rating action and the target
+// action joined by a slash, "-" for an absent one, a lone "-" for events
+// with neither.
+func actionText(a domain.Actions) string {
+	if a == (domain.Actions{}) {
+		return "-"
+	}
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	return dash(string(a.Rating)) + "/" + dash(string(a.Target))
 }
 
 // describe summarises an event's data in a few words.

@@ -757,8 +757,8 @@ function drawExplain() {
     for (const note of e.notes) why.append(element('div', { className: 'note' }, note));
     const rating = e.rating ? e.rating + (e.broker_rating && e.broker_rating !== e.rating ? ' (' + e.broker_rating + ')' : '') : '–';
     const events = cell('Events', { className: 'events' });
-    if (e.rating_event_id) events.append('rating ', eventLink(e.rating_event_id));
-    if (e.target_event_id) events.append(e.rating_event_id ? element('br') : '', 'target ', eventLink(e.target_event_id));
+    if (e.rating_event_id) events.append('rating ', eventLink(e.rating_event_id), actionNote(e.rating_action));
+    if (e.target_event_id) events.append(e.rating_event_id ? element('br') : '', 'target ', eventLink(e.target_event_id), actionNote(e.target_action));
     if (!e.rating_event_id && !e.target_event_id) events.append('–');
     return element('tr', { className: 'status-' + e.status },
       cell('Analyst', {}, element('span', { className: 'who' }, e.analyst), e.firm ? element('div', { className: 'note' }, e.firm) : null),
@@ -937,11 +937,17 @@ function knownLink(t) {
   return location.pathname + '?' + queryText(q);
 }
 
-// actionText shows the ledger's rating and target actions when the API
-// gives them (CONTRACT section 8); until then the column says so.
+// actionText shows the ledger's rating and target actions (CONTRACT
+// section 8) as the API gives them: null ones are left out, '–' for none.
 function actionText(e) {
   const a = [e.rating_action, e.target_action].filter(Boolean);
   return a.length ? a.join(', ').replace(/_/g, ' ') : '–';
+}
+
+// actionNote is the action of an event the explain table names, after its
+// link: ' (upgrade)'; nothing when the action is null.
+function actionNote(a) {
+  return a ? ' (' + a.replace(/_/g, ' ') + ')' : '';
 }
 
 function details(e) {
@@ -1064,7 +1070,7 @@ function startInstrument(symbol) {
   document.getElementById('export-explain').addEventListener('click', () => {
     const rows = explainShown().map((e) => Object.assign({ instrument: symbol, as_of: inst.answer.as_of, known_at: inst.answer.known_at }, e));
     download(symbol + '-analysts.csv', csv(['instrument', 'as_of', 'known_at', 'analyst', 'firm', 'rating', 'broker_rating', 'target',
-      'rating_event_id', 'target_event_id', 'last_active', 'status', 'reason', 'notes'], rows), 'text/csv');
+      'rating_event_id', 'target_event_id', 'rating_action', 'target_action', 'last_active', 'status', 'reason', 'notes'], rows), 'text/csv');
   });
   document.getElementById('export-history').addEventListener('click', async () => {
     try {
