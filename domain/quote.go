@@ -26,3 +26,14 @@ func Quote(s string) string {
 	}
 	return strconv.Quote(truncateRunes(s, MaxQuotedChars)) + "… (" + strconv.Itoa(n) + " characters)"
 }
+
+// Shorten is s cut to MaxQuotedChars characters, with an ellipsis where it
+// was cut: for a value someone gave that an answer repeats outside a
+// message (the "field" of an API error naming an unknown parameter), bound
+// as Quote bounds it inside one.
+func Shorten(s string) string {
+	if t := truncateRunes(s, MaxQuotedChars); len(t) < len(s) {
+		return t + "…"
+	}
+	return s
+}

@@ -25,6 +25,20 @@ func TestQuote(t *testing.T) {
 	}
 }
 
+// TestShorten: a value repeated outside a message is cut where Quote cuts
+// it, by characters, with an ellipsis only where something was cut.
+func TestShorten(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", ""},
+		{"as_of", "as_of"},
+		{strings.Repeat("x", 64), strings.Repeat("x", 64)},
+		{strings.Repeat("x", 65), strings.Repeat("x", 64) + "…"},
+		{strings.Repeat("é", 100), strings.Repeat("é", 64) + "…"},
+	} {
+		assert.Equal(t, tc.want, domain.Shorten(tc.in), "%.80q", tc.in)
+	}
+}
+
 // TestValidationErrorBoundsTheValue: a 60 KB value is refused in a short
 // message that still says how long it was, whichever parser refused it.
 func TestValidationErrorBoundsTheValue(t *testing.T) {

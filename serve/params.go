@@ -37,7 +37,7 @@ func checkQuery(values url.Values, allowed ...string) error {
 			if len(allowed) > 0 {
 				takes = strings.Join(allowed, ", ")
 			}
-			return refuse(http.StatusBadRequest, truncate(name), "unknown query parameter %s; this endpoint takes %s", domain.Quote(name), takes)
+			return refuse(http.StatusBadRequest, domain.Shorten(name), "unknown query parameter %s; this endpoint takes %s", domain.Quote(name), takes)
 		}
 		if len(values[name]) > 1 {
 			return refuse(http.StatusBadRequest, name, "query parameter %s is given %d times; give it once", name, len(values[name]))

@@ -27,19 +27,19 @@ func parseQuery(raw string) (url.Values, error) {
 		rawName, rawValue, _ := strings.Cut(pair, "=")
 		name, err := url.QueryUnescape(rawName)
 		if err != nil {
-			return nil, refuse(http.StatusBadRequest, truncate(rawName),
+			return nil, refuse(http.StatusBadRequest, domain.Shorten(rawName),
 				"query parameter name %s is not URL-encoded: a %% must be followed by two hex digits (write a %% itself as %%25)", domain.Quote(rawName))
 		}
 		if name == "" {
 			return nil, refuse(http.StatusBadRequest, "", "query parameter %s has no name", domain.Quote(pair))
 		}
 		if strings.Contains(pair, ";") {
-			return nil, refuse(http.StatusBadRequest, truncate(name),
+			return nil, refuse(http.StatusBadRequest, domain.Shorten(name),
 				"query parameter %s holds a \";\": separate parameters with \"&\", and write a \";\" in a value as %%3B", domain.Quote(pair))
 		}
 		value, err := url.QueryUnescape(rawValue)
 		if err != nil {
-			return nil, refuse(http.StatusBadRequest, truncate(name),
+			return nil, refuse(http.StatusBadRequest, domain.Shorten(name),
 				"query parameter %s %s is not URL-encoded: a %% must be followed by two hex digits (write a %% itself as %%25)", paramName(name), domain.Quote(rawValue))
 		}
 		values[name] = append(values[name], value)

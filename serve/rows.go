@@ -123,7 +123,7 @@ func parseRow(index int, raw json.RawMessage) (r inputRow) {
 		key, _ := tok.(string) // object keys are always strings
 		field := domain.RowFieldIndex([]byte(key))
 		if field < 0 {
-			r.fault = &rowFault{field: truncate(key), reason: domain.Quote(key) + " is not a field of an import row"}
+			r.fault = &rowFault{field: domain.Shorten(key), reason: domain.Quote(key) + " is not a field of an import row"}
 			return r
 		}
 		if seen[key] {
