@@ -36,10 +36,17 @@ func chromium(t *testing.T) string {
 // browser starts a headless Chromium for the test and returns a tab.
 func browser(t *testing.T, exe string) context.Context {
 	t.Helper()
+	return browserSized(t, exe, 1280, 1000)
+}
+
+// browserSized starts a headless Chromium with a window of width by height
+// pixels and returns a tab; the browser ends with the test.
+func browserSized(t *testing.T, exe string, width, height int) context.Context {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.NoSandbox, // CI runs as root in a container, where Chromium's sandbox cannot start
-		chromedp.WindowSize(1280, 1000),
+		chromedp.WindowSize(width, height),
 	)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
