@@ -71,6 +71,11 @@ var (
 
 	// ErrCorrupt is returned when a stored event cannot be decoded.
 	ErrCorrupt = errors.New("stored event cannot be read")
+
+	// ErrNewerVersion is returned for a stored event of a type this
+	// version does not know: not damage, but a ledger a newer version of
+	// consensus wrote to (as versions before splits meet SplitRecorded).
+	ErrNewerVersion = errors.New("written by a newer version of consensus; upgrade consensus to read this ledger")
 )
 
 // WriteOptions says how a write is identified and attributed.
@@ -327,6 +332,9 @@ func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]
 // decode turns a stored record into a domain event.
 func decode(r eventstore.Record) (domain.Recorded, error) {
 	e, err := domain.DecodeEvent(r.Type, r.Data)
+	if errors.Is(err, domain.ErrUnknownEventType) {
+		return domain.Recorded{}, fmt.Errorf("%s event %d (%s) of type %s was %w", r.Stream, r.Version, r.ID, domain.Quote(r.Type), ErrNewerVersion)
+	}
 	if err != nil {
 		return domain.Recorded{}, fmt.Errorf("%w: %s event %d (%s): %v", ErrCorrupt, r.Stream, r.Version, r.ID, err)
 	}

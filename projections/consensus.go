@@ -42,6 +42,17 @@ type Query struct {
 	Window time.Duration
 	// Explain asks for one AnalystExplain per analyst in Consensus.Explain.
 	Explain bool
+	// Unadjusted asks for prices and targets as published, not adjusted for
+	// splits (CONTRACT section 7, --unadjusted).
+	Unadjusted bool
+	// Basis is the time on whose share basis prices and targets are given:
+	// every split effective after a value and by Basis adjusts it. Zero
+	// means the answer's own as_of (show). History sets it to its last
+	// row's as_of unless EachBasis is set.
+	Basis time.Time
+	// EachBasis makes History give every row the basis of its own as_of
+	// (--basis each), so that each row equals show at that as_of.
+	EachBasis bool
 }
 
 // Consensus is the analyst consensus of one instrument at one point in time.
@@ -98,6 +109,12 @@ type Consensus struct {
 	// digit from what the printed mean would give.
 	UpsidePct *Decimal `json:"upside_pct"`
 
+	// Adjusted says whether prices and targets are adjusted for splits
+	// (CONTRACT section 7); Splits lists the splits that adjusted at least
+	// one figure above (never null: [] when none did).
+	Adjusted bool           `json:"adjusted"`
+	Splits   []AppliedSplit `json:"splits"`
+
 	// Explain is set only when the query asks for it (one entry per
 	// analyst, sorted by analyst id), and is left out of the JSON when
 	// empty, so the contract's plain shape stays exactly as documented.
@@ -118,16 +135,21 @@ func Show(symbol domain.Symbol, history []domain.Recorded, q Query) Consensus {
 // result stays valid when the state is folded further. A nil state gives an
 // empty consensus.
 func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
-	c := Consensus{Instrument: string(symbol), WindowDays: windowDays(q.Window), Label: LabelNoConsensus}
+	c := Consensus{Instrument: string(symbol), WindowDays: windowDays(q.Window), Label: LabelNoConsensus,
+		Adjusted: !q.Unadjusted, Splits: noSplits}
 	if state == nil {
 		return c
 	}
+	adj := adjustmentFor(state, q)
 	c.Currency = string(state.Currency)
 	c.AsOf, c.KnownAt = state.AsOf.UTC(), state.KnownAt.UTC()
 
 	var buf [256]int64 // enough for most instruments without allocating
 	targets := buf[:0]
 	scores := int64(0)
+	var adjusted []adjustedTarget // set only when a split may apply
+	needsFactors := len(adj.splits) > 0
+	var earliest time.Time // the earliest value used, for the splits applied
 	cutoff := windowStart(state.AsOf, q.Window)
 	for _, p := range state.Analysts {
 		if !active(p, cutoff, q.Window) {
@@ -145,11 +167,17 @@ func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
 		}
 		if p.Target != nil {
 			targets = append(targets, p.Target.Micros())
+			if needsFactors {
+				// The target was set by the analyst's latest applied rating
+				// or target event, effective at LastActive.
+				adjusted = append(adjusted, adjustedTarget{micros: p.Target.Micros(), factor: adj.factor(p.LastActive)})
+				earliest = earlier(earliest, p.LastActive)
+			}
 		}
 	}
 	c.Label = label(c.Buy, c.Sell, c.Analysts)
 	if c.Analysts == 0 && state.Close == nil {
-		return c.explained(state, q)
+		return c.explained(state, q, adj)
 	}
 
 	// One block holds every figure, rather than one allocation each.
@@ -157,20 +185,43 @@ func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
 	if c.Analysts > 0 {
 		c.MeanRating = f.set(meanRating, hundredths(roundDiv64(scores*100, int64(c.Analysts))))
 	}
+	var closeFactor domain.Factor
 	if state.Close != nil {
 		f.closeAt = state.Close.At.UTC()
-		c.Close, c.CloseAt = f.set(closePrice, moneyDecimal(state.Close.Price)), &f.closeAt
+		if needsFactors {
+			closeFactor = adj.factor(state.Close.At)
+			earliest = earlier(earliest, state.Close.At)
+		}
+		c.Close, c.CloseAt = f.set(closePrice, adjustedMoney(state.Close.Price, closeFactor)), &f.closeAt
 	}
-	if len(targets) > 0 {
+	switch {
+	case len(targets) > 0 && (!closeFactor.IsOne() || slices.ContainsFunc(adjusted, func(t adjustedTarget) bool { return !t.factor.IsOne() })):
+		c.setAdjustedTargets(f, adjusted, state.Close, closeFactor)
+	case len(targets) > 0:
 		c.setTargets(f, targets, state.Close)
 	}
-	return c.explained(state, q)
+	if needsFactors && !earliest.IsZero() {
+		c.Splits = adj.applied(earliest)
+	}
+	return c.explained(state, q, adj)
+}
+
+// noSplits is the empty list of applied splits, shared: answers never
+// modify it.
+var noSplits = []AppliedSplit{}
+
+// earlier is the earlier of a and b, where a zero a means none yet.
+func earlier(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // explained adds the explanation when the query asks for it.
-func (c Consensus) explained(state *domain.State, q Query) Consensus {
+func (c Consensus) explained(state *domain.State, q Query, adj adjustment) Consensus {
 	if q.Explain {
-		c.Explain = explain(state, q.Window)
+		c.Explain = explain(state, q.Window, adj)
 	}
 	return c
 }

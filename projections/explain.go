@@ -30,9 +30,9 @@ const (
 // analyst is or is not counted. Its JSON shape is stable: every key is always
 // present, absent values are null and notes is always an array, in the order
 //
-//	{"analyst", "firm", "rating", "broker_rating", "target", "rating_event_id",
-//	 "target_event_id", "rating_action", "target_action", "last_active",
-//	 "status", "reason", "notes"}
+//	{"analyst", "firm", "rating", "broker_rating", "target", "target_factor",
+//	 "adjusted_target", "rating_event_id", "target_event_id", "rating_action",
+//	 "target_action", "last_active", "status", "reason", "notes"}
 //
 // For a withdrawn analyst the rating, target, event ids and actions are those
 // of the rating that was withdrawn, kept for context; for StatusNoRating they
@@ -43,9 +43,15 @@ type AnalystExplain struct {
 	// Rating is the canonical rating (buy, hold, ...), "" when none was held.
 	Rating string `json:"rating"`
 	// BrokerRating is the broker's own word (outperform, ...), as recorded.
-	BrokerRating  string     `json:"broker_rating"`
-	Target        *Decimal   `json:"target"`          // exact, as recorded; null without one
-	RatingEventID *uuid.UUID `json:"rating_event_id"` // the RatingAdded that set the rating
+	BrokerRating string   `json:"broker_rating"`
+	Target       *Decimal `json:"target"` // exact, as published; null without one
+	// TargetFactor is what splits multiply the target by on the answer's
+	// basis (CONTRACT section 7), as a fraction such as "1/4", or "1";
+	// AdjustedTarget is the target times the factor, to 6 dp. Both are
+	// null without a target.
+	TargetFactor   *string    `json:"target_factor"`
+	AdjustedTarget *Decimal   `json:"adjusted_target"`
+	RatingEventID  *uuid.UUID `json:"rating_event_id"` // the RatingAdded that set the rating
 	// TargetEventID is the RatingAdded or TargetRevised that set the target,
 	// null when the rating carries none.
 	TargetEventID *uuid.UUID `json:"target_event_id"`
@@ -69,7 +75,7 @@ type AnalystExplain struct {
 
 // explain lists every analyst of the state, and every analyst with a
 // retracted event, sorted by analyst id.
-func explain(state *domain.State, window time.Duration) []AnalystExplain {
+func explain(state *domain.State, window time.Duration, adj adjustment) []AnalystExplain {
 	type note struct {
 		at   time.Time
 		text string
@@ -131,6 +137,8 @@ func explain(state *domain.State, window time.Duration) []AnalystExplain {
 		target := "no target"
 		if p.Target != nil {
 			e.Target, e.TargetEventID = ptr(moneyDecimal(*p.Target)), ptr(p.TargetEvent)
+			factor := adj.factor(p.LastActive)
+			e.TargetFactor, e.AdjustedTarget = ptr(factor.String()), ptr(adjustedMoney(*p.Target, factor))
 			e.TargetAction = action(string(p.TargetAction))
 			// A rating's own target was set with it; a revision is always the
 			// latest applied rating or target event, so LastActive dates it.
