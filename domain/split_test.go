@@ -11,21 +11,21 @@ import (
 )
 
 func TestParseRatio(t *testing.T) {
-	for text, want := range map[string]domain.Ratio{"4:1": {4, 1}, "1:10": {1, 10}, "3:2": {3, 2},
-		"1000000:1": {1_000_000, 1}, "04:1": {4, 1}} {
+	for text, want := range map[string]domain.Ratio{"4:1": {New: 4, Old: 1}, "1:10": {New: 1, Old: 10}, "3:2": {New: 3, Old: 2},
+		"1000000:1": {New: 1_000_000, Old: 1}, "04:1": {New: 4, Old: 1}} {
 		got, err := domain.ParseRatio(text)
 		require.NoError(t, err, text)
 		assert.Equal(t, want, got, text)
 	}
 	for text, reason := range map[string]string{
-		"":          "ratio is required: N:M, N new shares for every M old, such as 4:1",
-		"1:1":       `ratio "1:1" changes nothing: N and M must differ`,
-		"0:1":       `ratio "0:1" must name at least 1 share on each side`,
-		"4:0":       `ratio "4:0" must name at least 1 share on each side`,
-		"4/1":       `ratio "4/1" must be N:M with whole numbers, N new shares for every M old, such as 4:1 or 1:10`,
-		"4:1.5":     `ratio "4:1.5" must be N:M with whole numbers, N new shares for every M old, such as 4:1 or 1:10`,
-		"-4:1":      `ratio "-4:1" must be N:M with whole numbers, N new shares for every M old, such as 4:1 or 1:10`,
-		"1000001:1": `ratio "1000001:1" must name at most 1000000 shares on each side`,
+		"":                       "ratio is required: N:M, N new shares for every M old, such as 4:1",
+		"1:1":                    `ratio "1:1" changes nothing: N and M must differ`,
+		"0:1":                    `ratio "0:1" must name at least 1 share on each side`,
+		"4:0":                    `ratio "4:0" must name at least 1 share on each side`,
+		"4/1":                    `ratio "4/1" must be N:M with whole numbers, N new shares for every M old, such as 4:1 or 1:10`,
+		"4:1.5":                  `ratio "4:1.5" must be N:M with whole numbers, N new shares for every M old, such as 4:1 or 1:10`,
+		"-4:1":                   `ratio "-4:1" must be N:M with whole numbers, N new shares for every M old, such as 4:1 or 1:10`,
+		"1000001:1":              `ratio "1000001:1" must name at most 1000000 shares on each side`,
 		"1:99999999999999999999": `ratio "1:99999999999999999999" must name at most 1000000 shares on each side`,
 	} {
 		_, err := domain.ParseRatio(text)
