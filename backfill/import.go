@@ -352,7 +352,7 @@ func withDefaults(o Options) Options {
 
 // newItem checks a row's fields and derives what the sort needs.
 func newItem(line Line, now time.Time) (*item, *Reject) {
-	cmd, err := line.Row.Command(now)
+	cmd, id, err := line.Command(now)
 	if err != nil {
 		r := &Reject{Line: line.Number, Reason: err.Error(), Row: line.Text}
 		var v *domain.ValidationError
@@ -360,15 +360,6 @@ func newItem(line Line, now time.Time) (*item, *Reject) {
 			r.Field = v.Field
 		}
 		return nil, r
-	}
-	if err := domain.CheckFreeText("source", line.Source); err != nil {
-		return nil, &Reject{Line: line.Number, Field: "source", Reason: err.Error(), Row: line.Text}
-	}
-	id := line.ID
-	if id == uuid.Nil {
-		if id, err = domain.ContentID(cmd); err != nil {
-			return nil, &Reject{Line: line.Number, Reason: err.Error(), Row: line.Text}
-		}
 	}
 	it := &item{instrument: string(cmd.Symbol()), line: line.Number, id: id, source: line.Source, row: line.Row, text: line.Text}
 	if e, err := domain.Propose(cmd); err == nil && !isRetraction(cmd) {

@@ -61,18 +61,12 @@ func (s *Server) judgeBatch(ctx context.Context, inputs []inputRow, meta func(*i
 		if j.fault = inputs[i].fault; j.fault != nil {
 			continue
 		}
-		cmd, err := inputs[i].row.Command(now)
+		cmd, id, err := inputs[i].line.Command(now) // the import's checks of a row
 		if err != nil {
 			j.fault = rowFaultOf(err)
 			continue
 		}
-		j.cmd, j.symbol, j.id = cmd, cmd.Symbol(), inputs[i].id
-		if j.id == uuid.Nil {
-			if j.id, err = domain.ContentID(cmd); err != nil {
-				j.fault = rowFaultOf(err)
-				continue
-			}
-		}
+		j.cmd, j.symbol, j.id = cmd, cmd.Symbol(), id
 	}
 	if err := s.placeRetractions(ctx, b.rows); err != nil {
 		return nil, err

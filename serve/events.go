@@ -73,7 +73,7 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, c call) erro
 	}
 	writer := c.who.Name
 	meta := func(in *inputRow) domain.Metadata {
-		source := in.source
+		source := in.line.Source
 		if source == "" {
 			source = "api"
 		}
@@ -81,7 +81,7 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, c call) erro
 	}
 	instruments := make([]string, len(inputs))
 	for i, in := range inputs {
-		instruments[i] = in.row.Instrument
+		instruments[i] = in.line.Row.Instrument
 	}
 	defer s.writes.lock(instruments)()
 	// The ledger judges the rows and writes them, judging them again when
