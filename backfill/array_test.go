@@ -102,7 +102,7 @@ func TestArrayReader(t *testing.T) {
 			rows: 10,
 			rejects: "1: the row is not a JSON object|2: the row is not a JSON object|3: the row is not a JSON object|" +
 				"4: type is true or false; give a string or a number|5: type is given twice|6: tagret is not an import field|" +
-				"7: id is not a UUID|8: firm is not text (invalid UTF-8 or NUL bytes)|9: the row is not text (invalid UTF-8 or NUL bytes)|10: type is required"},
+				`7: id is not a UUID: "nope"|` + "8: firm is not text (invalid UTF-8 or NUL bytes)|9: the row is not text (invalid UTF-8 or NUL bytes)|10: type is required"},
 		{name: "row longer than a line may be", body: `[{"type":"close","reason":"` + strings.Repeat("x", backfill.MaxLineBytes) + `"},` + close1 + `]`,
 			rows: 2, rejects: "1: the row is longer than 1048576 bytes"},
 	} {

@@ -38,7 +38,6 @@ func refuseFile(format string, args ...any) error {
 const (
 	reasonNotText = "is not text (invalid UTF-8 or NUL bytes)"
 	reasonUnknown = "is not an import field"
-	reasonNoType  = "is not a row type (use rating, target, withdraw, close or retract)"
 )
 
 var reasonTooLong = fmt.Sprintf("is longer than %d bytes", MaxLineBytes)
@@ -215,13 +214,14 @@ func rowLine(number int, v *domain.RowValues, text string) (Line, *Reject) {
 	case "":
 		return Line{}, &Reject{Line: number, Field: "type", Reason: "is required", Row: text}
 	default:
-		return Line{}, &Reject{Line: number, Field: "type", Reason: reasonNoType, Row: text}
+		return Line{}, &Reject{Line: number, Field: "type", Reason: "is not a row type: " + domain.Quote(v[domain.FieldType]) +
+			" (use rating, target, withdraw, close or retract)", Row: text}
 	}
 	var id uuid.UUID
 	if s := v[domain.FieldID]; s != "" {
 		var err error
 		if id, err = uuid.Parse(s); err != nil {
-			return Line{}, &Reject{Line: number, Field: "id", Reason: "is not a UUID", Row: text}
+			return Line{}, &Reject{Line: number, Field: "id", Reason: "is not a UUID: " + domain.Quote(s), Row: text}
 		}
 		if id == uuid.Nil { // Nil means "no id": taking it would silently derive one
 			return Line{}, &Reject{Line: number, Field: "id", Reason: "is the nil UUID, which names no event", Row: text}

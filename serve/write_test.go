@@ -168,7 +168,7 @@ func TestPostEventsBadBodies(t *testing.T) {
 		assert.Equal(t, "type", rows[2]["field"])
 		assert.Equal(t, "type is given twice.", rows[2]["error"])
 		assert.Equal(t, "id", rows[3]["field"])
-		assert.Equal(t, "id is not a UUID.", rows[3]["error"])
+		assert.Equal(t, `id is not a UUID: "nope".`, rows[3]["error"])
 		assert.Equal(t, "type", rows[4]["field"], "the type is read first, as the import does")
 		assert.Equal(t, "type is required.", rows[4]["error"])
 	})
