@@ -98,11 +98,12 @@ func TestArrayReader(t *testing.T) {
 		{name: "row not JSON", body: `[` + close1 + `,{"type":close}]`, rows: 1,
 			err: "row 2 is not valid JSON: invalid character 'c' looking for beginning of value (after byte 9)"},
 		{name: "rows with faults are rows", body: `[1, "x", [2], {"type":true}, {"type":"close","type":"close"}, {"tagret":1}, {"type":"close","id":"nope"},` +
-			`{"type":"close","firm":"a\u0000b"}, {"type":"close","firm":"Soci` + "\xe9" + `t` + "\xe9" + `"}, {"firm":"]}\"{["}]`,
-			rows: 10,
+			`{"type":"close","firm":"a\u0000b"}, {"type":"close","firm":"Soci` + "\xe9" + `t` + "\xe9" + `"}, {"firm":"]}\"{["},` + "{\"type\":\"close\",\"firm\":\"a\x00b\"}]",
+			rows: 11,
 			rejects: "1: the row is not a JSON object|2: the row is not a JSON object|3: the row is not a JSON object|" +
 				"4: type is true or false; give a string or a number|5: type is given twice|6: tagret is not an import field|" +
-				`7: id is not a UUID: "nope"|` + "8: firm is not text (invalid UTF-8 or NUL bytes)|9: the row is not text (invalid UTF-8 or NUL bytes)|10: type is required"},
+				`7: id is not a UUID: "nope"|` + "8: firm is not text (invalid UTF-8 or NUL bytes)|9: firm is not text (invalid UTF-8 or NUL bytes)|10: type is required|" +
+				"11: the row is not text (invalid UTF-8 or NUL bytes)"},
 		{name: "row longer than a line may be", body: `[{"type":"close","reason":"` + strings.Repeat("x", backfill.MaxLineBytes) + `"},` + close1 + `]`,
 			rows: 2, rejects: "1: the row is longer than 1048576 bytes"},
 	} {

@@ -131,7 +131,7 @@ func appendDoubling(b, more []byte) []byte {
 // comes. notJSON is true when the row is refused for not being JSON at all.
 func (s *jsonScanner) parseRow(number int, line []byte) (l Line, rej *Reject, notJSON bool) {
 	if !isText(line) {
-		return Line{}, &Reject{Line: number, Reason: reasonNotText, Row: rejectText(line)}, false
+		return Line{}, &Reject{Line: number, Field: s.notTextField(line), Reason: reasonNotText, Row: rejectText(line)}, false
 	}
 	if bad := s.scan(line); bad.reason != "" {
 		rej, notJSON := jsonReject(number, line, bad)
@@ -153,6 +153,23 @@ func (s *jsonScanner) parseRow(number int, line []byte) (l Line, rej *Reject, no
 	}
 	l, rej = rowLine(number, &v, cutString(all, MaxRejectText))
 	return l, rej, false
+}
+
+// notTextField names the field whose value holds the bytes that make line
+// no text (invalid UTF-8), the first in the line, when the line is otherwise
+// a row object; "" when it is not, or when the fault lies outside the
+// values.
+func (s *jsonScanner) notTextField(line []byte) string {
+	if bad := s.scan(line); bad.reason != "" {
+		return ""
+	}
+	field, at := "", len(line)
+	for f, sp := range s.vals {
+		if sp.set && sp.start < at && !isText(line[sp.start:sp.end]) {
+			field, at = domain.RowFieldNames[f], sp.start
+		}
+	}
+	return field
 }
 
 // jsonReject is the Reject for a line the scanner refused. The scanner stops
