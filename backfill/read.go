@@ -213,13 +213,14 @@ func rowLine(number int, v *domain.RowValues, text string) (Line, *Reject) {
 	case t == "":
 		return Line{}, &Reject{Line: number, Field: "type", Reason: "is required", Row: text}
 	case !domain.IsRowType(t):
-		return Line{}, &Reject{Line: number, Field: "type", Reason: domain.ReasonNoRowType, Row: text}
+		return Line{}, &Reject{Line: number, Field: "type", Reason: "is not a row type: " + domain.Quote(t) +
+			" (use " + domain.RowTypeList + ")", Row: text}
 	}
 	var id uuid.UUID
 	if s := v[domain.FieldID]; s != "" {
 		var err error
 		if id, err = uuid.Parse(s); err != nil {
-			return Line{}, &Reject{Line: number, Field: "id", Reason: "is not a UUID", Row: text}
+			return Line{}, &Reject{Line: number, Field: "id", Reason: "is not a UUID: " + domain.Quote(s), Row: text}
 		}
 		if id == uuid.Nil { // Nil means "no id": taking it would silently derive one
 			return Line{}, &Reject{Line: number, Field: "id", Reason: "is the nil UUID, which names no event", Row: text}

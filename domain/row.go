@@ -22,8 +22,11 @@ const (
 // RowTypes are the row types, in the order messages list them.
 var RowTypes = []string{RowRating, RowTarget, RowWithdraw, RowClose, RowRetract, RowSplit}
 
+// RowTypeList names the row types in a sentence: "rating, ... or split".
+var RowTypeList = strings.Join(RowTypes[:len(RowTypes)-1], ", ") + " or " + RowTypes[len(RowTypes)-1]
+
 // ReasonNoRowType completes "type X ..." for a type not in RowTypes.
-var ReasonNoRowType = "is not a row type (use " + strings.Join(RowTypes[:len(RowTypes)-1], ", ") + " or " + RowTypes[len(RowTypes)-1] + ")"
+var ReasonNoRowType = "is not a row type (use " + RowTypeList + ")"
 
 // IsRowType reports whether t is one of RowTypes.
 func IsRowType(t string) bool { return slices.Contains(RowTypes, t) }

@@ -142,7 +142,7 @@ func (l *Ledger) Record(ctx context.Context, cmd domain.Command, opts WriteOptio
 		if err != nil {
 			return Receipt{}, err
 		}
-		res, err := l.store.Append(ctx, stream, HeadVersion(history), []eventstore.EventData{{
+		res, err := l.store.Append(ctx, stream, headVersion(history), []eventstore.EventData{{
 			ID: id, Type: event.Type(), Data: data, Metadata: meta, EffectiveAt: event.Effective(),
 		}})
 		if errors.Is(err, eventstore.ErrWrongVersion) {
@@ -163,9 +163,9 @@ func (l *Ledger) Record(ctx context.Context, cmd domain.Command, opts WriteOptio
 	}
 }
 
-// HeadVersion is the version a stream is at after the given events (as Load
+// headVersion is the version a stream is at after the given events (as Load
 // returns them): the expectation to append after them with.
-func HeadVersion(history []domain.Recorded) eventstore.Version {
+func headVersion(history []domain.Recorded) eventstore.Version {
 	if n := len(history); n > 0 {
 		return eventstore.Version(history[n-1].Version)
 	}
