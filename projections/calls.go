@@ -1,7 +1,9 @@
 package projections
 
 import (
+	"math"
 	"math/big"
+	"math/bits"
 	"sort"
 	"time"
 
@@ -154,20 +156,34 @@ func newPriceSeries(tl *domain.Timeline, asOf time.Time) *priceSeries {
 	return ps
 }
 
-// scale is the money value m effective at t, adjusted to V, times D.
+// scale is the money value m effective at t, adjusted to V, times D: an
+// int64 when it fits (splits are few and small, so it almost always does),
+// a big.Int otherwise.
 func (ps *priceSeries) scale(m domain.Money, t time.Time) scaled {
 	if ps.d == nil {
 		return scaled{small: m.Micros()}
 	}
-	v := big.NewInt(m.Micros())
+	v, fits := uint64(m.Micros()), true
+	for _, s := range ps.splits {
+		k := s.Ratio.New
+		if t.Before(s.At) {
+			k = s.Ratio.Old
+		}
+		hi, lo := bits.Mul64(v, uint64(k))
+		v, fits = lo, fits && hi == 0 && lo <= math.MaxInt64
+	}
+	if fits {
+		return scaled{small: int64(v)}
+	}
+	b := big.NewInt(m.Micros())
 	for _, s := range ps.splits {
 		if t.Before(s.At) {
-			v.Mul(v, big.NewInt(s.Ratio.Old))
+			b.Mul(b, big.NewInt(s.Ratio.Old))
 		} else {
-			v.Mul(v, big.NewInt(s.Ratio.New))
+			b.Mul(b, big.NewInt(s.Ratio.New))
 		}
 	}
-	return scaled{big: v}
+	return scaled{big: b}
 }
 
 // latest is the index of the latest close effective at or before t, -1
@@ -183,7 +199,7 @@ func (ps *priceSeries) decimal(v scaled) *Decimal {
 	if ps.d == nil {
 		return &Decimal{text: domain.Money(v.small).String()}
 	}
-	return &Decimal{text: domain.FormatMicros(domain.RoundDiv(v.big, ps.d))}
+	return &Decimal{text: domain.FormatMicros(domain.RoundDiv(v.int(), ps.d))}
 }
 
 // reaches reports whether the value v reaches the target p the way the

@@ -5,6 +5,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/consensus-ledger/consensus/domain"
@@ -58,6 +59,11 @@ type tally struct {
 type Records struct {
 	AsOf, KnownAt time.Time
 	tallies       map[domain.Analyst]*tally
+
+	// topOnce sorts topOrder, the analysts that can be ranked for show
+	// --top, on the first Top; Records are not changed after that.
+	topOnce  sync.Once
+	topOrder []rankEntry
 }
 
 // NewRecords starts empty track records as of asOf, known at knownAt.
@@ -282,31 +288,36 @@ func CheckTop(n int) error {
 	return nil
 }
 
-// Top takes the n best analysts by success rate (see Top).
+// Top takes the n best analysts by success rate (see Top). The ranking
+// is sorted once per Records and kept, so that a ledger answering many
+// `show --top N` questions from one cached Records sorts its analysts once.
 func (r *Records) Top(n int) *Top {
-	type entry struct {
-		a domain.Analyst
-		t *tally
-	}
-	var entries []entry
-	for a, t := range r.tallies {
-		if t.rated >= MinScoredForTop {
-			entries = append(entries, entry{a, t})
+	r.topOnce.Do(func() {
+		for a, t := range r.tallies {
+			if t.rated >= MinScoredForTop {
+				r.topOrder = append(r.topOrder, rankEntry{a, t})
+			}
 		}
-	}
-	slices.SortFunc(entries, func(x, y entry) int {
-		if c := compareFigure(RankSuccess, y.t, x.t); c != 0 {
-			return c
-		}
-		return strings.Compare(string(x.a), string(y.a))
+		slices.SortFunc(r.topOrder, func(x, y rankEntry) int {
+			if c := compareFigure(RankSuccess, y.t, x.t); c != 0 {
+				return c
+			}
+			return strings.Compare(string(x.a), string(y.a))
+		})
 	})
-	top := &Top{N: n, Ranked: len(entries), AsOf: r.AsOf.UTC(), Analysts: []TopAnalyst{}, only: map[domain.Analyst]bool{}}
-	for i, e := range entries[:min(n, len(entries))] {
+	top := &Top{N: n, Ranked: len(r.topOrder), AsOf: r.AsOf.UTC(), Analysts: []TopAnalyst{}, only: map[domain.Analyst]bool{}}
+	for i, e := range r.topOrder[:min(n, len(r.topOrder))] {
 		top.Analysts = append(top.Analysts, TopAnalyst{Rank: i + 1, Analyst: string(e.a),
 			SuccessRate: share(e.t.successes, e.t.rated), ScoredRatingCalls: e.t.rated})
 		top.only[e.a] = true
 	}
 	return top
+}
+
+// rankEntry is one analyst in a ranking.
+type rankEntry struct {
+	a domain.Analyst
+	t *tally
 }
 
 // Only is the set of analysts that made the cut; nil for a nil Top (no

@@ -334,7 +334,7 @@ func referenceRecords(asOf, knownAt time.Time, streams ...*ledger) map[string]st
 // realisticHistory is a random stream recorded as a market would record it:
 // each event a few days after it is effective, in recorded order, with
 // retractions some days after what they retract.
-func realisticHistory(t *testing.T, rng *rand.Rand, sym domain.Symbol, analysts []string) *ledger {
+func realisticHistory(t testing.TB, rng *rand.Rand, sym domain.Symbol, analysts []string, days int) *ledger {
 	type pending struct {
 		at time.Time // recorded time
 		ev domain.Event
@@ -342,7 +342,7 @@ func realisticHistory(t *testing.T, rng *rand.Rand, sym domain.Symbol, analysts 
 	var ps []pending
 	day0 := time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC)
 	price := 10000 + rng.IntN(5000)
-	for d := range 1200 {
+	for d := range days {
 		eff := day0.AddDate(0, 0, d).Add(21 * time.Hour)
 		price = max(100, price+rng.IntN(401)-200)
 		ps = append(ps, pending{eff.Add(time.Hour), domain.CloseRecorded{Instrument: sym, Price: domain.Money(int64(price) * 10_000), Currency: "USD", EffectiveAt: eff}})
@@ -393,7 +393,7 @@ func TestTopHasNoLookAhead(t *testing.T) {
 	analysts := []string{"a@x", "b@x", "c@y", "d@y", "e@z", "f@z", "g@z"}
 	for seed := range 6 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 16))
-		full := []*ledger{realisticHistory(t, rng, "AAA", analysts), realisticHistory(t, rng, "BBB", analysts)}
+		full := []*ledger{realisticHistory(t, rng, "AAA", analysts, 1200), realisticHistory(t, rng, "BBB", analysts, 1200)}
 		for range 5 {
 			d := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.Int64N(int64(730 * 24 * time.Hour))))
 			cut := make([]*ledger, len(full))
