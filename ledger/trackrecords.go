@@ -191,6 +191,40 @@ func (l *Ledger) trackRecords(ctx context.Context, symbols []domain.Symbol, asOf
 	return rec, all, nil
 }
 
+// Tops returns the cut of `--top n` as of each of the times asOf, known at
+// knownAt (history --top: every row's cut as of its own date). Every
+// stream is loaded once and scored once per time.
+func (l *Ledger) Tops(ctx context.Context, asOf []time.Time, knownAt time.Time, n int) ([]*projections.Top, error) {
+	symbols, _, err := l.instrumentsNow(ctx, knownAt, knownAt)
+	if err != nil {
+		return nil, err
+	}
+	workers := runtime.GOMAXPROCS(0)
+	parts := make([][]*projections.Records, workers)
+	for w := range parts {
+		parts[w] = make([]*projections.Records, len(asOf))
+		for i, t := range asOf {
+			parts[w][i] = projections.NewRecords(t, knownAt)
+		}
+	}
+	err = l.eachTimeline(ctx, symbols, knownAt, func(w int, sym domain.Symbol, tl *domain.Timeline) {
+		for _, r := range parts[w] {
+			r.Add(sym, tl)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	tops := make([]*projections.Top, len(asOf))
+	for i := range asOf {
+		for w := 1; w < workers; w++ {
+			parts[0][i].Merge(parts[w][i])
+		}
+		tops[i] = parts[0][i].Top(n)
+	}
+	return tops, nil
+}
+
 // AnalystReport is `consensus analyst ID`: the analyst's calls and summary.
 type AnalystReport struct {
 	AsOf    time.Time               `json:"as_of"`

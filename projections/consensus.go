@@ -57,6 +57,9 @@ type Query struct {
 	// N, CONTRACT section 10): everyone else is left out of the figures,
 	// and --explain says so. It is reported in Consensus.Top.
 	Top *Top
+	// Tops, when set, gives History's row i the cut Tops[i] (history --top
+	// N: each row's cut as of its own date); one per RowTimes entry.
+	Tops []*Top
 }
 
 // Consensus is the analyst consensus of one instrument at one point in time.

@@ -452,3 +452,23 @@ func TestShowTopCountsOnlyTheCut(t *testing.T) {
 	q.Top = nil
 	assert.Equal(t, 2, projections.Show(l.sym, l.events, q).Analysts)
 }
+
+// History with a cut per row (history --top N) gives every row what show
+// --top N gives at that row's as_of, with that date's own cut.
+func TestHistoryTopsEqualShowTop(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 16))
+	analysts := []string{"a@x", "b@x", "c@y", "d@y", "e@z", "f@z", "g@z"}
+	streams := []*ledger{realisticHistory(t, rng, "AAA", analysts, 900), realisticHistory(t, rng, "BBB", analysts, 900)}
+	from, to := when(t, "2023-06-01"), when(t, "2024-06-01")
+	ends := projections.RowTimes(from, to, projections.Month)
+	tops := make([]*projections.Top, len(ends))
+	for i, end := range ends {
+		tops[i] = records(end, later, streams...).Top(2)
+	}
+	require.NotEqual(t, tops[0].Analysts, tops[len(tops)-1].Analysts, "the cut changes over the year")
+	q := projections.Query{KnownAt: later, Window: projections.DefaultWindow, Tops: tops, EachBasis: true}
+	for i, row := range projections.History("AAA", streams[0].events, from, to, projections.Month, q) {
+		show := projections.Show("AAA", streams[0].events, projections.Query{AsOf: ends[i], KnownAt: later, Window: projections.DefaultWindow, Top: tops[i]})
+		require.Equal(t, show, row, "row %s", ends[i])
+	}
+}
