@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"math"
 	"math/big"
 	"math/bits"
@@ -102,19 +103,9 @@ func (v scaled) int() *big.Int {
 
 func (v scaled) cmp(w scaled) int {
 	if v.big == nil && w.big == nil {
-		return compare64(v.small, w.small)
+		return cmp.Compare(v.small, w.small)
 	}
 	return v.int().Cmp(w.int())
-}
-
-func compare64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // priceSeries is an instrument's visible closes effective by V in fold

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"fmt"
 	"math/big"
 	"slices"
@@ -254,9 +255,9 @@ func compareFigure(by Rank, x, y *tally) int {
 		r := new(big.Rat).Mul(&y.sumReturn, new(big.Rat).SetInt64(int64(x.rated)))
 		return l.Cmp(r)
 	case RankAccuracy:
-		return compare64(int64(x.metWithin)*int64(y.targeted), int64(y.metWithin)*int64(x.targeted))
+		return cmp.Compare(int64(x.metWithin)*int64(y.targeted), int64(y.metWithin)*int64(x.targeted))
 	}
-	return compare64(int64(x.successes)*int64(y.rated), int64(y.successes)*int64(x.rated))
+	return cmp.Compare(int64(x.successes)*int64(y.rated), int64(y.successes)*int64(x.rated))
 }
 
 // TopAnalyst is an analyst who made the cut of `show --top N`, with the

@@ -177,6 +177,9 @@ func printCard(w io.Writer, r projections.Consensus) {
 	}
 	fmt.Fprintf(w, "%s (%s)  %s\n", r.Instrument, r.Currency, r.Label)
 	fmt.Fprintf(w, "  as of %s, known at %s, %s\n", domain.FormatTime(r.AsOf), domain.FormatTime(r.KnownAt), window)
+	if t := r.Top; t != nil {
+		fmt.Fprintf(w, "  counting only the top %d of %d ranked analysts by success rate (--explain lists them)\n", len(t.Analysts), t.Ranked)
+	}
 	fmt.Fprintf(w, "  analysts  %d: %d buy, %d hold, %d sell (mean rating %s)\n", r.Analysts, r.Buy, r.Hold, r.Sell, orDash(r.MeanRating))
 	fmt.Fprintf(w, "  targets   %d: mean %s, median %s, high %s, low %s, stddev %s\n", r.Targets,
 		orDash(r.MeanTarget), orDash(r.MedianTarget), orDash(r.HighTarget), orDash(r.LowTarget), orDash(r.StddevTarget))
