@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"math"
 	"math/big"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -137,9 +139,13 @@ type Splits []Split
 
 // Factor is what a money value is multiplied by to move it from the basis
 // of one time to the basis of a later one: the product of M/N over the
-// splits between. The zero value is 1.
+// splits between, in lowest terms. Products of a few ratios fit in int64
+// and cost no allocation, which matters to a history computing one factor
+// per target per row; a longer chain goes on in a big.Rat. The zero value
+// is 1.
 type Factor struct {
-	num, den *big.Int // nil for 1
+	num, den int64 // in lowest terms; 0/0 is 1
+	rat      *big.Rat
 }
 
 // Factor is the adjustment of a value effective at from to the basis of
@@ -168,54 +174,69 @@ func (ss Splits) Applied(from, basis time.Time) Splits {
 	return out
 }
 
+// times multiplies the factor by M/N of a ratio.
 func (f Factor) times(r Ratio) Factor {
-	num, den := big.NewInt(r.Old), big.NewInt(r.New)
-	if f.num != nil {
-		num.Mul(num, f.num)
-		den.Mul(den, f.den)
+	if f.rat == nil {
+		n, d := f.num, f.den
+		if n == 0 {
+			n, d = 1, 1
+		}
+		hiN, loN := bits.Mul64(uint64(n), uint64(r.Old))
+		hiD, loD := bits.Mul64(uint64(d), uint64(r.New))
+		if hiN == 0 && hiD == 0 && loN <= math.MaxInt64 && loD <= math.MaxInt64 {
+			n, d = int64(loN), int64(loD)
+			g := gcd(n, d)
+			return Factor{num: n / g, den: d / g}
+		}
+		f.rat = big.NewRat(n, d)
 	}
-	g := new(big.Int).GCD(nil, nil, num, den)
-	return Factor{num: num.Quo(num, g), den: den.Quo(den, g)}
+	return Factor{rat: new(big.Rat).Mul(f.rat, big.NewRat(r.Old, r.New))}
+}
+
+func gcd(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // IsOne reports whether the factor changes nothing.
-func (f Factor) IsOne() bool { return f.num == nil || f.num.Cmp(f.den) == 0 }
+func (f Factor) IsOne() bool {
+	if f.rat != nil {
+		return f.rat.Cmp(big.NewRat(1, 1)) == 0
+	}
+	return f.num == f.den
+}
 
-// Rat returns the factor as a fraction in lowest terms.
+// Int64 returns the factor's numerator and denominator in lowest terms, or
+// ok false when they do not fit in int64.
+func (f Factor) Int64() (num, den int64, ok bool) {
+	switch {
+	case f.rat != nil:
+		return 0, 0, false
+	case f.num == 0:
+		return 1, 1, true
+	}
+	return f.num, f.den, true
+}
+
+// Rat returns the factor as a fraction in lowest terms, a new value.
 func (f Factor) Rat() *big.Rat {
-	if f.num == nil {
-		return big.NewRat(1, 1)
+	if f.rat != nil {
+		return new(big.Rat).Set(f.rat)
 	}
-	return new(big.Rat).SetFrac(f.num, f.den)
+	n, d, _ := f.Int64()
+	return big.NewRat(n, d)
 }
 
-// Num and Den are the factor's numerator and denominator in lowest terms,
-// as new values the caller may change.
-func (f Factor) Num() *big.Int {
-	if f.num == nil {
-		return big.NewInt(1)
-	}
-	return new(big.Int).Set(f.num)
-}
+// Num is the factor's numerator in lowest terms, a new value.
+func (f Factor) Num() *big.Int { return new(big.Int).Set(f.Rat().Num()) }
 
-// Den is the factor's denominator; see Num.
-func (f Factor) Den() *big.Int {
-	if f.num == nil {
-		return big.NewInt(1)
-	}
-	return new(big.Int).Set(f.den)
-}
+// Den is the factor's denominator in lowest terms, a new value.
+func (f Factor) Den() *big.Int { return new(big.Int).Set(f.Rat().Denom()) }
 
-// String writes the factor as a fraction, "1/4", or "1".
-func (f Factor) String() string {
-	if f.IsOne() {
-		return "1"
-	}
-	if f.den.IsInt64() && f.den.Int64() == 1 {
-		return f.num.String()
-	}
-	return f.num.String() + "/" + f.den.String()
-}
+// String writes the factor as a fraction, "1/4", or a whole number, "10".
+func (f Factor) String() string { return f.Rat().RatString() }
 
 // AdjustedMicros is a money value multiplied by the factor, in millionths
 // rounded half away from zero (CONTRACT section 7: an adjusted close or
@@ -226,8 +247,9 @@ func (f Factor) AdjustedMicros(m Money) *big.Int {
 	if f.IsOne() {
 		return v
 	}
-	v.Mul(v, f.num)
-	return RoundDiv(v, f.den)
+	r := f.Rat()
+	v.Mul(v, r.Num())
+	return RoundDiv(v, r.Denom())
 }
 
 // CompareAdjusted compares a with b adjusted by f (a against b x f), exactly.
@@ -235,8 +257,9 @@ func (f Factor) CompareAdjusted(a, b Money) int {
 	if f.IsOne() {
 		return compareInt(int64(a), int64(b))
 	}
-	left := new(big.Int).Mul(big.NewInt(a.Micros()), f.den)
-	right := new(big.Int).Mul(big.NewInt(b.Micros()), f.num)
+	r := f.Rat()
+	left := new(big.Int).Mul(big.NewInt(a.Micros()), r.Denom())
+	right := new(big.Int).Mul(big.NewInt(b.Micros()), r.Num())
 	return left.Cmp(right)
 }
 

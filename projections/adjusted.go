@@ -2,6 +2,7 @@ package projections
 
 import (
 	"math/big"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -20,11 +21,21 @@ type AppliedSplit struct {
 
 // adjustment is how one answer adjusts money values for splits: every value
 // effective at t is multiplied by M/N for each visible split effective in
-// (t, basis]. The zero value adjusts nothing.
+// (t, basis]. Which splits those are depends only on where t falls among
+// the splits, its span, so the answer computes one factor per span, not one
+// per value. The zero value adjusts nothing.
 type adjustment struct {
 	splits domain.Splits // visible splits effective by the basis; nil when unadjusted
 	basis  time.Time
+	// factors[k] is the product of splits[k:]: the factor of a value of
+	// span k. factors[len(splits)] is 1.
+	factors []domain.Factor
 }
+
+// maxSpans bounds the splits one answer adjusts for, so that a span fits in
+// a byte; an instrument never has more splits than that in the time of one
+// answer (a split a year for 250 years).
+const maxSpans = 255
 
 // adjustmentFor is the adjustment of a consensus computed from state: on
 // the basis q.Basis, or the state's own as_of when q.Basis is zero, with
@@ -35,27 +46,46 @@ func adjustmentFor(state *domain.State, q Query) adjustment {
 	if basis.IsZero() {
 		basis = state.AsOf
 	}
-	a := adjustment{basis: basis}
-	if q.Unadjusted {
+	a := adjustment{basis: basis, factors: one}
+	if q.Unadjusted || len(state.Splits) == 0 {
 		return a
 	}
+	n := len(state.Splits)
 	for i, s := range state.Splits {
 		if s.At.After(basis) {
-			a.splits = state.Splits[:i]
-			return a
+			n = i
+			break
 		}
 	}
-	a.splits = state.Splits
+	a.splits = state.Splits[max(0, n-maxSpans):n] // the latest ones, should there be more
+	if len(a.splits) == 0 {
+		return a
+	}
+	a.factors = make([]domain.Factor, len(a.splits)+1)
+	for k := range a.splits {
+		a.factors[k] = a.splits[k:].Factor(a.splits[k].At.Add(-1), basis)
+	}
 	return a
 }
 
-// factor is the adjustment of a value effective at t.
-func (a adjustment) factor(t time.Time) domain.Factor {
-	if len(a.splits) == 0 || !t.Before(a.splits[len(a.splits)-1].At) {
-		return domain.Factor{} // every split is at or before t: nothing to do
+// one is the factors of an adjustment without splits.
+var one = []domain.Factor{{}}
+
+// span is where t falls among the splits: the index of the first split
+// after t, whose factor (factors[span]) adjusts a value effective at t.
+func (a adjustment) span(t time.Time) uint8 {
+	k := len(a.splits)
+	for k > 0 && a.splits[k-1].At.After(t) {
+		k--
 	}
-	return a.splits.Factor(t, a.basis)
+	return uint8(k)
 }
+
+// unadjusted is the span of a value no split adjusts.
+func (a adjustment) unadjusted() uint8 { return uint8(len(a.splits)) }
+
+// factor is the adjustment of a value effective at t.
+func (a adjustment) factor(t time.Time) domain.Factor { return a.factors[a.span(t)] }
 
 // applied lists the splits that adjust at least one value effective at or
 // after earliest: those in (earliest, basis].
@@ -65,6 +95,76 @@ func (a adjustment) applied(earliest time.Time) []AppliedSplit {
 		if earliest.Before(s.At) {
 			out = append(out, AppliedSplit{EventID: s.EventID, Ratio: s.Ratio.String(), EffectiveAt: s.At.UTC()})
 		}
+	}
+	return out
+}
+
+// The bounds of setTargets' integer arithmetic: values below 2^50 keep its
+// 128-bit sums exact, and a common denominator up to 2^20 keeps every
+// divisor it forms within int64.
+const (
+	maxScaled = 1 << 50
+	maxScale  = 1 << 20
+)
+
+// scale puts the targets (in millionths, targets[i] of span spans[i]) over
+// the least common denominator of their factors, in place: targets[i]
+// becomes its adjusted value times the denominator, an integer. It returns
+// the denominator and the close on the same scale; when a value would
+// outgrow setTargets' bounds (a chain of extreme ratios) it changes nothing
+// and reports false, for setAdjustedTargets to compute instead.
+func (a adjustment) scale(targets []int64, spans []uint8, close int64, closeSpan uint8) (scale, closeScaled int64, ok bool) {
+	// Per span: the multiplier num * (scale / den) of its values.
+	var multBuf [8]int64
+	mult := multBuf[:0]
+	scale = 1
+	for _, f := range a.factors {
+		_, den, ok := f.Int64()
+		if !ok {
+			return 0, 0, false
+		}
+		scale = scale / gcd64(scale, den) * den
+		if scale > maxScale {
+			return 0, 0, false
+		}
+	}
+	for _, f := range a.factors {
+		num, den, _ := f.Int64()
+		if num > maxScale {
+			return 0, 0, false
+		}
+		mult = append(mult, num*(scale/den)) // at most 2^40
+	}
+	fits := func(micros int64, k uint8) bool {
+		hi, lo := bits.Mul64(uint64(micros), uint64(mult[k]))
+		return hi == 0 && lo < maxScaled
+	}
+	if !fits(close, closeSpan) {
+		return 0, 0, false
+	}
+	for i, t := range targets {
+		if !fits(t, spans[i]) {
+			return 0, 0, false
+		}
+	}
+	for i := range targets {
+		targets[i] *= mult[spans[i]]
+	}
+	return scale, close * mult[closeSpan], true
+}
+
+func gcd64(a, b int64) int64 {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// targets pairs each target with its factor, for setAdjustedTargets.
+func (a adjustment) targets(micros []int64, spans []uint8) []adjustedTarget {
+	out := make([]adjustedTarget, len(micros))
+	for i, m := range micros {
+		out[i] = adjustedTarget{micros: m, factor: a.factors[spans[i]]}
 	}
 	return out
 }

@@ -121,3 +121,35 @@ func TestBenchHistoryIsRealistic(t *testing.T) {
 		t.Fatalf("unrealistic benchmark history: %+v", c)
 	}
 }
+
+// benchHistoryWithSplits is benchHistory with two splits in its three
+// years (a 2:1 and a 3:1), more than the one in five years real
+// instruments see, so that most targets and closes of a history on the
+// last row's basis are adjusted.
+func benchHistoryWithSplits(tb testing.TB, n int) *ledger {
+	l := benchHistory(tb, n-2)
+	for i, ratio := range []domain.Ratio{{New: 2, Old: 1}, {New: 3, Old: 1}} {
+		at := benchEnd.AddDate(-2+i, 0, 0).Truncate(24 * time.Hour)
+		l.add(domain.SplitRecorded{Instrument: l.sym, Ratio: ratio, EffectiveAt: at})
+	}
+	return l
+}
+
+func BenchmarkShow5000Splits(b *testing.B) {
+	l := benchHistoryWithSplits(b, 5000)
+	q := projections.Query{AsOf: benchEnd, KnownAt: later, Window: projections.DefaultWindow}
+	b.ReportAllocs()
+	for b.Loop() {
+		projections.Show(l.sym, l.events, q)
+	}
+}
+
+func BenchmarkHistoryDaily10ySplits(b *testing.B) {
+	l := benchHistoryWithSplits(b, 5000)
+	q := projections.Query{KnownAt: later, Window: projections.DefaultWindow}
+	from := benchEnd.AddDate(-10, 0, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		projections.History(l.sym, l.events, from, benchEnd, projections.Day, q)
+	}
+}

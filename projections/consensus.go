@@ -158,7 +158,10 @@ func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
 	var buf [256]int64 // enough for most instruments without allocating
 	targets := buf[:0]
 	scores := int64(0)
-	var adjusted []adjustedTarget // set only when a split may apply
+	// spans[i] says which splits adjust targets[i] (see adjustment.span);
+	// filled only when a split may apply.
+	var spanBuf [256]uint8
+	spans := spanBuf[:0]
 	needsFactors := len(adj.splits) > 0
 	var earliest time.Time // the earliest value used, for the splits applied
 	cutoff := windowStart(state.AsOf, q.Window)
@@ -182,7 +185,7 @@ func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
 			if needsFactors {
 				// The target was set by the analyst's latest applied rating
 				// or target event, effective at LastActive.
-				adjusted = append(adjusted, adjustedTarget{micros: p.Target.Micros(), factor: adj.factor(p.LastActive)})
+				spans = append(spans, adj.span(p.LastActive))
 				earliest = earlier(earliest, p.LastActive)
 			}
 		}
@@ -197,20 +200,29 @@ func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
 	if c.Analysts > 0 {
 		c.MeanRating = f.set(meanRating, hundredths(roundDiv64(scores*100, int64(c.Analysts))))
 	}
-	var closeFactor domain.Factor
-	if state.Close != nil {
+	closeSpan := adj.unadjusted()
+	closeMicros, hasClose := int64(0), state.Close != nil
+	if hasClose {
 		f.closeAt = state.Close.At.UTC()
+		closeMicros = state.Close.Price.Micros()
 		if needsFactors {
-			closeFactor = adj.factor(state.Close.At)
+			closeSpan = adj.span(state.Close.At)
 			earliest = earlier(earliest, state.Close.At)
 		}
-		c.Close, c.CloseAt = f.set(closePrice, adjustedMoney(state.Close.Price, closeFactor)), &f.closeAt
+		c.Close, c.CloseAt = f.set(closePrice, adjustedMoney(state.Close.Price, adj.factors[closeSpan])), &f.closeAt
 	}
 	switch {
-	case len(targets) > 0 && (!closeFactor.IsOne() || slices.ContainsFunc(adjusted, func(t adjustedTarget) bool { return !t.factor.IsOne() })):
-		c.setAdjustedTargets(f, adjusted, state.Close, closeFactor)
-	case len(targets) > 0:
-		c.setTargets(f, targets, state.Close)
+	case len(targets) == 0:
+	case closeSpan != adj.unadjusted() || slices.ContainsFunc(spans, func(s uint8) bool { return s != adj.unadjusted() }):
+		// Over a common denominator the adjusted values are integers: the
+		// same arithmetic then applies, unless they outgrow it.
+		if scale, closeScaled, ok := adj.scale(targets, spans, closeMicros, closeSpan); ok {
+			c.setTargets(f, targets, scale, closeScaled, hasClose)
+		} else {
+			c.setAdjustedTargets(f, adj.targets(targets, spans), state.Close, adj.factors[closeSpan])
+		}
+	default:
+		c.setTargets(f, targets, 1, closeMicros, hasClose)
 	}
 	if needsFactors && !earliest.IsZero() {
 		c.Splits = adj.applied(earliest)
@@ -309,23 +321,28 @@ func label(buy, sell, n int) string {
 const microsPerHundredth = domain.MoneyScale / 100
 
 // setTargets computes the target figures (rule 6) and the upside (rule 8)
-// from the active targets, in millionths, into f. It sorts t in place.
-func (c *Consensus) setTargets(f *figureBlock, t []int64, close *domain.Close) {
+// from the active targets into f: each target is t[i] / scale millionths,
+// and the close (when hasClose) close / scale millionths. Without splits the
+// scale is 1; with them, scaleAdjusted sets the common denominator of the
+// adjusted values. Every t[i] is below maxScaled and scale at most
+// maxScale. It sorts t in place.
+func (c *Consensus) setTargets(f *figureBlock, t []int64, scale, close int64, hasClose bool) {
 	slices.Sort(t)
 	n := int64(len(t))
 	c.Targets = len(t)
-	c.LowTarget = f.set(lowTarget, hundredths(roundDiv64(t[0], microsPerHundredth)))
-	c.HighTarget = f.set(highTarget, hundredths(roundDiv64(t[n-1], microsPerHundredth)))
+	perHundredth := microsPerHundredth * scale
+	c.LowTarget = f.set(lowTarget, hundredths(roundDiv64(t[0], perHundredth)))
+	c.HighTarget = f.set(highTarget, hundredths(roundDiv64(t[n-1], perHundredth)))
 	if n%2 == 1 {
-		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2], microsPerHundredth)))
+		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2], perHundredth)))
 	} else {
-		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2-1]+t[n/2], 2*microsPerHundredth)))
+		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2-1]+t[n/2], 2*perHundredth)))
 	}
 
 	// S1 and S2 (sums of targets and of their squares) in 128-bit integers:
-	// a target is below 2^50 millionths, so neither sum can overflow for any
-	// realistic number of analysts (up to 2^28), and no big.Int is needed per
-	// target. The few big.Int operations below reuse pooled storage.
+	// a target is below 2^50 (maxScaled), so neither sum can overflow for
+	// any realistic number of analysts (up to 2^28), and no big.Int is
+	// needed per target. The few big.Int operations below reuse pooled storage.
 	var s1hi, s1lo, s2hi, s2lo, carry uint64
 	for _, v := range t {
 		s1lo, carry = bits.Add64(s1lo, uint64(v), 0)
@@ -339,8 +356,8 @@ func (c *Consensus) setTargets(f *figureBlock, t []int64, close *domain.Close) {
 	s1, s2 := z.setUint128(&z.s1, s1hi, s1lo), z.setUint128(&z.s2, s2hi, s2lo)
 	bn := z.n.SetInt64(n)
 
-	// mean = S1 / n millionths = S1 / (n * 10^4) hundredths.
-	den := z.den.Mul(bn, z.tmp.SetInt64(microsPerHundredth))
+	// mean = S1 / n units = S1 / (n * 10^4 * scale) hundredths.
+	den := z.den.Mul(bn, z.tmp.SetInt64(perHundredth))
 	c.MeanTarget = f.set(meanTarget, bigHundredths(z.roundDiv(s1, den)))
 
 	// Population variance is (n*S2 - S1^2) / n^2 (millionths squared), so the
@@ -362,9 +379,10 @@ func (c *Consensus) setTargets(f *figureBlock, t []int64, close *domain.Close) {
 	c.StddevTarget = f.set(stddevTarget, bigHundredths(k))
 
 	// upside in hundredths of a percent = (S1/n / close - 1) * 100 * 100
-	// = (S1 - n*close) * 10^4 / (n*close), from the exact mean.
-	if close != nil {
-		nc := z.a.Mul(bn, z.tmp.SetInt64(close.Price.Micros()))
+	// = (S1 - n*close) * 10^4 / (n*close), from the exact mean (the scale
+	// cancels out).
+	if hasClose {
+		nc := z.a.Mul(bn, z.tmp.SetInt64(close))
 		diff := z.k.Sub(s1, nc)
 		num := z.s2.Mul(diff, z.tmp.SetInt64(10_000))
 		c.UpsidePct = f.set(upsidePct, bigHundredths(z.roundDiv(num, nc)))

@@ -442,3 +442,61 @@ func sqrtFloat(f float64) float64 {
 	r, _ := z.Sqrt(z).Float64()
 	return r
 }
+
+// An instrument with two splits and a retracted third, recorded at
+// different times (the second backfilled late), gives the reference's
+// answer at every (as_of, known_at) around them, and the hand-computed one
+// at the points that matter.
+func TestTwoSplitsAndARetractedThird(t *testing.T) {
+	l := newLedger(t, "TWO", "USD")
+	l.rate("a@x", "buy", "600", "2025-01-06")
+	l.rate("b@x", "hold", "450", "2025-01-07")
+	l.close("500", "2025-01-07")
+	first := t0.Add(10 * time.Second)
+	l.recordAt(first).split("2:1", "2025-02-03") // 600 -> 300, 450 -> 225, 500 -> 250
+	l.close("260", "2025-02-03")
+	l.revise("a@x", "320", "2025-02-10") // raised against 300
+	third := l.recordAt(t0.Add(20*time.Second)).split("10:1", "2025-03-03")
+	retracted := t0.Add(30 * time.Second)
+	l.recordAt(retracted).retract(third, "no such split")
+	l.close("265", "2025-03-03")
+	second := t0.Add(40 * time.Second)
+	l.recordAt(second).split("3:2", "2025-02-24") // recorded after the fact
+	l.close("180", "2025-03-04")
+
+	asOfs := []string{"2025-01-07", "2025-02-02", "2025-02-03", "2025-02-10", "2025-02-23", "2025-02-24",
+		"2025-03-02", "2025-03-03", "2025-03-04"}
+	knownAts := []time.Time{first.Add(-time.Nanosecond), first, t0.Add(20 * time.Second), retracted.Add(-time.Nanosecond),
+		retracted, second.Add(-time.Nanosecond), second, later}
+	for _, asOf := range asOfs {
+		for _, knownAt := range knownAts {
+			for _, unadjusted := range []bool{false, true} {
+				q := projections.Query{AsOf: when(t, asOf), KnownAt: knownAt, Window: projections.DefaultWindow, Unadjusted: unadjusted}
+				require.Equal(t, splitReference(l.events, q), splitFigures(projections.Show(l.sym, l.events, q)),
+					"as of %s known at %s unadjusted %t", asOf, knownAt, unadjusted)
+			}
+		}
+	}
+
+	show := func(asOf string, knownAt time.Time) projections.Consensus {
+		return projections.Show(l.sym, l.events, projections.Query{AsOf: when(t, asOf), KnownAt: knownAt, Window: projections.DefaultWindow})
+	}
+	// Known now, as of 2025-03-04: targets 320 (after the 2:1) and 450
+	// (before it), both then through the 3:2: 320 x 2/3 and 450 x 1/2 x 2/3.
+	c := show("2025-03-04", later)
+	assert.Equal(t, "213.33", str(c.HighTarget)) // 213.333.. and 150: mean 181.666..
+	assert.Equal(t, "150", str(c.LowTarget))
+	assert.Equal(t, "181.67", str(c.MeanTarget))
+	assert.Equal(t, "180", str(c.Close))
+	assert.Equal(t, "0.93", str(c.UpsidePct))
+	require.Len(t, c.Splits, 2)
+	// While the 10:1 stood (known between its recording and retraction),
+	// everything before 2025-03-03 was divided by ten more, and the 3:2 was
+	// not known yet: the close of 260 (the 265 was recorded later) is 26,
+	// the targets 320 / 10 and 450 / 2 / 10, mean 27.25.
+	c = show("2025-03-03", t0.Add(25*time.Second))
+	assert.Equal(t, "26", str(c.Close))
+	assert.Equal(t, "27.25", str(c.MeanTarget))
+	assert.Equal(t, "4.81", str(c.UpsidePct))
+	assert.Equal(t, []string{"2:1", "10:1"}, []string{c.Splits[0].Ratio, c.Splits[1].Ratio})
+}
