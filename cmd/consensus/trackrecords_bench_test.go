@@ -25,12 +25,29 @@ import (
 // docs/performance.md, imported once for the benchmarks below.
 var trackBench struct {
 	once  sync.Once
+	dir   string // the temporary folder, removed by TestMain
 	store string
 	err   error
 }
 
+// TestMain removes the benchmarks' generated ledger when the run ends.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if trackBench.dir != "" {
+		os.RemoveAll(trackBench.dir)
+	}
+	os.Exit(code)
+}
+
 func trackBenchStore(b *testing.B) string {
 	trackBench.once.Do(func() {
+		// CONSENSUS_BENCH_TRACK_STORE reuses a ledger imported before
+		// (the store file of an earlier run's gen and import), since the
+		// import takes longer than the benchmarks.
+		if reuse := os.Getenv("CONSENSUS_BENCH_TRACK_STORE"); reuse != "" {
+			trackBench.store = reuse
+			return
+		}
 		n := 200
 		if v, err := strconv.Atoi(os.Getenv("CONSENSUS_BENCH_INSTRUMENTS")); err == nil && v > 0 {
 			n = v
@@ -40,6 +57,7 @@ func trackBenchStore(b *testing.B) string {
 			trackBench.err = err
 			return
 		}
+		trackBench.dir = dir
 		rows := filepath.Join(dir, "rows.jsonl")
 		var file bytes.Buffer
 		if _, err := gen.Generate(context.Background(), &file, gen.Config{Instruments: n, Analysts: 4 * n, Years: 10, Seed: 1}, gen.JSONL); err != nil {
