@@ -31,7 +31,8 @@ type Ledger struct {
 	now         func() time.Time
 	maxAttempts int
 
-	cache cache
+	cache    cache
+	rankings rankings // track records by point in time (trackrecords.go)
 }
 
 // Option configures a Ledger.
@@ -71,6 +72,9 @@ var (
 
 	// ErrCorrupt is returned when a stored event cannot be decoded.
 	ErrCorrupt = errors.New("stored event cannot be read")
+
+	// ErrUnknownAnalyst (trackrecords.go) is returned for an analyst
+	// with no call at the question's point in time.
 
 	// ErrNewerVersion is returned for a stored event of a type this
 	// version does not know: not damage, but a ledger a newer version of

@@ -53,6 +53,13 @@ type Query struct {
 	// EachBasis makes History give every row the basis of its own as_of
 	// (--basis each), so that each row equals show at that as_of.
 	EachBasis bool
+	// Top, when set, counts only the analysts that made its cut (show --top
+	// N, CONTRACT section 10): everyone else is left out of the figures,
+	// and --explain says so. It is reported in Consensus.Top.
+	Top *Top
+	// Tops, when set, gives History's row i the cut Tops[i] (history --top
+	// N: each row's cut as of its own date); one per RowTimes entry.
+	Tops []*Top
 }
 
 // Consensus is the analyst consensus of one instrument at one point in time.
@@ -115,6 +122,10 @@ type Consensus struct {
 	Adjusted bool           `json:"adjusted"`
 	Splits   []AppliedSplit `json:"splits"`
 
+	// Top is the cut of `show --top N` the figures were computed over,
+	// left out of the JSON when the question did not ask for one.
+	Top *Top `json:"top,omitempty"`
+
 	// Explain is set only when the query asks for it (one entry per
 	// analyst, sorted by analyst id), and is left out of the JSON when
 	// empty, so the contract's plain shape stays exactly as documented.
@@ -136,7 +147,7 @@ func Show(symbol domain.Symbol, history []domain.Recorded, q Query) Consensus {
 // empty consensus.
 func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
 	c := Consensus{Instrument: string(symbol), WindowDays: windowDays(q.Window), Label: LabelNoConsensus,
-		Adjusted: !q.Unadjusted, Splits: noSplits}
+		Adjusted: !q.Unadjusted, Splits: noSplits, Top: q.Top}
 	if state == nil {
 		return c
 	}
@@ -154,8 +165,9 @@ func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
 	needsFactors := len(adj.splits) > 0
 	var earliest time.Time // the earliest value used, for the splits applied
 	cutoff := windowStart(state.AsOf, q.Window)
+	only := q.Top.Only() // nil without --top: the map lookup below is then skipped
 	for _, p := range state.Analysts {
-		if !active(p, cutoff, q.Window) {
+		if !active(p, cutoff, q.Window) || only != nil && !only[p.Analyst] {
 			continue
 		}
 		c.Analysts++
@@ -233,7 +245,7 @@ func earlier(a, b time.Time) time.Time {
 // explained adds the explanation when the query asks for it.
 func (c Consensus) explained(state *domain.State, q Query, adj adjustment) Consensus {
 	if q.Explain {
-		c.Explain = explain(state, q.Window, adj)
+		c.Explain = explain(state, q.Window, adj, q.Top)
 	}
 	return c
 }

@@ -24,6 +24,9 @@ const (
 	// StatusNoRating: no rating was ever held in the visible history; the
 	// analyst appears only through skipped or retracted events.
 	StatusNoRating = "no_rating"
+	// StatusNotTop: a rating is held and recent enough, but the analyst is
+	// not among the N best of `show --top N` at the answer's as_of.
+	StatusNotTop = "not_top"
 )
 
 // AnalystExplain says what one analyst holds at the point in time and why the
@@ -75,7 +78,7 @@ type AnalystExplain struct {
 
 // explain lists every analyst of the state, and every analyst with a
 // retracted event, sorted by analyst id.
-func explain(state *domain.State, window time.Duration, adj adjustment) []AnalystExplain {
+func explain(state *domain.State, window time.Duration, adj adjustment, top *Top) []AnalystExplain {
 	type note struct {
 		at   time.Time
 		text string
@@ -152,9 +155,15 @@ func explain(state *domain.State, window time.Duration, adj adjustment) []Analys
 		case !p.Held:
 			e.Status = StatusWithdrawn
 			e.Reason = fmt.Sprintf("withdrawn on %s (event %s)", when(p.WithdrawnAt), p.WithdrawalEvent)
+		case active(p, windowStart(state.AsOf, window), window) && top != nil && !top.only[a]:
+			e.Status = StatusNotTop
+			e.Reason = fmt.Sprintf("not_top: not among the %d best analysts by success rate as of %s", top.N, when(state.AsOf))
 		case active(p, windowStart(state.AsOf, window), window):
 			e.Status = StatusCounted
 			e.Reason = fmt.Sprintf("counted: %s since %s, %s", p.Rating, when(p.RatedAt), target)
+			if top != nil {
+				e.Reason += fmt.Sprintf("; among the %d best analysts by success rate as of %s", top.N, when(state.AsOf))
+			}
 		default:
 			e.Status = StatusStale
 			e.Reason = fmt.Sprintf("stale: last rating or target event %s, outside the %s window", when(p.LastActive), windowText(window))

@@ -97,7 +97,10 @@ func History(symbol domain.Symbol, history []domain.Recorded, from, to time.Time
 		q.Basis = ends[len(ends)-1]
 	}
 	cursor := domain.NewTimeline(history, q.KnownAt).Cursor()
-	for _, end := range ends {
+	for i, end := range ends {
+		if q.Tops != nil {
+			q.Top = q.Tops[i]
+		}
 		rows = append(rows, Compute(symbol, cursor.AdvanceTo(end), q))
 	}
 	return rows

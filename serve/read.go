@@ -48,6 +48,9 @@ func (s *Server) getAllConsensus(w http.ResponseWriter, r *http.Request, c call)
 	if err != nil {
 		return err
 	}
+	if err := s.withTop(r, c, &pt); err != nil {
+		return err
+	}
 	answer, err := cached(r.Context(), s, "", pt, func(ctx context.Context) (encodedAnswer, time.Time, error) {
 		rows, err := s.showAll(ctx, pt.query)
 		if err != nil {
@@ -162,6 +165,9 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 	if pt.query.Explain, err = parseBool(c, "explain"); err != nil {
 		return err
 	}
+	if err := s.withTop(r, c, &pt); err != nil {
+		return err
+	}
 	answer, err := cached(r.Context(), s, sym, pt, func(ctx context.Context) (encodedAnswer, time.Time, error) {
 		ix, err := s.indexOf(ctx, sym)
 		if err != nil {
@@ -218,6 +224,13 @@ func (s *Server) history(r *http.Request, c call, defaultEvery string, check fun
 	ix, err := s.indexOf(r.Context(), sym)
 	if err != nil {
 		return nil, err
+	}
+	if n, err := parseTop(c); err != nil {
+		return nil, err
+	} else if n > 0 {
+		if pt.query.Tops, err = s.l.Tops(r.Context(), projections.RowTimes(pr.from, pr.to, pr.every), pt.query.KnownAt, n); err != nil {
+			return nil, err
+		}
 	}
 	// One cursor over the history serves every period end: cheaper here
 	// than a question to the read model per row.
@@ -322,4 +335,22 @@ func writeJSONRows[T any](w http.ResponseWriter, r *http.Request, rows []T) erro
 	buf.WriteString("]\n")
 	_, _ = aw.Write(buf.Bytes())
 	return aw.Close()
+}
+
+// withTop reads top=N and sets the query's cut as of its point in time. An
+// answer over the top analysts depends on every instrument, which the
+// answer cache (kept per instrument) cannot tell has changed, so it is
+// computed afresh: the ledger keeps the track records it needs.
+func (s *Server) withTop(r *http.Request, c call, pt *point) error {
+	n, err := parseTop(c)
+	if err != nil || n == 0 {
+		return err
+	}
+	rec, err := s.l.TrackRecords(r.Context(), pt.query.AsOf, pt.query.KnownAt)
+	if err != nil {
+		return err
+	}
+	pt.query.Top = rec.Top(n)
+	pt.asOfGiven = false // not cached: see above
+	return nil
 }

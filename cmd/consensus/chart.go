@@ -79,7 +79,7 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 	if err := chart.CheckPoints(from, to, every, "--every"); err != nil {
 		return err // refused, as history refuses a range too long
 	}
-	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
+	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, "")
 	if err != nil {
 		return err
 	}

@@ -19,10 +19,11 @@ type historyCmd struct {
 	pointFlags
 	from, to, every string
 	json, csv       bool
+	top             string
 }
 
 func (c *historyCmd) usage() (string, string) {
-	return "history SYMBOL --from D --to D [--every day|week|month] [--known-at T] [--json|--csv]",
+	return "history SYMBOL --from D --to D [--every day|week|month] [--known-at T] [--top N] [--json|--csv]",
 		"Shows one consensus row per period end between two dates."
 }
 
@@ -34,13 +35,18 @@ func (c *historyCmd) define(fs *pflag.FlagSet) {
 	fs.StringVar(&c.every, "every", "day", "period: day, week (ending Sunday) or month")
 	fs.BoolVar(&c.json, "json", false, "print a JSON array")
 	fs.BoolVar(&c.csv, "csv", false, "print CSV with a header row")
+	fs.StringVar(&c.top, "top", "", "count only the N best analysts by success rate as of each row's own date")
 }
 
 // historyRows answers a history question from the read-only store the
 // flags name, at the point in time they give: what history and chart share.
 func historyRows(ctx context.Context, a *app, store *storeFlag, point *pointFlags, sym domain.Symbol,
-	from, to time.Time, every projections.Every) ([]projections.Consensus, error) {
+	from, to time.Time, every projections.Every, top string) ([]projections.Consensus, error) {
 	q, err := point.query(a)
+	if err != nil {
+		return nil, err
+	}
+	n, err := parseTop(top)
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +55,11 @@ func historyRows(ctx context.Context, a *app, store *storeFlag, point *pointFlag
 		return nil, err
 	}
 	defer closeStore()
+	if n > 0 {
+		if q.Tops, err = l.Tops(ctx, projections.RowTimes(from, to, every), q.KnownAt, n); err != nil {
+			return nil, err
+		}
+	}
 	return l.History(ctx, sym, from, to, every, q)
 }
 
@@ -88,7 +99,7 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	if err := projections.CheckHistoryRange(from, to, every); err != nil {
 		return err
 	}
-	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
+	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, c.top)
 	if err != nil {
 		return err
 	}
