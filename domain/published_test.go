@@ -1,0 +1,100 @@
+package domain_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/consensus-ledger/consensus/domain"
+)
+
+// TestPublishedCursorMatchesFullFold is the cursor's defining property: at
+// every point of an ascending walk, the state as of t known at t is what a
+// full fold known at t replays to t, whatever was recorded late or retracted.
+func TestPublishedCursorMatchesFullFold(t *testing.T) {
+	seeds, points := uint64(12), 400
+	if testing.Short() {
+		seeds, points = 4, 150
+	}
+	for seed := range seeds {
+		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 13))
+			history := randomHistory(rng, 200+rng.IntN(600), 0, seed%2 == 0)
+			walk := make([]time.Time, 0, points)
+			for range points {
+				// Both kinds of point: an event's effective time (the
+				// fold moves) and a recording (what is known moves).
+				walk = append(walk, randomPoint(rng, history, rng.IntN(2) == 0))
+			}
+			slices.SortFunc(walk, time.Time.Compare)
+			c := domain.NewIndex(history).PublishedCursor()
+			for _, at := range walk {
+				want := domain.NewTimeline(history, at).Replay(at)
+				require.Equal(t, want, c.AdvanceTo(at), "as of and known at %s", at)
+			}
+		})
+	}
+}
+
+// TestPublishedCursorLateCorrection walks a typo's life: a target keyed as
+// 1650 on 3 September, retracted and keyed again as 165 on the 5th. What
+// was shown on the 3rd and 4th keeps the typo; from the 5th it is gone, and
+// the events recorded the same day it took effect fold as usual.
+func TestPublishedCursorLateCorrection(t *testing.T) {
+	s := newStream()
+	s.addAt(at(t, "2025-09-01T10:00:00Z"), rating(t, "p.rossi", domain.Buy, "140", "2025-09-01"))
+	typo := s.addAt(at(t, "2025-09-03T10:00:00Z"), revision(t, "p.rossi", "1650", "2025-09-03"))
+	s.addAt(at(t, "2025-09-04T10:00:00Z"), closing(t, "141.50", "2025-09-04"))
+	s.addAt(at(t, "2025-09-05T10:00:00Z"), retraction(typo, "typo"))
+	s.addAt(at(t, "2025-09-05T10:00:01Z"), revision(t, "p.rossi", "165", "2025-09-03"))
+	// Recorded the day after it took effect: not yet shown on its own day.
+	s.addAt(at(t, "2025-09-07T09:00:00Z"), closing(t, "142.10", "2025-09-06"))
+	history := s.history()
+
+	c := domain.NewIndex(history).PublishedCursor()
+	for _, step := range []struct {
+		day    string
+		target string
+		close  string
+	}{
+		{"2025-09-02", "140", ""},
+		{"2025-09-03", "1650", ""},
+		{"2025-09-04", "1650", "141.5"},
+		{"2025-09-05", "165", "141.5"},
+		{"2025-09-06", "165", "141.5"},
+		{"2025-09-07", "165", "142.1"},
+	} {
+		end := at(t, step.day)
+		got := c.AdvanceTo(end)
+		require.Equal(t, domain.NewTimeline(history, end).Replay(end), got, step.day)
+		assert.Equal(t, step.target, got.Analysts["p.rossi"].Target.String(), step.day)
+		if step.close == "" {
+			assert.Nil(t, got.Close, step.day)
+		} else {
+			assert.Equal(t, step.close, got.Close.Price.String(), step.day)
+		}
+		assert.Equal(t, end, got.KnownAt)
+		assert.Equal(t, end, got.AsOf)
+	}
+}
+
+// BenchmarkPublishedCursor10Years walks a ten-year live history (about
+// 7,300 events recorded within a day of taking effect, with late
+// recordings and retractions) day by day: 3,650 points.
+func BenchmarkPublishedCursor10Years(b *testing.B) {
+	history := randomHistory(rand.New(rand.NewPCG(1, 1)), 7300, 0, true)
+	ix := domain.NewIndex(history)
+	first := history[0].Event.Effective()
+	b.ReportAllocs()
+	for b.Loop() {
+		c := ix.PublishedCursor()
+		for d := range 3650 {
+			c.AdvanceTo(first.AddDate(0, 0, d))
+		}
+	}
+}
