@@ -25,6 +25,16 @@ type PublishedHistory struct {
 	FirstRecorded time.Time
 }
 
+// Split returns the rows' consensus and, one entry per row, whether it is
+// restated: the shape of renderers that draw or print plain rows.
+func (h PublishedHistory) Split() (rows []Consensus, restated []bool) {
+	rows, restated = make([]Consensus, len(h.Rows)), make([]bool, len(h.Rows))
+	for i, r := range h.Rows {
+		rows[i], restated[i] = r.Consensus, r.Restated
+	}
+	return rows, restated
+}
+
 // Restated reports whether a row as first published differs from the same
 // row known later: any figure of the row's contract JSON other than
 // known_at (and the optional explanation, which a history never carries).
