@@ -49,6 +49,7 @@ type options struct {
 	noTokens bool // serve without a token file: read-only
 	config   func(*serve.Config)
 	empty    bool // do not load the demo
+	live     bool // load the demo as recorded live (demo.LoadLive)
 	// clock replaces the pinned clock, for the store's recorded times and
 	// the ledger's now alike.
 	clock func() time.Time
@@ -67,11 +68,26 @@ func newServer(t testing.TB, opts options) *testServer {
 	if opts.clock != nil {
 		tick = opts.clock
 	}
+	var loading time.Time // while the live demo loads: when each step is recorded
+	if opts.live {
+		base := tick
+		tick = func() time.Time {
+			if !loading.IsZero() {
+				return loading
+			}
+			return base()
+		}
+	}
 	store, err := sqlite.Open(path, sqlite.Options{Now: tick})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, store.Close()) })
 	l := ledger.New(store, ledger.WithClock(tick), ledger.WithCache(opts.cache))
-	if !opts.empty {
+	switch {
+	case opts.live:
+		_, err = demo.LoadLive(context.Background(), l, func(at time.Time) { loading = at })
+		require.NoError(t, err)
+		loading = time.Time{} // before the server starts reading the clock
+	case !opts.empty:
 		_, err = demo.Load(context.Background(), l)
 		require.NoError(t, err)
 	}
