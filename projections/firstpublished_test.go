@@ -114,18 +114,24 @@ func TestFirstPublishedRestatesTheTypo(t *testing.T) {
 		{"2025-09-08", "2025-09-07T12:00:00Z", "157.5", "165", "142.1", false},
 	}, rows)
 
-	// Every row equals `show --as-of D --known-at min(D, known-at)`, and is
-	// restated exactly where that differs from `show --as-of D`.
 	for _, r := range got.Rows {
-		knownAt := r.AsOf
-		if q.KnownAt.Before(knownAt) {
-			knownAt = q.KnownAt
-		}
-		first := projections.Show(l.sym, l.events, projections.Query{AsOf: r.AsOf, KnownAt: knownAt, Window: q.Window})
-		require.Equal(t, first, r.Consensus, "row %s", r.AsOf)
-		now := projections.Show(l.sym, l.events, projections.Query{AsOf: r.AsOf, KnownAt: q.KnownAt, Window: q.Window})
-		assert.Equal(t, projections.Restated(first, now), r.Restated, "row %s", r.AsOf)
+		requireShown(t, l, q, r)
 	}
+}
+
+// requireShown checks a first-published row against show: it equals `show
+// --as-of D --known-at min(D, known-at)`, and is restated exactly where
+// that differs from `show --as-of D --known-at known-at`.
+func requireShown(t *testing.T, l *ledger, q projections.Query, r projections.Published) {
+	t.Helper()
+	knownAt := q.KnownAt
+	if r.AsOf.Before(knownAt) {
+		knownAt = r.AsOf
+	}
+	first := projections.Show(l.sym, l.events, projections.Query{AsOf: r.AsOf, KnownAt: knownAt, Window: q.Window})
+	require.Equal(t, first, r.Consensus, "row %s", r.AsOf)
+	now := projections.Show(l.sym, l.events, projections.Query{AsOf: r.AsOf, KnownAt: q.KnownAt, Window: q.Window})
+	require.Equal(t, projections.Restated(first, now), r.Restated, "row %s", r.AsOf)
 }
 
 // TestFirstPublishedBackfill is the contract's worked example: a history of
@@ -199,14 +205,7 @@ func TestFirstPublishedMatchesShow(t *testing.T) {
 		if i%10 != 0 {
 			continue // a sample: two full folds per row
 		}
-		knownAt := r.AsOf
-		if q.KnownAt.Before(knownAt) {
-			knownAt = q.KnownAt
-		}
-		first := projections.Show(l.sym, l.events, projections.Query{AsOf: r.AsOf, KnownAt: knownAt, Window: q.Window})
-		require.Equal(t, first, r.Consensus, "row %s", r.AsOf)
-		now := projections.Show(l.sym, l.events, projections.Query{AsOf: r.AsOf, KnownAt: q.KnownAt, Window: q.Window})
-		require.Equal(t, projections.Restated(first, now), r.Restated, "row %s", r.AsOf)
+		requireShown(t, l, q, r)
 	}
 	// The generated history restates most days (each day's close and late
 	// ratings arrive after midnight), but not the rows after known-at.
