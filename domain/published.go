@@ -55,22 +55,39 @@ type lateRecording struct {
 // read, so any number of cursors may walk it at once.
 func (ix *Index) PublishedCursor() *PublishedCursor {
 	c := &PublishedCursor{ix: ix, settle: make([]time.Time, len(ix.order)), settled: ix.newState(time.Time{})}
+	// The fold judges an event's actions against the splits effective by
+	// its own time (section 8), even one at the same instant later in fold
+	// order: such a split's recording and retraction count for the events
+	// from the first one at its instant, as for the split itself.
+	first := 0 // the first fold position at the effective time of i
 	for i, p := range ix.order {
+		if ix.effective[i] != ix.effective[first] {
+			first = i
+		}
 		r := ix.history[p]
 		effective := r.Event.Effective()
 		c.settle[i] = r.RecordedAt
-		if r.RecordedAt.After(effective) {
-			c.late = append(c.late, lateRecording{at: r.RecordedAt, pos: i})
-		}
+		at := []time.Time{r.RecordedAt}
 		for _, q := range ix.retractions[p] {
-			at := ix.history[q].RecordedAt
-			c.settle[i] = later(c.settle[i], at)
-			if at.After(effective) {
-				c.late = append(c.late, lateRecording{at: at, pos: i})
+			at = append(at, ix.history[q].RecordedAt)
+		}
+		from := i
+		if _, split := r.Event.(SplitRecorded); split {
+			from = first
+		}
+		for _, t := range at {
+			for k := from; k <= i; k++ {
+				c.settle[k] = later(c.settle[k], t)
+			}
+			if t.After(effective) {
+				c.late = append(c.late, lateRecording{at: t, pos: from})
 			}
 		}
 	}
 	slices.SortFunc(c.late, func(a, b lateRecording) int { return a.at.Compare(b.at) })
+	// Settled events fold with every split they will ever see: those
+	// effective by their time are settled with them.
+	c.settled.Splits = ix.splitsKnownAt(endOfTime)
 	c.state = c.settled.clone()
 	return c
 }
@@ -103,6 +120,9 @@ func (c *PublishedCursor) AdvanceTo(t time.Time) *State {
 	default:
 		c.state, c.next, c.touched = c.settled.clone(), c.settledTo, c.settledTo
 	}
+	// The splits known at t: those effective by an event folded now adjust
+	// its actions, and all of them the figures on any basis.
+	c.state.Splits = ix.splitsKnownAt(t)
 	for ; c.next < end; c.next++ {
 		if c.fold(c.state, c.next, t) {
 			c.touched = c.next + 1

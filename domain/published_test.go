@@ -24,7 +24,7 @@ func TestPublishedCursorMatchesFullFold(t *testing.T) {
 	for seed := range seeds {
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 13))
-			history := randomHistory(rng, 200+rng.IntN(600), 0, seed%2 == 0)
+			history := withSplits(rng, randomHistory(rng, 200+rng.IntN(600), 0, seed%2 == 0))
 			walk := make([]time.Time, 0, points)
 			for range points {
 				// Both kinds of point: an event's effective time (the
@@ -39,6 +39,35 @@ func TestPublishedCursorMatchesFullFold(t *testing.T) {
 			}
 		})
 	}
+}
+
+// withSplits inserts splits into a history, as many as one event in
+// twenty: at the start of a day or at another event's very instant
+// (where fold order may put the split after events it judges), recorded
+// with the event before them, and some retracted later.
+func withSplits(rng *rand.Rand, history []domain.Recorded) []domain.Recorded {
+	var out []domain.Recorded
+	var splits []domain.Recorded
+	add := func(r domain.Recorded, e domain.Event) {
+		r.ID, r.Version, r.Event = testID(100_000+len(out)), int64(len(out)), e
+		out = append(out, r)
+	}
+	for _, r := range history {
+		out = append(out, r)
+		out[len(out)-1].Version = int64(len(out) - 1)
+		switch k := rng.IntN(40); {
+		case k < 2:
+			at := r.Event.Effective().Truncate(24*time.Hour).AddDate(0, 0, rng.IntN(30)-10)
+			if k == 0 {
+				at = history[rng.IntN(len(history))].Event.Effective()
+			}
+			add(r, domain.SplitRecorded{Instrument: baba, Ratio: domain.Ratio{New: int64(2 + rng.IntN(3)), Old: 1}, EffectiveAt: at})
+			splits = append(splits, out[len(out)-1])
+		case k < 3 && len(splits) > 0:
+			add(r, retraction(splits[rng.IntN(len(splits))], "wrong ratio"))
+		}
+	}
+	return out
 }
 
 // TestPublishedCursorLateCorrection walks a typo's life: a target keyed as
@@ -112,5 +141,30 @@ func BenchmarkPublishedPerPointIndex(b *testing.B) {
 			at := first.AddDate(0, 0, d)
 			ix.State(at, at)
 		}
+	}
+}
+
+// TestPublishedCursorSplitAtTheSameInstant: a 2:1 split at the very instant
+// of a target revision, after it in fold order and recorded a day late.
+// Shown on the 5th, the revision from 100 to 60 was a cut; from the 6th,
+// with the split known, the held 100 is 50 on the revision's basis and 60
+// a raise, though nothing after the split in fold order changed.
+func TestPublishedCursorSplitAtTheSameInstant(t *testing.T) {
+	s := newStream()
+	instant := at(t, "2025-09-05T00:00:00Z")
+	s.addAt(at(t, "2025-09-01T10:00:00Z"), rating(t, "a.one", domain.Buy, "100", "2025-09-01"))
+	s.addAt(at(t, "2025-09-05T01:00:00Z"), domain.TargetRevised{Instrument: baba, Analyst: "a.one", Target: money(t, "60"), Currency: "USD", EffectiveAt: instant})
+	s.addAt(at(t, "2025-09-06T09:00:00Z"), domain.SplitRecorded{Instrument: baba, Ratio: domain.Ratio{New: 2, Old: 1}, EffectiveAt: instant})
+	history := s.history()
+
+	c := domain.NewIndex(history).PublishedCursor()
+	for _, step := range []struct {
+		day  string
+		want domain.TargetAction
+	}{{"2025-09-05", domain.TargetCut}, {"2025-09-06", domain.TargetRaised}} {
+		end := at(t, step.day)
+		got := c.AdvanceTo(end)
+		require.Equal(t, domain.NewTimeline(history, end).Replay(end), got, step.day)
+		assert.Equal(t, step.want, got.Analysts["a.one"].TargetAction, step.day)
 	}
 }

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"slices"
 	"time"
 
 	"github.com/consensus-ledger/consensus/domain"
@@ -48,7 +49,12 @@ func Restated(published, known Consensus) bool {
 		a.Targets != b.Targets || !sameDecimal(a.MeanTarget, b.MeanTarget) ||
 		!sameDecimal(a.MedianTarget, b.MedianTarget) || !sameDecimal(a.HighTarget, b.HighTarget) ||
 		!sameDecimal(a.LowTarget, b.LowTarget) || !sameDecimal(a.StddevTarget, b.StddevTarget) ||
-		!sameDecimal(a.Close, b.Close) || !sameTime(a.CloseAt, b.CloseAt) || !sameDecimal(a.UpsidePct, b.UpsidePct)
+		!sameDecimal(a.Close, b.Close) || !sameTime(a.CloseAt, b.CloseAt) || !sameDecimal(a.UpsidePct, b.UpsidePct) ||
+		a.Adjusted != b.Adjusted || !slices.EqualFunc(a.Splits, b.Splits, sameSplit)
+}
+
+func sameSplit(a, b AppliedSplit) bool {
+	return a.EventID == b.EventID && a.Ratio == b.Ratio && a.EffectiveAt.Equal(b.EffectiveAt)
 }
 
 // sameDecimal compares two optional figures; Decimal keeps canonical text,
@@ -74,6 +80,11 @@ func sameTime(a, b *time.Time) bool {
 // left out, so a backfilled instrument's history before its backfill has no
 // rows at all.
 //
+// Every row is on the basis of its own as_of (--basis each), as `show` gave
+// it at that moment, and is compared with the same row known at q.KnownAt on
+// that basis: a row is restated because the ledger learned something about
+// its day, never because a later split moved the series' basis.
+//
 // The plain rows take one pass (History); the earlier rows walk a
 // domain.PublishedCursor, which folds a live ledger once and refolds only
 // after late recordings, instead of folding the history once per row.
@@ -84,6 +95,7 @@ func FirstPublished(symbol domain.Symbol, ix *domain.Index, from, to time.Time, 
 		return out
 	}
 	out.FirstRecorded = history[0].RecordedAt.UTC() // recorded times never decrease along a stream
+	q.EachBasis, q.Basis = true, time.Time{}
 	known := History(symbol, history, from, to, every, q)
 	cursor := ix.PublishedCursor()
 	for _, row := range known {

@@ -27,7 +27,8 @@ func TestRestatedCoversEveryField(t *testing.T) {
 	base := projections.Consensus{Instrument: "BABA", Currency: "USD", AsOf: when(t, "2025-09-11"), KnownAt: when(t, "2025-09-11"),
 		WindowDays: 90, Analysts: 3, Buy: 2, Hold: 1, Sell: 0, MeanRating: d("1.67"), Label: projections.LabelModerateBuy,
 		Targets: 3, MeanTarget: d("150"), MedianTarget: d("150"), HighTarget: d("160"), LowTarget: d("140"),
-		StddevTarget: d("8.16"), Close: d("143.93"), CloseAt: &closeAt, UpsidePct: d("4.22")}
+		StddevTarget: d("8.16"), Close: d("143.93"), CloseAt: &closeAt, UpsidePct: d("4.22"),
+		Adjusted: true, Splits: []projections.AppliedSplit{{Ratio: "2:1", EffectiveAt: closeAt.Add(-time.Hour)}}}
 	assert.False(t, projections.Restated(base, base))
 	moved := base
 	moved.KnownAt = later
@@ -55,6 +56,17 @@ func TestRestatedCoversEveryField(t *testing.T) {
 			v.Set(reflect.ValueOf(ptrTo(x.Add(time.Nanosecond))))
 		case *projections.Decimal:
 			v.Set(reflect.ValueOf(d(x.String() + "1")))
+		case bool:
+			v.SetBool(!x)
+		case []projections.AppliedSplit:
+			for _, other := range [][]projections.AppliedSplit{nil, {{Ratio: "2:1", EffectiveAt: closeAt}}} {
+				changed.Splits = other
+				assert.True(t, projections.Restated(changed, base), "splits %v", other)
+			}
+			ratio := base
+			ratio.Splits = []projections.AppliedSplit{{Ratio: "4:1", EffectiveAt: closeAt}}
+			changed.Splits = []projections.AppliedSplit{{Ratio: "4:1", EffectiveAt: closeAt.Add(time.Nanosecond)}}
+			assert.True(t, projections.Restated(changed, ratio), "a split's effective time")
 		default:
 			t.Fatalf("field %s of type %s: teach this test and Restated about it", f.Name, f.Type)
 		}
@@ -182,7 +194,7 @@ func TestPublishedJSON(t *testing.T) {
 		`"known_at":"2025-09-04T23:59:59.999999999Z","window_days":90,"analysts":2,"buy":1,"hold":1,"sell":0,`+
 		`"mean_rating":2.5,"label":"Moderate Buy","targets":2,"mean_target":900,"median_target":900,"high_target":1650,`+
 		`"low_target":150,"stddev_target":750,"close":141.5,"close_at":"2025-09-04T23:59:59.999999999Z",`+
-		`"upside_pct":536.04,"restated":true}`, string(b))
+		`"upside_pct":536.04,"adjusted":true,"splits":[],"restated":true}`, string(b))
 }
 
 // TestFirstPublishedMatchesShow checks a generated live ledger (recorded
@@ -211,4 +223,43 @@ func TestFirstPublishedMatchesShow(t *testing.T) {
 	// ratings arrive after midnight), but not the rows after known-at.
 	assert.Equal(t, 1095, len(got.Rows))
 	assert.Equal(t, 753, restated)
+}
+
+// TestFirstPublishedOwnBasis: every first-published row is on the basis of
+// its own as_of, as show gave it then, so a split announced in advance
+// restates nothing, while the plain history puts every row on its last
+// row's basis; a split recorded late restates the rows it has adjusted
+// since.
+func TestFirstPublishedOwnBasis(t *testing.T) {
+	for _, c := range []struct {
+		name, recorded string
+		restated       []bool
+	}{
+		{"announced", "2025-09-01T12:00:00Z", []bool{false, false, false, false}},
+		{"recorded late", "2025-09-05T12:00:00Z", []bool{false, false, true, true}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l := newLedger(t, "BABA", "USD")
+			l.recordAt(when(t, "2025-09-01T10:00:00Z")).rate("a.one", "buy", "100", "2025-09-01")
+			l.recordAt(when(t, c.recorded)).add(domain.SplitRecorded{Instrument: l.sym, Ratio: domain.Ratio{New: 2, Old: 1},
+				EffectiveAt: when(t, "2025-09-03T00:00:00Z")})
+			q := projections.Query{KnownAt: later, Window: projections.DefaultWindow}
+			from, to := when(t, "2025-09-01"), when(t, "2025-09-04")
+			got := projections.FirstPublished(l.sym, domain.NewIndex(l.events), from, to, projections.Day, q)
+			var means []string
+			var restated []bool
+			for _, r := range got.Rows {
+				means, restated = append(means, str(r.MeanTarget)), append(restated, r.Restated)
+				requireShown(t, l, projections.Query{KnownAt: later, Window: projections.DefaultWindow, EachBasis: true}, r)
+			}
+			first := map[bool][]string{false: {"100", "100", "50", "50"}, true: {"100", "100", "100", "100"}}
+			assert.Equal(t, first[c.restated[2]], means)
+			assert.Equal(t, c.restated, restated)
+			var plain []string
+			for _, r := range projections.History(l.sym, l.events, from, to, projections.Day, q) {
+				plain = append(plain, str(r.MeanTarget))
+			}
+			assert.Equal(t, []string{"50", "50", "50", "50"}, plain, "the plain history: every row on the last row's basis")
+		})
+	}
 }

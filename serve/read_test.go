@@ -232,7 +232,7 @@ func TestHistoryFirstPublished(t *testing.T) {
 		"2025-09-04 2025-09-04T23:59:59.999999999Z 1650 true",
 		"2025-09-05 2025-09-05T23:59:59.999999999Z 200 false",
 	}, got)
-	assert.Len(t, rows[0], 21, "the contract row's 20 keys and restated")
+	assert.Len(t, rows[0], 23, "the contract row's 22 keys (with adjusted and splits) and restated")
 
 	plain := array(t, ts.get(t, "/api/v1/instruments/BABA/history?from=2025-09-02&to=2025-09-05&first_published=false").body)
 	require.Len(t, plain, 4)
