@@ -51,6 +51,7 @@ type options struct {
 	noTokens bool // serve without a token file: read-only
 	config   func(*serve.Config)
 	empty    bool // do not load the demo
+	live     bool // load the demo as recorded live (demo.LoadLive)
 	// clock replaces the pinned clock, for the store's recorded times and
 	// the ledger's now alike.
 	clock func() time.Time
@@ -70,17 +71,32 @@ func newServer(t testing.TB, opts options) *testServer {
 		tick = opts.clock
 	}
 	// With the pinned clock the demo store is the same bytes every time,
-	// so it is copied from the one loaded first; another clock records
-	// other times, so the demo is loaded anew.
-	copied := !opts.empty && opts.clock == nil
+	// so it is copied from the one loaded first; another clock, or the
+	// live demo, records other times, so the demo is loaded anew.
+	copied := !opts.empty && !opts.live && opts.clock == nil
 	if copied {
 		copyDemoStore(t, path)
+	}
+	var loading time.Time // while the live demo loads: when each step is recorded
+	if opts.live {
+		base := tick
+		tick = func() time.Time {
+			if !loading.IsZero() {
+				return loading
+			}
+			return base()
+		}
 	}
 	store, err := sqlite.Open(path, sqlite.Options{Now: tick})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, store.Close()) })
 	l := ledger.New(store, ledger.WithClock(tick), ledger.WithCache(opts.cache))
-	if !opts.empty && !copied {
+	switch {
+	case opts.live:
+		_, err = demo.LoadLive(context.Background(), l, func(at time.Time) { loading = at })
+		require.NoError(t, err)
+		loading = time.Time{} // before the server starts reading the clock
+	case !opts.empty && !copied:
 		_, err = demo.Load(context.Background(), l)
 		require.NoError(t, err)
 	}

@@ -191,50 +191,76 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 	return nil
 }
 
-// getHistory is `history SYMBOL --json`.
+// getHistory is `history SYMBOL --json`, with --first-published as
+// first_published=true (rows gain "restated").
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, c call) error {
-	rows, err := s.history(r, c, "day", nil)
+	h, err := s.history(r, c, "day", nil)
 	if err != nil {
 		return err
 	}
-	return writeJSONRows(w, r, rows)
+	if h.firstPublished {
+		return writeJSONRows(w, r, h.published.Rows)
+	}
+	return writeJSONRows(w, r, h.rows)
+}
+
+// historyAnswer is the history a request asks for: the plain rows, or the
+// rows as first published.
+type historyAnswer struct {
+	firstPublished bool
+	rows           []projections.Consensus
+	published      projections.PublishedHistory
 }
 
 // history computes the history a request's parameters ask for; every
 // defaults to defaultEvery. check, if not nil, may refuse the period before
 // anything is computed.
-func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error) ([]projections.Consensus, error) {
+func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error) (historyAnswer, error) {
+	var h historyAnswer
 	sym, err := parseSymbol(r.PathValue("symbol"))
 	if err != nil {
-		return nil, err
+		return h, err
 	}
 	pr, err := parsePeriod(c, defaultEvery)
 	if err != nil {
-		return nil, err
+		return h, err
 	}
 	if check != nil {
 		if err := check(pr); err != nil {
-			return nil, err
+			return h, err
 		}
 	}
 	pt, err := parsePoint(c, s.now())
 	if err != nil {
-		return nil, err
+		return h, err
+	}
+	if h.firstPublished, err = parseBool(c, "first_published"); err != nil {
+		return h, err
 	}
 	ix, err := s.indexOf(r.Context(), sym)
 	if err != nil {
-		return nil, err
+		return h, err
 	}
-	if n, err := parseTop(c); err != nil {
-		return nil, err
-	} else if n > 0 {
-		if pt.query.Tops, err = s.l.Tops(r.Context(), projections.RowTimes(pr.from, pr.to, pr.every), pt.query.KnownAt, n); err != nil {
-			return nil, err
+	top, err := parseTop(c)
+	if err != nil {
+		return h, err
+	}
+	if h.firstPublished {
+		if top > 0 {
+			return h, refuse(http.StatusBadRequest, "top", "top and first_published cannot be combined: give one")
+		}
+		h.published = projections.FirstPublished(sym, ix, pr.from, pr.to, pr.every, pt.query)
+		return h, nil
+	}
+	if top > 0 {
+		if pt.query.Tops, err = s.l.Tops(r.Context(), projections.RowTimes(pr.from, pr.to, pr.every), pt.query.KnownAt, top); err != nil {
+			return h, err
 		}
 	}
 	// One cursor over the history serves every period end: cheaper here
 	// than a question to the read model per row.
-	return projections.History(sym, ix.History(), pr.from, pr.to, pr.every, pt.query), nil
+	h.rows = projections.History(sym, ix.History(), pr.from, pr.to, pr.every, pt.query)
+	return h, nil
 }
 
 // getChart draws a history as an SVG figure: the same figure `consensus
@@ -256,7 +282,7 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 	if err != nil {
 		return err
 	}
-	rows, err := s.history(r, c, "auto", func(pr period) error {
+	h, err := s.history(r, c, "auto", func(pr period) error {
 		if err := chart.CheckPoints(pr.from, pr.to, pr.every, "every"); err != nil {
 			return refuse(http.StatusBadRequest, "every", "%s", err)
 		}
@@ -265,8 +291,12 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 	if err != nil {
 		return err
 	}
+	rows, restated := h.rows, []bool(nil)
+	if h.firstPublished {
+		rows, restated = h.published.Split()
+	}
 	var buf bytes.Buffer
-	if err := chart.New(rows, chart.Options{Width: width, Height: height, Panels: panels}).WriteSVG(&buf); err != nil {
+	if err := chart.New(rows, chart.Options{Width: width, Height: height, Panels: panels, Restated: restated}).WriteSVG(&buf); err != nil {
 		return fmt.Errorf("draw the chart: %w", err)
 	}
 	writeCompressible(w, r, http.StatusOK, "image/svg+xml", buf.Bytes())

@@ -143,7 +143,7 @@ func (c *showCmd) runAll(ctx context.Context, a *app, args []string) error {
 	case c.json:
 		return writeJSON(a.stdout, rows)
 	case c.csv:
-		return writeHistoryCSV(a.stdout, rows)
+		return writeHistoryCSV(a.stdout, rows, nil)
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "instrument\tcurrency\tanalysts\tbuy\thold\tsell\tmean target\tclose\tupside %\tlabel\t")
