@@ -38,7 +38,9 @@ func (h PublishedHistory) Split() (rows []Consensus, restated []bool) {
 
 // Restated reports whether a row as first published differs from the same
 // row known later: any figure of the row's contract JSON other than
-// known_at (and the optional explanation, which a history never carries).
+// known_at (and the optional explanation and top-analyst cut, which a
+// first-published history never carries: --top and --first-published are
+// refused together).
 // It is the one statement of what "restated" means; the test holds it to
 // every field of Consensus, so a field added there must be added here.
 func Restated(published, known Consensus) bool {
