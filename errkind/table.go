@@ -49,6 +49,7 @@ var rules = []rule{
 	{"eventstore.ErrDuplicateID", Conflict, is(eventstore.ErrDuplicateID, "id")},
 	{"backfill.ErrBadFile", Malformed, is(backfill.ErrBadFile, "")},
 	{"eventstore.ErrReadOnly", ReadOnly, is(eventstore.ErrReadOnly, "")},
+	{"ledger.ErrNewerVersion", NewerVersion, is(ledger.ErrNewerVersion, "")},
 	// The command line's output paths; the server writes files only in the
 	// background (checkpoints), where no request is answered with them.
 	{"outfile.ErrExists", Invalid, is(outfile.ErrExists, "")},

@@ -63,6 +63,7 @@ func commands() map[string]func() command {
 		"revise":      reviseCmd,
 		"withdraw":    withdrawCmd,
 		"close":       closeCmd,
+		"split":       splitCmd,
 		"retract":     func() command { return &retractCmd{} },
 		"show":        func() command { return &showCmd{} },
 		"history":     func() command { return &historyCmd{} },
