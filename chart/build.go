@@ -47,6 +47,11 @@ type Options struct {
 	Title string
 	// Panels is what to draw; zero means BothPanels.
 	Panels Panels
+	// Splits are the instrument's splits to mark on the time axis (those
+	// outside the rows' range are left out). Nil marks the splits the rows
+	// were adjusted for; values as published carry none, so a caller
+	// drawing them passes the splits explicitly.
+	Splits []projections.AppliedSplit
 }
 
 // box is a rectangle of the canvas.
@@ -61,7 +66,8 @@ func New(rows []projections.Consensus, opts Options) *Figure {
 	if panels == 0 {
 		panels = BothPanels
 	}
-	f := &Figure{Width: w, Height: h, Title: opts.Title, Description: describe(rows)}
+	splits := splitsInRange(rows, opts.Splits)
+	f := &Figure{Width: w, Height: h, Title: opts.Title, Description: describe(rows) + describeSplits(splits)}
 	f.add(Rect{Class: ClassBackground, W: float64(w), H: float64(h)})
 	area := box{0, 0, float64(w), float64(h)}
 	if opts.Title != "" {
@@ -69,19 +75,20 @@ func New(rows []projections.Consensus, opts Options) *Figure {
 		area.y, area.h = 34, area.h-34
 	}
 	x := newTimeScale(rows, plotBox(area, 1).w)
+	var plots []box
 	switch panels {
 	case TargetPanel:
-		drawTargets(f, rows, x, area)
+		plots = append(plots, drawTargets(f, rows, x, area))
 	case RatingPanel:
-		drawRatings(f, rows, x, area)
+		plots = append(plots, drawRatings(f, rows, x, area))
 	default:
 		top := area
 		top.h = area.h * 0.62
 		bottom := area
 		bottom.y, bottom.h = area.y+top.h, area.h-top.h
-		drawTargets(f, rows, x, top)
-		drawRatings(f, rows, x, bottom)
+		plots = append(plots, drawTargets(f, rows, x, top), drawRatings(f, rows, x, bottom))
 	}
+	drawSplits(f, splits, x, plots)
 	return f
 }
 

@@ -33,6 +33,8 @@ const (
 	ClassHold       Class = "hold"
 	ClassSell       Class = "sell"
 	ClassLegendText Class = "legend"
+	ClassSplit      Class = "split"      // a split's marker on the time axis
+	ClassSplitText  Class = "split-text" // its ratio
 )
 
 // Style is how a class is painted: a fill, a stroke or text.
@@ -40,8 +42,11 @@ type Style struct {
 	Fill        color.NRGBA // zero alpha: no fill
 	Stroke      color.NRGBA // zero alpha: no stroke
 	StrokeWidth float64
-	FontSize    float64 // text only
-	Bold        bool    // text only
+	// Dash is the length of the dashes of a dashed stroke, and of the gaps
+	// between them, in pixels; zero strokes a solid line.
+	Dash     float64
+	FontSize float64 // text only
+	Bold     bool    // text only
 }
 
 // styles is the palette. The colours are the ones aggregators use (green
@@ -59,6 +64,8 @@ var styles = map[Class]Style{
 	ClassHold:       {Fill: rgb(0x9c, 0xa3, 0xaf)},
 	ClassSell:       {Fill: rgb(0xdc, 0x26, 0x26)},
 	ClassLegendText: {Fill: rgb(0x37, 0x41, 0x51), FontSize: 12},
+	ClassSplit:      {Stroke: rgb(0xb4, 0x53, 0x09), StrokeWidth: 1, Dash: 4},
+	ClassSplitText:  {Fill: rgb(0xb4, 0x53, 0x09), FontSize: 11, Bold: true},
 }
 
 func rgb(r, g, b uint8) color.NRGBA { return color.NRGBA{r, g, b, 0xff} }

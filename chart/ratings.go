@@ -9,7 +9,7 @@ import (
 
 // drawRatings draws the rating panel in box b: for each row a column of its
 // buy, hold and sell counts, stacked from the bottom.
-func drawRatings(f *Figure, rows []projections.Consensus, x timeScale, b box) {
+func drawRatings(f *Figure, rows []projections.Consensus, x timeScale, b box) box {
 	p := plotBox(b, drawLegend(f, ratingLegend(rows), b))
 	most := 0
 	for _, r := range rows {
@@ -18,7 +18,7 @@ func drawRatings(f *Figure, rows []projections.Consensus, x timeScale, b box) {
 	if most == 0 {
 		drawNote(f, p, "No active analysts in this period.")
 		drawTimeAxis(f, x, p)
-		return
+		return p
 	}
 	y := drawValueAxis(f, 0, float64(most), 1, p)
 	drawTimeAxis(f, x, p)
@@ -39,6 +39,7 @@ func drawRatings(f *Figure, rows []projections.Consensus, x timeScale, b box) {
 			base += part.n
 		}
 	}
+	return p
 }
 
 // columnWidth is the width of one row's column: most of the average room

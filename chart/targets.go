@@ -8,7 +8,7 @@ import (
 
 // drawTargets draws the target panel in box b: the high-low band of the
 // price targets, the close and the mean target, over time.
-func drawTargets(f *Figure, rows []projections.Consensus, x timeScale, b box) {
+func drawTargets(f *Figure, rows []projections.Consensus, x timeScale, b box) box {
 	p := plotBox(b, drawLegend(f, targetLegend(rows), b))
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, r := range rows {
@@ -22,7 +22,7 @@ func drawTargets(f *Figure, rows []projections.Consensus, x timeScale, b box) {
 	if lo > hi {
 		drawNote(f, p, "No price targets or closes in this period.")
 		drawTimeAxis(f, x, p)
-		return
+		return p
 	}
 	y := drawValueAxis(f, lo, hi, 0, p)
 	drawTimeAxis(f, x, p)
@@ -37,6 +37,7 @@ func drawTargets(f *Figure, rows []projections.Consensus, x timeScale, b box) {
 	}
 	drawSeries(f, rows, ClassClose, func(r projections.Consensus) *projections.Decimal { return r.Close }, x, y, p)
 	drawSeries(f, rows, ClassMean, func(r projections.Consensus) *projections.Decimal { return r.MeanTarget }, x, y, p)
+	return p
 }
 
 // targetLegend names the series, with the latest mean target and close

@@ -29,7 +29,7 @@ type chartCmd struct {
 }
 
 func (c *chartCmd) usage() (string, string) {
-	return "chart SYMBOL --from D --to D -o FILE.svg|.png [--force] [--every auto|day|week|month] [--known-at T] [--window 90d]",
+	return "chart SYMBOL --from D --to D -o FILE.svg|.png [--force] [--every auto|day|week|month] [--known-at T] [--window 90d] [--unadjusted] [--basis last|each]",
 		"Draws the consensus over time (mean target with its high-low band against the close, and the buy/hold/sell counts) as an SVG or PNG file."
 }
 
@@ -79,7 +79,7 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 	if err := chart.CheckPoints(from, to, every, "--every"); err != nil {
 		return err // refused, as history refuses a range too long
 	}
-	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
+	rows, splits, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, true)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 	if title == "" && len(rows) > 0 {
 		title = fmt.Sprintf("%s analyst consensus (%s), %s to %s", sym, rows[0].Currency, c.from, c.to)
 	}
-	fig := chart.New(rows, chart.Options{Width: c.width, Height: c.height, Title: title})
+	fig := chart.New(rows, chart.Options{Width: c.width, Height: c.height, Title: title, Splits: splits})
 	write := fig.WriteSVG
 	if format == ".png" {
 		write = func(w io.Writer) error { return fig.WritePNG(w, pngScale) }

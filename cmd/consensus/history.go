@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -22,7 +23,7 @@ type historyCmd struct {
 }
 
 func (c *historyCmd) usage() (string, string) {
-	return "history SYMBOL --from D --to D [--every day|week|month] [--known-at T] [--json|--csv]",
+	return "history SYMBOL --from D --to D [--every day|week|month] [--known-at T] [--unadjusted] [--basis last|each] [--json|--csv]",
 		"Shows one consensus row per period end between two dates."
 }
 
@@ -38,18 +39,25 @@ func (c *historyCmd) define(fs *pflag.FlagSet) {
 
 // historyRows answers a history question from the read-only store the
 // flags name, at the point in time they give: what history and chart share.
+// With withSplits it also lists the splits effective between the first and
+// the last row, which a chart marks.
 func historyRows(ctx context.Context, a *app, store *storeFlag, point *pointFlags, sym domain.Symbol,
-	from, to time.Time, every projections.Every) ([]projections.Consensus, error) {
+	from, to time.Time, every projections.Every, withSplits bool) ([]projections.Consensus, []projections.AppliedSplit, error) {
 	q, err := point.query(a)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l, closeStore, err := store.open(a, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer closeStore()
-	return l.History(ctx, sym, from, to, every, q)
+	rows, err := l.History(ctx, sym, from, to, every, q)
+	if err != nil || !withSplits || len(rows) == 0 {
+		return rows, nil, err
+	}
+	splits, err := l.Splits(ctx, sym, rows[0].AsOf, rows[len(rows)-1].AsOf, q.KnownAt)
+	return rows, splits, err
 }
 
 // parseRange parses --from and --to, which must not be in reverse order.
@@ -88,7 +96,7 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	if err := projections.CheckHistoryRange(from, to, every); err != nil {
 		return err
 	}
-	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
+	rows, _, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, false)
 	if err != nil {
 		return err
 	}
@@ -98,7 +106,11 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	case c.csv:
 		return writeHistoryCSV(a.stdout, rows)
 	}
-	return writeHistoryTable(a.stdout, rows)
+	if err := writeHistoryTable(a.stdout, rows); err != nil {
+		return err
+	}
+	printSeriesSplits(a.stdout, rows, c.basis.each)
+	return nil
 }
 
 // historyColumns are the columns of history's CSV and table output.
@@ -146,4 +158,26 @@ func writeHistoryTable(w io.Writer, rows []projections.Consensus) error {
 			r.Hold, r.Sell, orDash(r.MeanTarget), orDash(r.Close), orDash(r.UpsidePct), r.Label)
 	}
 	return tw.Flush()
+}
+
+// printSeriesSplits says under a history table which splits its figures
+// were adjusted for, and on which basis, so that a reader comparing it with
+// the prices as published knows why they differ.
+func printSeriesSplits(w io.Writer, rows []projections.Consensus, each bool) {
+	var splits []projections.AppliedSplit
+	for _, r := range rows {
+		for _, s := range r.Splits {
+			if !slices.ContainsFunc(splits, func(x projections.AppliedSplit) bool { return x.EventID == s.EventID }) {
+				splits = append(splits, s)
+			}
+		}
+	}
+	switch {
+	case len(rows) == 0 || len(splits) == 0:
+	case each:
+		fmt.Fprintf(w, "adjusted for splits (each row on its own basis): %s\n", splitsText(splits))
+	default:
+		fmt.Fprintf(w, "adjusted for splits (every row on the basis of %s): %s\n",
+			rows[len(rows)-1].AsOf.Format(time.DateOnly), splitsText(splits))
+	}
 }
