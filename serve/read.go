@@ -48,6 +48,9 @@ func (s *Server) getAllConsensus(w http.ResponseWriter, r *http.Request, c call)
 	if err != nil {
 		return err
 	}
+	if err := parseAdjustment(c, &pt.query, false); err != nil {
+		return err
+	}
 	answer, err := cached(r.Context(), s, "", pt, func(ctx context.Context) (encodedAnswer, time.Time, error) {
 		rows, err := s.showAll(ctx, pt.query)
 		if err != nil {
@@ -162,6 +165,9 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 	if pt.query.Explain, err = parseBool(c, "explain"); err != nil {
 		return err
 	}
+	if err := parseAdjustment(c, &pt.query, false); err != nil {
+		return err
+	}
 	answer, err := cached(r.Context(), s, sym, pt, func(ctx context.Context) (encodedAnswer, time.Time, error) {
 		ix, err := s.indexOf(ctx, sym)
 		if err != nil {
@@ -187,7 +193,7 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 
 // getHistory is `history SYMBOL --json`.
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, c call) error {
-	rows, err := s.history(r, c, "day", nil)
+	rows, _, err := s.history(r, c, "day", nil)
 	if err != nil {
 		return err
 	}
@@ -196,32 +202,41 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, c call) erro
 
 // history computes the history a request's parameters ask for; every
 // defaults to defaultEvery. check, if not nil, may refuse the period before
-// anything is computed.
-func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error) ([]projections.Consensus, error) {
+// anything is computed. It also returns the splits effective between the
+// first row and the last, which a chart marks, adjusted or not.
+func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error) ([]projections.Consensus, []projections.AppliedSplit, error) {
 	sym, err := parseSymbol(r.PathValue("symbol"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pr, err := parsePeriod(c, defaultEvery)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if check != nil {
 		if err := check(pr); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	pt, err := parsePoint(c, s.now())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if err := parseAdjustment(c, &pt.query, true); err != nil {
+		return nil, nil, err
 	}
 	ix, err := s.indexOf(r.Context(), sym)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// One cursor over the history serves every period end: cheaper here
 	// than a question to the read model per row.
-	return projections.History(sym, ix.History(), pr.from, pr.to, pr.every, pt.query), nil
+	rows := projections.History(sym, ix.History(), pr.from, pr.to, pr.every, pt.query)
+	if len(rows) == 0 {
+		return rows, nil, nil
+	}
+	last := rows[len(rows)-1].AsOf
+	return rows, projections.SplitsBetween(ix.State(last, pt.query.KnownAt), rows[0].AsOf, last), nil
 }
 
 // getChart draws a history as an SVG figure: the same figure `consensus
@@ -243,7 +258,7 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 	if err != nil {
 		return err
 	}
-	rows, err := s.history(r, c, "auto", func(pr period) error {
+	rows, splits, err := s.history(r, c, "auto", func(pr period) error {
 		if err := chart.CheckPoints(pr.from, pr.to, pr.every, "every"); err != nil {
 			return refuse(http.StatusBadRequest, "every", "%s", err)
 		}
@@ -253,7 +268,7 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 		return err
 	}
 	var buf bytes.Buffer
-	if err := chart.New(rows, chart.Options{Width: width, Height: height, Panels: panels}).WriteSVG(&buf); err != nil {
+	if err := chart.New(rows, chart.Options{Width: width, Height: height, Panels: panels, Splits: splits}).WriteSVG(&buf); err != nil {
 		return fmt.Errorf("draw the chart: %w", err)
 	}
 	writeCompressible(w, r, http.StatusOK, "image/svg+xml", buf.Bytes())
