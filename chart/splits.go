@@ -45,7 +45,11 @@ func drawSplits(f *Figure, splits []projections.AppliedSplit, x timeScale, plots
 			sx := min(max(x.at(s.EffectiveAt, p), p.x), p.x+p.w)
 			f.add(Line{Class: ClassSplit, Points: []Point{{sx, p.y}, {sx, p.y + p.h}}})
 			if i == 0 {
-				f.add(Text{Class: ClassSplitText, X: sx + 3, Y: p.y + 11, Text: s.Ratio})
+				label := Text{Class: ClassSplitText, X: sx + 3, Y: p.y + 11, Text: s.Ratio}
+				if label.X+textWidth(ClassSplitText, s.Ratio) > p.x+p.w { // near the right edge: on the left of the line
+					label.X, label.Anchor = sx-3, End
+				}
+				f.add(label)
 			}
 		}
 	}

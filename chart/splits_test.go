@@ -109,4 +109,11 @@ func TestSplitMarkerFromRowsAndRange(t *testing.T) {
 	assert.Equal(t, 0, count(chart.New(rows[2:], chart.Options{Panels: chart.TargetPanel})), "the first row is on the ex-date: nothing changes within the series")
 	assert.Equal(t, 0, count(chart.New(rows[:2], chart.Options{Panels: chart.TargetPanel, Splits: []projections.AppliedSplit{split}})), "after the last row")
 	assert.Equal(t, 0, count(chart.New(rows, chart.Options{Panels: chart.TargetPanel, Splits: []projections.AppliedSplit{}})), "an explicit empty list marks none")
+
+	// A split by the last row, at the right edge, is labelled on the left of
+	// its line, inside the plot.
+	rows[4].Splits = []projections.AppliedSplit{{EventID: uuid.New(), Ratio: "1:10", EffectiveAt: rows[4].AsOf}}
+	var buf bytes.Buffer
+	require.NoError(t, chart.New(rows, chart.Options{Panels: chart.TargetPanel}).WriteSVG(&buf))
+	assert.Contains(t, buf.String(), `<polyline class="split" points="930,30 930,576"/><text class="split-text" x="927" y="41" text-anchor="end">1:10</text>`)
 }

@@ -71,7 +71,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/healthz", access: statusAccess, handle: s.getHealth},
 		{method: "GET", path: "/metrics", access: readAccess, handle: s.getMetrics},
 		{method: "GET", path: "/{$}", query: []string{"as_of", "known_at"}, page: true, access: public, handle: s.getPage},
-		{method: "GET", path: "/instruments/{symbol}", query: []string{"as_of", "known_at", "range"}, page: true,
+		{method: "GET", path: "/instruments/{symbol}", query: []string{"as_of", "known_at", "range", "adjusted"}, page: true,
 			access: public, handle: s.getPage},
 		{method: "GET", path: "/assets/{name}", access: public, handle: s.getAsset},
 	}
