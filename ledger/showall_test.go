@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/consensus-ledger/consensus/domain"
-	"github.com/consensus-ledger/consensus/eventstore/sqlite"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -18,9 +17,7 @@ import (
 // asked about a date before the first, still answers in their currency.
 func TestShowFromSnapshotKeepsTheCurrencyClose(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	store := openStore(t, filepath.Join(t.TempDir(), "ledger.db"), false)
 	l := New(store)
 	first := time.Date(2020, 1, 10, 21, 0, 0, 0, time.UTC)
 	for i := range SnapshotEvery { // the snapshot then covers them all
@@ -46,9 +43,7 @@ func TestShowFromSnapshotKeepsTheCurrencyClose(t *testing.T) {
 // snapshot that names a chunked close.
 func TestShowFromSnapshotChunks(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	store := openStore(t, filepath.Join(t.TempDir(), "ledger.db"), false)
 	l := New(store)
 	first := time.Date(2020, 1, 10, 21, 0, 0, 0, time.UTC)
 	closeOn := func(day int, price domain.Money) Receipt {
@@ -82,7 +77,7 @@ func TestShowFromSnapshotChunks(t *testing.T) {
 	check(700, 1, true)
 	check(500, 100_0500, true)
 
-	_, err = l.Record(ctx, domain.Retract{Instrument: "CHK", EventID: day500.EventID, Reason: "wrong"}, WriteOptions{})
+	_, err := l.Record(ctx, domain.Retract{Instrument: "CHK", EventID: day500.EventID, Reason: "wrong"}, WriteOptions{})
 	require.NoError(t, err)
 	check(500, 100_0499, false) // the retraction names a chunked close: the full path answers
 	check(501, 100_0501, false)
@@ -95,9 +90,7 @@ func TestShowFromSnapshotChunks(t *testing.T) {
 // on day 300 and a 1:2 reverse split on day 800, the last close on day 1023.
 func TestShowAllAdjustsForSplits(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, store.Close()) })
+	store := openStore(t, filepath.Join(t.TempDir(), "ledger.db"), false)
 	l := New(store)
 	first := time.Date(2020, 1, 10, 21, 0, 0, 0, time.UTC)
 	record := func(c domain.Command) {
