@@ -193,7 +193,7 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 
 // getHistory is `history SYMBOL --json`.
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, c call) error {
-	rows, _, err := s.history(r, c, "day", nil)
+	rows, _, err := s.history(r, c, "day", nil, false)
 	if err != nil {
 		return err
 	}
@@ -202,9 +202,10 @@ func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, c call) erro
 
 // history computes the history a request's parameters ask for; every
 // defaults to defaultEvery. check, if not nil, may refuse the period before
-// anything is computed. It also returns the splits effective between the
-// first row and the last, which a chart marks, adjusted or not.
-func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error) ([]projections.Consensus, []projections.AppliedSplit, error) {
+// anything is computed. With withSplits it also returns the splits
+// effective between the first row and the last, which a chart marks,
+// adjusted or not.
+func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error, withSplits bool) ([]projections.Consensus, []projections.AppliedSplit, error) {
 	sym, err := parseSymbol(r.PathValue("symbol"))
 	if err != nil {
 		return nil, nil, err
@@ -232,7 +233,7 @@ func (s *Server) history(r *http.Request, c call, defaultEvery string, check fun
 	// One cursor over the history serves every period end: cheaper here
 	// than a question to the read model per row.
 	rows := projections.History(sym, ix.History(), pr.from, pr.to, pr.every, pt.query)
-	if len(rows) == 0 {
+	if len(rows) == 0 || !withSplits {
 		return rows, nil, nil
 	}
 	last := rows[len(rows)-1].AsOf
@@ -263,7 +264,7 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 			return refuse(http.StatusBadRequest, "every", "%s", err)
 		}
 		return nil
-	})
+	}, true)
 	if err != nil {
 		return err
 	}
