@@ -691,3 +691,63 @@ func TestBrowserFirstLoad200(t *testing.T) {
 	assert.Less(t, coldSize, float64(firstLoadBudget), "the first load stays under its budget")
 	shots(t, ctx, "first-load-200")
 }
+
+// TestBrowserSplits checks the page on an instrument with a split (issue 12,
+// CONTRACT section 7): the card says which split adjusted it, the explain
+// table gives the target as published, the factor and the adjusted target,
+// the charts mark the split, and the Prices control shows the figures as
+// published, in the address too.
+func TestBrowserSplits(t *testing.T) {
+	skipShort(t, "drives a headless browser")
+	t.Parallel()
+	exe := chromium(t)
+	c := newCLI(t)
+	rows := filepath.Join(t.TempDir(), "splt.jsonl")
+	require.NoError(t, os.WriteFile(rows, []byte(`{"type":"rating","instrument":"SPLT","analyst":"a@firm","rating":"buy","target":"480","currency":"USD","at":"2025-03-03"}
+{"type":"close","instrument":"SPLT","price":"400","currency":"USD","at":"2025-03-07"}
+{"type":"split","instrument":"SPLT","ratio":"4:1","at":"2025-03-10"}
+{"type":"close","instrument":"SPLT","price":"100","currency":"USD","at":"2025-03-10"}
+`), 0o600))
+	store := newStore(t)
+	c.ok(t, "import", rows, "--store", store)
+	s := startServe(t, c, "--store", store)
+	ctx := pageBrowser(t, exe, s.url+"/instruments/SPLT?as_of=2025-03-10&range=3")
+	settle(t, ctx)
+	explainRow := func() []string {
+		return js[[]string](t, ctx, `[...document.querySelectorAll('#explain tbody tr td')].slice(2, 6).map((td) => td.textContent)`)
+	}
+	waitFor := func(cond string) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(30*time.Second)))
+		require.NoError(t, err, cond)
+	}
+
+	t.Run("issue 12: adjusted by default, the split named, target x factor, the chart's marker", func(t *testing.T) {
+		card := readCard(t, ctx)
+		assert.Equal(t, []string{"120.00 USD", "100.00 on 10 Mar 2025", "20.00 %"}, []string{card["mean-target"], card["close"], card["upside"]})
+		assert.Equal(t, "Adjusted for splits: 4:1 on 10 Mar 2025.", text(t, ctx, "#card-splits"))
+		assert.Equal(t, "split-adjusted", js[string](t, ctx, `document.getElementById('adjusted').selectedOptions[0].textContent`))
+		assert.True(t, visible(t, ctx, `#explain th[data-key="adjusted_target"]`), "the split columns show when a split moves a target")
+		assert.Equal(t, []string{"buy", "480.00", "1/4", "120.00"}, explainRow())
+		assert.Contains(t, js[string](t, ctx, `document.getElementById('chart-targets').alt`), "Splits: 4:1 on 2025-03-10.")
+		assert.Contains(t, js[string](t, ctx, `document.getElementById('chart-ratings').alt`), "Splits: 4:1 on 2025-03-10.")
+		shots(t, ctx, "issue12-splits-adjusted", ".chart")
+	})
+
+	t.Run("issue 12: as published, from the Prices control and from the address", func(t *testing.T) {
+		change(t, ctx, map[string]string{"adjusted": "false"})
+		waitFor(`document.getElementById('card').dataset.state === 'ready' && document.getElementById('card-mean-target').textContent.startsWith('480')`)
+		card := readCard(t, ctx)
+		assert.Equal(t, []string{"480.00 USD", "100.00 on 10 Mar 2025", "380.00 %"}, []string{card["mean-target"], card["close"], card["upside"]})
+		assert.Equal(t, "Prices and targets as published, not adjusted for splits.", text(t, ctx, "#card-splits"))
+		assert.Equal(t, "/instruments/SPLT?as_of=2025-03-10&range=3&adjusted=false", js[string](t, ctx, `location.pathname + location.search`))
+		assert.False(t, visible(t, ctx, `#explain th[data-key="adjusted_target"]`), "no split moves a target as published")
+		waitFor(`document.getElementById('chart-targets').alt.includes('mean target 480 USD')`)
+		assert.Contains(t, js[string](t, ctx, `document.getElementById('chart-targets').alt`), "Splits: 4:1 on 2025-03-10.", "marked as published too")
+		shots(t, ctx, "issue12-splits-published")
+
+		open(t, ctx, s.url+"/instruments/SPLT?as_of=2025-03-10&adjusted=false")
+		assert.Equal(t, "false", js[string](t, ctx, `document.getElementById('adjusted').value`))
+		assert.Equal(t, "480.00 USD", readCard(t, ctx)["mean-target"])
+	})
+}

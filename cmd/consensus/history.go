@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -25,7 +26,7 @@ type historyCmd struct {
 }
 
 func (c *historyCmd) usage() (string, string) {
-	return "history SYMBOL --from D --to D [--every day|week|month] [--known-at T] [--top N | --first-published] [--json|--csv]",
+	return "history SYMBOL --from D --to D [--every day|week|month] [--known-at T] [--unadjusted] [--basis last|each] [--top N | --first-published] [--json|--csv]",
 		"Shows one consensus row per period end between two dates; with --first-published, each row as the ledger showed it at that date, restated rows marked."
 }
 
@@ -44,27 +45,34 @@ func (c *historyCmd) define(fs *pflag.FlagSet) {
 
 // historyRows answers a history question from the read-only store the
 // flags name, at the point in time they give: what history and chart share.
+// With withSplits it also lists the splits effective between the first and
+// the last row, which a chart marks.
 func historyRows(ctx context.Context, a *app, store *storeFlag, point *pointFlags, sym domain.Symbol,
-	from, to time.Time, every projections.Every, top string) ([]projections.Consensus, error) {
+	from, to time.Time, every projections.Every, top string, withSplits bool) ([]projections.Consensus, []projections.AppliedSplit, error) {
 	q, err := point.query(a)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	n, err := parseTop(top)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l, closeStore, err := store.open(a, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer closeStore()
 	if n > 0 {
 		if q.Tops, err = l.Tops(ctx, projections.RowTimes(from, to, every), q.KnownAt, n); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return l.History(ctx, sym, from, to, every, q)
+	rows, err := l.History(ctx, sym, from, to, every, q)
+	if err != nil || !withSplits || len(rows) == 0 {
+		return rows, nil, err
+	}
+	splits, err := l.Splits(ctx, sym, rows[0].AsOf, rows[len(rows)-1].AsOf, q.KnownAt)
+	return rows, splits, err
 }
 
 // publishedRows is historyRows as first published (--first-published).
@@ -133,7 +141,7 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 		}
 		return c.runFirstPublished(ctx, a, sym, from, to, every)
 	}
-	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, c.top)
+	rows, _, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, c.top, false)
 	if err != nil {
 		return err
 	}
@@ -143,7 +151,11 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	case c.csv:
 		return writeHistoryCSV(a.stdout, rows, nil)
 	}
-	return writeHistoryTable(a.stdout, rows, nil)
+	if err := writeHistoryTable(a.stdout, rows, nil); err != nil {
+		return err
+	}
+	printSeriesSplits(a.stdout, rows, c.basis.each)
+	return nil
 }
 
 // runFirstPublished prints the history as first published: JSON rows gain
@@ -255,4 +267,26 @@ func writeHistoryTable(w io.Writer, rows []projections.Consensus, restated []boo
 		return err
 	}
 	return nil
+}
+
+// printSeriesSplits says under a history table which splits its figures
+// were adjusted for, and on which basis, so that a reader comparing it with
+// the prices as published knows why they differ.
+func printSeriesSplits(w io.Writer, rows []projections.Consensus, each bool) {
+	var splits []projections.AppliedSplit
+	for _, r := range rows {
+		for _, s := range r.Splits {
+			if !slices.ContainsFunc(splits, func(x projections.AppliedSplit) bool { return x.EventID == s.EventID }) {
+				splits = append(splits, s)
+			}
+		}
+	}
+	switch {
+	case len(rows) == 0 || len(splits) == 0:
+	case each:
+		fmt.Fprintf(w, "adjusted for splits (each row on its own basis): %s\n", splitsText(splits))
+	default:
+		fmt.Fprintf(w, "adjusted for splits (every row on the basis of %s): %s\n",
+			rows[len(rows)-1].AsOf.Format(time.DateOnly), splitsText(splits))
+	}
 }

@@ -298,6 +298,14 @@ function shortDay(text) {
   return isEndOfDay(t) ? dayText(t) : dayText(t) + ' ' + utcParts(t).time + ' UTC';
 }
 
+// exDay is a split's ex-date: the day alone when the split is effective at
+// its start, as a bare date given for a split means; else the full time.
+function exDay(text) {
+  const t = parseTime(text);
+  if (!t) return '–';
+  return utcParts(t).time === '00:00:00' && !fracText(t) ? dayText(t) : shortDay(text);
+}
+
 function compareTimes(a, b) {
   return a.sec !== b.sec ? a.sec - b.sec : (a.frac < b.frac ? -1 : a.frac > b.frac ? 1 : 0);
 }
@@ -607,7 +615,7 @@ async function loadOverview() {
 // Labels sort from the most bullish to the most bearish, not alphabetically.
 const labelRank = { 'Strong Buy': 1, 'Moderate Buy': 2, 'Hold': 3, 'Moderate Sell': 4, 'Strong Sell': 5, 'No Consensus': 6 };
 // Money columns compare amounts only within a currency.
-const moneyKeys = new Set(['mean_target', 'close', 'median_target', 'high_target', 'low_target', 'stddev_target', 'target']);
+const moneyKeys = new Set(['mean_target', 'close', 'median_target', 'high_target', 'low_target', 'stddev_target', 'target', 'adjusted_target']);
 
 // compareBy orders rows by one key: absent values last, labels by rank,
 // money grouped by currency (yen are never compared with dollars as if
@@ -724,6 +732,10 @@ function drawCard(c, r) {
   setFigure('card-stddev-target', money(c.stddev_target, ccy), '', c.stddev_target);
   setFigure('card-close', money(c.close, ccy), c.close === null ? '' : 'on ' + shortDay(c.close_at), c.close);
   setFigure('card-upside', figure(c.upside_pct), c.upside_pct === null ? '' : '%');
+  const splits = document.getElementById('card-splits');
+  splits.textContent = c.adjusted === false ? 'Prices and targets as published, not adjusted for splits.'
+    : (c.splits || []).length ? 'Adjusted for splits: ' + c.splits.map((s) => s.ratio + ' on ' + exDay(s.effective_at)).join(', ') + '.' : '';
+  splits.hidden = splits.textContent === '';
   card.dataset.asOf = c.as_of;
   card.dataset.knownAt = c.known_at;
   card.dataset.state = 'ready';
@@ -764,15 +776,32 @@ function drawExplain() {
       cell('Analyst', {}, element('span', { className: 'who' }, e.analyst), e.firm ? element('div', { className: 'note' }, e.firm) : null),
       cell('Status', {}, element('span', { className: 'status' }, e.status.replace('_', ' '))),
       cell('Rating', {}, rating),
-      cell('Target', { className: 'num', title: e.target === null ? '' : 'exactly ' + e.target }, money(e.target, ccy)),
+      cell('Target', { className: 'num', title: e.target === null ? '' : 'exactly ' + e.target + ', as published' }, money(e.target, ccy)),
+      cell('Split factor', { className: 'num split-col' }, e.target_factor === null || e.target_factor === undefined ? '–' : e.target_factor),
+      cell('Adjusted target', { className: 'num split-col', title: e.adjusted_target === null ? '' : 'exactly ' + e.adjusted_target }, money(e.adjusted_target, ccy)),
       cell('Last active', {}, e.last_active ? shortDay(e.last_active) : '–'),
       events,
       why);
   }));
   setText('explain-count', 'Showing ' + shown.length + ' of ' + inst.explain.length + ' analysts');
+  // The factor and the adjusted target are worth their columns only when a
+  // split moves some target.
+  document.getElementById('explain').classList.toggle('no-splits', !inst.explain.some((e) => e.target_factor && e.target_factor !== '1'));
   for (const th of document.querySelectorAll('#explain th[data-key]')) {
     th.setAttribute('aria-sort', th.dataset.key === inst.key ? (inst.ascending ? 'ascending' : 'descending') : 'none');
   }
+}
+
+// asPublished says whether the page shows prices and targets as published
+// rather than adjusted for splits (the Prices control, adjusted=false in
+// the address), and adjusted sets the API's parameter to match.
+function asPublished() {
+  return document.getElementById('adjusted').value === 'false';
+}
+
+function adjusted(p) {
+  if (asPublished()) p.set('adjusted', 'false');
+  return p;
 }
 
 // drawTrend shows the counts and mean rating now against 1 week, 1 month
@@ -781,7 +810,7 @@ async function drawTrend(base, c, q, current) {
   const asOf = parseTime(c.as_of);
   const earlier = [['1 week earlier', shiftBack(asOf, 7, 0)], ['1 month earlier', shiftBack(asOf, 0, 1)], ['3 months earlier', shiftBack(asOf, 0, 3)]];
   const answers = await Promise.all(earlier.map(([, t]) => {
-    const p = new URLSearchParams(q);
+    const p = adjusted(new URLSearchParams(q));
     p.set('as_of', rfc3339(t));
     return getJSON(base + '/consensus?' + p);
   }));
@@ -808,7 +837,7 @@ function chartQuery(c) {
   // As first published (CONTRACT section 9): each row as known on its own
   // day, restated rows shaded on the charts and named in the readout.
   if (document.getElementById('first-published').checked) p.set('first_published', 'true');
-  return p;
+  return adjusted(p);
 }
 
 async function loadInstrument() {
@@ -824,7 +853,7 @@ async function loadInstrument() {
   const current = () => { if (seq !== inst.seq) throw superseded; };
   try {
     const ask = (q) => {
-      const p = new URLSearchParams(q);
+      const p = adjusted(new URLSearchParams(q));
       p.set('explain', 'true');
       return getJSON(base + '/consensus?' + p);
     };
@@ -938,6 +967,7 @@ function knownLink(t) {
   q.set('known_at', rfc3339(t));
   const range = document.getElementById('range').value;
   if (range !== '6') q.set('range', range);
+  adjusted(q);
   return location.pathname + '?' + queryText(q);
 }
 
@@ -1042,12 +1072,13 @@ function startInstrument(symbol) {
   fillPicker('known-at', inst.point.knownAt);
   const range = new URLSearchParams(location.search).get('range');
   if (range && chartEvery[range]) document.getElementById('range').value = range;
+  if (new URLSearchParams(location.search).get('adjusted') === 'false') document.getElementById('adjusted').value = 'false';
   const changed = () => {
     const pt = pointFromPickers('as-of', 'known-at');
     if (pt === undefined) return;
     inst.point = pt;
     const r = document.getElementById('range').value;
-    writeAddress(pt, { range: r !== '6' ? r : '' });
+    writeAddress(pt, { range: r !== '6' ? r : '', adjusted: asPublished() ? 'false' : '' });
     loadInstrument();
   };
   document.getElementById('instrument-when').addEventListener('change', changed);
@@ -1074,7 +1105,7 @@ function startInstrument(symbol) {
   document.getElementById('export-explain').addEventListener('click', () => {
     const rows = explainShown().map((e) => Object.assign({ instrument: symbol, as_of: inst.answer.as_of, known_at: inst.answer.known_at }, e));
     download(symbol + '-analysts.csv', csv(['instrument', 'as_of', 'known_at', 'analyst', 'firm', 'rating', 'broker_rating', 'target',
-      'rating_event_id', 'target_event_id', 'rating_action', 'target_action', 'last_active', 'status', 'reason', 'notes'], rows), 'text/csv');
+      'target_factor', 'adjusted_target', 'rating_event_id', 'target_event_id', 'rating_action', 'target_action', 'last_active', 'status', 'reason', 'notes'], rows), 'text/csv');
   });
   document.getElementById('export-history').addEventListener('click', async () => {
     try {
