@@ -111,7 +111,7 @@ func TestAdjustmentParametersRefused(t *testing.T) {
 		{"/api/v1/consensus?adjusted=no", "adjusted", `adjusted "no" must be true or false.`},
 		{"/api/v1/instruments/SPLT/history?from=2025-03-08&to=2025-03-10&basis=first", "basis", `basis "first" must be last or each.`},
 		{"/api/v1/instruments/SPLT/chart.svg?from=2025-03-08&to=2025-03-10&basis=", "basis", `basis must be last or each.`},
-		{"/api/v1/instruments/SPLT/consensus?basis=each", "basis", `unknown query parameter "basis"; this endpoint takes as_of, known_at, window, explain, adjusted.`},
+		{"/api/v1/instruments/SPLT/consensus?basis=each", "basis", `unknown query parameter "basis"; this endpoint takes as_of, known_at, window, explain, top, adjusted.`},
 	} {
 		res := ts.get(t, tc.path)
 		requireError(t, res, http.StatusBadRequest, tc.field)

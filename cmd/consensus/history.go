@@ -5,8 +5,8 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"strconv"
 	"slices"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
