@@ -192,17 +192,31 @@ type diffCSV struct{ w *csv.Writer }
 func (c *diffCSV) begin() error { return c.w.Write(diffColumns) }
 
 func (c *diffCSV) rows(rows []projections.DiffRow) error {
-	for _, r := range rows {
-		causes := make([]string, len(r.Causes))
-		for i, x := range r.Causes {
-			causes[i] = strings.Join([]string{x.EventID.String(), x.Type, domain.FormatTime(x.RecordedAt), domain.FormatTime(x.EffectiveAt)}, " ")
+	var asOf, causes string
+	for i, r := range rows {
+		// The rows of one as_of share their causes: the cell is written
+		// once per as_of, not once per field.
+		if i == 0 || !r.AsOf.Equal(rows[i-1].AsOf) {
+			asOf, causes = domain.FormatTime(r.AsOf), causesCell(r.Causes)
 		}
-		if err := c.w.Write([]string{r.Instrument, domain.FormatTime(r.AsOf), r.Field, r.Before.String(), r.After.String(), strings.Join(causes, "; ")}); err != nil {
+		if err := c.w.Write([]string{r.Instrument, asOf, r.Field, r.Before.String(), r.After.String(), causes}); err != nil {
 			return err
 		}
 	}
 	c.w.Flush()
 	return c.w.Error()
+}
+
+// causesCell writes causes in one CSV cell.
+func causesCell(causes []projections.Cause) string {
+	var b strings.Builder
+	for i, x := range causes {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(x.EventID.String() + " " + x.Type + " " + domain.FormatTime(x.RecordedAt) + " " + domain.FormatTime(x.EffectiveAt))
+	}
+	return b.String()
 }
 
 func (c *diffCSV) end() error {
