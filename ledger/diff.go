@@ -24,7 +24,8 @@ func (l *Ledger) Diff(ctx context.Context, sym domain.Symbol, d projections.Diff
 // it are answered, and only those with rows: memory holds the rows of the
 // instruments in flight, never the whole ledger's. Instruments are answered
 // on as many goroutines as there are cores; one whose read model is not
-// cached is loaded, answered and dropped from the cache, as ShowAll does.
+// cached is loaded, answered and dropped from the cache, as ShowAll does;
+// one with no event recorded after d.FromKnown is not read at all.
 // An error of emit stops the walk and is returned.
 func (l *Ledger) DiffAll(ctx context.Context, d projections.DiffQuery, emit func([]projections.DiffRow) error) error {
 	infos, err := l.streams(ctx)
@@ -33,7 +34,11 @@ func (l *Ledger) DiffAll(ctx context.Context, d projections.DiffQuery, emit func
 	}
 	var symbols []domain.Symbol
 	for _, info := range infos {
-		if sym, ok := domain.SymbolOfStream(info.Stream); ok && info.Events > 0 {
+		// A stream whose last event was recorded by FromKnown learned
+		// nothing since: no row can differ, and it is not even read. A
+		// day's diff of a large ledger reads only the instruments that
+		// changed that day.
+		if sym, ok := domain.SymbolOfStream(info.Stream); ok && info.Events > 0 && info.LastRecordedAt.After(d.FromKnown) {
 			symbols = append(symbols, sym)
 		}
 	}
