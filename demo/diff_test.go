@@ -2,7 +2,6 @@ package demo_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,8 +10,6 @@ import (
 
 	"github.com/consensus-ledger/consensus/demo"
 	"github.com/consensus-ledger/consensus/domain"
-	"github.com/consensus-ledger/consensus/eventstore/sqlite"
-	"github.com/consensus-ledger/consensus/ledger"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -24,12 +21,7 @@ import (
 // at either knowledge time.
 func TestBABADiffNamesTheRetraction(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, store.Close()) })
-	l := ledger.New(store)
-	_, err = demo.Load(ctx, l)
-	require.NoError(t, err)
+	l := loadedDemo(t)
 
 	typoID := demo.Step{Key: "baba-rossi-typo"}.ID()
 	retractionID := demo.Step{Key: "baba-rossi-typo-retraction"}.ID()

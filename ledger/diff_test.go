@@ -1,10 +1,8 @@
-package ledger
+package ledger_test
 
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/consensus-ledger/consensus/domain"
-	"github.com/consensus-ledger/consensus/eventstore/sqlite"
+	"github.com/consensus-ledger/consensus/ledger"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -22,21 +20,10 @@ import (
 // stops at emit's error.
 func TestDiffAll(t *testing.T) {
 	ctx := context.Background()
-	var mu sync.Mutex
-	tick := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		tick = tick.Add(time.Second)
-		return tick
-	}
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{Now: clock})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, store.Close()) })
-	l := New(store, WithClock(clock))
+	l, _ := mustOpen(t)
 	at := time.Date(2025, 9, 1, 23, 59, 59, 999_999_999, time.UTC)
 	closeOf := func(sym domain.Symbol, price domain.Money) {
-		_, err := l.Record(ctx, domain.RecordClose{Instrument: sym, Price: price, Currency: "USD", EffectiveAt: at}, WriteOptions{})
+		_, err := l.Record(ctx, domain.RecordClose{Instrument: sym, Price: price, Currency: "USD", EffectiveAt: at}, ledger.WriteOptions{})
 		require.NoError(t, err)
 	}
 	for _, sym := range []domain.Symbol{"CCC", "AAA", "BBB", "DDD"} {
@@ -68,7 +55,7 @@ func TestDiffAll(t *testing.T) {
 
 	stop := errors.New("the reader went away")
 	calls := 0
-	err = l.DiffAll(ctx, d, func([]projections.DiffRow) error {
+	err := l.DiffAll(ctx, d, func([]projections.DiffRow) error {
 		calls++
 		return stop
 	})

@@ -29,14 +29,7 @@ func BenchmarkHistoryCommand10y(b *testing.B) {
 	_, err := gen.Generate(context.Background(), &file, gen.Config{Instruments: 1, Analysts: 40, Years: 10, Seed: 1}, gen.JSONL)
 	require.NoError(b, err)
 	require.NoError(b, os.WriteFile(rows, file.Bytes(), 0o600))
-	store := filepath.Join(dir, "ledger.db")
-	run := func(args ...string) string {
-		var stdout, stderr bytes.Buffer
-		a := newApp(&stdout, &stderr, func(string) string { return "" }, time.Now)
-		code := a.run(context.Background(), append(args, "--store", store))
-		require.Equal(b, exitOK, code, stderr.String())
-		return stdout.String()
-	}
+	run := inProcess(b, filepath.Join(dir, "ledger.db"))
 	run("import", rows)
 	var instruments []struct {
 		Symbol string `json:"instrument"`
@@ -50,6 +43,19 @@ func BenchmarkHistoryCommand10y(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		run("history", sym, "--from", "2016-01-01", "--to", "2025-12-31", "--every", "day", "--csv")
+	}
+}
+
+// inProcess runs command lines in process on store, with the real clock
+// and no environment, as the benchmarks time them, and returns what each
+// printed.
+func inProcess(b *testing.B, store string) func(args ...string) string {
+	return func(args ...string) string {
+		var stdout, stderr bytes.Buffer
+		a := newApp(&stdout, &stderr, func(string) string { return "" }, time.Now)
+		code := a.run(context.Background(), append(args, "--store", store))
+		require.Equal(b, exitOK, code, stderr.String())
+		return stdout.String()
 	}
 }
 
@@ -83,14 +89,7 @@ func BenchmarkDiffAllMonth(b *testing.B) {
 		}
 		part.Write(line)
 	}
-	store := filepath.Join(dir, "ledger.db")
-	run := func(args ...string) string {
-		var stdout, stderr bytes.Buffer
-		a := newApp(&stdout, &stderr, func(string) string { return "" }, time.Now)
-		code := a.run(context.Background(), append(args, "--store", store))
-		require.Equal(b, exitOK, code, stderr.String())
-		return stdout.String()
-	}
+	run := inProcess(b, filepath.Join(dir, "ledger.db"))
 	var t1 string
 	for i, part := range []*bytes.Buffer{&before, &after} {
 		path := filepath.Join(dir, "part"+strconv.Itoa(i)+".jsonl")
