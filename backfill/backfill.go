@@ -18,6 +18,8 @@
 package backfill
 
 import (
+	"time"
+
 	"github.com/google/uuid"
 
 	"github.com/consensus-ledger/consensus/domain"
@@ -47,6 +49,29 @@ type Line struct {
 	Text string
 }
 
+// Command checks what a row says before it is judged, as every writer of
+// rows (the import, POST /api/v1/events) does: the command its fields make
+// (domain.Row.Command), its source (free text), and its id, the explicit one
+// or else the one derived from its content (domain.ContentID), so that
+// writing the same row again writes nothing twice. now bounds effective
+// times. A refusal is a *domain.ValidationError naming the field.
+func (l *Line) Command(now time.Time) (domain.Command, uuid.UUID, error) {
+	cmd, err := l.Row.Command(now)
+	if err != nil {
+		return nil, uuid.Nil, err
+	}
+	if err := domain.CheckFreeText("source", l.Source); err != nil {
+		return nil, uuid.Nil, err
+	}
+	id := l.ID
+	if id == uuid.Nil {
+		if id, err = domain.ContentID(cmd); err != nil {
+			return nil, uuid.Nil, err
+		}
+	}
+	return cmd, id, nil
+}
+
 // Reject says why one row of a file was not imported. Its JSON form is the
 // `--rejects` line format of the contract.
 type Reject struct {
@@ -54,6 +79,16 @@ type Reject struct {
 	Field  string `json:"field"`
 	Reason string `json:"reason"`
 	Row    string `json:"row"`
+}
+
+// ReaderSentence is a reject of a row reader (Reader.Next, ArrayReader.Next)
+// as one sentence: its Reason completes its Field ("price" "is given
+// twice"), or, for a fault of the whole row, the row.
+func ReaderSentence(r *Reject) string {
+	if r.Field == "" {
+		return "the row " + r.Reason
+	}
+	return r.Field + " " + r.Reason
 }
 
 // MaxRejectText is how much of a rejected row's text a Reject keeps.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -290,7 +291,7 @@ func checkJSONLFile(t *testing.T, file []byte) {
 func decodeJSONLine(line []byte) (backfill.Line, backfill.Reject) {
 	const notText = "is not text (invalid UTF-8 or NUL bytes)"
 	if bytes.IndexByte(line, 0) >= 0 || !utf8.Valid(line) {
-		return backfill.Line{}, backfill.Reject{Reason: notText}
+		return backfill.Line{}, backfill.Reject{Field: notTextField(line), Reason: notText}
 	}
 	if !json.Valid(line) {
 		return backfill.Line{}, backfill.Reject{Reason: "is not valid JSON"}
@@ -335,6 +336,82 @@ func decodeJSONLine(line []byte) (backfill.Line, backfill.Reject) {
 		}
 	}
 	return expectRow(values)
+}
+
+// notTextField is the field a line that is not text is rejected for: the
+// first whose value holds invalid UTF-8, when the line is otherwise an
+// object of import fields, each once, with values that are text, numbers or
+// null; "" otherwise.
+func notTextField(line []byte) string {
+	if !json.Valid(line) {
+		return ""
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	if tok, _ := dec.Token(); tok != json.Delim('{') {
+		return ""
+	}
+	first := ""
+	seen := make(map[string]bool)
+	for dec.More() {
+		tok, _ := dec.Token()
+		key := tok.(string)
+		if fieldIndex(key) < 0 || seen[key] || strings.ContainsRune(key, 0) {
+			return ""
+		}
+		seen[key] = true
+		before := dec.InputOffset()
+		tok, _ = dec.Token()
+		raw := line[before:dec.InputOffset()]
+		switch v := tok.(type) {
+		case string:
+			if strings.ContainsRune(v, 0) || hasLoneSurrogate(raw) {
+				return ""
+			}
+		case nil, json.Number:
+		default: // a boolean, an object or an array
+			return ""
+		}
+		if first == "" && !utf8.Valid(raw) {
+			first = key
+		}
+	}
+	return first
+}
+
+// hasLoneSurrogate reports whether JSON text escapes half of a UTF-16
+// surrogate pair, which the reader refuses and encoding/json replaces.
+func hasLoneSurrogate(raw []byte) bool {
+	hex := func(i int) int {
+		if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+			return -1
+		}
+		v, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+		if err != nil {
+			return -1
+		}
+		return int(v)
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		r := hex(i)
+		switch {
+		case r < 0:
+			i++ // another escape: skip its letter
+		case 0xD800 <= r && r < 0xDC00:
+			if r2 := hex(i + 6); r2 < 0xDC00 || r2 > 0xDFFF {
+				return true
+			}
+			i += 11
+		case 0xDC00 <= r && r <= 0xDFFF:
+			return true
+		default:
+			i += 5
+		}
+	}
+	return false
 }
 
 func fieldIndex(name string) int {

@@ -233,20 +233,20 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 		}
 		planned := pending
 		pending, pendingEvents = nil, 0
-		batches := make([]ledger.DecidedBatch, len(planned))
+		plans := make([]*ledger.Plan, len(planned))
 		for i, p := range planned {
-			batches[i] = ledger.DecidedBatch{Symbol: p.symbol, Expected: p.expected, Events: p.plan.accepted}
+			plans[i] = p.plan.Plan
 		}
-		encoded, err := ledger.EncodeMany(batches)
+		encoded, err := ledger.Encode(plans...)
 		if err != nil {
 			return err
 		}
 		return writer.do(func() error {
-			err := l.AppendEncodedMany(ctx, encoded)
+			err := l.WriteEncoded(ctx, encoded)
 			switch {
 			case err == nil:
 				for _, p := range planned {
-					if err := settle(Summary{Imported: len(p.plan.accepted), Duplicates: p.plan.duplicates}, p.plan.rejects, len(p.items)); err != nil {
+					if err := settle(Summary{Imported: p.plan.Events(), Duplicates: p.plan.Duplicates()}, p.plan.rejects, len(p.items)); err != nil {
 						return err
 					}
 				}
@@ -280,18 +280,15 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 			}
 			return writer.do(func() error { return alone(items) })
 		}
-		sym := domain.Symbol(items[0].instrument)
-		history, err := l.Load(ctx, sym)
+		p, err := planInstrument(ctx, l, items, s.now, meta)
 		if err != nil {
 			return err
 		}
-		p := planInstrument(sym, history, items, s.now, meta)
-		expected := ledger.HeadVersion(history)
-		if len(p.accepted) == 0 {
-			return writer.do(func() error { return settle(Summary{Duplicates: p.duplicates}, p.rejects, len(items)) })
+		if p.Events() == 0 {
+			return writer.do(func() error { return settle(Summary{Duplicates: p.Duplicates()}, p.rejects, len(items)) })
 		}
-		pending = append(pending, pendingInstrument{symbol: sym, items: items, plan: p, expected: expected})
-		pendingEvents += len(p.accepted)
+		pending = append(pending, pendingInstrument{items: items, plan: p})
+		pendingEvents += p.Events()
 		if pendingEvents >= s.opts.BatchSize {
 			return flushPending()
 		}
@@ -336,10 +333,8 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 // pendingInstrument is an instrument planned and waiting to be appended
 // with others in one transaction.
 type pendingInstrument struct {
-	symbol   domain.Symbol
-	items    []*item
-	plan     plan
-	expected eventstore.Version
+	items []*item
+	plan  plan
 }
 
 func withDefaults(o Options) Options {
@@ -357,7 +352,7 @@ func withDefaults(o Options) Options {
 
 // newItem checks a row's fields and derives what the sort needs.
 func newItem(line Line, now time.Time) (*item, *Reject) {
-	cmd, err := line.Row.Command(now)
+	cmd, id, err := line.Command(now)
 	if err != nil {
 		r := &Reject{Line: line.Number, Reason: err.Error(), Row: line.Text}
 		var v *domain.ValidationError
@@ -365,15 +360,6 @@ func newItem(line Line, now time.Time) (*item, *Reject) {
 			r.Field = v.Field
 		}
 		return nil, r
-	}
-	if err := domain.CheckFreeText("source", line.Source); err != nil {
-		return nil, &Reject{Line: line.Number, Field: "source", Reason: err.Error(), Row: line.Text}
-	}
-	id := line.ID
-	if id == uuid.Nil {
-		if id, err = domain.ContentID(cmd); err != nil {
-			return nil, &Reject{Line: line.Number, Reason: err.Error(), Row: line.Text}
-		}
 	}
 	it := &item{instrument: string(cmd.Symbol()), line: line.Number, id: id, source: line.Source, row: line.Row, text: line.Text}
 	if e, err := domain.Propose(cmd); err == nil && !isRetraction(cmd) {
@@ -384,95 +370,34 @@ func newItem(line Line, now time.Time) (*item, *Reject) {
 	return it, nil
 }
 
-// applyInstrument plans an instrument's rows against its stored history and
-// appends the accepted events in batches. When another writer appends to
-// the instrument meanwhile, it plans again: rows this import already wrote
-// are then stored and count as imported, not as duplicates.
+// applyInstrument writes an instrument's rows through the ledger
+// (ledger.WriteInstrument), which judges them against the stored history and
+// appends the accepted events in batches of opts.BatchSize. When another
+// writer appends to the instrument meanwhile, the ledger judges again: rows
+// this import already wrote are then stored and count as imported, not as
+// duplicates.
 func applyInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now time.Time, meta func(*item) domain.Metadata, opts Options) (Summary, []Reject, error) {
+	if opts.DryRun {
+		p, err := planInstrument(ctx, l, items, now, meta)
+		if err != nil {
+			return Summary{}, nil, err
+		}
+		return Summary{Imported: p.Events(), Duplicates: p.Duplicates()}, p.rejects, nil
+	}
 	sym := domain.Symbol(items[0].instrument)
-	written := map[uuid.UUID]bool{}
-	var foreign []Reject // rows refused because their id is another instrument's
-	for attempt := 1; ; attempt++ {
-		history, err := l.Load(ctx, sym)
-		if err != nil {
-			return Summary{}, nil, err
-		}
-		p := planInstrument(sym, history, items, now, meta)
-		sum := Summary{Imported: len(written), Duplicates: p.duplicates - len(written)}
-		rejects := append(foreign, p.rejects...)
-		if opts.DryRun {
-			sum.Imported = len(p.accepted)
-			return sum, rejects, nil
-		}
-		expected := ledger.HeadVersion(history)
-		conflict := false
-		for rest := p.accepted; len(rest) > 0; {
-			n, err := l.FitAppend(rest, opts.BatchSize)
-			if err != nil {
-				return Summary{}, nil, fmt.Errorf("import %s: %w", sym, err)
-			}
-			batch := rest[:n]
-			rest = rest[n:]
-			recs, err := l.AppendDecided(ctx, sym, expected, batch)
-			if errors.Is(err, eventstore.ErrWrongVersion) && attempt < maxAttempts {
-				conflict = true
-				break
-			}
-			if errors.Is(err, eventstore.ErrDuplicateID) {
-				// An id of the batch is stored under another instrument:
-				// find it, refuse its row, and plan again without it.
-				var refused []Reject
-				if items, refused, err = withoutForeignIDs(ctx, l, items, batch); err != nil {
-					return Summary{}, nil, err
-				}
-				foreign = append(foreign, refused...)
-				conflict = true
-				break
-			}
-			if err != nil {
-				return Summary{}, nil, fmt.Errorf("import %s: %w", sym, err)
-			}
-			for _, d := range batch {
-				written[d.ID] = true
-			}
-			expected = eventstore.Version(recs[len(recs)-1].Version)
-		}
-		if !conflict {
-			sum.Imported = len(written)
-			return sum, rejects, nil
-		}
-		if err := ctx.Err(); err != nil {
-			return Summary{}, nil, err
-		}
+	rows, judged, rejects := rowsOf(items, now, meta)
+	w, err := l.WriteInstrument(ctx, sym, rows, now, opts.BatchSize)
+	if err != nil {
+		return Summary{}, nil, fmt.Errorf("import %s: %w", sym, err)
 	}
-}
-
-// withoutForeignIDs finds the batch's rows whose ids are stored in another
-// stream, and returns the items without them and a reject for each.
-func withoutForeignIDs(ctx context.Context, l *ledger.Ledger, items []*item, batch []ledger.Decided) ([]*item, []Reject, error) {
-	foreign := map[uuid.UUID]eventstore.Record{}
-	for _, d := range batch {
-		rec, found, err := l.Find(ctx, d.ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		if found && rec.Stream != d.Event.Symbol().Stream() {
-			foreign[d.ID] = rec
-		}
+	// Rows of the rows being written that are refused for their id come
+	// first, as they were found while writing.
+	var foreign []Reject
+	for _, f := range w.Foreign {
+		foreign = append(foreign, foreignReject(judged[f.Row], f.Stream))
 	}
-	if len(foreign) == 0 {
-		return nil, nil, fmt.Errorf("an event id of the import is already stored, but none of its batch was found")
-	}
-	var kept []*item
-	var rejects []Reject
-	for _, it := range items {
-		rec, isForeign := foreign[it.id]
-		if !isForeign {
-			kept = append(kept, it)
-			continue
-		}
-		rejects = append(rejects, Reject{Line: it.line, Field: "id", Row: it.text,
-			Reason: fmt.Sprintf("id %q is already used by an event of %s", it.id, rec.Stream)})
-	}
-	return kept, rejects, nil
+	rejects = refusals(append(foreign, rejects...), w.Plan, judged, w.Kept)
+	// Rows written by an earlier attempt are duplicates in the last one.
+	writtenBefore := w.Written - w.Plan.Events()
+	return Summary{Imported: w.Written, Duplicates: w.Plan.Duplicates() - writtenBefore}, rejects, nil
 }

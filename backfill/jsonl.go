@@ -42,7 +42,7 @@ func (r *Reader) nextJSON() (Line, *Reject, error) {
 		if skipSpace(line, 0) == len(line) {
 			continue
 		}
-		l, rej := r.parseJSON(number, line)
+		l, rej, _ := r.scanner.parseRow(number, line)
 		if rej != nil && !r.ended {
 			rej.Reason += reasonMayBeCut
 		}
@@ -125,14 +125,17 @@ func appendDoubling(b, more []byte) []byte {
 	return append(b, more...)
 }
 
-// parseJSON reads one non-blank line as a row.
-func (r *Reader) parseJSON(number int, line []byte) (Line, *Reject) {
+// parseRow reads one JSON object as the row numbered number: a non-blank
+// line of a JSON Lines file, or an element of an API request's array
+// (ArrayReader), so a row is read alike, in the same words, whichever way it
+// comes. notJSON is true when the row is refused for not being JSON at all.
+func (s *jsonScanner) parseRow(number int, line []byte) (l Line, rej *Reject, notJSON bool) {
 	if !isText(line) {
-		return Line{}, &Reject{Line: number, Reason: reasonNotText, Row: rejectText(line)}
+		return Line{}, &Reject{Line: number, Field: s.notTextField(line), Reason: reasonNotText, Row: rejectText(line)}, false
 	}
-	s := &r.scanner
 	if bad := s.scan(line); bad.reason != "" {
-		return Line{}, jsonReject(number, line, bad)
+		rej, notJSON := jsonReject(number, line, bad)
+		return Line{}, rej, notJSON
 	}
 	// One string holds the whole line; unescaped values are slices of it.
 	all := string(line)
@@ -148,16 +151,33 @@ func (r *Reader) parseJSON(number int, line []byte) (Line, *Reject) {
 			v[f] = all[sp.start:sp.end]
 		}
 	}
-	l, rej := rowLine(number, &v, cutString(all, MaxRejectText))
-	return l, rej
+	l, rej = rowLine(number, &v, cutString(all, MaxRejectText))
+	return l, rej, false
+}
+
+// notTextField names the field whose value holds the bytes that make line
+// no text (invalid UTF-8), the first in the line, when the line is otherwise
+// a row object; "" when it is not, or when the fault lies outside the
+// values.
+func (s *jsonScanner) notTextField(line []byte) string {
+	if bad := s.scan(line); bad.reason != "" {
+		return ""
+	}
+	field, at := "", len(line)
+	for f, sp := range s.vals {
+		if sp.set && sp.start < at && !isText(line[sp.start:sp.end]) {
+			field, at = domain.RowFieldNames[f], sp.start
+		}
+	}
+	return field
 }
 
 // jsonReject is the Reject for a line the scanner refused. The scanner stops
 // at the first fault, so before blaming a field, the line as a whole is
 // checked: a line that is not JSON at all is reported as such, in the words
-// of encoding/json.
-func jsonReject(number int, line []byte, bad scanFault) *Reject {
-	rej := &Reject{Line: number, Field: bad.field, Reason: bad.reason, Row: rejectText(line)}
+// of encoding/json, and notJSON is true.
+func jsonReject(number int, line []byte, bad scanFault) (rej *Reject, notJSON bool) {
+	rej = &Reject{Line: number, Field: bad.field, Reason: bad.reason, Row: rejectText(line)}
 	var raw json.RawMessage
 	err := json.Unmarshal(line, &raw)
 	var syntax *json.SyntaxError
@@ -168,7 +188,7 @@ func jsonReject(number int, line []byte, bad scanFault) *Reject {
 		rej.Field = ""
 		rej.Reason = "is not valid JSON: " + err.Error()
 	}
-	return rej
+	return rej, err != nil
 }
 
 // valueSpan is where a value lies in a line, between its quotes for a string.

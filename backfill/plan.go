@@ -1,51 +1,65 @@
 package backfill
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/ledger"
 )
 
-// plan is what an import does to one instrument: the events to append, in
-// order, and what it skips or rejects.
-type plan struct {
-	accepted   []ledger.Decided
-	duplicates int
-	rejects    []Reject
-}
-
-// planInstrument judges an instrument's rows against its stored history
-// with domain.Judge, the one judge of every write, and turns its verdict
-// into the events to append (with their metadata) and the file's rejects.
-func planInstrument(sym domain.Symbol, history []domain.Recorded, items []*item, now time.Time, meta func(*item) domain.Metadata) plan {
-	var p plan
-	batch := make([]domain.Entry, 0, len(items))
-	judged := make([]*item, 0, len(items))
+// rowsOf turns an instrument's items into the rows the ledger judges (with
+// the metadata their events are stored with), and the items they are, in
+// the same order. A row whose command cannot be made is rejected here:
+// newItem accepted it, so only a clock gone back can refuse it now.
+func rowsOf(items []*item, now time.Time, meta func(*item) domain.Metadata) (rows []ledger.Row, judged []*item, rejects []Reject) {
+	rows = make([]ledger.Row, 0, len(items))
+	judged = make([]*item, 0, len(items))
 	for _, it := range items {
 		cmd, err := it.row.Command(now)
-		if err != nil { // newItem accepted the row: only a clock gone back can refuse it now
-			p.rejects = append(p.rejects, rejectOf(it, err))
+		if err != nil {
+			rejects = append(rejects, rejectOf(it, err))
 			continue
 		}
-		batch = append(batch, domain.Entry{Line: it.line, ID: it.id, Cmd: cmd})
+		rows = append(rows, ledger.Row{Entry: domain.Entry{Line: it.line, ID: it.id, Cmd: cmd}, Meta: meta(it)})
 		judged = append(judged, it)
 	}
-	v := domain.Judge(sym, history, batch, now)
-	for _, o := range v.Outcomes {
-		if o.Duplicate {
-			p.duplicates++
-		}
+	return rows, judged, rejects
+}
+
+// plan is an instrument's rows judged by the ledger (ledger.Judge, with
+// domain.Judge, the one judge of every write): the events to append, and
+// the file's rejects.
+type plan struct {
+	*ledger.Plan
+	rejects []Reject
+}
+
+// planInstrument judges an instrument's rows against its stored history.
+func planInstrument(ctx context.Context, l *ledger.Ledger, items []*item, now time.Time, meta func(*item) domain.Metadata) (plan, error) {
+	sym := domain.Symbol(items[0].instrument)
+	rows, judged, rejects := rowsOf(items, now, meta)
+	p, err := l.Judge(ctx, sym, rows, now)
+	if err != nil {
+		return plan{}, err
 	}
+	return plan{Plan: p, rejects: refusals(rejects, p, judged, nil)}, nil
+}
+
+// refusals appends to rejects those of the rows the plan's judge refused;
+// kept maps the plan's rows to judged (nil: one to one).
+func refusals(rejects []Reject, p *ledger.Plan, judged []*item, kept []int) []Reject {
+	v := p.Verdict()
 	for _, i := range v.Refused {
-		p.rejects = append(p.rejects, rejectOf(judged[i], v.Outcomes[i].Err))
+		j := i
+		if kept != nil {
+			j = kept[i]
+		}
+		rejects = append(rejects, rejectOf(judged[j], v.Outcomes[i].Err))
 	}
-	p.accepted = make([]ledger.Decided, len(v.Append))
-	for n, i := range v.Append {
-		p.accepted[n] = ledger.Decided{ID: batch[i].ID, Event: v.Outcomes[i].Event, Meta: meta(judged[i])}
-	}
-	return p
+	return rejects
 }
 
 // rejectOf is the reject of a row refused for err.
@@ -56,6 +70,13 @@ func rejectOf(it *item, err error) Reject {
 		r.Field = v.Field
 	}
 	return r
+}
+
+// foreignReject is the reject of a row whose id is already the id of an
+// event of another stream.
+func foreignReject(it *item, stream string) Reject {
+	return Reject{Line: it.line, Field: "id", Row: it.text,
+		Reason: fmt.Sprintf("id %q is already used by an event of %s", it.id, stream)}
 }
 
 func isRetraction(cmd domain.Command) bool {

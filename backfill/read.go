@@ -38,7 +38,6 @@ func refuseFile(format string, args ...any) error {
 const (
 	reasonNotText = "is not text (invalid UTF-8 or NUL bytes)"
 	reasonUnknown = "is not an import field"
-	reasonNoType  = "is not a row type (use rating, target, withdraw, close or retract)"
 )
 
 var reasonTooLong = fmt.Sprintf("is longer than %d bytes", MaxLineBytes)
@@ -210,18 +209,18 @@ func (r *Reader) Next() (Line, *Reject, error) {
 // unknown type or an id that is not a UUID. text is the row as it stood in
 // the file, cut to MaxRejectText bytes.
 func rowLine(number int, v *domain.RowValues, text string) (Line, *Reject) {
-	switch v[domain.FieldType] {
-	case domain.RowRating, domain.RowTarget, domain.RowWithdraw, domain.RowClose, domain.RowRetract:
-	case "":
+	switch t := v[domain.FieldType]; {
+	case t == "":
 		return Line{}, &Reject{Line: number, Field: "type", Reason: "is required", Row: text}
-	default:
-		return Line{}, &Reject{Line: number, Field: "type", Reason: reasonNoType, Row: text}
+	case !domain.IsRowType(t):
+		return Line{}, &Reject{Line: number, Field: "type", Reason: "is not a row type: " + domain.Quote(t) +
+			" (use " + domain.RowTypeList + ")", Row: text}
 	}
 	var id uuid.UUID
 	if s := v[domain.FieldID]; s != "" {
 		var err error
 		if id, err = uuid.Parse(s); err != nil {
-			return Line{}, &Reject{Line: number, Field: "id", Reason: "is not a UUID", Row: text}
+			return Line{}, &Reject{Line: number, Field: "id", Reason: "is not a UUID: " + domain.Quote(s), Row: text}
 		}
 		if id == uuid.Nil { // Nil means "no id": taking it would silently derive one
 			return Line{}, &Reject{Line: number, Field: "id", Reason: "is the nil UUID, which names no event", Row: text}

@@ -3,6 +3,7 @@ package chart
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,11 @@ type Options struct {
 	Title string
 	// Panels is what to draw; zero means BothPanels.
 	Panels Panels
+	// Restated marks rows as restated (rows of a first-published history
+	// that read differently now), one entry per row, as
+	// projections.PublishedHistory.Split gives them: a marked row's column
+	// is shaded in every panel, and the legend says what the shade means.
+	Restated []bool
 }
 
 // box is a rectangle of the canvas.
@@ -61,7 +67,8 @@ func New(rows []projections.Consensus, opts Options) *Figure {
 	if panels == 0 {
 		panels = BothPanels
 	}
-	f := &Figure{Width: w, Height: h, Title: opts.Title, Description: describe(rows)}
+	marks := markedRows(rows, opts.Restated)
+	f := &Figure{Width: w, Height: h, Title: opts.Title, Description: describe(rows, marks)}
 	f.add(Rect{Class: ClassBackground, W: float64(w), H: float64(h)})
 	area := box{0, 0, float64(w), float64(h)}
 	if opts.Title != "" {
@@ -71,18 +78,45 @@ func New(rows []projections.Consensus, opts Options) *Figure {
 	x := newTimeScale(rows, plotBox(area, 1).w)
 	switch panels {
 	case TargetPanel:
-		drawTargets(f, rows, x, area)
+		drawTargets(f, rows, marks, x, area)
 	case RatingPanel:
-		drawRatings(f, rows, x, area)
+		drawRatings(f, rows, marks, x, area, true)
 	default:
 		top := area
 		top.h = area.h * 0.62
 		bottom := area
 		bottom.y, bottom.h = area.y+top.h, area.h-top.h
-		drawTargets(f, rows, x, top)
-		drawRatings(f, rows, x, bottom)
+		drawTargets(f, rows, marks, x, top)
+		drawRatings(f, rows, marks, x, bottom, false)
 	}
 	return f
+}
+
+// markedRows is restated cut to the rows, or nil when no row is marked, so
+// a plain history draws exactly as before.
+func markedRows(rows []projections.Consensus, restated []bool) []bool {
+	marks := restated[:min(len(restated), len(rows))]
+	if !slices.Contains(marks, true) {
+		return nil
+	}
+	return append(marks, make([]bool, len(rows)-len(marks))...)
+}
+
+// restatedLegend is the legend entry of the restated shade.
+var restatedLegend = legendItem{ClassRestated, "restated since first published"}
+
+// drawMarks shades the column of every marked row across plot p, behind
+// whatever the panel draws next.
+func drawMarks(f *Figure, rows []projections.Consensus, marks []bool, x timeScale, p box) {
+	if marks == nil {
+		return
+	}
+	width := columnWidth(rows, x, p)
+	for i, r := range rows {
+		if marks[i] {
+			f.add(Rect{Class: ClassRestated, X: x.at(r.AsOf, p) - width/2, Y: p.y, W: width, H: p.h})
+		}
+	}
 }
 
 func clampSize(v, def int) int {
@@ -196,8 +230,8 @@ func drawNote(f *Figure, p box, text string) {
 }
 
 // describe sums the figure up in one sentence, from the last row, with the
-// exact figures.
-func describe(rows []projections.Consensus) string {
+// exact figures, and says how many rows are marked restated.
+func describe(rows []projections.Consensus, marks []bool) string {
 	if len(rows) == 0 {
 		return "No consensus rows to chart."
 	}
@@ -215,5 +249,18 @@ func describe(rows []projections.Consensus) string {
 		fmt.Fprintf(&b, ", upside %s %%", last.UpsidePct)
 	}
 	b.WriteString(".")
+	if n := count(marks); n > 0 {
+		fmt.Fprintf(&b, " %d of %d rows, shaded, read differently now than when first published.", n, len(rows))
+	}
 	return b.String()
+}
+
+func count(marks []bool) int {
+	n := 0
+	for _, m := range marks {
+		if m {
+			n++
+		}
+	}
+	return n
 }

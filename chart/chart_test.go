@@ -151,3 +151,66 @@ func requireWellFormed(t *testing.T, doc string) {
 		require.NoError(t, err)
 	}
 }
+
+// TestRestatedMarks draws the demo's first-published history, recorded live
+// (demo.LoadLive): the 1650 typo shown on 3 and 4 September marks those two
+// columns in both panels, in the SVG and in the PNG, and the legend and the
+// description say what the shade means.
+func TestRestatedMarks(t *testing.T) {
+	var clock time.Time
+	clockNow := func() time.Time { return clock }
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "live.db"), sqlite.Options{Now: clockNow})
+	require.NoError(t, err)
+	t.Cleanup(func() { store.Close() })
+	l := ledger.New(store, ledger.WithClock(clockNow))
+	_, err = demo.LoadLive(context.Background(), l, func(at time.Time) { clock = at })
+	require.NoError(t, err)
+	from, _ := domain.ParseTime("from", "2025-08-25")
+	to, _ := domain.ParseTime("to", "2025-09-11")
+	h, err := l.FirstPublished(context.Background(), "BABA", from, to, projections.Day,
+		projections.Query{KnownAt: now, Window: projections.DefaultWindow})
+	require.NoError(t, err)
+	rows, restated := h.Split()
+	var marked []time.Time
+	for i, r := range rows {
+		if restated[i] {
+			marked = append(marked, r.AsOf)
+		}
+	}
+	require.Equal(t, []time.Time{when(t, "2025-09-03"), when(t, "2025-09-04")}, marked)
+
+	fig := chart.New(rows, chart.Options{Width: 640, Height: 400, Restated: restated})
+	var marks []chart.Rect
+	for _, s := range fig.Shapes {
+		if r, ok := s.(chart.Rect); ok && r.Class == chart.ClassRestated {
+			marks = append(marks, r)
+		}
+	}
+	require.Len(t, marks, 5, "the legend's swatch, then two columns in each panel")
+	assert.Contains(t, fig.Description, " 2 of 18 rows, shaded, read differently now than when first published.")
+
+	var svg bytes.Buffer
+	require.NoError(t, fig.WriteSVG(&svg))
+	requireWellFormed(t, svg.String())
+	assert.Contains(t, svg.String(), "restated since first published")
+	assert.Contains(t, svg.String(), ".restated{fill:rgba(245,158,11,0.349)}")
+	var plain bytes.Buffer
+	require.NoError(t, chart.New(rows, chart.Options{Width: 640, Height: 400}).WriteSVG(&plain))
+	assert.NotContains(t, plain.String(), "restated", "no marks unless asked")
+
+	var img bytes.Buffer
+	require.NoError(t, fig.WritePNG(&img, 1))
+	decoded, err := png.Decode(&img)
+	require.NoError(t, err)
+	// Amber at 35 % over white, near the top of the targets panel's marks.
+	shade := color.NRGBA{0xfb, 0xdd, 0xaa, 0xff}
+	for _, m := range marks[1:3] {
+		assertNear(t, shade, decoded.At(int(m.X+m.W/2), int(m.Y+5)), "mark %v", m)
+	}
+}
+
+func when(t *testing.T, date string) time.Time {
+	at, err := domain.ParseTime("at", date)
+	require.NoError(t, err)
+	return at
+}

@@ -33,6 +33,9 @@ const (
 	ClassHold       Class = "hold"
 	ClassSell       Class = "sell"
 	ClassLegendText Class = "legend"
+	// ClassRestated shades the column of a row of a first-published
+	// history that reads differently now (Options.Restated).
+	ClassRestated Class = "restated"
 )
 
 // Style is how a class is painted: a fill, a stroke or text.
@@ -59,6 +62,8 @@ var styles = map[Class]Style{
 	ClassHold:       {Fill: rgb(0x9c, 0xa3, 0xaf)},
 	ClassSell:       {Fill: rgb(0xdc, 0x26, 0x26)},
 	ClassLegendText: {Fill: rgb(0x37, 0x41, 0x51), FontSize: 12},
+	// Amber, translucent: it sits behind the series and must not hide them.
+	ClassRestated: {Fill: color.NRGBA{0xf5, 0x9e, 0x0b, 0x59}},
 }
 
 func rgb(r, g, b uint8) color.NRGBA { return color.NRGBA{r, g, b, 0xff} }

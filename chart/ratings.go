@@ -8,9 +8,15 @@ import (
 )
 
 // drawRatings draws the rating panel in box b: for each row a column of its
-// buy, hold and sell counts, stacked from the bottom.
-func drawRatings(f *Figure, rows []projections.Consensus, x timeScale, b box) {
-	p := plotBox(b, drawLegend(f, ratingLegend(rows), b))
+// buy, hold and sell counts, stacked from the bottom, behind them the marks
+// of restated rows (named in this legend when it is the only panel).
+func drawRatings(f *Figure, rows []projections.Consensus, marks []bool, x timeScale, b box, alone bool) {
+	legend := ratingLegend(rows)
+	if marks != nil && alone {
+		legend = append(legend, restatedLegend)
+	}
+	p := plotBox(b, drawLegend(f, legend, b))
+	drawMarks(f, rows, marks, x, p)
 	most := 0
 	for _, r := range rows {
 		most = max(most, r.Buy+r.Hold+r.Sell)

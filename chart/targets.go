@@ -7,9 +7,15 @@ import (
 )
 
 // drawTargets draws the target panel in box b: the high-low band of the
-// price targets, the close and the mean target, over time.
-func drawTargets(f *Figure, rows []projections.Consensus, x timeScale, b box) {
-	p := plotBox(b, drawLegend(f, targetLegend(rows), b))
+// price targets, the close and the mean target, over time, behind them the
+// marks of restated rows.
+func drawTargets(f *Figure, rows []projections.Consensus, marks []bool, x timeScale, b box) {
+	legend := targetLegend(rows)
+	if marks != nil {
+		legend = append(legend, restatedLegend)
+	}
+	p := plotBox(b, drawLegend(f, legend, b))
+	drawMarks(f, rows, marks, x, p)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, r := range rows {
 		for _, d := range []*projections.Decimal{r.LowTarget, r.HighTarget, r.MeanTarget, r.Close} {

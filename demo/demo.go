@@ -15,6 +15,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,7 +41,15 @@ type Step struct {
 	// also derives the step's event id.
 	Key      string
 	Retracts string // for a retraction: the Key of the retracted step
+	// Recorded is when a live ledger recorded the step (LoadLive): empty
+	// means at its effective time, as most facts were.
+	Recorded string
 }
+
+// TypoCorrected is when, in the live scenario (LoadLive), the 1650 target
+// keyed on 3 September was retracted and 165 recorded instead: until then
+// the ledger showed the typo.
+const TypoCorrected = "2025-09-05T12:00:00Z"
 
 // ID is the step's fixed event id.
 func (s Step) ID() uuid.UUID {
@@ -71,20 +80,62 @@ type Result struct {
 func Load(ctx context.Context, l *ledger.Ledger) (Result, error) {
 	var res Result
 	for i, s := range Steps() {
-		cmd, err := s.Command(l.Now())
-		if err != nil {
-			return res, fmt.Errorf("demo step %d: %w", i+1, err)
-		}
-		opts := ledger.WriteOptions{ID: s.ID(), RecordedBy: "demo", Source: fmt.Sprintf("demo:alibaba:%d", i+1)}
-		receipt, err := l.Record(ctx, cmd, opts)
-		if err != nil {
-			return res, fmt.Errorf("demo step %d (%s %s): %w", i+1, s.Type, s.Instrument, err)
-		}
-		if receipt.Replayed {
-			res.AlreadyPresent++
-		} else {
-			res.Written++
+		if err := record(ctx, l, i, s, &res); err != nil {
+			return res, err
 		}
 	}
 	return res, nil
+}
+
+// LoadLive records the scenario as a live ledger would have, each step when
+// it happened (its Recorded time, else its effective time), in that order,
+// so its history as first published differs from today's where a
+// correction came later. setNow moves the clock the ledger and its store
+// read; it is called before each step, with times that never go back.
+func LoadLive(ctx context.Context, l *ledger.Ledger, setNow func(time.Time)) (Result, error) {
+	type timed struct {
+		at   time.Time
+		step int
+	}
+	steps := Steps()
+	order := make([]timed, len(steps))
+	for i, s := range steps {
+		text, field := s.Recorded, "recorded"
+		if text == "" {
+			text, field = s.At, "at"
+		}
+		at, err := domain.ParseTime(field, text)
+		if err != nil {
+			return Result{}, fmt.Errorf("demo step %d: %w", i+1, err)
+		}
+		order[i] = timed{at, i}
+	}
+	slices.SortStableFunc(order, func(a, b timed) int { return a.at.Compare(b.at) })
+	var res Result
+	for _, o := range order {
+		setNow(o.at)
+		if err := record(ctx, l, o.step, steps[o.step], &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// record records step i of the scenario at the ledger's now.
+func record(ctx context.Context, l *ledger.Ledger, i int, s Step, res *Result) error {
+	cmd, err := s.Command(l.Now())
+	if err != nil {
+		return fmt.Errorf("demo step %d: %w", i+1, err)
+	}
+	opts := ledger.WriteOptions{ID: s.ID(), RecordedBy: "demo", Source: fmt.Sprintf("demo:alibaba:%d", i+1)}
+	receipt, err := l.Record(ctx, cmd, opts)
+	if err != nil {
+		return fmt.Errorf("demo step %d (%s %s): %w", i+1, s.Type, s.Instrument, err)
+	}
+	if receipt.Replayed {
+		res.AlreadyPresent++
+	} else {
+		res.Written++
+	}
+	return nil
 }

@@ -51,11 +51,13 @@ func Steps() []Step {
 	rate(us, usd, "n.ahmed@crescent-capital", "Crescent Capital", "neutral", "140", "2025-08-29")
 	revise(us, usd, "j.ortiz@meridian", "175", "2025-09-01")
 	revise(us, usd, "m.keller@alpenbank", "195", "2025-09-02")
-	// A target keyed in as 1650 instead of 165, retracted and recorded again.
+	// A target keyed in as 1650 instead of 165, retracted and recorded again
+	// (live, LoadLive: two days later, so the 3rd and 4th showed the typo).
 	steps = append(steps, Step{Key: "baba-rossi-typo", Row: domain.Row{Type: domain.RowTarget, Instrument: us, Analyst: "p.rossi@lagoon-capital", Target: "1650", Currency: usd, At: "2025-09-03"}})
-	steps = append(steps, Step{Key: "baba-rossi-typo-retraction", Retracts: "baba-rossi-typo",
+	steps = append(steps, Step{Key: "baba-rossi-typo-retraction", Retracts: "baba-rossi-typo", Recorded: TypoCorrected,
 		Row: domain.Row{Type: domain.RowRetract, Instrument: us, Reason: "typo: target 1650 keyed instead of 165"}})
 	revise(us, usd, "p.rossi@lagoon-capital", "165", "2025-09-03")
+	steps[len(steps)-1].Recorded = TypoCorrected
 	revise(us, usd, "b.oconnor@liffey-partners", "155", "2025-09-04")
 	revise(us, usd, "r.patel@northgate", "170", "2025-09-05")
 	rate(us, usd, "f.silva@atlantico", "Atlantico Research", "buy", "152.42", "2025-09-08")

@@ -90,32 +90,24 @@ func (s *State) actionsOf(p *Position, r Recorded) Actions {
 	return Actions{}
 }
 
-// targetAction compares a new target with the target of the rating held.
-// Money is exact integer millionths, so the comparison is exact.
+// targetAction compares a new target with the target of the rating held,
+// adjusted to the new event's basis (CONTRACT section 8): the held target
+// was set at p.LastActive (the rating or revision that set it is always the
+// analyst's latest applied rating or target event), so it is multiplied by
+// M/N for every visible split effective in (p.LastActive, at]. Money is
+// exact integer millionths and the factor a fraction, so the comparison is
+// exact.
 func (s *State) targetAction(p *Position, held bool, target Money, at time.Time) TargetAction {
 	if !held || p.Target == nil {
 		return TargetSet
 	}
-	old := s.heldTargetOnBasis(p, at)
-	switch {
-	case target > old:
+	switch s.Splits.Factor(p.LastActive, at).CompareAdjusted(target, *p.Target) {
+	case 1:
 		return TargetRaised
-	case target < old:
+	case -1:
 		return TargetCut
 	}
 	return TargetMaintained
-}
-
-// heldTargetOnBasis is the held target adjusted to the basis of time at
-// (CONTRACT section 8: "adjusted to the new event's effective time"). It is
-// the one place where section 7's splits will apply: the held target was set
-// at p.LastActive (the rating or revision that set it is always the
-// analyst's latest applied rating or target event), and must be multiplied by
-// M/N for every visible split effective in (p.LastActive, at]. The ledger
-// records no splits yet, so the factor is 1.
-func (s *State) heldTargetOnBasis(p *Position, at time.Time) Money {
-	_ = at
-	return *p.Target
 }
 
 // ActionsKnownAt returns the actions of every RatingAdded, TargetRevised and
@@ -128,7 +120,7 @@ func (s *State) heldTargetOnBasis(p *Position, at time.Time) Money {
 // the events before it alone. One sort and one pass: O(n log n).
 func ActionsKnownAt(history []Recorded, knownAt time.Time) map[uuid.UUID]Actions {
 	t := NewTimeline(history, knownAt)
-	s := &State{KnownAt: knownAt, Currency: t.Currency, Analysts: map[Analyst]*Position{}}
+	s := &State{KnownAt: knownAt, Currency: t.Currency, Analysts: map[Analyst]*Position{}, Splits: t.Splits}
 	out := make(map[uuid.UUID]Actions)
 	for _, r := range t.Events {
 		a := s.apply(r)

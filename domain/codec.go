@@ -3,12 +3,18 @@ package domain
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 
 	"github.com/google/uuid"
 )
+
+// ErrUnknownEventType is returned for a stored event of a type this version
+// does not know: a newer version of consensus wrote it (as versions before
+// splits meet SplitRecorded). It is not damage, and callers say so.
+var ErrUnknownEventType = errors.New("event type unknown to this version of consensus (written by a newer version of consensus; upgrade to read it)")
 
 // EncodeEvent returns the event's stored data: compact JSON with fields in a
 // fixed order, so the same event always encodes to the same bytes (the hash
@@ -34,7 +40,7 @@ func DecodeEvent(typ string, data []byte) (Event, error) {
 func decodeStrict(typ string, data []byte) (Event, error) {
 	i := slices.IndexFunc(eventTypes, func(e Event) bool { return e.Type() == typ })
 	if i < 0 {
-		return nil, fmt.Errorf("unknown event type %q", typ)
+		return nil, fmt.Errorf("%w: %q", ErrUnknownEventType, typ)
 	}
 	e, err := decodeAs(reflect.TypeOf(eventTypes[i]), data)
 	if err != nil {
@@ -132,6 +138,11 @@ func CheckEvent(e Event) error {
 		}
 		if e.Reason == "" {
 			return invalid("reason", "", "is required")
+		}
+		return nil
+	case SplitRecorded:
+		if !e.Ratio.Valid() {
+			return invalid("ratio", e.Ratio.String(), "is not a valid split ratio")
 		}
 		return nil
 	}

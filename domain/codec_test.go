@@ -76,10 +76,18 @@ var goldenEvents = []struct {
 		json: `{"instrument":"BABA","retracted_event_id":"0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",` +
 			`"reason":"wrong analyst","effective_at":"2025-09-01T23:59:59.999999999Z"}`,
 	},
+	{
+		name: "SplitRecorded",
+		event: domain.SplitRecorded{
+			Instrument: "NVDA", Ratio: domain.Ratio{New: 10, Old: 1},
+			EffectiveAt: time.Date(2024, 6, 10, 0, 0, 0, 0, time.UTC),
+		},
+		json: `{"instrument":"NVDA","ratio":"10:1","effective_at":"2024-06-10T00:00:00Z"}`,
+	},
 }
 
 func TestEventTypes(t *testing.T) {
-	want := []string{"RatingAdded", "RatingAdded", "TargetRevised", "RatingWithdrawn", "CloseRecorded", "EventRetracted"}
+	want := []string{"RatingAdded", "RatingAdded", "TargetRevised", "RatingWithdrawn", "CloseRecorded", "EventRetracted", "SplitRecorded"}
 	for i, g := range goldenEvents {
 		assert.Equal(t, want[i], g.event.Type(), g.name)
 	}
@@ -88,6 +96,7 @@ func TestEventTypes(t *testing.T) {
 	assert.Equal(t, "RatingWithdrawn", domain.TypeRatingWithdrawn)
 	assert.Equal(t, "CloseRecorded", domain.TypeCloseRecorded)
 	assert.Equal(t, "EventRetracted", domain.TypeEventRetracted)
+	assert.Equal(t, "SplitRecorded", domain.TypeSplitRecorded)
 }
 
 func TestEncodeEventGolden(t *testing.T) {

@@ -147,6 +147,8 @@ func Propose(cmd Command) (Event, error) {
 		return CloseRecorded{Instrument: c.Instrument, Price: c.Price, Currency: c.Currency, EffectiveAt: c.EffectiveAt.UTC()}, nil
 	case Retract:
 		return EventRetracted{Instrument: c.Instrument, Retracted: c.EventID, Reason: strings.TrimSpace(c.Reason)}, nil
+	case RecordSplit:
+		return SplitRecorded{Instrument: c.Instrument, Ratio: c.Ratio, EffectiveAt: c.EffectiveAt.UTC()}, nil
 	}
 	return nil, fmt.Errorf("unknown command %T", cmd)
 }

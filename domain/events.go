@@ -6,17 +6,19 @@ import (
 	"github.com/google/uuid"
 )
 
-// The five event types, as stored in the event store.
+// The event types, as stored in the event store.
 const (
 	TypeRatingAdded     = "RatingAdded"
 	TypeTargetRevised   = "TargetRevised"
 	TypeRatingWithdrawn = "RatingWithdrawn"
 	TypeCloseRecorded   = "CloseRecorded"
 	TypeEventRetracted  = "EventRetracted"
+	TypeSplitRecorded   = "SplitRecorded"
 )
 
-// Event is one immutable fact about an instrument. The five implementations
-// are the only ones; their JSON encoding is the event's stored data.
+// Event is one immutable fact about an instrument. The implementations
+// listed in eventTypes are the only ones; their JSON encoding is the event's
+// stored data.
 type Event interface {
 	// Type is the stored type name, such as "RatingAdded".
 	Type() string

@@ -11,7 +11,7 @@ import (
 // keys each type may have from the structs' json tags, so a new type or
 // field is stated once, in its struct. Examples must give one of each:
 // TestExamplesCoverEveryType checks it.
-var eventTypes = []Event{RatingAdded{}, TargetRevised{}, RatingWithdrawn{}, CloseRecorded{}, EventRetracted{}}
+var eventTypes = []Event{RatingAdded{}, TargetRevised{}, RatingWithdrawn{}, CloseRecorded{}, EventRetracted{}, SplitRecorded{}}
 
 // Examples returns one recorded event of every type, in stream order
 // (Version is the index), with every field of the event and of its
@@ -32,6 +32,7 @@ func Examples() []Recorded {
 		RatingWithdrawn{Instrument: "BABA", Analyst: "j.smith@firm-a", EffectiveAt: at.Add(2 * time.Hour)},
 		CloseRecorded{Instrument: "BABA", Price: 155_440_000, Currency: "USD", EffectiveAt: at.Add(3 * time.Hour)},
 		EventRetracted{Instrument: "BABA", Retracted: rated, Reason: "wrong analyst", EffectiveAt: at},
+		SplitRecorded{Instrument: "BABA", Ratio: Ratio{New: 4, Old: 1}, EffectiveAt: time.Date(2025, 9, 15, 0, 0, 0, 0, time.UTC)},
 	}
 	out := make([]Recorded, len(events))
 	for i, e := range events {

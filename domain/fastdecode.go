@@ -99,13 +99,19 @@ func decodeCanonical(typ string, data []byte) (Event, bool) {
 			return nil, false
 		}
 		e = EventRetracted{Instrument: Symbol(instrument), Retracted: id, Reason: reason, EffectiveAt: at}
+	case TypeSplitRecorded:
+		var r Ratio
+		if r.UnmarshalText([]byte(value[keyRatio])) != nil {
+			return nil, false
+		}
+		e = SplitRecorded{Instrument: Symbol(instrument), Ratio: r, EffectiveAt: at}
 	default:
 		return nil, false
 	}
 	return e, true
 }
 
-// The keys of the five events' JSON, as bit positions.
+// The keys of the events' JSON, as bit positions.
 const (
 	keyInstrument = iota
 	keyAnalyst
@@ -117,12 +123,13 @@ const (
 	keyCurrency
 	keyReason
 	keyRetracted
+	keyRatio
 	keyEffectiveAt
 	numKeys
 )
 
 var keyNames = [numKeys]string{"instrument", "analyst", "firm", "rating", "broker_rating", "target", "price",
-	"currency", "reason", "retracted_event_id", "effective_at"}
+	"currency", "reason", "retracted_event_id", "ratio", "effective_at"}
 
 func keyIndex(key []byte) int {
 	for i, name := range keyNames {

@@ -198,6 +198,29 @@ func FuzzParseAnalyst(f *testing.F) {
 	})
 }
 
+func FuzzParseRatio(f *testing.F) {
+	for _, s := range []string{"4:1", "1:10", "3:2", "1000000:1", "1:1000000", "1000001:1", "1:1", "0:1", "4:0",
+		"4/1", "4:1.5", "-4:1", "+4:1", " 4:1", "4:1:1", "", ":", "04:01", "9999999999999999999:1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		r, err := domain.ParseRatio(text)
+		if err != nil {
+			var ve *domain.ValidationError
+			require.ErrorAs(t, err, &ve)
+			require.Equal(t, "ratio", ve.Field)
+			require.Zero(t, r)
+			return
+		}
+		require.True(t, r.Valid())
+		require.Regexp(t, `^[0-9]+:[0-9]+$`, text, "only N:M of digits is accepted")
+		back, err := domain.ParseRatio(r.String())
+		require.NoError(t, err)
+		require.Equal(t, r, back, "Parse(String(r)) == r")
+		require.Equal(t, r.String(), back.String())
+	})
+}
+
 func FuzzDecodeEvent(f *testing.F) {
 	for _, g := range goldenEvents {
 		f.Add(g.event.Type(), []byte(g.json))
@@ -251,6 +274,9 @@ func sameEvent(a, b domain.Event) bool {
 			e.EffectiveAt = e.EffectiveAt.UTC()
 			return e
 		case domain.EventRetracted:
+			e.EffectiveAt = e.EffectiveAt.UTC()
+			return e
+		case domain.SplitRecorded:
 			e.EffectiveAt = e.EffectiveAt.UTC()
 			return e
 		}

@@ -41,6 +41,7 @@ type Index struct {
 	// dangling holds ids named by a retraction but not (yet) in the history:
 	// an event arriving later under such an id is retracted on arrival.
 	dangling    map[uuid.UUID]bool
+	splits      []int32 // history positions of the splits, in fold order
 	checkpoints []checkpoint
 	extended    atomic.Bool // set once Extend has appended to the shared slices
 }
@@ -84,6 +85,9 @@ func NewIndex(history []Recorded) *Index {
 	ix.order, ix.effective = make([]int32, len(keys)), make([]int64, len(keys))
 	for i, k := range keys {
 		ix.order[i], ix.effective[i] = k.pos, k.effective
+		if _, ok := history[k.pos].Event.(SplitRecorded); ok {
+			ix.splits = append(ix.splits, k.pos)
+		}
 	}
 	for id := range named {
 		if _, found := byID[id]; !found {
@@ -128,8 +132,15 @@ var (
 
 // addCheckpoints folds on from the last checkpoint to the end of the fold
 // order, adding a checkpoint every CheckpointEvery events.
+//
+// The fold compares targets across splits (section 8 actions), on the basis
+// of each event's own time, so a checkpoint's state also depends on the
+// splits effective by its last event, wherever they fall in fold order
+// (one at the same instant may come after it): their recording and
+// retraction times count towards stableAt too.
 func (ix *Index) addCheckpoints() {
 	state, at, stableAt := ix.newState(time.Time{}), 0, time.Time{}
+	state.Splits = ix.splitsKnownAt(endOfTime)
 	if n := len(ix.checkpoints); n > 0 {
 		cp := ix.checkpoints[n-1]
 		state, at, stableAt = cp.state.clone(), cp.at, cp.stableAt
@@ -147,6 +158,15 @@ func (ix *Index) addCheckpoints() {
 			state.apply(r)
 		}
 		if (i+1)%CheckpointEvery == 0 {
+			for _, sp := range ix.splits {
+				if ix.effective[i] < nanos(ix.history[sp].Event.Effective()) {
+					break // in fold order: the rest are later still
+				}
+				stableAt = later(stableAt, ix.history[sp].RecordedAt)
+				for _, q := range ix.retractions[sp] {
+					stableAt = later(stableAt, ix.history[q].RecordedAt)
+				}
+			}
 			ix.checkpoints = append(ix.checkpoints, checkpoint{at: i + 1, stableAt: stableAt, state: state})
 			state = state.clone()
 		}
@@ -186,8 +206,9 @@ func (ix *Index) Extend(history []Recorded) *Index {
 		last = &foldKey{effective: ix.effective[n-1], version: ix.history[ix.order[n-1]].Version}
 	}
 	for _, r := range added {
-		if _, retraction := r.Event.(EventRetracted); retraction || ix.dangling[r.ID] {
-			return NewIndex(history)
+		_, retraction := r.Event.(EventRetracted)
+		if _, split := r.Event.(SplitRecorded); retraction || split || ix.dangling[r.ID] {
+			return NewIndex(history) // rare: a split changes the basis of what came before
 		}
 		key := foldKey{effective: nanos(r.Event.Effective()), version: r.Version}
 		if last != nil && compareFoldKeys(key, *last) < 0 {
@@ -200,7 +221,7 @@ func (ix *Index) Extend(history []Recorded) *Index {
 	}
 	next := &Index{history: history[:len(history):len(history)], currency: ix.currency,
 		order: ix.order, effective: ix.effective, checkpoints: ix.checkpoints,
-		retractions: ix.retractions, dangling: ix.dangling} // no retraction was added
+		retractions: ix.retractions, dangling: ix.dangling, splits: ix.splits} // no retraction or split was added
 	// The first extension appends in place, beyond what ix's readers look
 	// at; any later extension of ix copies, so two never share new storage.
 	if !ix.extended.CompareAndSwap(false, true) {
@@ -233,6 +254,7 @@ func (ix *Index) State(asOf, knownAt time.Time) *State {
 		state, from = ix.checkpoints[k].state.clone(), ix.checkpoints[k].at
 		state.KnownAt = knownAt
 	}
+	state.Splits = ix.splitsKnownAt(knownAt)
 	for i := from; i < end; i++ {
 		p := ix.order[i]
 		r := ix.history[p]
@@ -247,6 +269,24 @@ func (ix *Index) State(asOf, knownAt time.Time) *State {
 	}
 	state.AsOf = asOf
 	return state
+}
+
+// splitsKnownAt returns the splits visible at knownAt (recorded by then and
+// not retracted by then), in fold order.
+func (ix *Index) splitsKnownAt(knownAt time.Time) Splits {
+	var out Splits
+	for _, p := range ix.splits {
+		r := ix.history[p]
+		if r.RecordedAt.After(knownAt) {
+			continue
+		}
+		if _, retracted := ix.retractedBy(p, knownAt); retracted {
+			continue
+		}
+		s, _ := splitOf(r)
+		out = append(out, s)
+	}
+	return out
 }
 
 // retractedBy returns the first retraction (in stream order) of the event at

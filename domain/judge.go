@@ -315,6 +315,8 @@ func commandEffective(cmd Command) time.Time {
 		return c.EffectiveAt
 	case RecordClose:
 		return c.EffectiveAt
+	case RecordSplit:
+		return c.EffectiveAt
 	}
 	return time.Time{}
 }

@@ -16,6 +16,7 @@ type Timeline struct {
 	Currency  Currency    // fixed by the stream's first event that states one
 	Events    []Recorded  // visible events in fold order, retractions excluded
 	Retracted []Retracted // visible retractions, in fold order of the retracted event
+	Splits    Splits      // the visible splits (also in Events), in fold order
 }
 
 // Retracted pairs a retracted event with the retraction that withdrew it.
@@ -59,7 +60,21 @@ func NewTimeline(history []Recorded, knownAt time.Time) *Timeline {
 	}
 	slices.SortStableFunc(t.Events, byFoldOrder)
 	slices.SortStableFunc(t.Retracted, func(a, b Retracted) int { return byFoldOrder(a.Event, b.Event) })
+	for _, r := range t.Events {
+		if s, ok := splitOf(r); ok {
+			t.Splits = append(t.Splits, s)
+		}
+	}
 	return t
+}
+
+// splitOf returns the Split a recorded SplitRecorded is.
+func splitOf(r Recorded) (Split, bool) {
+	e, ok := r.Event.(SplitRecorded)
+	if !ok {
+		return Split{}, false
+	}
+	return Split{EventID: r.ID, Ratio: e.Ratio, At: e.EffectiveAt, Version: r.Version}, true
 }
 
 func compareInt(a, b int64) int {
@@ -81,6 +96,12 @@ type State struct {
 	Analysts  map[Analyst]*Position
 	Close     *Close
 	Retracted []Retracted // retracted events effective by AsOf
+	// Splits are every split visible at KnownAt, in fold order, including
+	// those effective after AsOf: a history reports every row on the basis
+	// of its last row (CONTRACT section 7), and actions compare targets on
+	// the basis of their own time. The fold itself never changes a value;
+	// values are adjusted where they are compared or reported.
+	Splits Splits
 }
 
 // Position is what one analyst holds on the instrument.
@@ -145,7 +166,7 @@ type Cursor struct {
 func (t *Timeline) Cursor() *Cursor {
 	return &Cursor{
 		timeline: t,
-		State:    &State{KnownAt: t.KnownAt, Currency: t.Currency, Analysts: map[Analyst]*Position{}},
+		State:    &State{KnownAt: t.KnownAt, Currency: t.Currency, Analysts: map[Analyst]*Position{}, Splits: t.Splits},
 	}
 }
 

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,7 +16,20 @@ const (
 	RowWithdraw = "withdraw"
 	RowClose    = "close"
 	RowRetract  = "retract"
+	RowSplit    = "split"
 )
+
+// RowTypes are the row types, in the order messages list them.
+var RowTypes = []string{RowRating, RowTarget, RowWithdraw, RowClose, RowRetract, RowSplit}
+
+// RowTypeList names the row types in a sentence: "rating, ... or split".
+var RowTypeList = strings.Join(RowTypes[:len(RowTypes)-1], ", ") + " or " + RowTypes[len(RowTypes)-1]
+
+// ReasonNoRowType completes "type X ..." for a type not in RowTypes.
+var ReasonNoRowType = "is not a row type (use " + RowTypeList + ")"
+
+// IsRowType reports whether t is one of RowTypes.
+func IsRowType(t string) bool { return slices.Contains(RowTypes, t) }
 
 // Row is one fact as users write it, every field as text: a line of an
 // import file (CONTRACT section 5) or the flags of a writing command. Fields a
@@ -32,6 +46,7 @@ type Row struct {
 	At         string
 	EventID    string // for retract: the event to retract
 	Reason     string // for retract
+	Ratio      string // for split
 }
 
 // Command parses the row into the command it asks for, checking every field
@@ -77,8 +92,18 @@ func (r Row) Command(now time.Time) (Command, error) {
 			p.keep(CheckFreeText("reason", r.Reason))
 		}
 		return c, p.err
+	case RowSplit:
+		for _, f := range [...]struct{ name, value string }{{"analyst", r.Analyst}, {"firm", r.Firm},
+			{"rating", r.Rating}, {"target", r.Target}, {"price", r.Price}, {"currency", r.Currency}} {
+			if f.value != "" {
+				p.keep(invalid(f.name, f.value, "is not a field of a split (a split has instrument, ratio and at)"))
+			}
+		}
+		c := RecordSplit{Instrument: sym, Ratio: parseRequired(&p, "ratio", r.Ratio, ParseRatio)}
+		c.EffectiveAt = parseRequired(&p, "at", r.At, func(text string) (time.Time, error) { return ParseSplitAt("at", text, p.now) })
+		return c, p.err
 	}
-	return nil, invalid("type", r.Type, "is not a row type (use rating, target, withdraw, close or retract)")
+	return nil, invalid("type", r.Type, ReasonNoRowType)
 }
 
 // rowParser parses a row's fields one after another and keeps the first

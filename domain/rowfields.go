@@ -17,13 +17,14 @@ const (
 	FieldID
 	FieldEventID
 	FieldReason
-	FieldSource // last: the generator writes every field before it (gen.Columns)
+	FieldSource // the generator writes every field before it (gen.Columns)
+	FieldRatio  // after FieldSource: generated files without splits keep their columns
 	NumRowFields
 )
 
 // RowFieldNames are the import fields by index, in the contract's order.
 var RowFieldNames = [NumRowFields]string{"type", "instrument", "analyst", "firm", "rating", "target", "price",
-	"currency", "at", "id", "event_id", "reason", "source"}
+	"currency", "at", "id", "event_id", "reason", "source", "ratio"}
 
 // RowFieldIndex returns the index of the import field called name, or -1.
 // It takes bytes so that a reader scanning a line in place looks a key up
@@ -56,6 +57,8 @@ func RowFieldIndex(name []byte) int {
 		return FieldReason
 	case "source":
 		return FieldSource
+	case "ratio":
+		return FieldRatio
 	}
 	return -1
 }
@@ -79,5 +82,6 @@ func (v *RowValues) Row() Row {
 		At:         v[FieldAt],
 		EventID:    v[FieldEventID],
 		Reason:     v[FieldReason],
+		Ratio:      v[FieldRatio],
 	}
 }

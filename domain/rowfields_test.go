@@ -26,5 +26,5 @@ func TestRowValuesRow(t *testing.T) {
 	}
 	assert.Equal(t, domain.Row{Type: "type!", Instrument: "instrument!", Analyst: "analyst!", Firm: "firm!",
 		Rating: "rating!", Target: "target!", Price: "price!", Currency: "currency!", At: "at!",
-		EventID: "event_id!", Reason: "reason!"}, v.Row())
+		EventID: "event_id!", Reason: "reason!", Ratio: "ratio!"}, v.Row())
 }

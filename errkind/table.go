@@ -43,6 +43,7 @@ var rules = []rule{
 		return "", false
 	}},
 	{"ledger.ErrUnknownInstrument", NotFound, is(ledger.ErrUnknownInstrument, "symbol")},
+	{"ledger.ErrUnknownAnalyst", NotFound, is(ledger.ErrUnknownAnalyst, "analyst")},
 	{"ledger.ErrConflict", Conflict, is(ledger.ErrConflict, "")},
 	{"eventstore.ErrWrongVersion", Conflict, is(eventstore.ErrWrongVersion, "")},
 	{"eventstore.ErrDuplicateID", Conflict, is(eventstore.ErrDuplicateID, "id")},

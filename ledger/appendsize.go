@@ -13,25 +13,25 @@ import (
 
 // BoundsAppendSize reports whether the store refuses an append above some
 // size (eventstore.AppendLimiter), so that a bulk writer must cut its
-// batches with FitAppend.
+// batches (WriteInstrument does).
 func (l *Ledger) BoundsAppendSize() bool {
 	_, ok := eventstore.AsAppendLimiter(l.store)
 	return ok
 }
 
-// FitAppend is how many of events, at least one, go in the next append: no
+// fitAppend is how many of events, at least one, go in the next append: no
 // more than count, and no more than fit in one append when the store bounds
 // its size (eventstore.AppendLimiter), as EventStoreDB does. Each part is
 // still appended whole, so an interrupted import leaves whole batches only,
 // and a re-run finds them stored. To be measured, the events are encoded
-// here as AppendDecided will encode them; stores without a bound skip that.
-func (l *Ledger) FitAppend(events []Decided, count int) (int, error) {
+// here as appendDecided will encode them; stores without a bound skip that.
+func (l *Ledger) fitAppend(events []decided, count int) (int, error) {
 	n := min(count, len(events))
 	limiter, ok := eventstore.AsAppendLimiter(l.store)
 	if !ok {
 		return n, nil
 	}
-	encoded, err := EncodeDecided(events[:n])
+	encoded, err := encodeDecided(events[:n])
 	if err != nil {
 		return 0, err
 	}

@@ -31,7 +31,8 @@ type Ledger struct {
 	now         func() time.Time
 	maxAttempts int
 
-	cache cache
+	cache    cache
+	rankings rankings // track records by point in time (trackrecords.go)
 }
 
 // Option configures a Ledger.
@@ -71,6 +72,14 @@ var (
 
 	// ErrCorrupt is returned when a stored event cannot be decoded.
 	ErrCorrupt = errors.New("stored event cannot be read")
+
+	// ErrUnknownAnalyst (trackrecords.go) is returned for an analyst
+	// with no call at the question's point in time.
+
+	// ErrNewerVersion is returned for a stored event of a type this
+	// version does not know: not damage, but a ledger a newer version of
+	// consensus wrote to (as versions before splits meet SplitRecorded).
+	ErrNewerVersion = errors.New("written by a newer version of consensus; upgrade consensus to read this ledger")
 )
 
 // WriteOptions says how a write is identified and attributed.
@@ -137,7 +146,7 @@ func (l *Ledger) Record(ctx context.Context, cmd domain.Command, opts WriteOptio
 		if err != nil {
 			return Receipt{}, err
 		}
-		res, err := l.store.Append(ctx, stream, HeadVersion(history), []eventstore.EventData{{
+		res, err := l.store.Append(ctx, stream, headVersion(history), []eventstore.EventData{{
 			ID: id, Type: event.Type(), Data: data, Metadata: meta, EffectiveAt: event.Effective(),
 		}})
 		if errors.Is(err, eventstore.ErrWrongVersion) {
@@ -158,9 +167,9 @@ func (l *Ledger) Record(ctx context.Context, cmd domain.Command, opts WriteOptio
 	}
 }
 
-// HeadVersion is the version a stream is at after the given events (as Load
+// headVersion is the version a stream is at after the given events (as Load
 // returns them): the expectation to append after them with.
-func HeadVersion(history []domain.Recorded) eventstore.Version {
+func headVersion(history []domain.Recorded) eventstore.Version {
 	if n := len(history); n > 0 {
 		return eventstore.Version(history[n-1].Version)
 	}
@@ -327,6 +336,9 @@ func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]
 // decode turns a stored record into a domain event.
 func decode(r eventstore.Record) (domain.Recorded, error) {
 	e, err := domain.DecodeEvent(r.Type, r.Data)
+	if errors.Is(err, domain.ErrUnknownEventType) {
+		return domain.Recorded{}, fmt.Errorf("%s event %d (%s) of type %s was %w", r.Stream, r.Version, r.ID, domain.Quote(r.Type), ErrNewerVersion)
+	}
 	if err != nil {
 		return domain.Recorded{}, fmt.Errorf("%w: %s event %d (%s): %v", ErrCorrupt, r.Stream, r.Version, r.ID, err)
 	}

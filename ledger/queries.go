@@ -33,14 +33,24 @@ func (l *Ledger) loadKnown(ctx context.Context, sym domain.Symbol) ([]domain.Rec
 	return history, nil
 }
 
-// Show answers the consensus on one instrument at a point in time.
-func (l *Ledger) Show(ctx context.Context, sym domain.Symbol, q projections.Query) (projections.Consensus, error) {
+// knownIndex returns the instrument's read model, or ErrUnknownInstrument
+// when it has no events.
+func (l *Ledger) knownIndex(ctx context.Context, sym domain.Symbol) (*domain.Index, error) {
 	ix, err := l.Index(ctx, sym)
 	if err != nil {
-		return projections.Consensus{}, err
+		return nil, err
 	}
 	if ix.Len() == 0 {
-		return projections.Consensus{}, fmt.Errorf("%w: %s has no events", ErrUnknownInstrument, sym)
+		return nil, fmt.Errorf("%w: %s has no events", ErrUnknownInstrument, sym)
+	}
+	return ix, nil
+}
+
+// Show answers the consensus on one instrument at a point in time.
+func (l *Ledger) Show(ctx context.Context, sym domain.Symbol, q projections.Query) (projections.Consensus, error) {
+	ix, err := l.knownIndex(ctx, sym)
+	if err != nil {
+		return projections.Consensus{}, err
 	}
 	return projections.Compute(sym, ix.State(q.AsOf, q.KnownAt), q), nil
 }
@@ -106,6 +116,17 @@ func (l *Ledger) History(ctx context.Context, sym domain.Symbol, from, to time.T
 		return nil, err
 	}
 	return projections.History(sym, history, from, to, every, q), nil
+}
+
+// FirstPublished answers a history as first published (`history
+// --first-published`): every row as the ledger showed it at the row's own
+// time, flagged where it has been restated since (projections.FirstPublished).
+func (l *Ledger) FirstPublished(ctx context.Context, sym domain.Symbol, from, to time.Time, every projections.Every, q projections.Query) (projections.PublishedHistory, error) {
+	ix, err := l.knownIndex(ctx, sym)
+	if err != nil {
+		return projections.PublishedHistory{}, err
+	}
+	return projections.FirstPublished(sym, ix, from, to, every, q), nil
 }
 
 // LogEntry is one event of an instrument's log.

@@ -114,13 +114,13 @@ func TestWriteSavesTheSnapshotItCompletes(t *testing.T) {
 	require.True(t, found, "the %d-th event's write saved the snapshot", SnapshotEvery)
 	assert.EqualValues(t, SnapshotEvery-1, snap.Version)
 
-	// The import's path (AppendDecided) saves too.
+	// The batch path (WriteInstrument, the import's) saves too.
 	seed(t, store, SnapshotEvery, SnapshotEvery-1)
-	history, err := l.Load(ctx, "BABA")
+	w, err := l.WriteInstrument(ctx, "BABA", []Row{{Entry: domain.Entry{Line: 1, ID: uuid.New(), Cmd: domain.RecordClose{
+		Instrument: "BABA", Price: 100_000_001, Currency: "USD", EffectiveAt: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)}}}},
+		time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 100)
 	require.NoError(t, err)
-	_, err = l.AppendDecided(ctx, "BABA", HeadVersion(history), []Decided{{ID: uuid.New(), Event: domain.CloseRecorded{
-		Instrument: "BABA", Price: 100_000_001, Currency: "USD", EffectiveAt: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)}}})
-	require.NoError(t, err)
+	require.Equal(t, 1, w.Written)
 	snap, _, err = store.LoadSnapshot(ctx, snapshotName("instrument-BABA"))
 	require.NoError(t, err)
 	assert.EqualValues(t, 2*SnapshotEvery-1, snap.Version)

@@ -1,11 +1,14 @@
 package projections_test
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/projections"
@@ -19,9 +22,14 @@ var benchEnd = time.Date(2025, 9, 11, 23, 59, 59, 999_999_999, time.UTC)
 // withdrawing and re-rating, plus a few retractions, recorded in effective
 // order as a live ledger would.
 func benchHistory(tb testing.TB, n int) *ledger {
+	return benchHistoryYears(tb, n, 3)
+}
+
+// benchHistoryYears is benchHistory over the given number of years.
+func benchHistoryYears(tb testing.TB, n, years int) *ledger {
 	rng := rand.New(rand.NewPCG(5000, 3))
 	l := newLedger(tb, "BENCH", "USD")
-	start := benchEnd.AddDate(-3, 0, 0)
+	start := benchEnd.AddDate(-years, 0, 0)
 	type planned struct {
 		at time.Time
 		e  domain.Event
@@ -119,5 +127,112 @@ func TestBenchHistoryIsRealistic(t *testing.T) {
 	c := projections.Show(l.sym, l.events, projections.Query{AsOf: benchEnd, KnownAt: later, Window: projections.DefaultWindow})
 	if c.Analysts < 50 || c.Close == nil || c.Targets == 0 {
 		t.Fatalf("unrealistic benchmark history: %+v", c)
+	}
+}
+
+// benchHistoryWithSplits is benchHistory with two splits in its three
+// years (a 2:1 and a 3:1), more than the one in five years real
+// instruments see, so that most targets and closes of a history on the
+// last row's basis are adjusted.
+func benchHistoryWithSplits(tb testing.TB, n int) *ledger {
+	l := benchHistory(tb, n-2)
+	for i, ratio := range []domain.Ratio{{New: 2, Old: 1}, {New: 3, Old: 1}} {
+		at := benchEnd.AddDate(-2+i, 0, 0).Truncate(24 * time.Hour)
+		l.add(domain.SplitRecorded{Instrument: l.sym, Ratio: ratio, EffectiveAt: at})
+	}
+	return l
+}
+
+func BenchmarkShow5000Splits(b *testing.B) {
+	l := benchHistoryWithSplits(b, 5000)
+	q := projections.Query{AsOf: benchEnd, KnownAt: later, Window: projections.DefaultWindow}
+	b.ReportAllocs()
+	for b.Loop() {
+		projections.Show(l.sym, l.events, q)
+	}
+}
+
+func BenchmarkHistoryDaily10ySplits(b *testing.B) {
+	l := benchHistoryWithSplits(b, 5000)
+	q := projections.Query{KnownAt: later, Window: projections.DefaultWindow}
+	from := benchEnd.AddDate(-10, 0, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		projections.History(l.sym, l.events, from, benchEnd, projections.Day, q)
+	}
+}
+
+// liveHistory is benchHistoryYears recorded as a live ledger records it:
+// ratings within six hours of taking effect (some after midnight), each
+// close (at the end of its day) the next morning, and every correction two
+// days after the event it retracts. Most days' rows are therefore restated:
+// as first published they lack the day's close.
+func liveHistory(tb testing.TB, n, years int) *ledger {
+	src := benchHistoryYears(tb, n, years)
+	rng := rand.New(rand.NewPCG(77, 7))
+	recorded := map[uuid.UUID]time.Time{}
+	out := make([]domain.Recorded, 0, len(src.events))
+	for _, r := range src.events {
+		switch e := r.Event.(type) {
+		case domain.EventRetracted:
+			r.RecordedAt = recorded[e.Retracted].Add(48 * time.Hour)
+		case domain.CloseRecorded:
+			r.RecordedAt = e.EffectiveAt.Add(8 * time.Hour)
+		default:
+			r.RecordedAt = e.Effective().Add(time.Duration(rng.Int64N(int64(6 * time.Hour))))
+		}
+		recorded[r.ID] = r.RecordedAt
+		out = append(out, r)
+	}
+	slices.SortStableFunc(out, func(a, b domain.Recorded) int {
+		return cmp.Or(a.RecordedAt.Compare(b.RecordedAt), cmp.Compare(a.Version, b.Version))
+	})
+	for i := range out {
+		out[i].Version = int64(i)
+	}
+	src.events = out
+	return src
+}
+
+// BenchmarkFirstPublishedDaily10y is `history --first-published` over ten
+// years of daily rows (3,653) of a live ledger of 10,000 events, every row
+// before known-at: the rows known now, the walk along the diagonal, and the
+// comparison of each pair.
+func BenchmarkFirstPublishedDaily10y(b *testing.B) {
+	l := liveHistory(b, 10_000, 10)
+	ix := domain.NewIndex(l.events)
+	q := projections.Query{KnownAt: later, Window: projections.DefaultWindow}
+	from := benchEnd.AddDate(-10, 0, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		projections.FirstPublished(l.sym, ix, from, benchEnd, projections.Day, q)
+	}
+}
+
+// BenchmarkFirstPublishedDaily10yPerRow answers the same rows with one
+// question to the index per row, as the alternative to the cursor: for
+// comparison only.
+func BenchmarkFirstPublishedDaily10yPerRow(b *testing.B) {
+	l := liveHistory(b, 10_000, 10)
+	ix := domain.NewIndex(l.events)
+	q := projections.Query{KnownAt: later, Window: projections.DefaultWindow}
+	from := benchEnd.AddDate(-10, 0, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, row := range projections.History(l.sym, l.events, from, benchEnd, projections.Day, q) {
+			projections.Restated(projections.Compute(l.sym, ix.State(row.AsOf, row.AsOf), q), row)
+		}
+	}
+}
+
+// BenchmarkHistoryDaily10yLive is the plain history of the same ledger, the
+// floor FirstPublished builds on.
+func BenchmarkHistoryDaily10yLive(b *testing.B) {
+	l := liveHistory(b, 10_000, 10)
+	q := projections.Query{KnownAt: later, Window: projections.DefaultWindow}
+	from := benchEnd.AddDate(-10, 0, 0)
+	b.ReportAllocs()
+	for b.Loop() {
+		projections.History(l.sym, l.events, from, benchEnd, projections.Day, q)
 	}
 }

@@ -42,6 +42,24 @@ type Query struct {
 	Window time.Duration
 	// Explain asks for one AnalystExplain per analyst in Consensus.Explain.
 	Explain bool
+	// Unadjusted asks for prices and targets as published, not adjusted for
+	// splits (CONTRACT section 7, --unadjusted).
+	Unadjusted bool
+	// Basis is the time on whose share basis prices and targets are given:
+	// every split effective after a value and by Basis adjusts it. Zero
+	// means the answer's own as_of (show). History sets it to its last
+	// row's as_of unless EachBasis is set.
+	Basis time.Time
+	// EachBasis makes History give every row the basis of its own as_of
+	// (--basis each), so that each row equals show at that as_of.
+	EachBasis bool
+	// Top, when set, counts only the analysts that made its cut (show --top
+	// N, CONTRACT section 10): everyone else is left out of the figures,
+	// and --explain says so. It is reported in Consensus.Top.
+	Top *Top
+	// Tops, when set, gives History's row i the cut Tops[i] (history --top
+	// N: each row's cut as of its own date); one per RowTimes entry.
+	Tops []*Top
 }
 
 // Consensus is the analyst consensus of one instrument at one point in time.
@@ -98,6 +116,16 @@ type Consensus struct {
 	// digit from what the printed mean would give.
 	UpsidePct *Decimal `json:"upside_pct"`
 
+	// Adjusted says whether prices and targets are adjusted for splits
+	// (CONTRACT section 7); Splits lists the splits that adjusted at least
+	// one figure above (never null: [] when none did).
+	Adjusted bool           `json:"adjusted"`
+	Splits   []AppliedSplit `json:"splits"`
+
+	// Top is the cut of `show --top N` the figures were computed over,
+	// left out of the JSON when the question did not ask for one.
+	Top *Top `json:"top,omitempty"`
+
 	// Explain is set only when the query asks for it (one entry per
 	// analyst, sorted by analyst id), and is left out of the JSON when
 	// empty, so the contract's plain shape stays exactly as documented.
@@ -118,19 +146,28 @@ func Show(symbol domain.Symbol, history []domain.Recorded, q Query) Consensus {
 // result stays valid when the state is folded further. A nil state gives an
 // empty consensus.
 func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
-	c := Consensus{Instrument: string(symbol), WindowDays: windowDays(q.Window), Label: LabelNoConsensus}
+	c := Consensus{Instrument: string(symbol), WindowDays: windowDays(q.Window), Label: LabelNoConsensus,
+		Adjusted: !q.Unadjusted, Splits: noSplits, Top: q.Top}
 	if state == nil {
 		return c
 	}
+	adj := adjustmentFor(state, q)
 	c.Currency = string(state.Currency)
 	c.AsOf, c.KnownAt = state.AsOf.UTC(), state.KnownAt.UTC()
 
 	var buf [256]int64 // enough for most instruments without allocating
 	targets := buf[:0]
 	scores := int64(0)
+	// spans[i] says which splits adjust targets[i] (see adjustment.span);
+	// filled only when a split may apply.
+	var spanBuf [256]uint8
+	spans := spanBuf[:0]
+	needsFactors := len(adj.splits) > 0
+	var earliest time.Time // the earliest value used, for the splits applied
 	cutoff := windowStart(state.AsOf, q.Window)
+	only := q.Top.Only() // nil without --top: the map lookup below is then skipped
 	for _, p := range state.Analysts {
-		if !active(p, cutoff, q.Window) {
+		if !active(p, cutoff, q.Window) || only != nil && !only[p.Analyst] {
 			continue
 		}
 		c.Analysts++
@@ -145,11 +182,17 @@ func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
 		}
 		if p.Target != nil {
 			targets = append(targets, p.Target.Micros())
+			if needsFactors {
+				// The target was set by the analyst's latest applied rating
+				// or target event, effective at LastActive.
+				spans = append(spans, adj.span(p.LastActive))
+				earliest = earlier(earliest, p.LastActive)
+			}
 		}
 	}
 	c.Label = label(c.Buy, c.Sell, c.Analysts)
 	if c.Analysts == 0 && state.Close == nil {
-		return c.explained(state, q)
+		return c.explained(state, q, adj)
 	}
 
 	// One block holds every figure, rather than one allocation each.
@@ -157,20 +200,52 @@ func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
 	if c.Analysts > 0 {
 		c.MeanRating = f.set(meanRating, hundredths(roundDiv64(scores*100, int64(c.Analysts))))
 	}
-	if state.Close != nil {
+	closeSpan := adj.unadjusted()
+	closeMicros, hasClose := int64(0), state.Close != nil
+	if hasClose {
 		f.closeAt = state.Close.At.UTC()
-		c.Close, c.CloseAt = f.set(closePrice, moneyDecimal(state.Close.Price)), &f.closeAt
+		closeMicros = state.Close.Price.Micros()
+		if needsFactors {
+			closeSpan = adj.span(state.Close.At)
+			earliest = earlier(earliest, state.Close.At)
+		}
+		c.Close, c.CloseAt = f.set(closePrice, adjustedMoney(state.Close.Price, adj.factors[closeSpan])), &f.closeAt
 	}
-	if len(targets) > 0 {
-		c.setTargets(f, targets, state.Close)
+	switch {
+	case len(targets) == 0:
+	case closeSpan != adj.unadjusted() || slices.ContainsFunc(spans, func(s uint8) bool { return s != adj.unadjusted() }):
+		// Over a common denominator the adjusted values are integers: the
+		// same arithmetic then applies, unless they outgrow it.
+		if scale, closeScaled, ok := adj.scale(targets, spans, closeMicros, closeSpan); ok {
+			c.setTargets(f, targets, scale, closeScaled, hasClose)
+		} else {
+			c.setAdjustedTargets(f, adj.targets(targets, spans), state.Close, adj.factors[closeSpan])
+		}
+	default:
+		c.setTargets(f, targets, 1, closeMicros, hasClose)
 	}
-	return c.explained(state, q)
+	if needsFactors && !earliest.IsZero() {
+		c.Splits = adj.applied(earliest)
+	}
+	return c.explained(state, q, adj)
+}
+
+// noSplits is the empty list of applied splits, shared: answers never
+// modify it.
+var noSplits = []AppliedSplit{}
+
+// earlier is the earlier of a and b, where a zero a means none yet.
+func earlier(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // explained adds the explanation when the query asks for it.
-func (c Consensus) explained(state *domain.State, q Query) Consensus {
+func (c Consensus) explained(state *domain.State, q Query, adj adjustment) Consensus {
 	if q.Explain {
-		c.Explain = explain(state, q.Window)
+		c.Explain = explain(state, q.Window, adj, q.Top)
 	}
 	return c
 }
@@ -246,23 +321,28 @@ func label(buy, sell, n int) string {
 const microsPerHundredth = domain.MoneyScale / 100
 
 // setTargets computes the target figures (rule 6) and the upside (rule 8)
-// from the active targets, in millionths, into f. It sorts t in place.
-func (c *Consensus) setTargets(f *figureBlock, t []int64, close *domain.Close) {
+// from the active targets into f: each target is t[i] / scale millionths,
+// and the close (when hasClose) close / scale millionths. Without splits the
+// scale is 1; with them, scaleAdjusted sets the common denominator of the
+// adjusted values. Every t[i] is below maxScaled and scale at most
+// maxScale. It sorts t in place.
+func (c *Consensus) setTargets(f *figureBlock, t []int64, scale, close int64, hasClose bool) {
 	slices.Sort(t)
 	n := int64(len(t))
 	c.Targets = len(t)
-	c.LowTarget = f.set(lowTarget, hundredths(roundDiv64(t[0], microsPerHundredth)))
-	c.HighTarget = f.set(highTarget, hundredths(roundDiv64(t[n-1], microsPerHundredth)))
+	perHundredth := microsPerHundredth * scale
+	c.LowTarget = f.set(lowTarget, hundredths(roundDiv64(t[0], perHundredth)))
+	c.HighTarget = f.set(highTarget, hundredths(roundDiv64(t[n-1], perHundredth)))
 	if n%2 == 1 {
-		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2], microsPerHundredth)))
+		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2], perHundredth)))
 	} else {
-		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2-1]+t[n/2], 2*microsPerHundredth)))
+		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2-1]+t[n/2], 2*perHundredth)))
 	}
 
 	// S1 and S2 (sums of targets and of their squares) in 128-bit integers:
-	// a target is below 2^50 millionths, so neither sum can overflow for any
-	// realistic number of analysts (up to 2^28), and no big.Int is needed per
-	// target. The few big.Int operations below reuse pooled storage.
+	// a target is below 2^50 (maxScaled), so neither sum can overflow for
+	// any realistic number of analysts (up to 2^28), and no big.Int is
+	// needed per target. The few big.Int operations below reuse pooled storage.
 	var s1hi, s1lo, s2hi, s2lo, carry uint64
 	for _, v := range t {
 		s1lo, carry = bits.Add64(s1lo, uint64(v), 0)
@@ -276,8 +356,8 @@ func (c *Consensus) setTargets(f *figureBlock, t []int64, close *domain.Close) {
 	s1, s2 := z.setUint128(&z.s1, s1hi, s1lo), z.setUint128(&z.s2, s2hi, s2lo)
 	bn := z.n.SetInt64(n)
 
-	// mean = S1 / n millionths = S1 / (n * 10^4) hundredths.
-	den := z.den.Mul(bn, z.tmp.SetInt64(microsPerHundredth))
+	// mean = S1 / n units = S1 / (n * 10^4 * scale) hundredths.
+	den := z.den.Mul(bn, z.tmp.SetInt64(perHundredth))
 	c.MeanTarget = f.set(meanTarget, bigHundredths(z.roundDiv(s1, den)))
 
 	// Population variance is (n*S2 - S1^2) / n^2 (millionths squared), so the
@@ -299,9 +379,10 @@ func (c *Consensus) setTargets(f *figureBlock, t []int64, close *domain.Close) {
 	c.StddevTarget = f.set(stddevTarget, bigHundredths(k))
 
 	// upside in hundredths of a percent = (S1/n / close - 1) * 100 * 100
-	// = (S1 - n*close) * 10^4 / (n*close), from the exact mean.
-	if close != nil {
-		nc := z.a.Mul(bn, z.tmp.SetInt64(close.Price.Micros()))
+	// = (S1 - n*close) * 10^4 / (n*close), from the exact mean (the scale
+	// cancels out).
+	if hasClose {
+		nc := z.a.Mul(bn, z.tmp.SetInt64(close))
 		diff := z.k.Sub(s1, nc)
 		num := z.s2.Mul(diff, z.tmp.SetInt64(10_000))
 		c.UpsidePct = f.set(upsidePct, bigHundredths(z.roundDiv(num, nc)))

@@ -42,7 +42,7 @@ type Cause struct {
 
 // Figure is the value of one field of a consensus exactly as `show --json`
 // prints it: a number (kept as its exact text, never a float), a string
-// (currency, label, close_at) or null. Comparing two Figures compares what a
+// (currency, label, close_at), true or false (adjusted), or null. Comparing two Figures compares what a
 // reader of the JSON would see, so a diff never reports a change the
 // published answer does not show.
 type Figure struct {
@@ -56,6 +56,7 @@ const (
 	nullFigure figureKind = iota
 	numberFigure
 	stringFigure
+	boolFigure
 )
 
 // IsNull reports whether the figure is JSON null (an absent value).
@@ -71,7 +72,7 @@ func (f Figure) IsNumber() bool { return f.kind == numberFigure }
 // MarshalJSON writes the figure as `show --json` writes the field.
 func (f Figure) MarshalJSON() ([]byte, error) {
 	switch f.kind {
-	case numberFigure:
+	case numberFigure, boolFigure:
 		return []byte(f.text), nil
 	case stringFigure:
 		return json.Marshal(f.text)
@@ -98,9 +99,11 @@ func timeOf(t *time.Time) Figure {
 }
 
 // DiffFields are the fields of a consensus that a diff compares, in the
-// order of `show --json`: every key but instrument, as_of and known_at,
-// which name the question rather than answer it (known_at differs by
-// construction). A test holds the names to the JSON keys of Consensus.
+// order of `show --json`: every key but instrument, as_of, known_at and
+// top, which name the question rather than answer it (known_at differs by
+// construction), and splits, a list rather than a figure, whose effect
+// shows in the adjusted figures and in adjusted. A test holds the names to
+// the JSON keys of Consensus.
 var DiffFields = []struct {
 	Name  string
 	Value func(*Consensus) Figure
@@ -122,6 +125,7 @@ var DiffFields = []struct {
 	{"close", func(c *Consensus) Figure { return decimalOf(c.Close) }},
 	{"close_at", func(c *Consensus) Figure { return timeOf(c.CloseAt) }},
 	{"upside_pct", func(c *Consensus) Figure { return decimalOf(c.UpsidePct) }},
+	{"adjusted", func(c *Consensus) Figure { return Figure{text: strconv.FormatBool(c.Adjusted), kind: boolFigure} }},
 }
 
 // Diff compares two histories of one instrument over the same grid (row i

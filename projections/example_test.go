@@ -31,7 +31,7 @@ func ExampleShow() {
 	_ = enc.Encode(c)
 	fmt.Println(c.Label, c.UpsidePct)
 	// Output:
-	// {"instrument":"BABA","currency":"USD","as_of":"2025-09-11T23:59:59.999999999Z","known_at":"2025-09-12T08:00:00Z","window_days":90,"analysts":1,"buy":1,"hold":0,"sell":0,"mean_rating":2,"label":"Strong Buy","targets":1,"mean_target":170,"median_target":170,"high_target":170,"low_target":170,"stddev_target":0,"close":155.44,"close_at":"2025-09-11T23:59:59.999999999Z","upside_pct":9.37}
+	// {"instrument":"BABA","currency":"USD","as_of":"2025-09-11T23:59:59.999999999Z","known_at":"2025-09-12T08:00:00Z","window_days":90,"analysts":1,"buy":1,"hold":0,"sell":0,"mean_rating":2,"label":"Strong Buy","targets":1,"mean_target":170,"median_target":170,"high_target":170,"low_target":170,"stddev_target":0,"close":155.44,"close_at":"2025-09-11T23:59:59.999999999Z","upside_pct":9.37,"adjusted":true,"splits":[]}
 	// Strong Buy 9.37
 }
 

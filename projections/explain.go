@@ -24,15 +24,18 @@ const (
 	// StatusNoRating: no rating was ever held in the visible history; the
 	// analyst appears only through skipped or retracted events.
 	StatusNoRating = "no_rating"
+	// StatusNotTop: a rating is held and recent enough, but the analyst is
+	// not among the N best of `show --top N` at the answer's as_of.
+	StatusNotTop = "not_top"
 )
 
 // AnalystExplain says what one analyst holds at the point in time and why the
 // analyst is or is not counted. Its JSON shape is stable: every key is always
 // present, absent values are null and notes is always an array, in the order
 //
-//	{"analyst", "firm", "rating", "broker_rating", "target", "rating_event_id",
-//	 "target_event_id", "rating_action", "target_action", "last_active",
-//	 "status", "reason", "notes"}
+//	{"analyst", "firm", "rating", "broker_rating", "target", "target_factor",
+//	 "adjusted_target", "rating_event_id", "target_event_id", "rating_action",
+//	 "target_action", "last_active", "status", "reason", "notes"}
 //
 // For a withdrawn analyst the rating, target, event ids and actions are those
 // of the rating that was withdrawn, kept for context; for StatusNoRating they
@@ -43,9 +46,15 @@ type AnalystExplain struct {
 	// Rating is the canonical rating (buy, hold, ...), "" when none was held.
 	Rating string `json:"rating"`
 	// BrokerRating is the broker's own word (outperform, ...), as recorded.
-	BrokerRating  string     `json:"broker_rating"`
-	Target        *Decimal   `json:"target"`          // exact, as recorded; null without one
-	RatingEventID *uuid.UUID `json:"rating_event_id"` // the RatingAdded that set the rating
+	BrokerRating string   `json:"broker_rating"`
+	Target       *Decimal `json:"target"` // exact, as published; null without one
+	// TargetFactor is what splits multiply the target by on the answer's
+	// basis (CONTRACT section 7), as a fraction such as "1/4", or "1";
+	// AdjustedTarget is the target times the factor, to 6 dp. Both are
+	// null without a target.
+	TargetFactor   *string    `json:"target_factor"`
+	AdjustedTarget *Decimal   `json:"adjusted_target"`
+	RatingEventID  *uuid.UUID `json:"rating_event_id"` // the RatingAdded that set the rating
 	// TargetEventID is the RatingAdded or TargetRevised that set the target,
 	// null when the rating carries none.
 	TargetEventID *uuid.UUID `json:"target_event_id"`
@@ -69,7 +78,7 @@ type AnalystExplain struct {
 
 // explain lists every analyst of the state, and every analyst with a
 // retracted event, sorted by analyst id.
-func explain(state *domain.State, window time.Duration) []AnalystExplain {
+func explain(state *domain.State, window time.Duration, adj adjustment, top *Top) []AnalystExplain {
 	type note struct {
 		at   time.Time
 		text string
@@ -131,6 +140,8 @@ func explain(state *domain.State, window time.Duration) []AnalystExplain {
 		target := "no target"
 		if p.Target != nil {
 			e.Target, e.TargetEventID = ptr(moneyDecimal(*p.Target)), ptr(p.TargetEvent)
+			factor := adj.factor(p.LastActive)
+			e.TargetFactor, e.AdjustedTarget = ptr(factor.String()), ptr(adjustedMoney(*p.Target, factor))
 			e.TargetAction = action(string(p.TargetAction))
 			// A rating's own target was set with it; a revision is always the
 			// latest applied rating or target event, so LastActive dates it.
@@ -144,9 +155,15 @@ func explain(state *domain.State, window time.Duration) []AnalystExplain {
 		case !p.Held:
 			e.Status = StatusWithdrawn
 			e.Reason = fmt.Sprintf("withdrawn on %s (event %s)", when(p.WithdrawnAt), p.WithdrawalEvent)
+		case active(p, windowStart(state.AsOf, window), window) && top != nil && !top.only[a]:
+			e.Status = StatusNotTop
+			e.Reason = fmt.Sprintf("not_top: not among the %d best analysts by success rate as of %s", top.N, when(state.AsOf))
 		case active(p, windowStart(state.AsOf, window), window):
 			e.Status = StatusCounted
 			e.Reason = fmt.Sprintf("counted: %s since %s, %s", p.Rating, when(p.RatedAt), target)
+			if top != nil {
+				e.Reason += fmt.Sprintf("; among the %d best analysts by success rate as of %s", top.N, when(state.AsOf))
+			}
 		default:
 			e.Status = StatusStale
 			e.Reason = fmt.Sprintf("stale: last rating or target event %s, outside the %s window", when(p.LastActive), windowText(window))

@@ -85,21 +85,45 @@ const MaxHistoryRows = 50_000
 // never nil (an empty range gives no rows) and holds at most MaxHistoryRows
 // rows.
 func History(symbol domain.Symbol, history []domain.Recorded, from, to time.Time, every Every, q Query) []Consensus {
-	from, to = from.UTC(), to.UTC()
-	if to.Before(from) {
-		return []Consensus{}
+	ends := RowTimes(from, to, every)
+	rows := make([]Consensus, 0, len(ends))
+	if len(ends) == 0 {
+		return rows
 	}
-	rows := make([]Consensus, 0, min(estimateRows(from, to, every), MaxHistoryRows))
+	// One basis for every row, the last row's as_of, so the series is
+	// continuous across a split (CONTRACT section 7); --basis each leaves
+	// Basis zero: each row's own as_of.
+	if !q.EachBasis {
+		q.Basis = ends[len(ends)-1]
+	}
 	cursor := domain.NewTimeline(history, q.KnownAt).Cursor()
-	lastIsTo := false
-	for end := firstPeriodEnd(from, every); !end.After(to) && len(rows) < MaxHistoryRows; end = nextPeriodEnd(end, every) {
+	for i, end := range ends {
+		if q.Tops != nil {
+			q.Top = q.Tops[i]
+		}
 		rows = append(rows, Compute(symbol, cursor.AdvanceTo(end), q))
-		lastIsTo = end.Equal(to)
-	}
-	if !lastIsTo && len(rows) < MaxHistoryRows {
-		rows = append(rows, Compute(symbol, cursor.AdvanceTo(to), q))
 	}
 	return rows
+}
+
+// RowTimes are the as_of times of History's rows for the range and period:
+// every period end within [from, to], and to itself when it is not one, at
+// most MaxHistoryRows.
+func RowTimes(from, to time.Time, every Every) []time.Time {
+	from, to = from.UTC(), to.UTC()
+	if to.Before(from) {
+		return nil
+	}
+	ends := make([]time.Time, 0, min(estimateRows(from, to, every), MaxHistoryRows))
+	lastIsTo := false
+	for end := firstPeriodEnd(from, every); !end.After(to) && len(ends) < MaxHistoryRows; end = nextPeriodEnd(end, every) {
+		ends = append(ends, end)
+		lastIsTo = end.Equal(to)
+	}
+	if !lastIsTo && len(ends) < MaxHistoryRows {
+		ends = append(ends, to)
+	}
+	return ends
 }
 
 // CountRows is the number of rows History returns for the range and period,

@@ -25,7 +25,7 @@ func TestConsensusJSON(t *testing.T) {
 		`"known_at":"2026-11-24T12:00:00Z","window_days":90,"analysts":18,"buy":17,"hold":1,`+
 		`"sell":0,"mean_rating":1.94,"label":"Strong Buy","targets":18,"mean_target":165.69,`+
 		`"median_target":165,"high_target":200,"low_target":140,"stddev_target":14.14,`+
-		`"close":155.44,"close_at":"2025-09-11T23:59:59.999999999Z","upside_pct":6.59}`, string(got))
+		`"close":155.44,"close_at":"2025-09-11T23:59:59.999999999Z","upside_pct":6.59,"adjusted":true,"splits":[]}`, string(got))
 
 	var back projections.Consensus
 	require.NoError(t, json.Unmarshal(got, &back))
@@ -40,7 +40,7 @@ func TestConsensusJSONNulls(t *testing.T) {
 		`"known_at":"2026-11-24T12:00:00Z","window_days":0,"analysts":0,"buy":0,"hold":0,`+
 		`"sell":0,"mean_rating":null,"label":"No Consensus","targets":0,"mean_target":null,`+
 		`"median_target":null,"high_target":null,"low_target":null,"stddev_target":null,`+
-		`"close":null,"close_at":null,"upside_pct":null}`, string(got))
+		`"close":null,"close_at":null,"upside_pct":null,"adjusted":true,"splits":[]}`, string(got))
 }
 
 func TestExplainJSON(t *testing.T) {
@@ -52,10 +52,10 @@ func TestExplainJSON(t *testing.T) {
 	got, err := json.Marshal(c.Explain)
 	require.NoError(t, err)
 	assert.Equal(t, `[{"analyst":"j.smith@firm-a","firm":"Firm A","rating":"buy","broker_rating":"outperform",`+
-		`"target":null,"rating_event_id":"`+rating.String()+`","target_event_id":null,`+
+		`"target":null,"target_factor":null,"adjusted_target":null,"rating_event_id":"`+rating.String()+`","target_event_id":null,`+
 		`"rating_action":"initiation","target_action":null,"last_active":"2025-09-01T14:30:00Z","status":"counted",`+
 		`"reason":"counted: buy since 2025-09-01T14:30:00Z, no target","notes":[]},`+
-		`{"analyst":"k.doe@firm-b","firm":"","rating":"","broker_rating":"","target":null,`+
+		`{"analyst":"k.doe@firm-b","firm":"","rating":"","broker_rating":"","target":null,"target_factor":null,"adjusted_target":null,`+
 		`"rating_event_id":null,"target_event_id":null,"rating_action":null,"target_action":null,"last_active":null,"status":"no_rating",`+
 		`"reason":"no_rating: holds no rating; its only events were skipped or retracted (see notes)",`+
 		`"notes":["event `+skipped.String()+` (RatingWithdrawn, 2025-09-02): withdrawal skipped: no rating held at its effective time"]}]`, string(got))

@@ -18,9 +18,9 @@ import (
 // row's fault, or the event it would write, or the stored event it repeats.
 type batch struct {
 	rows []judgedRow
-	// instruments are the accepted events by instrument, in the order
-	// they are appended, with the version each stream was read at.
-	instruments []ledger.DecidedBatch
+	// plans are the ledger's judgements of the rows by instrument, in the
+	// order they are appended.
+	plans []*ledger.Plan
 }
 
 type judgedRow struct {
@@ -61,18 +61,12 @@ func (s *Server) judgeBatch(ctx context.Context, inputs []inputRow, meta func(*i
 		if j.fault = inputs[i].fault; j.fault != nil {
 			continue
 		}
-		cmd, err := inputs[i].row.Command(now)
+		cmd, id, err := inputs[i].line.Command(now) // the import's checks of a row
 		if err != nil {
 			j.fault = rowFaultOf(err)
 			continue
 		}
-		j.cmd, j.symbol, j.id = cmd, cmd.Symbol(), inputs[i].id
-		if j.id == uuid.Nil {
-			if j.id, err = domain.ContentID(cmd); err != nil {
-				j.fault = rowFaultOf(err)
-				continue
-			}
-		}
+		j.cmd, j.symbol, j.id = cmd, cmd.Symbol(), id
 	}
 	if err := s.placeRetractions(ctx, b.rows); err != nil {
 		return nil, err
@@ -88,12 +82,12 @@ func (s *Server) judgeBatch(ctx context.Context, inputs []inputRow, meta func(*i
 	}
 	slices.Sort(symbols)
 	for _, sym := range symbols {
-		decided, expected, err := s.judgeInstrument(ctx, sym, bySymbol[sym], now, meta)
+		p, err := s.judgeInstrument(ctx, sym, bySymbol[sym], now, meta)
 		if err != nil {
 			return nil, err
 		}
-		if len(decided) > 0 {
-			b.instruments = append(b.instruments, ledger.DecidedBatch{Symbol: sym, Expected: expected, Events: decided})
+		if p != nil && p.Events() > 0 {
+			b.plans = append(b.plans, p)
 		}
 	}
 	return b, nil
@@ -139,37 +133,31 @@ func (s *Server) placeRetractions(ctx context.Context, rows []judgedRow) error {
 	return nil
 }
 
-// judgeInstrument judges one instrument's rows against its stored history
-// with domain.Judge, the import's judge, so the API accepts and refuses
-// exactly the rows an import of the same rows would, in the same words.
-// Each row is named by its place in the array counted from 1, as the line
-// of a JSON Lines file of the same rows.
+// judgeInstrument has the ledger judge one instrument's rows against its
+// stored history with domain.Judge, the import's judge (ledger.Judge), so
+// the API accepts and refuses exactly the rows an import of the same rows
+// would, in the same words. Each row is named by its place in the array
+// counted from 1, as the line of a JSON Lines file of the same rows. A row
+// whose id another instrument's event has is refused before judging.
 func (s *Server) judgeInstrument(ctx context.Context, sym domain.Symbol, rows []*judgedRow, now time.Time,
-	meta func(*inputRow) domain.Metadata) ([]ledger.Decided, eventstore.Version, error) {
-	stored, err := s.l.Load(ctx, sym)
-	if err != nil {
-		return nil, 0, err
-	}
-	known := make(map[uuid.UUID]bool, len(stored))
-	for _, r := range stored {
-		known[r.ID] = true
-	}
-	batch := make([]domain.Entry, 0, len(rows))
+	meta func(*inputRow) domain.Metadata) (*ledger.Plan, error) {
+	batch := make([]ledger.Row, 0, len(rows))
 	judged := make([]*judgedRow, 0, len(rows))
 	for _, j := range rows {
-		if !known[j.id] {
-			if elsewhere, err := s.storedElsewhere(ctx, j.id); err != nil {
-				return nil, 0, err
-			} else if elsewhere {
-				j.fault = idTaken(j.id)
-				continue
-			}
+		if elsewhere, err := s.storedElsewhere(ctx, sym, j.id); err != nil {
+			return nil, err
+		} else if elsewhere {
+			j.fault = idTaken(j.id)
+			continue
 		}
-		batch = append(batch, domain.Entry{Line: j.input.index + 1, ID: j.id, Cmd: j.cmd})
+		batch = append(batch, ledger.Row{Entry: domain.Entry{Line: j.input.index + 1, ID: j.id, Cmd: j.cmd}, Meta: meta(j.input)})
 		judged = append(judged, j)
 	}
-	v := domain.Judge(sym, slices.Clip(stored), batch, now) // the judge must never append into the ledger's cache
-	for i, o := range v.Outcomes {
+	p, err := s.l.Judge(ctx, sym, batch, now)
+	if err != nil {
+		return nil, err
+	}
+	for i, o := range p.Verdict().Outcomes {
 		switch {
 		case o.Err != nil:
 			judged[i].fault = rowFaultOf(o.Err)
@@ -180,29 +168,25 @@ func (s *Server) judgeInstrument(ctx context.Context, sym domain.Symbol, rows []
 			judged[i].duplicate = true
 		}
 	}
-	decided := make([]ledger.Decided, len(v.Append))
-	for n, i := range v.Append {
-		decided[n] = ledger.Decided{ID: batch[i].ID, Event: v.Outcomes[i].Event, Meta: meta(judged[i].input)}
-	}
-	return decided, ledger.HeadVersion(stored), nil
+	return p, nil
 }
 
-// storedElsewhere reports whether an id is already taken by an event of any
-// stream, when the store can look ids up (the append would refuse it
-// anyway; this names the row).
-func (s *Server) storedElsewhere(ctx context.Context, id uuid.UUID) (bool, error) {
+// storedElsewhere reports whether an id is already taken by an event of
+// another stream than sym's, when the store can look ids up (the append
+// would refuse it anyway; this names the row).
+func (s *Server) storedElsewhere(ctx context.Context, sym domain.Symbol, id uuid.UUID) (bool, error) {
 	f, ok := eventstore.AsFinder(s.store)
 	if !ok {
 		return false, nil
 	}
-	_, err := f.Find(ctx, id)
+	rec, err := f.Find(ctx, id)
 	switch {
 	case errors.Is(err, eventstore.ErrEventNotFound):
 		return false, nil
 	case err != nil:
 		return false, fmt.Errorf("look up event %s: %w", id, err)
 	}
-	return true, nil
+	return rec.Stream != sym.Stream(), nil
 }
 
 // faultOf turns a refusal into the row's fault; nil for an error that is

@@ -225,11 +225,15 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(len(sorted)-1, int(math.Ceil(p*float64(len(sorted))))-1)]
 }
 
-// TestMain removes the benchmark's store when the benchmarks are done.
+// TestMain removes the benchmark's store and the demo template when the
+// tests and benchmarks are done.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if bench != nil {
 		bench.closeDown()
+	}
+	if demoTemplate.dir != "" {
+		os.RemoveAll(demoTemplate.dir)
 	}
 	os.Exit(code)
 }

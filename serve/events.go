@@ -2,14 +2,12 @@ package serve
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/google/uuid"
 
 	"github.com/consensus-ledger/consensus/domain"
-	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/ledger"
 )
 
@@ -75,7 +73,7 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, c call) erro
 	}
 	writer := c.who.Name
 	meta := func(in *inputRow) domain.Metadata {
-		source := in.source
+		source := in.line.Source
 		if source == "" {
 			source = "api"
 		}
@@ -83,70 +81,55 @@ func (s *Server) postEvents(w http.ResponseWriter, r *http.Request, c call) erro
 	}
 	instruments := make([]string, len(inputs))
 	for i, in := range inputs {
-		instruments[i] = in.row.Instrument
+		instruments[i] = in.line.Row.Instrument
 	}
 	defer s.writes.lock(instruments)()
-	for attempt := 1; ; attempt++ {
-		b, err := s.judgeBatch(r.Context(), inputs, meta)
-		if err != nil {
-			return err
-		}
-		if b.refused() > 0 {
-			return s.answerRefused(w, b)
-		}
-		if len(b.instruments) > 1 && !s.l.CanAppendMany() {
-			return refuse(http.StatusUnprocessableEntity, "instrument",
-				"this store cannot write several instruments in one transaction; send one instrument per request")
-		}
-		written, err := s.appendBatch(r.Context(), b)
-		if errors.Is(err, eventstore.ErrWrongVersion) || errors.Is(err, eventstore.ErrDuplicateID) {
-			// Another writer came first: judge again against what it wrote.
-			if attempt < ledger.DefaultMaxAttempts {
-				continue
-			}
-			return fmt.Errorf("%w: the instruments changed %d times while writing; try again", ledger.ErrConflict, attempt)
-		}
-		if err != nil {
-			return err
-		}
-		return s.answerWritten(w, b, written)
-	}
-}
-
-// appendBatch appends the accepted events, all instruments in one
-// transaction, and returns the stored records by id.
-func (s *Server) appendBatch(ctx context.Context, b *batch) (map[uuid.UUID]domain.Recorded, error) {
-	written := map[uuid.UUID]domain.Recorded{}
-	if len(b.instruments) == 0 {
-		return written, nil
-	}
-	var err error
-	if len(b.instruments) == 1 {
-		one := b.instruments[0]
-		_, err = s.l.AppendDecided(ctx, one.Symbol, one.Expected, one.Events)
-	} else {
-		err = s.l.AppendDecidedMany(ctx, b.instruments)
-	}
-	if err != nil {
-		return nil, err
-	}
-	n := 0
-	for _, in := range b.instruments {
-		s.cache.changed(in.Symbol)
-		n += len(in.Events)
-		// The ledger's cache now holds the appended events with their
-		// versions and recorded times; read them back from it.
-		history, err := s.l.Load(ctx, in.Symbol)
-		if err != nil {
+	// The ledger judges the rows and writes them, judging them again when
+	// another writer came first; refused rows stop the write before it.
+	var b *batch
+	plans, err := s.l.Write(r.Context(), func(ctx context.Context) ([]*ledger.Plan, error) {
+		var err error
+		if b, err = s.judgeBatch(ctx, inputs, meta); err != nil {
 			return nil, err
 		}
-		for _, r := range history[max(0, int(in.Expected)+1):] {
+		if b.refused() > 0 {
+			return nil, nil
+		}
+		if len(b.plans) > 1 && !s.l.CanAppendMany() {
+			return nil, refuse(http.StatusUnprocessableEntity, "instrument",
+				"this store cannot write several instruments in one transaction; send one instrument per request")
+		}
+		return b.plans, nil
+	})
+	if err != nil {
+		return err
+	}
+	if b.refused() > 0 {
+		return s.answerRefused(w, b)
+	}
+	return s.answerWritten(w, b, s.written(plans))
+}
+
+// written tells the server's caches and listeners of what plans wrote, and
+// returns the stored events by id.
+func (s *Server) written(plans []*ledger.Plan) map[uuid.UUID]domain.Recorded {
+	written := map[uuid.UUID]domain.Recorded{}
+	n := 0
+	for _, p := range plans {
+		if len(p.Written()) == 0 {
+			continue
+		}
+		s.cache.changed(p.Symbol())
+		for _, r := range p.Written() {
 			written[r.ID] = r
+			n++
 		}
 	}
-	s.metrics.eventsAppended.WithLabelValues("events").Add(float64(n))
-	s.hub.wake()
-	return written, nil
+	if n > 0 {
+		s.metrics.eventsAppended.WithLabelValues("events").Add(float64(n))
+		s.hub.wake()
+	}
+	return written
 }
 
 func (s *Server) answerWritten(w http.ResponseWriter, b *batch, written map[uuid.UUID]domain.Recorded) error {

@@ -247,3 +247,51 @@ func TestPostEventsRefusesARevisionOfARatingRetractedInTheBatch(t *testing.T) {
 	assert.Equal(t, `analyst "a@x" holds no rating on ZZ at 2025-09-05T23:59:59.999999999Z.`, rows[1]["error"])
 	assert.Equal(t, "valid", rows[2]["status"])
 }
+
+// POST /api/v1/events reads its rows with the import's row reader: rows that
+// cannot be read (not objects, fields given twice or unknown, values that
+// are not strings or numbers, escapes that make no text, invalid UTF-8, ids
+// that are not UUIDs) are refused in the words the same rows get as lines
+// of a file sent to POST /api/v1/import, the field's name leading.
+func TestPostEventsReadsRowsAsTheImportDoes(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, options{empty: true})
+	rows := []string{
+		`1`, `"x"`, `[2]`, `{"type":true}`, `{"type":"close","price":{"a":1}}`, `{"type":"close","price":[1]}`,
+		`{"type":"close","type":"close"}`, `{"\u0074ype":"close","type":"close"}`, `{"tagret":1}`, `{"Type":"close"}`,
+		`{"type":"close","id":"nope"}`, `{"type":"close","id":"00000000-0000-0000-0000-000000000000"}`, `{"id":"nope"}`,
+		`{"type":"upgrade"}`, `{"type":1}`, `{"type":"close","firm":"a\u0000b"}`, `{"type":"close","firm":"\ud800"}`,
+		"{\"type\":\"close\",\"firm\":\"Soci\xe9t\xe9\"}", `{"type":"close","source":"feed\u0000"}`,
+	}
+	events := ts.do(t, "POST", "/api/v1/events", writeToken, "["+strings.Join(rows, ",")+"]")
+	requireError(t, events, 422, "")
+	imported := ts.doWith(t, "POST", "/api/v1/import?dry_run=true", writeToken, "{}\n"+strings.Join(rows, "\n")+"\n", ndjson)
+	var answer struct {
+		Rejects []struct {
+			Line   int    `json:"line"`
+			Field  string `json:"field"`
+			Reason string `json:"reason"`
+		} `json:"rejects"`
+	}
+	decode(t, imported.body, &answer)
+	require.Len(t, answer.Rejects, 1+len(rows), imported.body)
+	got := results(t, events.body)
+	require.Len(t, got, len(rows))
+	for i, r := range got {
+		rej := answer.Rejects[i+1]
+		require.Equal(t, i+2, rej.Line, "the file's rows follow its first line")
+		want := rej.Reason
+		if rej.Field != "" {
+			want = rej.Field + " " + want
+		} else {
+			want = "the row " + want
+		}
+		assert.Equal(t, "refused", r["status"], rows[i])
+		assert.Equal(t, sentence(want), r["error"], rows[i])
+		if rej.Field == "" {
+			assert.Nil(t, r["field"], rows[i])
+		} else {
+			assert.Equal(t, rej.Field, r["field"], rows[i])
+		}
+	}
+}

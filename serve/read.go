@@ -48,6 +48,9 @@ func (s *Server) getAllConsensus(w http.ResponseWriter, r *http.Request, c call)
 	if err != nil {
 		return err
 	}
+	if err := s.withTop(r, c, &pt); err != nil {
+		return err
+	}
 	answer, err := cached(r.Context(), s, "", pt, func(ctx context.Context) (encodedAnswer, time.Time, error) {
 		rows, err := s.showAll(ctx, pt.query)
 		if err != nil {
@@ -162,6 +165,9 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 	if pt.query.Explain, err = parseBool(c, "explain"); err != nil {
 		return err
 	}
+	if err := s.withTop(r, c, &pt); err != nil {
+		return err
+	}
 	answer, err := cached(r.Context(), s, sym, pt, func(ctx context.Context) (encodedAnswer, time.Time, error) {
 		ix, err := s.indexOf(ctx, sym)
 		if err != nil {
@@ -185,43 +191,76 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 	return nil
 }
 
-// getHistory is `history SYMBOL --json`.
+// getHistory is `history SYMBOL --json`, with --first-published as
+// first_published=true (rows gain "restated").
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, c call) error {
-	rows, err := s.history(r, c, "day", nil)
+	h, err := s.history(r, c, "day", nil)
 	if err != nil {
 		return err
 	}
-	return writeJSONRows(w, r, rows)
+	if h.firstPublished {
+		return writeJSONRows(w, r, h.published.Rows)
+	}
+	return writeJSONRows(w, r, h.rows)
+}
+
+// historyAnswer is the history a request asks for: the plain rows, or the
+// rows as first published.
+type historyAnswer struct {
+	firstPublished bool
+	rows           []projections.Consensus
+	published      projections.PublishedHistory
 }
 
 // history computes the history a request's parameters ask for; every
 // defaults to defaultEvery. check, if not nil, may refuse the period before
 // anything is computed.
-func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error) ([]projections.Consensus, error) {
+func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error) (historyAnswer, error) {
+	var h historyAnswer
 	sym, err := parseSymbol(r.PathValue("symbol"))
 	if err != nil {
-		return nil, err
+		return h, err
 	}
 	pr, err := parsePeriod(c, defaultEvery)
 	if err != nil {
-		return nil, err
+		return h, err
 	}
 	if check != nil {
 		if err := check(pr); err != nil {
-			return nil, err
+			return h, err
 		}
 	}
 	pt, err := parsePoint(c, s.now())
 	if err != nil {
-		return nil, err
+		return h, err
+	}
+	if h.firstPublished, err = parseBool(c, "first_published"); err != nil {
+		return h, err
 	}
 	ix, err := s.indexOf(r.Context(), sym)
 	if err != nil {
-		return nil, err
+		return h, err
+	}
+	top, err := parseTop(c)
+	if err != nil {
+		return h, err
+	}
+	if h.firstPublished {
+		if top > 0 {
+			return h, refuse(http.StatusBadRequest, "top", "top and first_published cannot be combined: give one")
+		}
+		h.published = projections.FirstPublished(sym, ix, pr.from, pr.to, pr.every, pt.query)
+		return h, nil
+	}
+	if top > 0 {
+		if pt.query.Tops, err = s.l.Tops(r.Context(), projections.RowTimes(pr.from, pr.to, pr.every), pt.query.KnownAt, top); err != nil {
+			return h, err
+		}
 	}
 	// One cursor over the history serves every period end: cheaper here
 	// than a question to the read model per row.
-	return projections.History(sym, ix.History(), pr.from, pr.to, pr.every, pt.query), nil
+	h.rows = projections.History(sym, ix.History(), pr.from, pr.to, pr.every, pt.query)
+	return h, nil
 }
 
 // getDiff is `diff SYMBOL --json`: what changed the consensus over a
@@ -283,7 +322,7 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 	if err != nil {
 		return err
 	}
-	rows, err := s.history(r, c, "auto", func(pr period) error {
+	h, err := s.history(r, c, "auto", func(pr period) error {
 		if err := chart.CheckPoints(pr.from, pr.to, pr.every, "every"); err != nil {
 			return refuse(http.StatusBadRequest, "every", "%s", err)
 		}
@@ -292,8 +331,12 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 	if err != nil {
 		return err
 	}
+	rows, restated := h.rows, []bool(nil)
+	if h.firstPublished {
+		rows, restated = h.published.Split()
+	}
 	var buf bytes.Buffer
-	if err := chart.New(rows, chart.Options{Width: width, Height: height, Panels: panels}).WriteSVG(&buf); err != nil {
+	if err := chart.New(rows, chart.Options{Width: width, Height: height, Panels: panels, Restated: restated}).WriteSVG(&buf); err != nil {
 		return fmt.Errorf("draw the chart: %w", err)
 	}
 	writeCompressible(w, r, http.StatusOK, "image/svg+xml", buf.Bytes())
@@ -362,4 +405,22 @@ func writeJSONRows[T any](w http.ResponseWriter, r *http.Request, rows []T) erro
 	buf.WriteString("]\n")
 	_, _ = aw.Write(buf.Bytes())
 	return aw.Close()
+}
+
+// withTop reads top=N and sets the query's cut as of its point in time. An
+// answer over the top analysts depends on every instrument, which the
+// answer cache (kept per instrument) cannot tell has changed, so it is
+// computed afresh: the ledger keeps the track records it needs.
+func (s *Server) withTop(r *http.Request, c call, pt *point) error {
+	n, err := parseTop(c)
+	if err != nil || n == 0 {
+		return err
+	}
+	rec, err := s.l.TrackRecords(r.Context(), pt.query.AsOf, pt.query.KnownAt)
+	if err != nil {
+		return err
+	}
+	pt.query.Top = rec.Top(n)
+	pt.asOfGiven = false // not cached: see above
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -209,6 +210,48 @@ func TestHistory(t *testing.T) {
 		})
 	}
 	requireError(t, ts.get(t, "/api/v1/instruments/NOPE/history?from=2025-09-01&to=2025-09-12"), http.StatusNotFound, "symbol")
+}
+
+// TestHistoryFirstPublished is `history --first-published` over the API:
+// on the demo recorded live, the rows of 3 and 4 September showed the 1650
+// typo and are restated; the chart shades their columns; the plain history
+// has no "restated"; and the flag is judged as every flag parameter is.
+func TestHistoryFirstPublished(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, options{live: true})
+	res := ts.get(t, "/api/v1/instruments/BABA/history?from=2025-09-02&to=2025-09-05&first_published=true")
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	rows := array(t, res.body)
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%s %s %s %v", text(r["as_of"])[:10], text(r["known_at"]), text(r["high_target"]), r["restated"]))
+	}
+	assert.Equal(t, []string{
+		"2025-09-02 2025-09-02T23:59:59.999999999Z 200 false",
+		"2025-09-03 2025-09-03T23:59:59.999999999Z 1650 true",
+		"2025-09-04 2025-09-04T23:59:59.999999999Z 1650 true",
+		"2025-09-05 2025-09-05T23:59:59.999999999Z 200 false",
+	}, got)
+	assert.Len(t, rows[0], 23, "the contract row's 22 keys (with adjusted and splits) and restated")
+
+	plain := array(t, ts.get(t, "/api/v1/instruments/BABA/history?from=2025-09-02&to=2025-09-05&first_published=false").body)
+	require.Len(t, plain, 4)
+	assert.NotContains(t, plain[1], "restated")
+	assert.Equal(t, "200", text(plain[1]["high_target"]))
+
+	svg := ts.get(t, "/api/v1/instruments/BABA/chart.svg?from=2025-09-01&to=2025-09-06&first_published=1")
+	require.Equal(t, http.StatusOK, svg.status, svg.body)
+	assert.Equal(t, 5, strings.Count(svg.body, `<rect class="restated"`), "two columns in each panel and the legend's swatch")
+	assert.NotContains(t, ts.get(t, "/api/v1/instruments/BABA/chart.svg?from=2025-09-01&to=2025-09-06").body, "restated")
+
+	requireError(t, ts.get(t, "/api/v1/instruments/BABA/history?from=2025-09-02&to=2025-09-05&first_published=yes"), http.StatusBadRequest, "first_published")
+	requireError(t, ts.get(t, "/api/v1/instruments/BABA/chart.svg?from=2025-09-02&to=2025-09-05&first_published=2"), http.StatusBadRequest, "first_published")
+
+	// A backfill has no first-published past: an empty array.
+	backfilled := newServer(t, options{})
+	res = backfilled.get(t, "/api/v1/instruments/BABA/history?from=2025-09-02&to=2025-09-05&first_published")
+	require.Equal(t, http.StatusOK, res.status, res.body)
+	assert.Equal(t, "[]\n", res.body)
 }
 
 // TestHistoryOverTheLimit: a history or chart one row over the limit is

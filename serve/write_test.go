@@ -155,14 +155,22 @@ func TestPostEventsBadBodies(t *testing.T) {
 		})
 	}
 	t.Run("rows that are not objects or have odd values", func(t *testing.T) {
-		res := ts.do(t, "POST", "/api/v1/events", writeToken, `[1, {"type":true}, {"type":"close","type":"close"}, {"id":"nope"}]`)
+		// Read as the import reads the same objects on lines of a file
+		// (backfill.ArrayReader), in its words.
+		res := ts.do(t, "POST", "/api/v1/events", writeToken, `[1, {"type":true}, {"type":"close","type":"close"}, {"type":"close","id":"nope"}, {"id":"nope"}]`)
 		requireError(t, res, http.StatusUnprocessableEntity, "")
 		rows := results(t, res.body)
-		require.Len(t, rows, 4)
+		require.Len(t, rows, 5)
 		assert.Nil(t, rows[0]["field"])
+		assert.Equal(t, "the row is not a JSON object.", rows[0]["error"])
 		assert.Equal(t, "type", rows[1]["field"])
+		assert.Equal(t, "type is true or false; give a string or a number.", rows[1]["error"])
 		assert.Equal(t, "type", rows[2]["field"])
+		assert.Equal(t, "type is given twice.", rows[2]["error"])
 		assert.Equal(t, "id", rows[3]["field"])
+		assert.Equal(t, `id is not a UUID: "nope".`, rows[3]["error"])
+		assert.Equal(t, "type", rows[4]["field"], "the type is read first, as the import does")
+		assert.Equal(t, "type is required.", rows[4]["error"])
 	})
 }
 

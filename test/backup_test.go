@@ -275,6 +275,7 @@ func backupKnownAt(t *testing.T, c *cli, path string) string {
 // even the temporary copy. The ledger itself is untouched. The limit stays
 // above the 32 KiB shared-memory index that reading the ledger needs.
 func TestBackupPastFileSizeLimit(t *testing.T) {
+	skipShort(t, "fills a disk or a file-size limit")
 	t.Parallel()
 	skipWithoutPrlimit(t)
 	c := newCLI(t)

@@ -68,6 +68,7 @@ func TestServeBoundFlagsRefused(t *testing.T) {
 // about every instrument, stay within --max-cache-bytes, and /metrics shows
 // the bytes beside the bound.
 func TestServeAnswerCacheBoundFlag(t *testing.T) {
+	skipShort(t, "fills the answer cache of a real server; serve's TestAnswerCacheIsBoundedByBytes keeps the bound in the quick loop")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)

@@ -216,6 +216,7 @@ func TestGenOutNeverTheStore(t *testing.T) {
 // --force, replaces it with, and never writes the store, even through a
 // link whose name ends in .svg or .png.
 func TestChartOutputRules(t *testing.T) {
+	skipShort(t, "one more command's output-file rules; outfile's tests keep the rules, and TestRejectsExistingFile one command's, in the quick loop")
 	t.Parallel()
 	c := newCLI(t)
 	store := filepath.Join(c.dir, "ledger.db")
@@ -246,6 +247,7 @@ func TestChartOutputRules(t *testing.T) {
 // TestBackupNeverTheStore: a backup never lands on the store or the files
 // beside it, however named, nor on any existing file.
 func TestBackupNeverTheStore(t *testing.T) {
+	skipShort(t, "one more command's output-file rules; outfile's tests keep the rules, and TestRejectsExistingFile one command's, in the quick loop")
 	t.Parallel()
 	f := newOutputsFixture(t)
 	entries := files(t, f.c.dir)

@@ -204,6 +204,7 @@ func TestServeRefusals(t *testing.T) {
 // keeps loaded, and /metrics shows the bound beside the cache's size, so an
 // operator can size it.
 func TestServeCacheBoundFlag(t *testing.T) {
+	skipShort(t, "fills the cache of two real servers; serve's TestCacheBound keeps the bound in the quick loop")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)

@@ -97,6 +97,7 @@ func eventsOf(t *testing.T, c *cli, store, symbol string) int {
 // file: from the middle of a stream, and from its end with the stream's
 // summary row adjusted to match. verify must fail either way.
 func TestVerifyDetectsRemovedEvents(t *testing.T) {
+	skipShort(t, "another hand editing the store file; TestVerifyDetectsTampering keeps tampering in the quick loop")
 	t.Parallel()
 	c := newCLI(t)
 	for _, tc := range []struct {
@@ -136,6 +137,7 @@ func TestVerifyDetectsRemovedEvents(t *testing.T) {
 // every later one, and the stream's recorded head. Plain verify cannot see
 // that; verify --against the chain ends saved earlier must.
 func TestVerifyAgainstSavedHeads(t *testing.T) {
+	skipShort(t, "another hand editing the store file; TestVerifyDetectsTampering keeps tampering in the quick loop")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)
@@ -197,6 +199,7 @@ func TestVerifyAgainstSavedHeads(t *testing.T) {
 // in one line naming the stream, the position and, where an event stands
 // there, its id.
 func TestVerifyNamesTheFirstBadEvent(t *testing.T) {
+	skipShort(t, "another hand editing the store file; TestVerifyDetectsTampering keeps tampering in the quick loop")
 	t.Parallel()
 	c := newCLI(t)
 	pristine := demoStore(t, c)
@@ -294,6 +297,7 @@ func TestVerifyNamesTheFirstBadEvent(t *testing.T) {
 // verification broken and the event named, while the server stays up and
 // goes on answering.
 func TestServeHealthzReportsTampering(t *testing.T) {
+	skipShort(t, "another hand editing the store file; TestVerifyDetectsTampering keeps tampering in the quick loop")
 	t.Parallel()
 	c := newCLI(t)
 	store := demoStore(t, c)

@@ -80,6 +80,8 @@ func commands() map[string]func() command {
 		"backup":      func() command { return &backupCmd{} },
 		"chart":       func() command { return &chartCmd{} },
 		"serve":       func() command { return &serveCmd{} },
+		"analyst":     func() command { return &analystCmd{} },
+		"analysts":    func() command { return &analystsCmd{} },
 	}
 }
 

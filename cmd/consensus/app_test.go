@@ -61,6 +61,7 @@ func TestShowJSONMatchesTheContract(t *testing.T) {
 		"sell": `0`, "mean_rating": `2`, "label": `"Strong Buy"`, "targets": `18`, "mean_target": `165.69`,
 		"median_target": `165`, "high_target": `200`, "low_target": `140`, "stddev_target": `14.14`,
 		"close": `155.44`, "close_at": `"2025-09-11T23:59:59.999999999Z"`, "upside_pct": `6.59`,
+		"adjusted": `true`, "splits": `[]`, // CONTRACT section 7
 	}
 	assert.Len(t, got, len(want), "no field more or less than the contract's")
 	for field, value := range want {

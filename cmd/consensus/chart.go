@@ -26,10 +26,11 @@ type chartCmd struct {
 	from, to, every, out string
 	width, height        int
 	title                string
+	firstPublished       bool
 }
 
 func (c *chartCmd) usage() (string, string) {
-	return "chart SYMBOL --from D --to D -o FILE.svg|.png [--force] [--every auto|day|week|month] [--known-at T] [--window 90d]",
+	return "chart SYMBOL --from D --to D -o FILE.svg|.png [--force] [--every auto|day|week|month] [--known-at T] [--window 90d] [--first-published]",
 		"Draws the consensus over time (mean target with its high-low band against the close, and the buy/hold/sell counts) as an SVG or PNG file."
 }
 
@@ -44,6 +45,8 @@ func (c *chartCmd) define(fs *pflag.FlagSet) {
 	fs.IntVar(&c.width, "width", chart.DefaultWidth, "width in pixels")
 	fs.IntVar(&c.height, "height", chart.DefaultHeight, "height in pixels")
 	fs.StringVar(&c.title, "title", "", "the title above the chart (default: the instrument, its currency and the dates)")
+	fs.BoolVar(&c.firstPublished, "first-published", false,
+		"each row as known at its own date (or --known-at, if earlier), restated rows shaded")
 }
 
 func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
@@ -79,15 +82,30 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 	if err := chart.CheckPoints(from, to, every, "--every"); err != nil {
 		return err // refused, as history refuses a range too long
 	}
-	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
-	if err != nil {
+	var rows []projections.Consensus
+	var restated []bool
+	if c.firstPublished {
+		h, err := publishedRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
+		if err != nil {
+			return err
+		}
+		if len(h.Rows) == 0 {
+			// Nothing to draw: say why, and write no file.
+			_, err := fmt.Fprintln(a.stdout, nothingPublished(sym, c.from, c.to, h))
+			return err
+		}
+		rows, restated = h.Split()
+	} else if rows, err = historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, ""); err != nil {
 		return err
 	}
 	title := c.title
 	if title == "" && len(rows) > 0 {
 		title = fmt.Sprintf("%s analyst consensus (%s), %s to %s", sym, rows[0].Currency, c.from, c.to)
+		if c.firstPublished {
+			title += ", as first published"
+		}
 	}
-	fig := chart.New(rows, chart.Options{Width: c.width, Height: c.height, Title: title})
+	fig := chart.New(rows, chart.Options{Width: c.width, Height: c.height, Title: title, Restated: restated})
 	write := fig.WriteSVG
 	if format == ".png" {
 		write = func(w io.Writer) error { return fig.WritePNG(w, pngScale) }

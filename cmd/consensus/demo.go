@@ -90,7 +90,7 @@ func (c *demoCmd) run(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	fmt.Fprintf(w, "\nHow the BABA consensus moved, week by week (weeks end on Sunday):\n")
-	if err := writeHistoryTable(w, rows); err != nil {
+	if err := writeHistoryTable(w, rows, nil); err != nil {
 		return err
 	}
 	if !temporary {

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -19,11 +20,13 @@ type historyCmd struct {
 	pointFlags
 	from, to, every string
 	json, csv       bool
+	top             string
+	firstPublished  bool
 }
 
 func (c *historyCmd) usage() (string, string) {
-	return "history SYMBOL --from D --to D [--every day|week|month] [--known-at T] [--json|--csv]",
-		"Shows one consensus row per period end between two dates."
+	return "history SYMBOL --from D --to D [--every day|week|month] [--known-at T] [--top N | --first-published] [--json|--csv]",
+		"Shows one consensus row per period end between two dates; with --first-published, each row as the ledger showed it at that date, restated rows marked."
 }
 
 func (c *historyCmd) define(fs *pflag.FlagSet) {
@@ -34,13 +37,20 @@ func (c *historyCmd) define(fs *pflag.FlagSet) {
 	fs.StringVar(&c.every, "every", "day", "period: day, week (ending Sunday) or month")
 	fs.BoolVar(&c.json, "json", false, "print a JSON array")
 	fs.BoolVar(&c.csv, "csv", false, "print CSV with a header row")
+	fs.StringVar(&c.top, "top", "", "count only the N best analysts by success rate as of each row's own date")
+	fs.BoolVar(&c.firstPublished, "first-published", false,
+		"each row as known at its own date (or --known-at, if earlier), marked restated where it reads differently now")
 }
 
 // historyRows answers a history question from the read-only store the
 // flags name, at the point in time they give: what history and chart share.
 func historyRows(ctx context.Context, a *app, store *storeFlag, point *pointFlags, sym domain.Symbol,
-	from, to time.Time, every projections.Every) ([]projections.Consensus, error) {
+	from, to time.Time, every projections.Every, top string) ([]projections.Consensus, error) {
 	q, err := point.query(a)
+	if err != nil {
+		return nil, err
+	}
+	n, err := parseTop(top)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +59,36 @@ func historyRows(ctx context.Context, a *app, store *storeFlag, point *pointFlag
 		return nil, err
 	}
 	defer closeStore()
+	if n > 0 {
+		if q.Tops, err = l.Tops(ctx, projections.RowTimes(from, to, every), q.KnownAt, n); err != nil {
+			return nil, err
+		}
+	}
 	return l.History(ctx, sym, from, to, every, q)
+}
+
+// publishedRows is historyRows as first published (--first-published).
+func publishedRows(ctx context.Context, a *app, store *storeFlag, point *pointFlags, sym domain.Symbol,
+	from, to time.Time, every projections.Every) (projections.PublishedHistory, error) {
+	q, err := point.query(a)
+	if err != nil {
+		return projections.PublishedHistory{}, err
+	}
+	l, closeStore, err := store.open(a, true)
+	if err != nil {
+		return projections.PublishedHistory{}, err
+	}
+	defer closeStore()
+	return l.FirstPublished(ctx, sym, from, to, every, q)
+}
+
+// nothingPublished is what a first-published history or chart without rows
+// says instead of printing nothing: every row was known only before the
+// ledger first recorded the instrument (a backfill recorded today has no
+// first-published past).
+func nothingPublished(sym domain.Symbol, from, to string, h projections.PublishedHistory) string {
+	return fmt.Sprintf("No row of %s's history from %s to %s was published yet: the ledger first recorded %s at %s.",
+		sym, from, to, sym, domain.FormatTime(h.FirstRecorded))
 }
 
 // parseRange parses --from and --to, which must not be in reverse order.
@@ -94,7 +133,13 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
+	if c.firstPublished {
+		if c.top != "" {
+			return usagef("--top and --first-published cannot be combined: give one")
+		}
+		return c.runFirstPublished(ctx, a, sym, from, to, every)
+	}
+	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, c.top)
 	if err != nil {
 		return err
 	}
@@ -102,9 +147,38 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	case c.json:
 		return writeJSON(a.stdout, rows)
 	case c.csv:
-		return writeHistoryCSV(a.stdout, rows)
+		return writeHistoryCSV(a.stdout, rows, nil)
 	}
-	return writeHistoryTable(a.stdout, rows)
+	return writeHistoryTable(a.stdout, rows, nil)
+}
+
+// runFirstPublished prints the history as first published: JSON rows gain
+// "restated", CSV a restated column, the table a marker column. Without
+// rows, the table is one sentence saying why; JSON and CSV stay parseable
+// (an empty array, a header) and the sentence goes to stderr.
+func (c *historyCmd) runFirstPublished(ctx context.Context, a *app, sym domain.Symbol, from, to time.Time, every projections.Every) error {
+	h, err := publishedRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
+	if err != nil {
+		return err
+	}
+	if len(h.Rows) == 0 {
+		note := a.stderr
+		if !c.json && !c.csv {
+			note = a.stdout
+		}
+		fmt.Fprintln(note, nothingPublished(sym, c.from, c.to, h))
+	}
+	if c.json {
+		return writeJSON(a.stdout, h.Rows)
+	}
+	rows, restated := h.Split()
+	switch {
+	case c.csv:
+		return writeHistoryCSV(a.stdout, rows, restated)
+	case len(rows) == 0:
+		return nil
+	}
+	return writeHistoryTable(a.stdout, rows, restated)
 }
 
 // historyColumns are the columns of history's CSV and table output.
@@ -128,13 +202,24 @@ func historyRow(r projections.Consensus) []string {
 		closeAt, blank(r.UpsidePct)}
 }
 
-func writeHistoryCSV(w io.Writer, rows []projections.Consensus) error {
+// writeHistoryCSV writes the rows with a header; restated, when not nil
+// (a first-published history), says which rows are restated, in a last
+// column of true or false.
+func writeHistoryCSV(w io.Writer, rows []projections.Consensus, restated []bool) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write(append([]string{"instrument", "currency"}, historyColumns...)); err != nil {
+	header := append([]string{"instrument", "currency"}, historyColumns...)
+	if restated != nil {
+		header = append(header, "restated")
+	}
+	if err := cw.Write(header); err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if err := cw.Write(append([]string{r.Instrument, r.Currency}, historyRow(r)...)); err != nil {
+	for i, r := range rows {
+		record := append([]string{r.Instrument, r.Currency}, historyRow(r)...)
+		if restated != nil {
+			record = append(record, strconv.FormatBool(restated[i]))
+		}
+		if err := cw.Write(record); err != nil {
 			return err
 		}
 	}
@@ -142,14 +227,38 @@ func writeHistoryCSV(w io.Writer, rows []projections.Consensus) error {
 	return cw.Error()
 }
 
+// restatedMark marks a restated row in history's table.
+const restatedMark = "*"
+
 // writeHistoryTable prints the history for people: dates, counts, target,
-// close and upside.
-func writeHistoryTable(w io.Writer, rows []projections.Consensus) error {
+// close and upside; restated, when not nil (a first-published history),
+// adds a column marking the restated rows, explained under the table.
+func writeHistoryTable(w io.Writer, rows []projections.Consensus, restated []bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "as of\tanalysts\tbuy\thold\tsell\tmean target\tclose\tupside %\tlabel\t")
-	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t\n", r.AsOf.Format("2006-01-02"), r.Analysts, r.Buy,
-			r.Hold, r.Sell, orDash(r.MeanTarget), orDash(r.Close), orDash(r.UpsidePct), r.Label)
+	header := "as of\tanalysts\tbuy\thold\tsell\tmean target\tclose\tupside %\tlabel\t"
+	if restated != nil {
+		header += "restated\t"
 	}
-	return tw.Flush()
+	fmt.Fprintln(tw, header)
+	marked := false
+	for i, r := range rows {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t", r.AsOf.Format("2006-01-02"), r.Analysts, r.Buy,
+			r.Hold, r.Sell, orDash(r.MeanTarget), orDash(r.Close), orDash(r.UpsidePct), r.Label)
+		if restated != nil {
+			mark := ""
+			if restated[i] {
+				mark, marked = restatedMark, true
+			}
+			fmt.Fprintf(tw, "%s\t", mark)
+		}
+		fmt.Fprintln(tw)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if marked {
+		_, err := fmt.Fprintf(w, "%s restated: the same row known at --known-at (default now) reads differently; history without --first-published shows it.\n", restatedMark)
+		return err
+	}
+	return nil
 }

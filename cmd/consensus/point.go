@@ -20,6 +20,14 @@ func (p *pointFlags) define(fs *pflag.FlagSet, withAsOf bool) {
 	fs.StringVar(&p.window, "window", "90d", "ratings older than this stop counting; 0d means never")
 }
 
+// defineTimes registers only --as-of and --known-at, for questions to
+// which the consensus window does not apply (track records).
+func (p *pointFlags) defineTimes(fs *pflag.FlagSet) {
+	fs.StringVar(&p.asOf, "as-of", "", "valid time: as of this date or time (default now)")
+	fs.StringVar(&p.knownAt, "known-at", "", "transaction time: only what the ledger knew at this date or time (default now)")
+	p.window = "0d"
+}
+
 // query builds the projection query, defaulting both times to now.
 func (p *pointFlags) query(a *app) (projections.Query, error) {
 	now := a.now().UTC()

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/ledger"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -17,10 +18,11 @@ type showCmd struct {
 	storeFlag
 	pointFlags
 	explain, json, csv, all bool
+	top                     string
 }
 
 func (c *showCmd) usage() (string, string) {
-	return "show SYMBOL [--as-of T] [--known-at T] [--window 90d] [--explain] [--json]\n       consensus show --all [--as-of T] [--known-at T] [--json|--csv]",
+	return "show SYMBOL [--as-of T] [--known-at T] [--window 90d] [--top N] [--explain] [--json]\n       consensus show --all [--as-of T] [--known-at T] [--top N] [--json|--csv]",
 		"Shows the consensus on an instrument (or every instrument) as of a valid time, as known at a transaction time."
 }
 
@@ -31,6 +33,34 @@ func (c *showCmd) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.json, "json", false, "print JSON")
 	fs.BoolVar(&c.all, "all", false, "every instrument, one row each")
 	fs.BoolVar(&c.csv, "csv", false, "with --all: print CSV with a header row")
+	fs.StringVar(&c.top, "top", "", "count only the N best analysts by success rate as of --as-of (at least 5 scored rating calls)")
+}
+
+// parseTop reads --top N: 0 when the flag is not given, else a whole
+// number of at least 1.
+func parseTop(top string) (int, error) {
+	if top == "" {
+		return 0, nil
+	}
+	n, err := wholeNumber("top", top)
+	if err != nil {
+		return 0, err
+	}
+	return n, projections.CheckTop(n)
+}
+
+// withTop sets q.Top to the cut of the best n analysts as of q's point in
+// time; n = 0 (no --top) leaves q as it is.
+func withTop(ctx context.Context, l *ledger.Ledger, n int, q *projections.Query) error {
+	if n == 0 {
+		return nil
+	}
+	rec, err := l.TrackRecords(ctx, q.AsOf, q.KnownAt)
+	if err != nil {
+		return err
+	}
+	q.Top = rec.Top(n)
+	return nil
 }
 
 func (c *showCmd) run(ctx context.Context, a *app, args []string) error {
@@ -49,11 +79,18 @@ func (c *showCmd) run(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	q.Explain = c.explain
+	top, err := parseTop(c.top)
+	if err != nil {
+		return err
+	}
 	l, closeStore, err := c.open(a, true)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	if err := withTop(ctx, l, top, &q); err != nil {
+		return err
+	}
 	report, err := l.Show(ctx, sym, q)
 	if err != nil {
 		return err
@@ -86,11 +123,18 @@ func (c *showCmd) runAll(ctx context.Context, a *app, args []string) error {
 	// live: on 5,000 instruments and 14 million events, 2.1 s and 62 MB
 	// resident at GOGC=400 against 3.0 s and 44 MB at the default 100.
 	collectLessOften(a, 400)
+	top, err := parseTop(c.top)
+	if err != nil {
+		return err
+	}
 	l, closeStore, err := c.open(a, true)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	if err := withTop(ctx, l, top, &q); err != nil {
+		return err
+	}
 	rows, err := l.ShowAll(ctx, q)
 	if err != nil {
 		return err
@@ -99,7 +143,7 @@ func (c *showCmd) runAll(ctx context.Context, a *app, args []string) error {
 	case c.json:
 		return writeJSON(a.stdout, rows)
 	case c.csv:
-		return writeHistoryCSV(a.stdout, rows)
+		return writeHistoryCSV(a.stdout, rows, nil)
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "instrument\tcurrency\tanalysts\tbuy\thold\tsell\tmean target\tclose\tupside %\tlabel\t")
@@ -133,6 +177,9 @@ func printCard(w io.Writer, r projections.Consensus) {
 	}
 	fmt.Fprintf(w, "%s (%s)  %s\n", r.Instrument, r.Currency, r.Label)
 	fmt.Fprintf(w, "  as of %s, known at %s, %s\n", domain.FormatTime(r.AsOf), domain.FormatTime(r.KnownAt), window)
+	if t := r.Top; t != nil {
+		fmt.Fprintf(w, "  counting only the top %d of %d ranked analysts by success rate (--explain lists them)\n", len(t.Analysts), t.Ranked)
+	}
 	fmt.Fprintf(w, "  analysts  %d: %d buy, %d hold, %d sell (mean rating %s)\n", r.Analysts, r.Buy, r.Hold, r.Sell, orDash(r.MeanRating))
 	fmt.Fprintf(w, "  targets   %d: mean %s, median %s, high %s, low %s, stddev %s\n", r.Targets,
 		orDash(r.MeanTarget), orDash(r.MedianTarget), orDash(r.HighTarget), orDash(r.LowTarget), orDash(r.StddevTarget))
@@ -151,6 +198,9 @@ func printCard(w io.Writer, r projections.Consensus) {
 // printExplain writes one line per analyst: status, rating, target and the
 // reason, then any notes on skipped or retracted events.
 func printExplain(w io.Writer, r projections.Consensus) {
+	if t := r.Top; t != nil {
+		printTop(w, t)
+	}
 	fmt.Fprintln(w, "\nanalysts:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "  analyst\tfirm\tstatus\trating\ttarget\trating event\treason")
@@ -170,5 +220,19 @@ func printExplain(w io.Writer, r projections.Consensus) {
 		for _, n := range e.Notes {
 			fmt.Fprintf(w, "  note on %s: %s\n", forTerminal(e.Analyst), forTerminal(n))
 		}
+	}
+}
+
+// printTop says which analysts made the cut of --top N, and their scores
+// at the answer's as_of.
+func printTop(w io.Writer, t *projections.Top) {
+	if t.AllTaken() {
+		fmt.Fprintf(w, "\n--top %d: only %d analysts have at least %d scored rating calls as of %s; all of them are used:\n",
+			t.N, t.Ranked, projections.MinScoredForTop, domain.FormatTime(t.AsOf))
+	} else {
+		fmt.Fprintf(w, "\n--top %d: the %d best of %d analysts by success rate as of %s:\n", t.N, t.N, t.Ranked, domain.FormatTime(t.AsOf))
+	}
+	for _, a := range t.Analysts {
+		fmt.Fprintf(w, "  %d. %s  success rate %s %% over %d scored rating calls\n", a.Rank, forTerminal(a.Analyst), orDash(a.SuccessRate), a.ScoredRatingCalls)
 	}
 }

@@ -162,6 +162,15 @@ func open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi, err := os.Stat(abs); !opts.ReadOnly && (errors.Is(err, fs.ErrNotExist) || err == nil && fi.Size() == 0) {
+		// Perhaps a ledger to create: one creator at a time, until its
+		// schema is in place (see lockForCreate).
+		unlock, err := lockForCreate(filepath.Dir(abs))
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+	}
 	fresh, err := checkFile(path, abs, opts.ReadOnly)
 	if err != nil {
 		return nil, err

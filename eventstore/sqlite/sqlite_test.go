@@ -651,3 +651,31 @@ func TestCloseTwice(t *testing.T) {
 	_, err = s.ReadStream(context.Background(), "s", 0, 0)
 	assert.Error(t, err, "read after close")
 }
+
+// Several openers creating the same new ledger at once all open it, and
+// every one's write lands: none finds the file half-created beside its
+// write-ahead log and takes the log for one left over from a deleted
+// ledger (seen with several processes: lockForCreate serialises creators).
+func TestConcurrentCreatorsOfOneLedger(t *testing.T) {
+	for round := range 5 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("new-%d.db", round))
+		var g errgroup.Group
+		for i := range 8 {
+			g.Go(func() error {
+				s, err := sqlite.Open(path, sqlite.Options{})
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				_, err = s.Append(context.Background(), fmt.Sprintf("instrument-S%d", i), eventstore.NoStream, []eventstore.EventData{{
+					ID: uuid.Must(uuid.NewV7()), Type: "CloseRecorded", Data: []byte(`{}`), Metadata: []byte(`{}`), EffectiveAt: time.Now()}})
+				return err
+			})
+		}
+		require.NoError(t, g.Wait(), "round %d", round)
+		s := mustOpen(t, path, sqlite.Options{ReadOnly: true})
+		streams, err := s.Streams(context.Background())
+		require.NoError(t, err)
+		assert.Len(t, streams, 8)
+	}
+}

@@ -180,6 +180,8 @@ func (r *reader) event() (domain.Recorded, error) {
 			Currency: domain.Currency(r.str()), EffectiveAt: r.time()}
 	case kindRetraction:
 		rec.Event = domain.EventRetracted{Instrument: domain.Symbol(r.str()), Retracted: r.id(), Reason: r.str(), EffectiveAt: r.time()}
+	case kindSplit:
+		rec.Event = domain.SplitRecorded{Instrument: domain.Symbol(r.str()), Ratio: domain.Ratio{New: r.int(), Old: r.int()}, EffectiveAt: r.time()}
 	default:
 		r.fail()
 	}

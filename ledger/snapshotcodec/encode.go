@@ -31,6 +31,7 @@ const (
 	kindWithdrawal
 	kindClose
 	kindRetraction
+	kindSplit // added with splits: snapshots without one are unchanged
 )
 
 // ChunkInfo is the head's entry for one chunk: what choosing the chunks a
@@ -182,6 +183,12 @@ func (w *writer) event(r domain.Recorded) {
 		w.str(string(e.Instrument))
 		w.buf = append(w.buf, e.Retracted[:]...)
 		w.str(e.Reason)
+		w.time(e.EffectiveAt)
+	case domain.SplitRecorded:
+		w.buf = append(w.buf, kindSplit)
+		w.str(string(e.Instrument))
+		w.int(e.Ratio.New)
+		w.int(e.Ratio.Old)
 		w.time(e.EffectiveAt)
 	}
 }

@@ -805,6 +805,9 @@ function chartQuery(c) {
   const to = parseTime(c.as_of);
   const p = new URLSearchParams({ from: linkTime(shiftBack(to, 0, range)), to: linkTime(to), every: chartEvery[range] || 'week' });
   if (inst.q.has('known_at')) p.set('known_at', inst.q.get('known_at'));
+  // As first published (CONTRACT section 9): each row as known on its own
+  // day, restated rows shaded on the charts and named in the readout.
+  if (document.getElementById('first-published').checked) p.set('first_published', 'true');
   return p;
 }
 
@@ -899,7 +902,8 @@ function readAt(img, clientX) {
   setText('readout-targets', shortDay(r.as_of) + ': mean target ' + money(r.mean_target, ccy) + ' ' + ccy +
     (r.high_target === null ? '' : ' (high ' + money(r.high_target, ccy) + ', low ' + money(r.low_target, ccy) + ')') +
     ', close ' + (r.close === null ? '–' : money(r.close, ccy) + ' ' + ccy + ' on ' + shortDay(r.close_at)) +
-    ', upside ' + (r.upside_pct === null ? '–' : figure(r.upside_pct) + ' %'));
+    ', upside ' + (r.upside_pct === null ? '–' : figure(r.upside_pct) + ' %') +
+    (r.restated ? ' (as first published; restated since)' : ''));
   setText('readout-ratings', shortDay(r.as_of) + ': ' + count(r.buy) + ' buy, ' + count(r.hold) + ' hold, ' + count(r.sell) + ' sell of ' + count(r.analysts) + ' analysts');
   const x = inst.plot.left + (inst.plot.right - inst.plot.left) * ((at(r) - first) / span);
   for (const cursor of document.querySelectorAll('.chart .cursor')) {
