@@ -278,6 +278,46 @@ func (s *Server) history(r *http.Request, c call, defaultEvery string, check fun
 	return h, nil
 }
 
+// getDiff is `diff SYMBOL --json`: what changed the consensus over a
+// history grid between two knowledge times, and why.
+func (s *Server) getDiff(w http.ResponseWriter, r *http.Request, c call) error {
+	sym, err := parseSymbol(r.PathValue("symbol"))
+	if err != nil {
+		return err
+	}
+	if !c.has("from_known") {
+		return refuse(http.StatusBadRequest, "from_known", "query parameter from_known is required (a date or RFC 3339 time)")
+	}
+	pr, err := parsePeriod(c, "day")
+	if err != nil {
+		return err
+	}
+	d := projections.DiffQuery{From: pr.from, To: pr.to, Every: pr.every, ToKnown: s.now().UTC(), Window: projections.DefaultWindow}
+	if d.FromKnown, err = domain.ParseTime("from_known", c.get("from_known")); err != nil {
+		return badRequest(err)
+	}
+	toText := "now (" + domain.FormatTime(d.ToKnown) + ")"
+	if c.has("to_known") {
+		if d.ToKnown, err = domain.ParseTime("to_known", c.get("to_known")); err != nil {
+			return badRequest(err)
+		}
+		toText = domain.Quote(c.get("to_known"))
+	}
+	if err := projections.CheckDiffKnown("from_known", c.get("from_known"), d.FromKnown, "to_known", toText, d.ToKnown); err != nil {
+		return badRequest(err)
+	}
+	if c.has("window") {
+		if d.Window, err = projections.ParseWindow(c.get("window")); err != nil {
+			return badRequest(err)
+		}
+	}
+	ix, err := s.indexOf(r.Context(), sym)
+	if err != nil {
+		return err
+	}
+	return writeJSONRows(w, r, projections.DiffHistory(sym, ix.History(), d))
+}
+
 // getChart draws a history as an SVG figure: the same figure `consensus
 // chart` writes to a file. The period defaults to auto, which keeps the
 // figure to at most about 160 columns whatever the range.

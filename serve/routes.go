@@ -58,6 +58,8 @@ func (s *Server) routes() []route {
 			access: readAccess, handle: s.getConsensus},
 		{method: "GET", path: "/api/v1/instruments/{symbol}/history", query: []string{"from", "to", "every", "known_at", "window", "top", "first_published", "adjusted", "basis"},
 			access: readAccess, handle: s.getHistory, limit: expensiveLimit},
+		{method: "GET", path: "/api/v1/instruments/{symbol}/diff", query: []string{"from_known", "to_known", "from", "to", "every", "window"},
+			access: readAccess, handle: s.getDiff, limit: expensiveLimit},
 		{method: "GET", path: "/api/v1/instruments/{symbol}/events", query: []string{"known_at"}, access: readAccess,
 			handle: s.getEvents, limit: expensiveLimit},
 		{method: "GET", path: "/api/v1/instruments/{symbol}/chart.svg",

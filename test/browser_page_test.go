@@ -309,6 +309,38 @@ func TestBrowserEvidence(t *testing.T) {
 		assert.Equal(t, "155.44 on 11 Sep 2025", readCard(t, ctx)["close"])
 		shots(t, ctx, "item4-readable-times")
 	})
+
+	t.Run("what changed since: the typo's figures highlighted, the retraction linked to the log", func(t *testing.T) {
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11&range=3")
+		js[bool](t, ctx, `document.getElementById('diff-section').open = true`)
+		date, clockTime := recorded[:10], strings.TrimSuffix(recorded[11:], "Z")
+		js[string](t, ctx, `document.getElementById('since-known').value = `+jsString(date))
+		js[string](t, ctx, `document.getElementById('since-known-time').value = `+jsString(justBeforeText(t, clockTime)))
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#diff-show"))))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('diff').dataset.state === 'ready'`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err, "the changes are drawn")
+		// Known just before the retraction: the 1650 counted. Now: it does not.
+		row := `#diff tr[data-as-of="2025-09-03T23:59:59.999999999Z"][data-field="high_target"]`
+		assert.Equal(t, "1,650.00", text(t, ctx, row+" td.before"))
+		assert.Equal(t, "200.00", text(t, ctx, row+" td.after"))
+		assert.True(t, js[bool](t, ctx, `document.querySelector('`+row+` td.after').classList.contains('changed')`), "the new figure is highlighted")
+		mean := `#diff tr[data-as-of="2025-09-03T23:59:59.999999999Z"][data-field="mean_target"]`
+		assert.Equal(t, "251.41", text(t, ctx, mean+" td.before"))
+		assert.Equal(t, "164.06", text(t, ctx, mean+" td.after"))
+		link := `#diff tr.first-of-day[data-as-of="2025-09-03T23:59:59.999999999Z"] td.causes a[title="` + retract["event_id"].(string) + `"]`
+		assert.Equal(t, retract["event_id"].(string)[:8], text(t, ctx, link), "the retraction is named among the causes")
+		assert.Contains(t, text(t, ctx, `#diff tr.first-of-day[data-as-of="2025-09-03T23:59:59.999999999Z"] td.causes`), "Retraction "+retract["event_id"].(string)[:8])
+		assert.Equal(t, 0, js[int](t, ctx, `document.querySelectorAll('#diff tr[data-as-of="2025-09-02T23:59:59.999999999Z"][data-field="mean_target"]').length`),
+			"before the typo was effective its retraction changed no target")
+		shots(t, ctx, "diff-what-changed-since", "#diff")
+
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(link))))
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('#event-`+retract["event_id"].(string)+`.target')`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err, "the cause's link opens the event log at the retraction")
+		assert.True(t, js[bool](t, ctx, `document.getElementById('log-section').open`))
+	})
 }
 
 // justBeforeText is the clock time one nanosecond before hh:mm:ss.ffffff.

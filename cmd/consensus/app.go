@@ -67,6 +67,7 @@ func commands() map[string]func() command {
 		"retract":     func() command { return &retractCmd{} },
 		"show":        func() command { return &showCmd{} },
 		"history":     func() command { return &historyCmd{} },
+		"diff":        func() command { return &diffCmd{} },
 		"log":         func() command { return &logCmd{} },
 		"instruments": func() command { return &instrumentsCmd{} },
 		"verify":      func() command { return &verifyCmd{} },

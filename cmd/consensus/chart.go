@@ -117,14 +117,13 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 // chartRange reads the dates and period of a chart. "auto" chooses the
 // period from the length of the range, as the web page does.
 func chartRange(fromText, toText, everyText string) (from, to time.Time, every projections.Every, err error) {
+	if everyText != "auto" {
+		return historyGrid(fromText, toText, everyText)
+	}
 	if from, to, err = parseRange(fromText, toText); err != nil {
 		return
 	}
-	if everyText == "auto" {
-		every = chart.AutoEvery(from, to)
-	} else if every, err = projections.ParseEvery(everyText); err != nil {
-		return
-	}
+	every = chart.AutoEvery(from, to)
 	err = projections.CheckHistoryRange(from, to, every)
 	return
 }

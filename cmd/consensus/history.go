@@ -113,6 +113,19 @@ func parseRange(fromText, toText string) (from, to time.Time, err error) {
 	return
 }
 
+// historyGrid reads --from, --to and --every of a history grid, refusing a
+// grid of more rows than a history may have: what history and diff share.
+func historyGrid(fromText, toText, everyText string) (from, to time.Time, every projections.Every, err error) {
+	if from, to, err = parseRange(fromText, toText); err != nil {
+		return
+	}
+	if every, err = projections.ParseEvery(everyText); err != nil {
+		return
+	}
+	err = projections.CheckHistoryRange(from, to, every)
+	return
+}
+
 func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	if err := required(map[string]string{"from": c.from, "to": c.to}); err != nil {
 		return err
@@ -124,15 +137,8 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	from, to, err := parseRange(c.from, c.to)
+	from, to, every, err := historyGrid(c.from, c.to, c.every)
 	if err != nil {
-		return err
-	}
-	every, err := projections.ParseEvery(c.every)
-	if err != nil {
-		return err
-	}
-	if err := projections.CheckHistoryRange(from, to, every); err != nil {
 		return err
 	}
 	if c.firstPublished {

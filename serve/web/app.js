@@ -1045,6 +1045,78 @@ function drawFeed() {
   }));
 }
 
+// diffFigureNames are the names of the diff's fields as the card shows
+// them.
+const diffFigureNames = {
+  currency: 'Currency', window_days: 'Window (days)', analysts: 'Analysts', buy: 'Buy', hold: 'Hold', sell: 'Sell',
+  mean_rating: 'Mean rating', label: 'Consensus', targets: 'Targets', mean_target: 'Mean target', median_target: 'Median target',
+  high_target: 'High target', low_target: 'Low target', stddev_target: 'Std. deviation', close: 'Close', close_at: 'Close on',
+  upside_pct: 'Upside %',
+};
+
+// diffValue shows one value of a diff as the card shows that figure.
+function diffValue(field, v) {
+  if (v === null) return '–';
+  const ccy = inst.answer ? inst.answer.currency : '';
+  if (moneyKeys.has(field)) return money(v, ccy);
+  if (field === 'close_at') return shortDay(v);
+  if (field === 'mean_rating' || field === 'upside_pct') return figure(v);
+  return String(v);
+}
+
+// loadDiff asks what changed the consensus over the chart's period between
+// the time picked and the knowledge time the card shows, and draws one row
+// per changed figure, the changed value highlighted, with the events that
+// caused it (once per as_of) linking to the event log.
+async function loadDiff() {
+  if (!inst.answer) return;
+  const since = pickerValue('since-known');
+  if (since === undefined) return;
+  if (!since) {
+    setText('diff-summary', 'Pick the earlier time to compare with.');
+    document.querySelector('#diff tbody').replaceChildren();
+    return;
+  }
+  const p = chartQuery(inst.answer);
+  p.set('from_known', since);
+  if (p.has('known_at')) {
+    p.set('to_known', p.get('known_at'));
+    p.delete('known_at');
+  }
+  const table = document.getElementById('diff');
+  table.dataset.state = 'loading';
+  const rows = await getJSON('/instruments/' + encodeURIComponent(inst.symbol) + '/diff?' + p);
+  const body = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    const first = i === 0 || rows[i - 1].as_of !== r.as_of;
+    const tr = element('tr', { className: first ? 'first-of-day' : '' },
+      cell('As of', {}, first ? shortDay(r.as_of) : ''),
+      cell('Figure', { className: 'field' }, diffFigureNames[r.field] || r.field),
+      cell('Before', { className: 'num before', title: r.before === null ? '' : 'exactly ' + r.before }, diffValue(r.field, r.before)),
+      cell('After', { className: 'num after changed', title: r.after === null ? '' : 'exactly ' + r.after }, diffValue(r.field, r.after)));
+    tr.dataset.field = r.field;
+    tr.dataset.asOf = r.as_of;
+    if (first) {
+      let span = 1;
+      while (i + span < rows.length && rows[i + span].as_of === r.as_of) span++;
+      const causes = cell('Caused by', { className: 'causes', rowSpan: span });
+      r.causes.forEach((x, k) => {
+        if (k > 0) causes.append(element('br'));
+        causes.append(typeNames[x.type] || x.type, ' ', eventLink(x.event_id), ' (effective ' + shortDay(x.effective_at) + ')');
+      });
+      if (!r.causes.length) causes.append('–');
+      tr.append(causes);
+    }
+    body.push(tr);
+  }
+  table.querySelector('tbody').replaceChildren(...body);
+  const days = new Set(rows.map((r) => r.as_of)).size;
+  setText('diff-summary', rows.length ? rows.length + ' changed figures on ' + days + (days === 1 ? ' day' : ' days') + ' of the chart\'s period.'
+    : 'Nothing changed over the chart\'s period.');
+  table.dataset.state = 'ready';
+}
+
 // goToEvent opens the log at the event the address names.
 async function goToEvent() {
   const section = document.getElementById('log-section');
@@ -1097,6 +1169,10 @@ function startInstrument(symbol) {
       if (e.target.open) loadLog().catch((err) => showError(err));
     });
   }
+  document.getElementById('diff-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    loadDiff().catch((err) => showError(err));
+  });
   window.addEventListener('hashchange', () => { if (location.hash.startsWith('#event-')) goToEvent().catch((err) => showError(err)); });
   for (const img of document.querySelectorAll('.chart img')) {
     img.addEventListener('pointermove', (e) => readAt(img, e.clientX));
