@@ -59,6 +59,8 @@ var styles = map[Class]Style{
 	ClassHold:       {Fill: rgb(0x9c, 0xa3, 0xaf)},
 	ClassSell:       {Fill: rgb(0xdc, 0x26, 0x26)},
 	ClassLegendText: {Fill: rgb(0x37, 0x41, 0x51), FontSize: 12},
+	ClassMarker:     {Fill: rgb(0xd9, 0x77, 0x06)},
+	ClassMarkerText: {Fill: rgb(0x7c, 0x2d, 0x12), FontSize: 10},
 }
 
 func rgb(r, g, b uint8) color.NRGBA { return color.NRGBA{r, g, b, 0xff} }

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/consensus-ledger/consensus/backfill"
+	"github.com/consensus-ledger/consensus/disclosures"
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/ledger"
@@ -43,6 +44,7 @@ var rules = []rule{
 		return "", false
 	}},
 	{"ledger.ErrUnknownInstrument", NotFound, is(ledger.ErrUnknownInstrument, "symbol")},
+	{"disclosures.ErrUnknownFirm", NotFound, is(disclosures.ErrUnknownFirm, "firm")},
 	{"ledger.ErrConflict", Conflict, is(ledger.ErrConflict, "")},
 	{"eventstore.ErrWrongVersion", Conflict, is(eventstore.ErrWrongVersion, "")},
 	{"eventstore.ErrDuplicateID", Conflict, is(eventstore.ErrDuplicateID, "id")},
