@@ -131,13 +131,13 @@ func Assemble(q Query, parts []Instrument, heads []Head) Report {
 // UnknownFirm is the refusal of a firm no rating names, with up to three
 // of the known firms closest to it.
 func UnknownFirm(firm string, known []string) error {
-	msg := fmt.Sprintf("%v: firm %s is named by no rating", ErrUnknownFirm, domain.Quote(firm))
+	msg := fmt.Sprintf("firm %s is named by no rating", domain.Quote(firm))
 	if near := Closest(firm, known, 3); len(near) > 0 {
 		quoted := make([]string, len(near))
 		for i, n := range near {
 			quoted[i] = domain.Quote(n)
 		}
-		msg += "; did you mean " + strings.Join(quoted, " or ") + "?"
+		msg += "; the closest known: " + strings.Join(quoted, ", ")
 	} else if len(known) == 0 {
 		msg += "; the ledger names no firm"
 	}
@@ -151,7 +151,8 @@ func (e *firmError) Unwrap() error { return ErrUnknownFirm }
 
 // Closest returns up to n of names nearest to name by edit distance,
 // ignoring case, nearest first (ties in name order); names further than
-// half their own length away are not suggested.
+// a third of their own length away (at least 2) are not suggested, and a
+// known name that contains the one typed counts as 1 away.
 func Closest(name string, names []string, n int) []string {
 	type scored struct {
 		name string
@@ -164,7 +165,7 @@ func Closest(name string, names []string, n int) []string {
 		if strings.Contains(strings.ToLower(c), key) && key != "" {
 			d = min(d, 1)
 		}
-		if d <= max(len([]rune(c))/2, 2) {
+		if d <= max(len([]rune(c))/3, 2) {
 			all = append(all, scored{c, d})
 		}
 	}
