@@ -76,6 +76,8 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/{$}", query: []string{"as_of", "known_at"}, page: true, access: public, handle: s.getPage},
 		{method: "GET", path: "/instruments/{symbol}", query: []string{"as_of", "known_at", "range"}, page: true,
 			access: public, handle: s.getPage},
+		{method: "GET", path: "/firms/{firm}", query: []string{"as_of", "known_at", "months", "window"}, page: true,
+			access: public, handle: s.getPage},
 		{method: "GET", path: "/assets/{name}", access: public, handle: s.getAsset},
 	}
 }
