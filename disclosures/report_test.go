@@ -69,7 +69,7 @@ func TestAnalystMovingFirm(t *testing.T) {
 	h.revise("ann", "13", "2025-02-10") // A's: her latest rating names A
 	h.close("11", "2025-03-01")
 	h.rate("ann", "Firm B", domain.Hold, "11.5", "2025-03-05") // B's, a downgrade
-	h.revise("ann", "12", "2025-04-10")                         // B's
+	h.revise("ann", "12", "2025-04-10")                        // B's
 	q := Query{Firm: "Firm A", AsOf: day("2025-06-30"), KnownAt: known, Months: 12}
 
 	a, ok := Part("XYZ", h.events, q)
