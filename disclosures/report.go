@@ -413,11 +413,24 @@ func compareRecommendations(a, b Recommendation) int {
 		strings.Compare(a.EventID.String(), b.EventID.String()))
 }
 
-// Names reports whether a RatingAdded of history visible at knownAt names
-// the firm: whether the firm is known to the ledger at that time.
+// Names reports whether a RatingAdded of history visible at knownAt (recorded
+// by then, and not retracted by a retraction recorded by then) names the
+// firm: whether the firm is known to the ledger at that time. It makes no
+// timeline: most instruments of a large ledger are not the firm's.
 func Names(history []domain.Recorded, firm string, knownAt time.Time) bool {
 	if !names(history, firm) {
 		return false
 	}
-	return slices.Contains(Firms(history, knownAt), firm)
+	retracted := map[uuid.UUID]bool{}
+	for _, r := range history {
+		if x, ok := r.Event.(domain.EventRetracted); ok && !r.RecordedAt.After(knownAt) {
+			retracted[x.Retracted] = true
+		}
+	}
+	for _, r := range history {
+		if e, ok := r.Event.(domain.RatingAdded); ok && e.Firm == firm && !r.RecordedAt.After(knownAt) && !retracted[r.ID] {
+			return true
+		}
+	}
+	return false
 }

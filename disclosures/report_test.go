@@ -152,3 +152,16 @@ func TestClosest(t *testing.T) {
 	require.NoError(t, CheckMonths("months", 120))
 	assert.EqualError(t, CheckMonths("months", 0), `months "0" must be a whole number of months from 1 to 120`)
 }
+
+// TestNamesHonoursKnownAtAndRetractions: a firm is known at T only through
+// a rating recorded by T and not retracted by a retraction recorded by T.
+func TestNamesHonoursKnownAtAndRetractions(t *testing.T) {
+	h := &history{sym: "XYZ"}
+	id := h.rate("ann", "F", domain.Buy, "", "2025-01-10") // recorded 2026-01-01T00:00:00
+	assert.True(t, Names(h.events, "F", known))
+	assert.False(t, Names(h.events, "F", time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)), "not yet recorded")
+	assert.False(t, Names(h.events, "G", known))
+	h.add(domain.EventRetracted{Instrument: "XYZ", Retracted: id, Reason: "wrong firm", EffectiveAt: day("2025-01-10")}) // recorded 00:00:01
+	assert.False(t, Names(h.events, "F", known), "retracted by then")
+	assert.True(t, Names(h.events, "F", time.Date(2026, 1, 1, 0, 0, 0, 500, time.UTC)), "known before its retraction")
+}
