@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"time"
 
 	"github.com/go-pdf/fpdf"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/consensus-ledger/consensus/domain"
 )
@@ -41,13 +43,30 @@ func (r Report) WritePDF(w io.Writer) error {
 			"", 0, "C", false, 0, "")
 	})
 
+	// The charts are drawn first, on every core: rasterising is most of
+	// the PDF's work. They are placed in the report's order, so the bytes
+	// do not depend on which finished first.
+	pngs := make([][]byte, len(r.Charts))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, c := range r.Charts {
+		g.Go(func() error {
+			var buf bytes.Buffer
+			if err := c.Figure().WritePNG(&buf, PNGScale); err != nil {
+				return fmt.Errorf("price chart of %s: %w", c.Instrument, err)
+			}
+			pngs[i] = buf.Bytes()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
 	r.titlePage(pdf)
 	r.distributionPage(pdf)
 	r.recommendationPages(pdf)
-	for _, c := range r.Charts {
-		if err := chartPage(pdf, c); err != nil {
-			return err
-		}
+	for i, c := range r.Charts {
+		chartPage(pdf, c, pngs[i])
 	}
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("pdf: %w", err)
@@ -163,16 +182,11 @@ func table(pdf *fpdf.Fpdf, widths []float64, header []string, fill func(row func
 	})
 }
 
-func chartPage(pdf *fpdf.Fpdf, c Chart) error {
+func chartPage(pdf *fpdf.Fpdf, c Chart, png []byte) {
 	pdf.AddPage()
 	heading(pdf, fmt.Sprintf("%s: price chart", c.Instrument))
-	var png bytes.Buffer
-	if err := c.Figure().WritePNG(&png, PNGScale); err != nil {
-		return fmt.Errorf("price chart of %s: %w", c.Instrument, err)
-	}
 	name := "chart-" + string(c.Instrument)
-	pdf.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: "PNG"}, &png)
+	pdf.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(png))
 	// 960 by 600 pixels at 270 mm wide keeps the figure's proportions.
 	pdf.ImageOptions(name, 12, pdf.GetY()+2, 270, 0, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
-	return nil
 }
