@@ -1,25 +1,23 @@
 package disclosures
 
 import (
-	"bytes"
 	"fmt"
 	"io"
-	"runtime"
 	"strconv"
 	"time"
 
 	"github.com/go-pdf/fpdf"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/goregular"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/consensus-ledger/consensus/chart"
 	"github.com/consensus-ledger/consensus/domain"
 )
 
 // WritePDF writes the report as one PDF a compliance officer can file: a
 // title page with the firm, as_of, known_at and the chain heads; the
-// distribution; the recommendations; and a page per price chart (the PNG
-// drawn by package chart). Text is set in the Go fonts, the ones the PNG
+// distribution; the recommendations; and a page per price chart (the
+// figure package chart draws, as vectors: see chartPage). Text is set in the Go fonts, the ones the PNG
 // charts use, embedded as UTF-8 so analyst ids and firm names print as
 // recorded. The document's creation and modification dates are known_at,
 // never the clock, and its catalogue is written in sorted order: the same
@@ -43,30 +41,11 @@ func (r Report) WritePDF(w io.Writer) error {
 			"", 0, "C", false, 0, "")
 	})
 
-	// The charts are drawn first, on every core: rasterising is most of
-	// the PDF's work. They are placed in the report's order, so the bytes
-	// do not depend on which finished first.
-	pngs := make([][]byte, len(r.Charts))
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, c := range r.Charts {
-		g.Go(func() error {
-			var buf bytes.Buffer
-			if err := c.Figure().WritePNG(&buf, PNGScale); err != nil {
-				return fmt.Errorf("price chart of %s: %w", c.Instrument, err)
-			}
-			pngs[i] = buf.Bytes()
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
 	r.titlePage(pdf)
 	r.distributionPage(pdf)
 	r.recommendationPages(pdf)
-	for i, c := range r.Charts {
-		chartPage(pdf, c, pngs[i])
+	for _, c := range r.Charts {
+		chartPage(pdf, c)
 	}
 	if err := pdf.Error(); err != nil {
 		return fmt.Errorf("pdf: %w", err)
@@ -182,11 +161,71 @@ func table(pdf *fpdf.Fpdf, widths []float64, header []string, fill func(row func
 	})
 }
 
-func chartPage(pdf *fpdf.Fpdf, c Chart, png []byte) {
+// chartPage draws a chart's figure, the one package chart writes as SVG
+// and PNG, on a page of its own as vector graphics: its shapes become the
+// PDF's lines, polygons and text in the same palette and fonts. Vectors
+// print sharply at any size, keep the markers' labels as text a reader can
+// search and copy, and cost a fraction of a raster. (Embedded PNGs were
+// tried first, but fpdf v0.9.0 writes images of equal width in the order of
+// a Go map, so a PDF with two charts was not the same bytes twice.)
+func chartPage(pdf *fpdf.Fpdf, c Chart) {
 	pdf.AddPage()
 	heading(pdf, fmt.Sprintf("%s: price chart", c.Instrument))
-	name := "chart-" + string(c.Instrument)
-	pdf.RegisterImageOptionsReader(name, fpdf.ImageOptions{ImageType: "PNG"}, bytes.NewReader(png))
-	// 960 by 600 pixels at 270 mm wide keeps the figure's proportions.
-	pdf.ImageOptions(name, 12, pdf.GetY()+2, 270, 0, false, fpdf.ImageOptions{ImageType: "PNG"}, 0, "")
+	drawFigure(pdf, c.Figure(), 12, pdf.GetY()+2, 270)
+	pdf.SetFont("go", "", 10)
+	pdf.SetTextColor(0, 0, 0)
+}
+
+// drawFigure paints fig with its top left corner at (x0, y0), width mm wide.
+func drawFigure(pdf *fpdf.Fpdf, fig *chart.Figure, x0, y0, width float64) {
+	k := width / float64(fig.Width) // millimetres per pixel
+	at := func(p chart.Point) fpdf.PointType { return fpdf.PointType{X: x0 + p.X*k, Y: y0 + p.Y*k} }
+	pdf.SetLineJoinStyle("round")
+	pdf.SetLineCapStyle("round")
+	for _, shape := range fig.Shapes {
+		switch s := shape.(type) {
+		case chart.Rect:
+			if st := chart.StyleOf(s.Class); st.Fill.A != 0 {
+				pdf.SetFillColor(int(st.Fill.R), int(st.Fill.G), int(st.Fill.B))
+				pdf.Rect(x0+s.X*k, y0+s.Y*k, s.W*k, s.H*k, "F")
+			}
+		case chart.Area:
+			if st := chart.StyleOf(s.Class); st.Fill.A != 0 && len(s.Points) > 2 {
+				pts := make([]fpdf.PointType, len(s.Points))
+				for i, p := range s.Points {
+					pts[i] = at(p)
+				}
+				pdf.SetFillColor(int(st.Fill.R), int(st.Fill.G), int(st.Fill.B))
+				pdf.Polygon(pts, "F")
+			}
+		case chart.Line:
+			if st := chart.StyleOf(s.Class); st.Stroke.A != 0 && len(s.Points) > 1 {
+				pdf.SetDrawColor(int(st.Stroke.R), int(st.Stroke.G), int(st.Stroke.B))
+				pdf.SetLineWidth(st.StrokeWidth * k)
+				first := at(s.Points[0])
+				pdf.MoveTo(first.X, first.Y)
+				for _, p := range s.Points[1:] {
+					q := at(p)
+					pdf.LineTo(q.X, q.Y)
+				}
+				pdf.DrawPath("D")
+			}
+		case chart.Text:
+			st := chart.StyleOf(s.Class)
+			style := ""
+			if st.Bold {
+				style = "B"
+			}
+			pdf.SetFont("go", style, st.FontSize*k*72/25.4) // pixels to millimetres to points
+			pdf.SetTextColor(int(st.Fill.R), int(st.Fill.G), int(st.Fill.B))
+			x := x0 + s.X*k
+			switch s.Anchor {
+			case chart.Middle:
+				x -= pdf.GetStringWidth(s.Text) / 2
+			case chart.End:
+				x -= pdf.GetStringWidth(s.Text)
+			}
+			pdf.Text(x, y0+s.Y*k, s.Text)
+		}
+	}
 }

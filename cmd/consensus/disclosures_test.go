@@ -136,7 +136,7 @@ func TestDisclosuresPDFReads(t *testing.T) {
 	for _, want := range []string{
 		"Research disclosures", "Meridian Capital", "2025-09-12T23:59:59.999999999Z", "2026-11-25T23:59:59.999999999Z",
 		"instrument-BABA", "100.00", "j.ortiz@meridian", "buy (outperform)", "initiation", "150 USD", "112.6", "175 USD",
-		"raised", "135", "152.98", "BABA: price chart",
+		"raised", "135", "152.98", "BABA: price chart", "2025-06-20 buy 150", "2025-09-01 buy 175",
 	} {
 		assert.Contains(t, string(text), want)
 	}
