@@ -88,16 +88,33 @@ type Recommendation struct {
 	Rating       *string        `json:"rating"`        // normalised; null for a revision or withdrawal
 	BrokerRating *string        `json:"broker_rating"` // as given; null likewise
 	RatingAction *string        `json:"rating_action"`
-	Target       *domain.Money  `json:"target"` // as published
+	Target       *Amount        `json:"target"` // as published
 	Currency     string         `json:"currency"`
 	TargetAction *string        `json:"target_action"`
 	// CloseAtPublication is the latest visible close effective at or before
 	// the event, as published (see the package comment); null when none.
-	CloseAtPublication   *domain.Money `json:"close_at_publication"`
-	CloseAtPublicationAt *time.Time    `json:"close_at_publication_at"`
+	CloseAtPublication   *Amount    `json:"close_at_publication"`
+	CloseAtPublicationAt *time.Time `json:"close_at_publication_at"`
 	// CloseAsOf is the latest visible close effective at or before D.
-	CloseAsOf   *domain.Money `json:"close_as_of"`
-	CloseAsOfAt *time.Time    `json:"close_as_of_at"`
+	CloseAsOf   *Amount    `json:"close_as_of"`
+	CloseAsOfAt *time.Time `json:"close_as_of_at"`
+}
+
+// Amount is an amount exactly as recorded, written in JSON as a bare
+// number, as every figure of the ledger's JSON answers is.
+type Amount domain.Money
+
+func (a Amount) String() string { return domain.Money(a).String() }
+
+// MarshalJSON writes the amount's exact digits as a JSON number.
+func (a Amount) MarshalJSON() ([]byte, error) { return []byte(a.String()), nil }
+
+func amount(m *domain.Money) *Amount {
+	if m == nil {
+		return nil
+	}
+	a := Amount(*m)
+	return &a
 }
 
 // Holding is one instrument of the distribution: the firm's rating on it
@@ -361,16 +378,16 @@ func holding(t *domain.Timeline, q Query, ratingFirm map[uuid.UUID]string) *Hold
 func recommendation(r domain.Recorded, act domain.Actions, currency domain.Currency, pub, asOf *Close) Recommendation {
 	analyst, _ := analystOf(r.Event)
 	rec := Recommendation{EffectiveAt: r.Event.Effective(), Instrument: r.Event.Symbol(), Analyst: analyst,
-		EventID: r.ID, Type: r.Event.Type(), Target: targetOf(r.Event), Currency: string(currency),
+		EventID: r.ID, Type: r.Event.Type(), Target: amount(targetOf(r.Event)), Currency: string(currency),
 		RatingAction: orNull(string(act.Rating)), TargetAction: orNull(string(act.Target))}
 	if e, ok := r.Event.(domain.RatingAdded); ok {
 		rec.Rating, rec.BrokerRating = orNull(e.Rating.String()), orNull(e.BrokerRating)
 	}
 	if pub != nil {
-		rec.CloseAtPublication, rec.CloseAtPublicationAt = &pub.Price, &pub.At
+		rec.CloseAtPublication, rec.CloseAtPublicationAt = amount(&pub.Price), &pub.At
 	}
 	if asOf != nil {
-		rec.CloseAsOf, rec.CloseAsOfAt = &asOf.Price, &asOf.At
+		rec.CloseAsOf, rec.CloseAsOfAt = amount(&asOf.Price), &asOf.At
 	}
 	return rec
 }

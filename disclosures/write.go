@@ -139,7 +139,7 @@ func pctText(p *Pct) string {
 	return p.String()
 }
 
-func moneyText(m *domain.Money) string {
+func moneyText(m *Amount) string {
 	if m == nil {
 		return ""
 	}

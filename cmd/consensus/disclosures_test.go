@@ -63,14 +63,14 @@ func TestDisclosuresWorkedExample(t *testing.T) {
 	want := []map[string]string{
 		{"effective_at": `"2025-06-20T23:59:59.999999999Z"`, "instrument": `"BABA"`, "analyst": `"j.ortiz@meridian"`,
 			"type": `"RatingAdded"`, "rating": `"buy"`, "broker_rating": `"outperform"`, "rating_action": `"initiation"`,
-			"target": `"150"`, "currency": `"USD"`, "target_action": `"set"`,
-			"close_at_publication": `"112.6"`, "close_at_publication_at": `"2025-06-20T23:59:59.999999999Z"`,
-			"close_as_of": `"152.98"`, "close_as_of_at": `"2025-09-12T23:59:59.999999999Z"`},
+			"target": `150`, "currency": `"USD"`, "target_action": `"set"`,
+			"close_at_publication": `112.6`, "close_at_publication_at": `"2025-06-20T23:59:59.999999999Z"`,
+			"close_as_of": `152.98`, "close_as_of_at": `"2025-09-12T23:59:59.999999999Z"`},
 		{"effective_at": `"2025-09-01T23:59:59.999999999Z"`, "instrument": `"BABA"`, "analyst": `"j.ortiz@meridian"`,
 			"type": `"TargetRevised"`, "rating": `null`, "broker_rating": `null`, "rating_action": `null`,
-			"target": `"175"`, "currency": `"USD"`, "target_action": `"raised"`,
-			"close_at_publication": `"135"`, "close_at_publication_at": `"2025-08-29T23:59:59.999999999Z"`,
-			"close_as_of": `"152.98"`, "close_as_of_at": `"2025-09-12T23:59:59.999999999Z"`},
+			"target": `175`, "currency": `"USD"`, "target_action": `"raised"`,
+			"close_at_publication": `135`, "close_at_publication_at": `"2025-08-29T23:59:59.999999999Z"`,
+			"close_as_of": `152.98`, "close_as_of_at": `"2025-09-12T23:59:59.999999999Z"`},
 	}
 	for i, w := range want {
 		for field, value := range w {
