@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/consensus-ledger/consensus/backfill"
+	"github.com/consensus-ledger/consensus/disclosures"
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/ledger"
@@ -44,6 +45,7 @@ var rules = []rule{
 	}},
 	{"ledger.ErrUnknownInstrument", NotFound, is(ledger.ErrUnknownInstrument, "symbol")},
 	{"ledger.ErrUnknownAnalyst", NotFound, is(ledger.ErrUnknownAnalyst, "analyst")},
+	{"disclosures.ErrUnknownFirm", NotFound, is(disclosures.ErrUnknownFirm, "firm")},
 	{"ledger.ErrConflict", Conflict, is(ledger.ErrConflict, "")},
 	{"eventstore.ErrWrongVersion", Conflict, is(eventstore.ErrWrongVersion, "")},
 	{"eventstore.ErrDuplicateID", Conflict, is(eventstore.ErrDuplicateID, "id")},

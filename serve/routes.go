@@ -69,6 +69,9 @@ func (s *Server) routes() []route {
 			access: readAccess, handle: s.getAnalysts, limit: expensiveLimit},
 		{method: "GET", path: "/api/v1/analysts/{id}", query: []string{"as_of", "known_at"},
 			access: readAccess, handle: s.getAnalyst, limit: expensiveLimit},
+		{method: "GET", path: "/api/v1/firms", query: []string{"known_at"}, access: readAccess, handle: s.getFirms, limit: expensiveLimit},
+		{method: "GET", path: "/api/v1/firms/{firm}/disclosures", query: []string{"as_of", "known_at", "window", "months", "format"},
+			access: readAccess, handle: s.getDisclosures, limit: expensiveLimit},
 		{method: "POST", path: "/api/v1/events", access: writeAccess, handle: s.postEvents},
 		{method: "POST", path: "/api/v1/import", query: []string{"dry_run", "name"}, access: writeAccess, handle: s.postImport, limit: importLimit},
 		{method: "GET", path: "/api/v1/events/stream", query: []string{"instrument"}, access: readAccess,
@@ -78,6 +81,8 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/metrics", access: readAccess, handle: s.getMetrics},
 		{method: "GET", path: "/{$}", query: []string{"as_of", "known_at"}, page: true, access: public, handle: s.getPage},
 		{method: "GET", path: "/instruments/{symbol}", query: []string{"as_of", "known_at", "range", "adjusted"}, page: true,
+			access: public, handle: s.getPage},
+		{method: "GET", path: "/firms/{firm}", query: []string{"as_of", "known_at", "months", "window"}, page: true,
 			access: public, handle: s.getPage},
 		{method: "GET", path: "/assets/{name}", access: public, handle: s.getAsset},
 	}

@@ -590,6 +590,31 @@ func TestBrowserMorning(t *testing.T) {
 		assert.Contains(t, retracted, "1,650.00 USD")
 		shots(t, ctx, "item8-feed", "#feed-section")
 	})
+
+	t.Run("issue 14 item 4: a firm's disclosures, with a link to its PDF", func(t *testing.T) {
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url+"/firms/Meridian%20Capital?as_of=2025-09-12")))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#recommendations tbody tr').length > 0 || !document.getElementById('error').hidden`,
+			chromedp.WithPollingTimeout(40*time.Second)))
+		require.NoError(t, err)
+		assert.False(t, visible(t, ctx, "#error"), text(t, ctx, "#error"))
+		assert.Equal(t, "Disclosures: Meridian Capital", text(t, ctx, "#disclosures h1"))
+		dist := js[[]string](t, ctx, `[...document.querySelectorAll('#distribution tbody tr')].map((tr) => tr.textContent)`)
+		assert.Equal(t, []string{"buy1100.00 %", "hold00.00 %", "sell00.00 %"}, dist)
+		recs := js[[][]string](t, ctx, `[...document.querySelectorAll('#recommendations tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent))`)
+		assert.Equal(t, [][]string{
+			{"20 Jun 2025", "BABA", "j.ortiz@meridian", "buy (outperform)", "initiation", "150 USD", "set", "112.6", "152.98"},
+			{"1 Sep 2025", "BABA", "j.ortiz@meridian", "–", "–", "175 USD", "raised", "135", "152.98"},
+		}, recs)
+		href := js[string](t, ctx, `document.getElementById('disclosures-pdf').getAttribute('href')`)
+		assert.Equal(t, "/api/v1/firms/Meridian%20Capital/disclosures?as_of=2025-09-12&format=pdf", href)
+		res, err := http.Get(s.url + href)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		assert.Equal(t, "application/pdf", res.Header.Get("Content-Type"))
+		assert.True(t, strings.HasPrefix(string(body), "%PDF-1."), "the link is the PDF")
+		shots(t, ctx, "issue14-disclosures", "#disclosures")
+	})
 }
 
 // TestBrowserToken checks that a refused token is said to be refused, and

@@ -80,6 +80,8 @@ func commands() map[string]func() command {
 		"copy":        func() command { return &copyCmd{} },
 		"backup":      func() command { return &backupCmd{} },
 		"chart":       func() command { return &chartCmd{} },
+		"disclosures": func() command { return &disclosuresCmd{} },
+		"firms":       func() command { return &firmsCmd{} },
 		"serve":       func() command { return &serveCmd{} },
 		"analyst":     func() command { return &analystCmd{} },
 		"analysts":    func() command { return &analystsCmd{} },

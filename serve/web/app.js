@@ -1193,12 +1193,71 @@ function startInstrument(symbol) {
   follow(symbol, debounce(loadInstrument, 500));
 }
 
+// ---- A firm's disclosures -------------------------------------------------------
+
+// startDisclosures shows /firms/{firm}: the API's disclosures answer as
+// two tables, and links to the same answer as PDF and CSV. The links are
+// fetched with the token (when the server asks for one) and saved.
+async function startDisclosures(firm) {
+  const section = document.getElementById('disclosures');
+  section.hidden = false;
+  setText('firm-name', firm);
+  document.title = 'Disclosures: ' + firm;
+  const params = new URLSearchParams(location.search);
+  const q = new URLSearchParams();
+  for (const name of ['as_of', 'known_at', 'months', 'window']) if (params.has(name)) q.set(name, params.get(name));
+  const base = '/firms/' + encodeURIComponent(firm) + '/disclosures';
+  const query = (format) => {
+    const f = new URLSearchParams(q);
+    if (format) f.set('format', format);
+    const text = f.toString();
+    return base + (text ? '?' + text : '');
+  };
+  for (const [id, format, type] of [['disclosures-pdf', 'pdf', 'application/pdf'], ['disclosures-csv', 'csv', 'text/csv']]) {
+    const link = document.getElementById(id);
+    link.href = api + query(format);
+    link.addEventListener('click', async (ev) => {
+      ev.preventDefault();
+      try {
+        const blob = await (await request(query(format))).blob();
+        download('disclosures.' + format, blob, type);
+      } catch (err) { showError(err); }
+    });
+  }
+  let rep;
+  try {
+    rep = await getJSON(query(''));
+  } catch (err) {
+    showError(err, ['disclosures']);
+    return;
+  }
+  setText('disclosures-when', 'As of ' + readable(rep.as_of) + ', as known at ' + readable(rep.known_at) +
+    '; recommendations of the ' + rep.months + ' months to that date.');
+  const d = rep.distribution;
+  document.querySelector('#distribution tbody').replaceChildren(...['buy', 'hold', 'sell'].map((b) => element('tr', {},
+    element('td', {}, b), element('td', { className: 'num' }, String(d[b])),
+    element('td', { className: 'num' }, d[b + '_pct'] === null ? '–' : String(d[b + '_pct']) + ' %'))));
+  const dash = (v) => (v === null || v === undefined ? '–' : String(v));
+  document.querySelector('#recommendations tbody').replaceChildren(...rep.recommendations.map((r) => element('tr', {},
+    element('td', {}, shortDay(r.effective_at)),
+    element('td', {}, element('a', { href: '/instruments/' + encodeURIComponent(r.instrument) }, r.instrument)),
+    element('td', {}, r.analyst),
+    element('td', {}, r.rating === null ? '–' : r.rating + (r.broker_rating && r.broker_rating !== r.rating ? ' (' + r.broker_rating + ')' : '')),
+    element('td', {}, dash(r.rating_action)),
+    element('td', { className: 'num' }, r.target === null ? '–' : r.target + ' ' + r.currency),
+    element('td', {}, dash(r.target_action)),
+    element('td', { className: 'num' }, dash(r.close_at_publication)),
+    element('td', { className: 'num' }, dash(r.close_as_of)))));
+}
+
 // ---- Start -------------------------------------------------------------------
 
 function start() {
   wireToken();
   const match = location.pathname.match(/^\/instruments\/([^/]+)$/);
+  const firm = location.pathname.match(/^\/firms\/([^/]+)$/);
   if (match) startInstrument(decodeURIComponent(match[1]).toUpperCase());
+  else if (firm) startDisclosures(decodeURIComponent(firm[1]));
   else startOverview();
 }
 
