@@ -511,6 +511,24 @@ function writeAddress(pt, extra) {
   history.replaceState(null, '', location.pathname + (s ? '?' + s : ''));
 }
 
+// wirePoint shows the address's point in time in a view's pickers and,
+// when the user changes them (or anything else in the form), writes the
+// address, with extra()'s parameters, and loads the view again.
+function wirePoint(form, asOfId, knownAtId, state, load, extra) {
+  state.point = addressPoint();
+  fillPicker(asOfId, state.point.asOf);
+  fillPicker(knownAtId, state.point.knownAt);
+  const changed = () => {
+    const pt = pointFromPickers(asOfId, knownAtId);
+    if (pt === undefined) return;
+    state.point = pt;
+    writeAddress(pt, extra ? extra() : {});
+    load();
+  };
+  document.getElementById(form).addEventListener('change', changed);
+  wireClearButtons(changed);
+}
+
 function wireClearButtons(onClear) {
   for (const button of document.querySelectorAll('button[data-clear]')) {
     button.addEventListener('click', () => {
@@ -660,32 +678,13 @@ function drawOverview() {
   setText('overview-count', 'Showing ' + shown.length + ' of ' + overview.rows.length + ' instruments');
   document.getElementById('overview-empty').hidden = overview.rows.length > 0;
   performance.mark('overview-drawn'); // the first-load test reads it
-  for (const th of document.querySelectorAll('#overview-table th')) {
-    th.setAttribute('aria-sort', th.dataset.key === overview.key ? (overview.ascending ? 'ascending' : 'descending') : 'none');
-  }
+  sortMarks('#overview-table', overview);
 }
 
 function startOverview() {
   document.getElementById('overview').hidden = false;
-  overview.point = addressPoint();
-  fillPicker('overview-as-of', overview.point.asOf);
-  fillPicker('overview-known-at', overview.point.knownAt);
-  for (const th of document.querySelectorAll('#overview-table th')) {
-    th.querySelector('button').addEventListener('click', () => {
-      overview.ascending = overview.key === th.dataset.key ? !overview.ascending : true;
-      overview.key = th.dataset.key;
-      drawOverview();
-    });
-  }
-  const changed = () => {
-    const pt = pointFromPickers('overview-as-of', 'overview-known-at');
-    if (pt === undefined) return;
-    overview.point = pt;
-    writeAddress(pt);
-    loadOverview();
-  };
-  document.getElementById('overview-when').addEventListener('change', changed);
-  wireClearButtons(changed);
+  wirePoint('overview-when', 'overview-as-of', 'overview-known-at', overview, loadOverview);
+  sortable('#overview-table', overview, drawOverview);
   document.getElementById('filter').addEventListener('input', drawOverview);
   document.getElementById('currency-filter').addEventListener('change', drawOverview);
   document.getElementById('export-list').addEventListener('click', () => {
@@ -771,9 +770,7 @@ function drawExplain() {
       why);
   }));
   setText('explain-count', 'Showing ' + shown.length + ' of ' + inst.explain.length + ' analysts');
-  for (const th of document.querySelectorAll('#explain th[data-key]')) {
-    th.setAttribute('aria-sort', th.dataset.key === inst.key ? (inst.ascending ? 'ascending' : 'descending') : 'none');
-  }
+  sortMarks('#explain', inst);
 }
 
 // drawTrend shows the counts and mean rating now against 1 week, 1 month
@@ -1043,31 +1040,16 @@ function startInstrument(symbol) {
   document.getElementById('instrument').hidden = false;
   setText('symbol', symbol);
   document.title = symbol + ' – analyst consensus';
-  inst.point = addressPoint();
-  fillPicker('as-of', inst.point.asOf);
-  fillPicker('known-at', inst.point.knownAt);
   const range = new URLSearchParams(location.search).get('range');
   if (range && chartEvery[range]) document.getElementById('range').value = range;
   wireTopSwitch();
-  const changed = () => {
-    const pt = pointFromPickers('as-of', 'known-at');
-    if (pt === undefined) return;
-    inst.point = pt;
+  wirePoint('instrument-when', 'as-of', 'known-at', inst, loadInstrument, () => {
     const r = document.getElementById('range').value;
-    writeAddress(pt, { range: r !== '6' ? r : '', top: topN() });
-    loadInstrument();
-  };
-  document.getElementById('instrument-when').addEventListener('change', changed);
-  wireClearButtons(changed);
+    return { range: r !== '6' ? r : '', top: topN() };
+  });
   document.getElementById('print').addEventListener('click', () => window.print());
   document.getElementById('status-filter').addEventListener('change', drawExplain);
-  for (const th of document.querySelectorAll('#explain th[data-key]')) {
-    th.querySelector('button').addEventListener('click', () => {
-      inst.ascending = inst.key === th.dataset.key ? !inst.ascending : true;
-      inst.key = th.dataset.key;
-      drawExplain();
-    });
-  }
+  sortable('#explain', inst, drawExplain);
   for (const id of ['log-section', 'feed-section']) {
     document.getElementById(id).addEventListener('toggle', (e) => {
       if (e.target.open) loadLog().catch((err) => showError(err));
@@ -1261,9 +1243,6 @@ function startRanking() {
   document.getElementById('ranking').hidden = false;
   document.title = 'Analysts – analyst consensus';
   const params = new URLSearchParams(location.search);
-  ranking.point = addressPoint();
-  fillPicker('ranking-as-of', ranking.point.asOf);
-  fillPicker('ranking-known-at', ranking.point.knownAt);
   // The address's filters go to the API as given: it refuses what it
   // cannot read, naming the field, rather than the page guessing.
   const rank = params.get('rank');
@@ -1275,15 +1254,8 @@ function startRanking() {
   document.getElementById('min-closed').value = params.get('min_closed') ?? '';
   document.getElementById('firm').value = params.get('firm') ?? '';
   sortable('#ranking-table', ranking, drawRanking);
-  const changed = () => {
-    const pt = pointFromPickers('ranking-as-of', 'ranking-known-at');
-    if (pt === undefined) return;
-    ranking.point = pt;
-    writeAddress(pt, Object.fromEntries(rankingFilters(new URLSearchParams())));
-    loadRanking();
-  };
-  document.getElementById('ranking-when').addEventListener('change', changed);
-  wireClearButtons(changed);
+  wirePoint('ranking-when', 'ranking-as-of', 'ranking-known-at', ranking, loadRanking,
+    () => Object.fromEntries(rankingFilters(new URLSearchParams())));
   document.getElementById('export-ranking').addEventListener('click', () => {
     download('analysts.csv', csv(['position'].concat(trackRecordColumns), rankingShown()), 'text/csv');
   });
@@ -1501,19 +1473,8 @@ function startAnalyst(id) {
   document.getElementById('analyst').hidden = false;
   setText('analyst-id', id);
   document.title = id + ' – analyst track record';
-  an.point = addressPoint();
-  fillPicker('analyst-as-of', an.point.asOf);
-  fillPicker('analyst-known-at', an.point.knownAt);
+  wirePoint('analyst-when', 'analyst-as-of', 'analyst-known-at', an, loadAnalyst);
   sortable('#calls', an, drawCalls);
-  const changed = () => {
-    const pt = pointFromPickers('analyst-as-of', 'analyst-known-at');
-    if (pt === undefined) return;
-    an.point = pt;
-    writeAddress(pt);
-    loadAnalyst();
-  };
-  document.getElementById('analyst-when').addEventListener('change', changed);
-  wireClearButtons(changed);
   document.getElementById('calls-filter').addEventListener('change', drawCalls);
   document.getElementById('export-calls').addEventListener('click', () => {
     const rows = callsShown().map((c) => Object.assign({ as_of: an.report.as_of, known_at: an.report.known_at }, c));
