@@ -309,6 +309,38 @@ func TestBrowserEvidence(t *testing.T) {
 		assert.Equal(t, "155.44 on 11 Sep 2025", readCard(t, ctx)["close"])
 		shots(t, ctx, "item4-readable-times")
 	})
+
+	t.Run("what changed since: the typo's figures highlighted, the retraction linked to the log", func(t *testing.T) {
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11&range=3")
+		js[bool](t, ctx, `document.getElementById('diff-section').open = true`)
+		date, clockTime := recorded[:10], strings.TrimSuffix(recorded[11:], "Z")
+		js[string](t, ctx, `document.getElementById('since-known').value = `+jsString(date))
+		js[string](t, ctx, `document.getElementById('since-known-time').value = `+jsString(justBeforeText(t, clockTime)))
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#diff-show"))))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('diff').dataset.state === 'ready'`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err, "the changes are drawn")
+		// Known just before the retraction: the 1650 counted. Now: it does not.
+		row := `#diff tr[data-as-of="2025-09-03T23:59:59.999999999Z"][data-field="high_target"]`
+		assert.Equal(t, "1,650.00", text(t, ctx, row+" td.before"))
+		assert.Equal(t, "200.00", text(t, ctx, row+" td.after"))
+		assert.True(t, js[bool](t, ctx, `document.querySelector('`+row+` td.after').classList.contains('changed')`), "the new figure is highlighted")
+		mean := `#diff tr[data-as-of="2025-09-03T23:59:59.999999999Z"][data-field="mean_target"]`
+		assert.Equal(t, "251.41", text(t, ctx, mean+" td.before"))
+		assert.Equal(t, "164.06", text(t, ctx, mean+" td.after"))
+		link := `#diff tr.first-of-day[data-as-of="2025-09-03T23:59:59.999999999Z"] td.causes a[title="` + retract["event_id"].(string) + `"]`
+		assert.Equal(t, retract["event_id"].(string)[:8], text(t, ctx, link), "the retraction is named among the causes")
+		assert.Contains(t, text(t, ctx, `#diff tr.first-of-day[data-as-of="2025-09-03T23:59:59.999999999Z"] td.causes`), "Retraction "+retract["event_id"].(string)[:8])
+		assert.Equal(t, 0, js[int](t, ctx, `document.querySelectorAll('#diff tr[data-as-of="2025-09-02T23:59:59.999999999Z"][data-field="mean_target"]').length`),
+			"before the typo was effective its retraction changed no target")
+		shots(t, ctx, "diff-what-changed-since", "#diff")
+
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(link))))
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('#event-`+retract["event_id"].(string)+`.target')`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err, "the cause's link opens the event log at the retraction")
+		assert.True(t, js[bool](t, ctx, `document.getElementById('log-section').open`))
+	})
 }
 
 // justBeforeText is the clock time one nanosecond before hh:mm:ss.ffffff.
@@ -558,6 +590,31 @@ func TestBrowserMorning(t *testing.T) {
 		assert.Contains(t, retracted, "1,650.00 USD")
 		shots(t, ctx, "item8-feed", "#feed-section")
 	})
+
+	t.Run("issue 14 item 4: a firm's disclosures, with a link to its PDF", func(t *testing.T) {
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url+"/firms/Meridian%20Capital?as_of=2025-09-12")))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#recommendations tbody tr').length > 0 || !document.getElementById('error').hidden`,
+			chromedp.WithPollingTimeout(40*time.Second)))
+		require.NoError(t, err)
+		assert.False(t, visible(t, ctx, "#error"), text(t, ctx, "#error"))
+		assert.Equal(t, "Disclosures: Meridian Capital", text(t, ctx, "#disclosures h1"))
+		dist := js[[]string](t, ctx, `[...document.querySelectorAll('#distribution tbody tr')].map((tr) => tr.textContent)`)
+		assert.Equal(t, []string{"buy1100.00 %", "hold00.00 %", "sell00.00 %"}, dist)
+		recs := js[[][]string](t, ctx, `[...document.querySelectorAll('#recommendations tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent))`)
+		assert.Equal(t, [][]string{
+			{"20 Jun 2025", "BABA", "j.ortiz@meridian", "buy (outperform)", "initiation", "150 USD", "set", "112.6", "152.98"},
+			{"1 Sep 2025", "BABA", "j.ortiz@meridian", "–", "–", "175 USD", "raised", "135", "152.98"},
+		}, recs)
+		href := js[string](t, ctx, `document.getElementById('disclosures-pdf').getAttribute('href')`)
+		assert.Equal(t, "/api/v1/firms/Meridian%20Capital/disclosures?as_of=2025-09-12&format=pdf", href)
+		res, err := http.Get(s.url + href)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		assert.Equal(t, "application/pdf", res.Header.Get("Content-Type"))
+		assert.True(t, strings.HasPrefix(string(body), "%PDF-1."), "the link is the PDF")
+		shots(t, ctx, "issue14-disclosures", "#disclosures")
+	})
 }
 
 // TestBrowserToken checks that a refused token is said to be refused, and
@@ -690,6 +747,66 @@ func TestBrowserFirstLoad200(t *testing.T) {
 	// figures and this command). The size is the page's own and is checked.
 	assert.Less(t, coldSize, float64(firstLoadBudget), "the first load stays under its budget")
 	shots(t, ctx, "first-load-200")
+}
+
+// TestBrowserSplits checks the page on an instrument with a split (issue 12,
+// CONTRACT section 7): the card says which split adjusted it, the explain
+// table gives the target as published, the factor and the adjusted target,
+// the charts mark the split, and the Prices control shows the figures as
+// published, in the address too.
+func TestBrowserSplits(t *testing.T) {
+	skipShort(t, "drives a headless browser")
+	t.Parallel()
+	exe := chromium(t)
+	c := newCLI(t)
+	rows := filepath.Join(t.TempDir(), "splt.jsonl")
+	require.NoError(t, os.WriteFile(rows, []byte(`{"type":"rating","instrument":"SPLT","analyst":"a@firm","rating":"buy","target":"480","currency":"USD","at":"2025-03-03"}
+{"type":"close","instrument":"SPLT","price":"400","currency":"USD","at":"2025-03-07"}
+{"type":"split","instrument":"SPLT","ratio":"4:1","at":"2025-03-10"}
+{"type":"close","instrument":"SPLT","price":"100","currency":"USD","at":"2025-03-10"}
+`), 0o600))
+	store := newStore(t)
+	c.ok(t, "import", rows, "--store", store)
+	s := startServe(t, c, "--store", store)
+	ctx := pageBrowser(t, exe, s.url+"/instruments/SPLT?as_of=2025-03-10&range=3")
+	settle(t, ctx)
+	explainRow := func() []string {
+		return js[[]string](t, ctx, `[...document.querySelectorAll('#explain tbody tr td')].slice(2, 6).map((td) => td.textContent)`)
+	}
+	waitFor := func(cond string) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(30*time.Second)))
+		require.NoError(t, err, cond)
+	}
+
+	t.Run("issue 12: adjusted by default, the split named, target x factor, the chart's marker", func(t *testing.T) {
+		card := readCard(t, ctx)
+		assert.Equal(t, []string{"120.00 USD", "100.00 on 10 Mar 2025", "20.00 %"}, []string{card["mean-target"], card["close"], card["upside"]})
+		assert.Equal(t, "Adjusted for splits: 4:1 on 10 Mar 2025.", text(t, ctx, "#card-splits"))
+		assert.Equal(t, "split-adjusted", js[string](t, ctx, `document.getElementById('adjusted').selectedOptions[0].textContent`))
+		assert.True(t, visible(t, ctx, `#explain th[data-key="adjusted_target"]`), "the split columns show when a split moves a target")
+		assert.Equal(t, []string{"buy", "480.00", "1/4", "120.00"}, explainRow())
+		assert.Contains(t, js[string](t, ctx, `document.getElementById('chart-targets').alt`), "Splits: 4:1 on 2025-03-10.")
+		assert.Contains(t, js[string](t, ctx, `document.getElementById('chart-ratings').alt`), "Splits: 4:1 on 2025-03-10.")
+		shots(t, ctx, "issue12-splits-adjusted", ".chart")
+	})
+
+	t.Run("issue 12: as published, from the Prices control and from the address", func(t *testing.T) {
+		change(t, ctx, map[string]string{"adjusted": "false"})
+		waitFor(`document.getElementById('card').dataset.state === 'ready' && document.getElementById('card-mean-target').textContent.startsWith('480')`)
+		card := readCard(t, ctx)
+		assert.Equal(t, []string{"480.00 USD", "100.00 on 10 Mar 2025", "380.00 %"}, []string{card["mean-target"], card["close"], card["upside"]})
+		assert.Equal(t, "Prices and targets as published, not adjusted for splits.", text(t, ctx, "#card-splits"))
+		assert.Equal(t, "/instruments/SPLT?as_of=2025-03-10&range=3&adjusted=false", js[string](t, ctx, `location.pathname + location.search`))
+		assert.False(t, visible(t, ctx, `#explain th[data-key="adjusted_target"]`), "no split moves a target as published")
+		waitFor(`document.getElementById('chart-targets').alt.includes('mean target 480 USD')`)
+		assert.Contains(t, js[string](t, ctx, `document.getElementById('chart-targets').alt`), "Splits: 4:1 on 2025-03-10.", "marked as published too")
+		shots(t, ctx, "issue12-splits-published")
+
+		open(t, ctx, s.url+"/instruments/SPLT?as_of=2025-03-10&adjusted=false")
+		assert.Equal(t, "false", js[string](t, ctx, `document.getElementById('adjusted').value`))
+		assert.Equal(t, "480.00 USD", readCard(t, ctx)["mean-target"])
+	})
 }
 
 // topStore is the demo with one analyst who can be ranked for top=N: five

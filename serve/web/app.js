@@ -298,6 +298,14 @@ function shortDay(text) {
   return isEndOfDay(t) ? dayText(t) : dayText(t) + ' ' + utcParts(t).time + ' UTC';
 }
 
+// exDay is a split's ex-date: the day alone when the split is effective at
+// its start, as a bare date given for a split means; else the full time.
+function exDay(text) {
+  const t = parseTime(text);
+  if (!t) return '–';
+  return utcParts(t).time === '00:00:00' && !fracText(t) ? dayText(t) : shortDay(text);
+}
+
 function compareTimes(a, b) {
   return a.sec !== b.sec ? a.sec - b.sec : (a.frac < b.frac ? -1 : a.frac > b.frac ? 1 : 0);
 }
@@ -625,7 +633,7 @@ async function loadOverview() {
 // Labels sort from the most bullish to the most bearish, not alphabetically.
 const labelRank = { 'Strong Buy': 1, 'Moderate Buy': 2, 'Hold': 3, 'Moderate Sell': 4, 'Strong Sell': 5, 'No Consensus': 6 };
 // Money columns compare amounts only within a currency.
-const moneyKeys = new Set(['mean_target', 'close', 'median_target', 'high_target', 'low_target', 'stddev_target', 'target',
+const moneyKeys = new Set(['mean_target', 'close', 'median_target', 'high_target', 'low_target', 'stddev_target', 'target', 'adjusted_target',
   'p0', 'p1', 'target_adjusted']);
 
 // compareBy orders rows by one key: absent values last, labels by rank,
@@ -724,6 +732,10 @@ function drawCard(c, r) {
   setFigure('card-stddev-target', money(c.stddev_target, ccy), '', c.stddev_target);
   setFigure('card-close', money(c.close, ccy), c.close === null ? '' : 'on ' + shortDay(c.close_at), c.close);
   setFigure('card-upside', figure(c.upside_pct), c.upside_pct === null ? '' : '%');
+  const splits = document.getElementById('card-splits');
+  splits.textContent = c.adjusted === false ? 'Prices and targets as published, not adjusted for splits.'
+    : (c.splits || []).length ? 'Adjusted for splits: ' + c.splits.map((s) => s.ratio + ' on ' + exDay(s.effective_at)).join(', ') + '.' : '';
+  splits.hidden = splits.textContent === '';
   card.dataset.asOf = c.as_of;
   card.dataset.knownAt = c.known_at;
   card.dataset.state = 'ready';
@@ -764,13 +776,30 @@ function drawExplain() {
       cell('Analyst', {}, analystLink(e.analyst, inst.q, 'who'), e.firm ? element('div', { className: 'note' }, e.firm) : null),
       cell('Status', {}, element('span', { className: 'status' }, e.status.replace('_', ' '))),
       cell('Rating', {}, rating),
-      cell('Target', { className: 'num', title: e.target === null ? '' : 'exactly ' + e.target }, money(e.target, ccy)),
+      cell('Target', { className: 'num', title: e.target === null ? '' : 'exactly ' + e.target + ', as published' }, money(e.target, ccy)),
+      cell('Split factor', { className: 'num split-col' }, e.target_factor === null || e.target_factor === undefined ? '–' : e.target_factor),
+      cell('Adjusted target', { className: 'num split-col', title: e.adjusted_target === null ? '' : 'exactly ' + e.adjusted_target }, money(e.adjusted_target, ccy)),
       cell('Last active', {}, e.last_active ? shortDay(e.last_active) : '–'),
       events,
       why);
   }));
   setText('explain-count', 'Showing ' + shown.length + ' of ' + inst.explain.length + ' analysts');
+  // The factor and the adjusted target are worth their columns only when a
+  // split moves some target.
+  document.getElementById('explain').classList.toggle('no-splits', !inst.explain.some((e) => e.target_factor && e.target_factor !== '1'));
   sortMarks('#explain', inst);
+}
+
+// asPublished says whether the page shows prices and targets as published
+// rather than adjusted for splits (the Prices control, adjusted=false in
+// the address), and adjusted sets the API's parameter to match.
+function asPublished() {
+  return document.getElementById('adjusted').value === 'false';
+}
+
+function adjusted(p) {
+  if (asPublished()) p.set('adjusted', 'false');
+  return p;
 }
 
 // drawTrend shows the counts and mean rating now against 1 week, 1 month
@@ -779,7 +808,7 @@ async function drawTrend(base, c, q, current) {
   const asOf = parseTime(c.as_of);
   const earlier = [['1 week earlier', shiftBack(asOf, 7, 0)], ['1 month earlier', shiftBack(asOf, 0, 1)], ['3 months earlier', shiftBack(asOf, 0, 3)]];
   const answers = await Promise.all(earlier.map(([, t]) => {
-    const p = withTop(new URLSearchParams(q));
+    const p = adjusted(withTop(new URLSearchParams(q)));
     p.set('as_of', rfc3339(t));
     return getJSON(base + '/consensus?' + p);
   }));
@@ -806,7 +835,7 @@ function chartQuery(c) {
   // As first published (CONTRACT section 9): each row as known on its own
   // day, restated rows shaded on the charts and named in the readout.
   if (document.getElementById('first-published').checked) p.set('first_published', 'true');
-  return withTop(p);
+  return adjusted(withTop(p));
 }
 
 async function loadInstrument() {
@@ -822,7 +851,7 @@ async function loadInstrument() {
   const current = () => { if (seq !== inst.seq) throw superseded; };
   try {
     const ask = (q) => {
-      const p = withTop(new URLSearchParams(q));
+      const p = adjusted(withTop(new URLSearchParams(q)));
       p.set('explain', 'true');
       return getJSON(base + '/consensus?' + p);
     };
@@ -938,6 +967,7 @@ function knownLink(t) {
   const range = document.getElementById('range').value;
   if (range !== '6') q.set('range', range);
   withTop(q);
+  adjusted(q);
   return location.pathname + '?' + queryText(q);
 }
 
@@ -1018,6 +1048,78 @@ function drawFeed() {
   }));
 }
 
+// diffFigureNames are the names of the diff's fields as the card shows
+// them.
+const diffFigureNames = {
+  currency: 'Currency', window_days: 'Window (days)', analysts: 'Analysts', buy: 'Buy', hold: 'Hold', sell: 'Sell',
+  mean_rating: 'Mean rating', label: 'Consensus', targets: 'Targets', mean_target: 'Mean target', median_target: 'Median target',
+  high_target: 'High target', low_target: 'Low target', stddev_target: 'Std. deviation', close: 'Close', close_at: 'Close on',
+  upside_pct: 'Upside %',
+};
+
+// diffValue shows one value of a diff as the card shows that figure.
+function diffValue(field, v) {
+  if (v === null) return '–';
+  const ccy = inst.answer ? inst.answer.currency : '';
+  if (moneyKeys.has(field)) return money(v, ccy);
+  if (field === 'close_at') return shortDay(v);
+  if (field === 'mean_rating' || field === 'upside_pct') return figure(v);
+  return String(v);
+}
+
+// loadDiff asks what changed the consensus over the chart's period between
+// the time picked and the knowledge time the card shows, and draws one row
+// per changed figure, the changed value highlighted, with the events that
+// caused it (once per as_of) linking to the event log.
+async function loadDiff() {
+  if (!inst.answer) return;
+  const since = pickerValue('since-known');
+  if (since === undefined) return;
+  if (!since) {
+    setText('diff-summary', 'Pick the earlier time to compare with.');
+    document.querySelector('#diff tbody').replaceChildren();
+    return;
+  }
+  const p = chartQuery(inst.answer);
+  p.set('from_known', since);
+  if (p.has('known_at')) {
+    p.set('to_known', p.get('known_at'));
+    p.delete('known_at');
+  }
+  const table = document.getElementById('diff');
+  table.dataset.state = 'loading';
+  const rows = await getJSON('/instruments/' + encodeURIComponent(inst.symbol) + '/diff?' + p);
+  const body = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    const first = i === 0 || rows[i - 1].as_of !== r.as_of;
+    const tr = element('tr', { className: first ? 'first-of-day' : '' },
+      cell('As of', {}, first ? shortDay(r.as_of) : ''),
+      cell('Figure', { className: 'field' }, diffFigureNames[r.field] || r.field),
+      cell('Before', { className: 'num before', title: r.before === null ? '' : 'exactly ' + r.before }, diffValue(r.field, r.before)),
+      cell('After', { className: 'num after changed', title: r.after === null ? '' : 'exactly ' + r.after }, diffValue(r.field, r.after)));
+    tr.dataset.field = r.field;
+    tr.dataset.asOf = r.as_of;
+    if (first) {
+      let span = 1;
+      while (i + span < rows.length && rows[i + span].as_of === r.as_of) span++;
+      const causes = cell('Caused by', { className: 'causes', rowSpan: span });
+      r.causes.forEach((x, k) => {
+        if (k > 0) causes.append(element('br'));
+        causes.append(typeNames[x.type] || x.type, ' ', eventLink(x.event_id), ' (effective ' + shortDay(x.effective_at) + ')');
+      });
+      if (!r.causes.length) causes.append('–');
+      tr.append(causes);
+    }
+    body.push(tr);
+  }
+  table.querySelector('tbody').replaceChildren(...body);
+  const days = new Set(rows.map((r) => r.as_of)).size;
+  setText('diff-summary', rows.length ? rows.length + ' changed figures on ' + days + (days === 1 ? ' day' : ' days') + ' of the chart\'s period.'
+    : 'Nothing changed over the chart\'s period.');
+  table.dataset.state = 'ready';
+}
+
 // goToEvent opens the log at the event the address names.
 async function goToEvent() {
   const section = document.getElementById('log-section');
@@ -1042,10 +1144,11 @@ function startInstrument(symbol) {
   document.title = symbol + ' – analyst consensus';
   const range = new URLSearchParams(location.search).get('range');
   if (range && chartEvery[range]) document.getElementById('range').value = range;
+  if (new URLSearchParams(location.search).get('adjusted') === 'false') document.getElementById('adjusted').value = 'false';
   wireTopSwitch();
   wirePoint('instrument-when', 'as-of', 'known-at', inst, loadInstrument, () => {
     const r = document.getElementById('range').value;
-    return { range: r !== '6' ? r : '', top: topN() };
+    return { range: r !== '6' ? r : '', adjusted: asPublished() ? 'false' : '', top: topN() };
   });
   document.getElementById('print').addEventListener('click', () => window.print());
   document.getElementById('status-filter').addEventListener('change', drawExplain);
@@ -1055,6 +1158,10 @@ function startInstrument(symbol) {
       if (e.target.open) loadLog().catch((err) => showError(err));
     });
   }
+  document.getElementById('diff-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    loadDiff().catch((err) => showError(err));
+  });
   window.addEventListener('hashchange', () => { if (location.hash.startsWith('#event-')) goToEvent().catch((err) => showError(err)); });
   for (const img of document.querySelectorAll('.chart img')) {
     img.addEventListener('pointermove', (e) => readAt(img, e.clientX));
@@ -1063,7 +1170,7 @@ function startInstrument(symbol) {
   document.getElementById('export-explain').addEventListener('click', () => {
     const rows = explainShown().map((e) => Object.assign({ instrument: symbol, as_of: inst.answer.as_of, known_at: inst.answer.known_at }, e));
     download(symbol + '-analysts.csv', csv(['instrument', 'as_of', 'known_at', 'analyst', 'firm', 'rating', 'broker_rating', 'target',
-      'rating_event_id', 'target_event_id', 'rating_action', 'target_action', 'last_active', 'status', 'reason', 'notes'], rows), 'text/csv');
+      'target_factor', 'adjusted_target', 'rating_event_id', 'target_event_id', 'rating_action', 'target_action', 'last_active', 'status', 'reason', 'notes'], rows), 'text/csv');
   });
   document.getElementById('export-history').addEventListener('click', async () => {
     try {
@@ -1484,15 +1591,74 @@ function startAnalyst(id) {
   follow('', debounce(loadAnalyst, 500));
 }
 
+// ---- A firm's disclosures -------------------------------------------------------
+
+// startDisclosures shows /firms/{firm}: the API's disclosures answer as
+// two tables, and links to the same answer as PDF and CSV. The links are
+// fetched with the token (when the server asks for one) and saved.
+async function startDisclosures(firm) {
+  const section = document.getElementById('disclosures');
+  section.hidden = false;
+  setText('firm-name', firm);
+  document.title = 'Disclosures: ' + firm;
+  const params = new URLSearchParams(location.search);
+  const q = new URLSearchParams();
+  for (const name of ['as_of', 'known_at', 'months', 'window']) if (params.has(name)) q.set(name, params.get(name));
+  const base = '/firms/' + encodeURIComponent(firm) + '/disclosures';
+  const query = (format) => {
+    const f = new URLSearchParams(q);
+    if (format) f.set('format', format);
+    const text = f.toString();
+    return base + (text ? '?' + text : '');
+  };
+  for (const [id, format, type] of [['disclosures-pdf', 'pdf', 'application/pdf'], ['disclosures-csv', 'csv', 'text/csv']]) {
+    const link = document.getElementById(id);
+    link.href = api + query(format);
+    link.addEventListener('click', async (ev) => {
+      ev.preventDefault();
+      try {
+        const blob = await (await request(query(format))).blob();
+        download('disclosures.' + format, blob, type);
+      } catch (err) { showError(err); }
+    });
+  }
+  let rep;
+  try {
+    rep = await getJSON(query(''));
+  } catch (err) {
+    showError(err, ['disclosures']);
+    return;
+  }
+  setText('disclosures-when', 'As of ' + readable(rep.as_of) + ', as known at ' + readable(rep.known_at) +
+    '; recommendations of the ' + rep.months + ' months to that date.');
+  const d = rep.distribution;
+  document.querySelector('#distribution tbody').replaceChildren(...['buy', 'hold', 'sell'].map((b) => element('tr', {},
+    element('td', {}, b), element('td', { className: 'num' }, String(d[b])),
+    element('td', { className: 'num' }, d[b + '_pct'] === null ? '–' : String(d[b + '_pct']) + ' %'))));
+  const dash = (v) => (v === null || v === undefined ? '–' : String(v));
+  document.querySelector('#recommendations tbody').replaceChildren(...rep.recommendations.map((r) => element('tr', {},
+    element('td', {}, shortDay(r.effective_at)),
+    element('td', {}, element('a', { href: '/instruments/' + encodeURIComponent(r.instrument) }, r.instrument)),
+    element('td', {}, analystLink(r.analyst, q)),
+    element('td', {}, r.rating === null ? '–' : r.rating + (r.broker_rating && r.broker_rating !== r.rating ? ' (' + r.broker_rating + ')' : '')),
+    element('td', {}, dash(r.rating_action)),
+    element('td', { className: 'num' }, r.target === null ? '–' : r.target + ' ' + r.currency),
+    element('td', {}, dash(r.target_action)),
+    element('td', { className: 'num' }, dash(r.close_at_publication)),
+    element('td', { className: 'num' }, dash(r.close_as_of)))));
+}
+
 // ---- Start -------------------------------------------------------------------
 
 function start() {
   wireToken();
   const match = location.pathname.match(/^\/instruments\/([^/]+)$/);
   const analyst = location.pathname.match(/^\/analysts\/([^/]+)$/);
+  const firm = location.pathname.match(/^\/firms\/([^/]+)$/);
   if (match) startInstrument(decodeURIComponent(match[1]).toUpperCase());
   else if (analyst) startAnalyst(decodeURIComponent(analyst[1]));
   else if (/^\/analysts\/?$/.test(location.pathname)) startRanking();
+  else if (firm) startDisclosures(decodeURIComponent(firm[1]));
   else startOverview();
 }
 
