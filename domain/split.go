@@ -252,6 +252,27 @@ func (f Factor) AdjustedMicros(m Money) *big.Int {
 	return RoundDiv(v, r.Denom())
 }
 
+// AdjustedMicros64 is AdjustedMicros without allocating, for the common
+// case of a factor and a result that fit in int64; ok is false otherwise.
+func (f Factor) AdjustedMicros64(m Money) (v int64, ok bool) {
+	num, den, ok := f.Int64()
+	if !ok || m < 0 {
+		return 0, false
+	}
+	hi, lo := bits.Mul64(uint64(m), uint64(num))
+	if hi >= uint64(den) {
+		return 0, false // the quotient would pass 64 bits
+	}
+	q, r := bits.Div64(hi, lo, uint64(den))
+	if 2*r >= uint64(den) { // half away from zero; r < den < 2^63
+		q++
+	}
+	if q > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(q), true
+}
+
 // CompareAdjusted compares a with b adjusted by f (a against b x f),
 // exactly: a x den against b x num, in 128 bits while the factor fits in
 // int64 (the fold compares every revision after a split this way, so it

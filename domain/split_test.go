@@ -67,7 +67,8 @@ func TestSplitsFactor(t *testing.T) {
 	assert.Equal(t, 1, ss.Factor(before, ex).CompareAdjusted(130_000_000, 480_000_000)) // 130 > 480/4
 }
 
-// CompareAdjusted's 128-bit comparison agrees with rational arithmetic.
+// CompareAdjusted's 128-bit comparison and AdjustedMicros64 agree with
+// rational arithmetic.
 func TestCompareAdjustedAgreesWithRationals(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	ex := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
@@ -83,5 +84,8 @@ func TestCompareAdjustedAgreesWithRationals(t *testing.T) {
 		}
 		want := new(big.Rat).SetInt64(int64(a)).Cmp(new(big.Rat).Mul(new(big.Rat).SetInt64(int64(b)), f.Rat()))
 		require.Equal(t, want, f.CompareAdjusted(a, b), "%d against %d x %s", a, b, f)
+		if v, ok := f.AdjustedMicros64(a); ok {
+			require.Equal(t, f.AdjustedMicros(a).String(), big.NewInt(v).String(), "%d x %s", a, f)
+		}
 	}
 }

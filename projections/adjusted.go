@@ -31,6 +31,9 @@ type adjustment struct {
 	// factors[k] is the product of splits[k:]: the factor of a value of
 	// span k. factors[len(splits)] is 1.
 	factors []domain.Factor
+	// listed[k:] is what answers list as the splits applied to values of
+	// span k and later, shared by the answers (which never modify it).
+	listed []AppliedSplit
 }
 
 // maxSpans bounds the splits one answer adjusts for, so that a span fits in
@@ -63,8 +66,10 @@ func adjustmentFor(state *domain.State, q Query) adjustment {
 		return a
 	}
 	a.factors = make([]domain.Factor, len(a.splits)+1)
-	for k := range a.splits {
-		a.factors[k] = a.splits[k:].Factor(a.splits[k].At.Add(-1), basis)
+	a.listed = make([]AppliedSplit, len(a.splits))
+	for k, s := range a.splits {
+		a.factors[k] = a.splits[k:].Factor(s.At.Add(-1), basis)
+		a.listed[k] = appliedSplit(s)
 	}
 	return a
 }
@@ -89,15 +94,10 @@ func (a adjustment) unadjusted() uint8 { return uint8(len(a.splits)) }
 func (a adjustment) factor(t time.Time) domain.Factor { return a.factors[a.span(t)] }
 
 // applied lists the splits that adjust at least one value effective at or
-// after earliest: those in (earliest, basis].
+// after earliest: those in (earliest, basis], the splits from earliest's
+// span on.
 func (a adjustment) applied(earliest time.Time) []AppliedSplit {
-	out := []AppliedSplit{}
-	for _, s := range a.splits {
-		if earliest.Before(s.At) {
-			out = append(out, appliedSplit(s))
-		}
-	}
-	return out
+	return a.listed[a.span(earliest):]
 }
 
 // The bounds of setTargets' integer arithmetic: values below 2^50 keep its
@@ -259,6 +259,9 @@ func (c *Consensus) setAdjustedTargets(f *figureBlock, targets []adjustedTarget,
 func adjustedMoney(m domain.Money, f domain.Factor) Decimal {
 	if f.IsOne() {
 		return moneyDecimal(m)
+	}
+	if v, ok := f.AdjustedMicros64(m); ok && v > 0 && v <= int64(domain.MaxMoney) {
+		return moneyDecimal(domain.Money(v))
 	}
 	return Decimal{text: domain.FormatMicros(f.AdjustedMicros(m))}
 }

@@ -146,12 +146,22 @@ func Show(symbol domain.Symbol, history []domain.Recorded, q Query) Consensus {
 // result stays valid when the state is folded further. A nil state gives an
 // empty consensus.
 func Compute(symbol domain.Symbol, state *domain.State, q Query) Consensus {
-	c := Consensus{Instrument: string(symbol), WindowDays: windowDays(q.Window), Label: LabelNoConsensus,
-		Adjusted: !q.Unadjusted, Splits: noSplits, Top: q.Top}
+	c := empty(symbol, q)
 	if state == nil {
 		return c
 	}
-	adj := adjustmentFor(state, q)
+	return c.compute(state, q, adjustmentFor(state, q))
+}
+
+// empty is the answer for symbol before any figure: what a nil state gives.
+func empty(symbol domain.Symbol, q Query) Consensus {
+	return Consensus{Instrument: string(symbol), WindowDays: windowDays(q.Window), Label: LabelNoConsensus,
+		Adjusted: !q.Unadjusted, Splits: noSplits, Top: q.Top}
+}
+
+// compute is Compute with the adjustment given: a history on one basis
+// works its adjustment out once for all its rows.
+func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consensus {
 	c.Currency = string(state.Currency)
 	c.AsOf, c.KnownAt = state.AsOf.UTC(), state.KnownAt.UTC()
 

@@ -97,11 +97,17 @@ func History(symbol domain.Symbol, history []domain.Recorded, from, to time.Time
 		q.Basis = ends[len(ends)-1]
 	}
 	cursor := domain.NewTimeline(history, q.KnownAt).Cursor()
+	var adj *adjustment // the same for every row on one basis: the splits known at q.KnownAt up to it
 	for i, end := range ends {
 		if q.Tops != nil {
 			q.Top = q.Tops[i]
 		}
-		rows = append(rows, Compute(symbol, cursor.AdvanceTo(end), q))
+		state := cursor.AdvanceTo(end)
+		if adj == nil || q.EachBasis {
+			a := adjustmentFor(state, q)
+			adj = &a
+		}
+		rows = append(rows, empty(symbol, q).compute(state, q, *adj))
 	}
 	return rows
 }
