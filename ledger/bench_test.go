@@ -25,6 +25,13 @@ import (
 // analysts rating, revising and withdrawing over three years, and a daily
 // close, in effective-time order. It returns the last effective time.
 func seedHistory(tb testing.TB, store eventstore.Store, n int) time.Time {
+	return seedHistoryWithSplits(tb, store, n, 0)
+}
+
+// seedHistoryWithSplits is seedHistory with splits more: a 2:1 split
+// replaces the event at every (n / (splits + 1))-th place, so that they
+// fall evenly over the three years.
+func seedHistoryWithSplits(tb testing.TB, store eventstore.Store, n, splits int) time.Time {
 	tb.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC)
@@ -45,6 +52,8 @@ func seedHistory(tb testing.TB, store eventstore.Store, n int) time.Time {
 		name := domain.Analyst(fmt.Sprintf("analyst-%03d@firm-%d", analyst, analyst%20))
 		target := domain.Money(rng.Int64N(100_000_000) + 50_000_000)
 		switch k := rng.IntN(10); {
+		case splits > 0 && i > 0 && i%(n/(splits+1)) == 0:
+			e = domain.SplitRecorded{Instrument: "BENCH", Ratio: domain.Ratio{New: 2, Old: 1}, EffectiveAt: at.Truncate(24 * time.Hour)}
 		case k < 3:
 			e = domain.CloseRecorded{Instrument: "BENCH", Price: domain.Money(rng.Int64N(50_000_000) + 100_000_000), Currency: "USD", EffectiveAt: at}
 		case k < 6 || !held[analyst]:
@@ -83,6 +92,16 @@ func openBenchStore(b *testing.B) (eventstore.Store, time.Time) {
 // new events, then folds the cached history at a random date.
 func BenchmarkShow5000Warm(b *testing.B) {
 	store, last := openBenchStore(b)
+	benchmarkWarmShow(b, ledger.New(store), "BENCH", time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC), last)
+}
+
+// BenchmarkShow5000WarmSplits is BenchmarkShow5000Warm on a history with
+// two splits: the figures of most dates are adjusted for at least one.
+func BenchmarkShow5000WarmSplits(b *testing.B) {
+	store, err := sqlite.Open(filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
+	require.NoError(b, err)
+	b.Cleanup(func() { store.Close() })
+	last := seedHistoryWithSplits(b, store, 5000, 2)
 	benchmarkWarmShow(b, ledger.New(store), "BENCH", time.Date(2022, 1, 3, 0, 0, 0, 0, time.UTC), last)
 }
 
