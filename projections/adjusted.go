@@ -34,6 +34,11 @@ type adjustment struct {
 	// listed[k:] is what answers list as the splits applied to values of
 	// span k and later, shared by the answers (which never modify it).
 	listed []AppliedSplit
+	// denominator is the least common denominator of the factors and
+	// mult[k] what a value of span k is multiplied by over it; mult is nil
+	// when they outgrow setTargets' integer bounds (see common).
+	denominator int64
+	mult        []int64
 }
 
 // maxSpans bounds the splits one answer adjusts for, so that a span fits in
@@ -71,6 +76,7 @@ func adjustmentFor(state *domain.State, q Query) adjustment {
 		a.factors[k] = a.splits[k:].Factor(s.At.Add(-1), basis)
 		a.listed[k] = appliedSplit(s)
 	}
+	a.common()
 	return a
 }
 
@@ -115,29 +121,11 @@ const (
 // outgrow setTargets' bounds (a chain of extreme ratios) it changes nothing
 // and reports false, for setAdjustedTargets to compute instead.
 func (a adjustment) scale(targets []int64, spans []uint8, close int64, closeSpan uint8) (scale, closeScaled int64, ok bool) {
-	// Per span: the multiplier num * (scale / den) of its values.
-	var multBuf [8]int64
-	mult := multBuf[:0]
-	scale = 1
-	for _, f := range a.factors {
-		_, den, ok := f.Int64()
-		if !ok {
-			return 0, 0, false
-		}
-		scale = scale / gcd64(scale, den) * den
-		if scale > maxScale {
-			return 0, 0, false
-		}
-	}
-	for _, f := range a.factors {
-		num, den, _ := f.Int64()
-		if num > maxScale {
-			return 0, 0, false
-		}
-		mult = append(mult, num*(scale/den)) // at most 2^40
+	if a.mult == nil {
+		return 0, 0, false
 	}
 	fits := func(micros int64, k uint8) bool {
-		hi, lo := bits.Mul64(uint64(micros), uint64(mult[k]))
+		hi, lo := bits.Mul64(uint64(micros), uint64(a.mult[k]))
 		return hi == 0 && lo < maxScaled
 	}
 	if !fits(close, closeSpan) {
@@ -149,9 +137,35 @@ func (a adjustment) scale(targets []int64, spans []uint8, close int64, closeSpan
 		}
 	}
 	for i := range targets {
-		targets[i] *= mult[spans[i]]
+		targets[i] *= a.mult[spans[i]]
 	}
-	return scale, close * mult[closeSpan], true
+	return a.denominator, close * a.mult[closeSpan], true
+}
+
+// common finds the least common denominator of the factors and each
+// span's multiplier num * (denominator / den), once per adjustment; it
+// leaves mult nil when they outgrow setTargets' bounds.
+func (a *adjustment) common() {
+	scale := int64(1)
+	for _, f := range a.factors {
+		_, den, ok := f.Int64()
+		if !ok {
+			return
+		}
+		scale = scale / gcd64(scale, den) * den
+		if scale > maxScale {
+			return
+		}
+	}
+	mult := make([]int64, len(a.factors))
+	for k, f := range a.factors {
+		num, den, _ := f.Int64()
+		if num > maxScale {
+			return
+		}
+		mult[k] = num * (scale / den) // at most 2^40
+	}
+	a.denominator, a.mult = scale, mult
 }
 
 func gcd64(a, b int64) int64 {
