@@ -569,6 +569,7 @@ const overview = { seq: 0, rows: [], key: 'instrument', ascending: true, query: 
 async function loadOverview() {
   const pt = overview.point;
   const seq = ++overview.seq;
+  let changes = null;
   try {
     const r = await resolvePoint(pt, (q) => getJSON('/consensus' + (q.toString() ? '?' + q : '')), (rows) => {
       let best = null;
@@ -578,6 +579,9 @@ async function loadOverview() {
       }
       return best;
     });
+    // The rating changes are asked for at once when the date is known, so
+    // their request runs beside the list's rather than after it.
+    if (r.q.has('as_of')) changes = askChanges(r.q.get('as_of'), r.q);
     const rows = r.answer || await getJSON('/consensus' + (r.q.toString() ? '?' + r.q : ''));
     if (seq !== overview.seq) return;
     overview.rows = rows;
@@ -602,26 +606,30 @@ async function loadOverview() {
   select.replaceChildren(element('option', { value: '' }, 'all'), ...currencies.map((c) => element('option', { value: c }, c)));
   select.value = currencies.includes(chosen) ? chosen : '';
   drawOverview();
-  if (overview.rows.length > 0) await loadChanges(overview.rows[0], overview.query, seq);
+  if (overview.rows.length === 0) return;
+  if (!changes) changes = askChanges(overview.rows[0].as_of, overview.query);
+  await drawChanges(changes, overview.query, seq);
 }
 
-// loadChanges draws the rating changes of every instrument in the 30 days
-// up to the as_of shown (by default the latest close), as known at the
-// known_at shown: the API's feed, after the list, which it never holds up.
-async function loadChanges(c, q, seq) {
-  const to = parseTime(c.as_of);
+// askChanges asks for the rating changes of every instrument in the 30
+// days up to the as_of shown (by default the latest close), as known at the
+// known_at shown. It never fails: an error is the answer, for drawChanges
+// to show beside the list, which it never holds up.
+function askChanges(asOf, q) {
+  const to = parseTime(asOf);
   const p = new URLSearchParams({ from: utcParts(shiftBack(to, 29, 0)).date, to: linkTime(to) });
   if (q.has('known_at')) p.set('known_at', q.get('known_at'));
-  let feed;
-  try {
-    feed = await getJSON('/actions?' + p);
-  } catch (err) {
-    if (seq !== overview.seq) return;
-    setText('changes-when', 'The rating changes could not be read: ' + err.message);
+  return getJSON('/actions?' + p).catch((err) => err);
+}
+
+async function drawChanges(asked, q, seq) {
+  const feed = await asked;
+  if (seq !== overview.seq) return;
+  if (feed instanceof Error) {
+    setText('changes-when', 'The rating changes could not be read: ' + feed.message);
     document.querySelector('#changes tbody').replaceChildren();
     return;
   }
-  if (seq !== overview.seq) return;
   const shown = feed.actions.length;
   setText('changes-when', 'Every instrument\'s ratings, target revisions and withdrawals effective from ' + dayText(parseTime(feed.from)) +
     ' to ' + readable(feed.to) + ', newest first' + (Number(feed.total) > shown ? ': the latest ' + shown + ' of ' + feed.total : '') +
