@@ -53,6 +53,11 @@ type Options struct {
 	// projections.PublishedHistory.Split gives them: a marked row's column
 	// is shaded in every panel, and the legend says what the shade means.
 	Restated []bool
+	// Splits are the instrument's splits to mark on the time axis (those
+	// outside the rows' range are left out). Nil marks the splits the rows
+	// were adjusted for; values as published carry none, so a caller
+	// drawing them passes the splits explicitly.
+	Splits []projections.AppliedSplit
 }
 
 // box is a rectangle of the canvas.
@@ -68,7 +73,8 @@ func New(rows []projections.Consensus, opts Options) *Figure {
 		panels = BothPanels
 	}
 	marks := markedRows(rows, opts.Restated)
-	f := &Figure{Width: w, Height: h, Title: opts.Title, Description: describe(rows, marks)}
+	splits := splitsInRange(rows, opts.Splits)
+	f := &Figure{Width: w, Height: h, Title: opts.Title, Description: describe(rows, marks) + describeSplits(splits)}
 	f.add(Rect{Class: ClassBackground, W: float64(w), H: float64(h)})
 	area := box{0, 0, float64(w), float64(h)}
 	if opts.Title != "" {
@@ -76,19 +82,20 @@ func New(rows []projections.Consensus, opts Options) *Figure {
 		area.y, area.h = 34, area.h-34
 	}
 	x := newTimeScale(rows, plotBox(area, 1).w)
+	var plots []box
 	switch panels {
 	case TargetPanel:
-		drawTargets(f, rows, marks, x, area)
+		plots = append(plots, drawTargets(f, rows, marks, x, area))
 	case RatingPanel:
-		drawRatings(f, rows, marks, x, area, true)
+		plots = append(plots, drawRatings(f, rows, marks, x, area, true))
 	default:
 		top := area
 		top.h = area.h * 0.62
 		bottom := area
 		bottom.y, bottom.h = area.y+top.h, area.h-top.h
-		drawTargets(f, rows, marks, x, top)
-		drawRatings(f, rows, marks, x, bottom, false)
+		plots = append(plots, drawTargets(f, rows, marks, x, top), drawRatings(f, rows, marks, x, bottom, false))
 	}
+	drawSplits(f, splits, x, plots)
 	return f
 }
 

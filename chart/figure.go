@@ -35,7 +35,9 @@ const (
 	ClassLegendText Class = "legend"
 	// ClassRestated shades the column of a row of a first-published
 	// history that reads differently now (Options.Restated).
-	ClassRestated Class = "restated"
+	ClassRestated  Class = "restated"
+	ClassSplit     Class = "split"      // a split's marker on the time axis
+	ClassSplitText Class = "split-text" // its ratio
 )
 
 // Style is how a class is painted: a fill, a stroke or text.
@@ -43,8 +45,11 @@ type Style struct {
 	Fill        color.NRGBA // zero alpha: no fill
 	Stroke      color.NRGBA // zero alpha: no stroke
 	StrokeWidth float64
-	FontSize    float64 // text only
-	Bold        bool    // text only
+	// Dash is the length of the dashes of a dashed stroke, and of the gaps
+	// between them, in pixels; zero strokes a solid line.
+	Dash     float64
+	FontSize float64 // text only
+	Bold     bool    // text only
 }
 
 // styles is the palette. The colours are the ones aggregators use (green
@@ -63,7 +68,11 @@ var styles = map[Class]Style{
 	ClassSell:       {Fill: rgb(0xdc, 0x26, 0x26)},
 	ClassLegendText: {Fill: rgb(0x37, 0x41, 0x51), FontSize: 12},
 	// Amber, translucent: it sits behind the series and must not hide them.
-	ClassRestated: {Fill: color.NRGBA{0xf5, 0x9e, 0x0b, 0x59}},
+	ClassRestated:   {Fill: color.NRGBA{0xf5, 0x9e, 0x0b, 0x59}},
+	ClassSplit:      {Stroke: rgb(0xb4, 0x53, 0x09), StrokeWidth: 1, Dash: 4},
+	ClassSplitText:  {Fill: rgb(0xb4, 0x53, 0x09), FontSize: 11, Bold: true},
+	ClassMarker:     {Fill: rgb(0xd9, 0x77, 0x06)},
+	ClassMarkerText: {Fill: rgb(0x7c, 0x2d, 0x12), FontSize: 10},
 }
 
 func rgb(r, g, b uint8) color.NRGBA { return color.NRGBA{r, g, b, 0xff} }

@@ -75,7 +75,9 @@ func (r *rasterizer) paint(s Shape) error {
 		r.polygon(s.Points)
 		r.fill(st.Fill)
 	case Line:
-		r.stroke(s.Points, st.StrokeWidth)
+		for _, dash := range dashes(s.Points, st.Dash) {
+			r.stroke(dash, st.StrokeWidth)
+		}
 		r.fill(st.Stroke)
 	case Text:
 		return r.text(s, st)
@@ -168,6 +170,45 @@ func (r *rasterizer) stroke(pts []Point, width float64) {
 		}
 		r.polygon(oct)
 	}
+}
+
+// dashes cuts a polyline into the dashes a dashed stroke paints: pieces
+// dash pixels long with gaps as long between them, as the SVG's
+// stroke-dasharray draws it. A dash of zero is the whole line.
+func dashes(pts []Point, dash float64) [][]Point {
+	if dash <= 0 {
+		return [][]Point{pts}
+	}
+	var out [][]Point
+	var cur []Point
+	on, left := true, dash // painting or not, and for how much longer
+	for i := 1; i < len(pts); i++ {
+		a, b := pts[i-1], pts[i]
+		length := math.Hypot(b.X-a.X, b.Y-a.Y)
+		at := 0.0
+		for at < length {
+			step := math.Min(left, length-at)
+			p := Point{a.X + (b.X-a.X)*(at/length), a.Y + (b.Y-a.Y)*(at/length)}
+			q := Point{a.X + (b.X-a.X)*((at+step)/length), a.Y + (b.Y-a.Y)*((at+step)/length)}
+			if on {
+				if len(cur) == 0 {
+					cur = append(cur, p)
+				}
+				cur = append(cur, q)
+			}
+			at, left = at+step, left-step
+			if left <= 0 {
+				if on && len(cur) > 1 {
+					out = append(out, cur)
+				}
+				cur, on, left = nil, !on, dash
+			}
+		}
+	}
+	if on && len(cur) > 1 {
+		out = append(out, cur)
+	}
+	return out
 }
 
 // text draws a line of text with the Go fonts.

@@ -9,8 +9,9 @@ import (
 
 // drawRatings draws the rating panel in box b: for each row a column of its
 // buy, hold and sell counts, stacked from the bottom, behind them the marks
-// of restated rows (named in this legend when it is the only panel).
-func drawRatings(f *Figure, rows []projections.Consensus, marks []bool, x timeScale, b box, alone bool) {
+// of restated rows (named in this legend when it is the only panel). It
+// returns the plot's box, for the split markers drawn across it.
+func drawRatings(f *Figure, rows []projections.Consensus, marks []bool, x timeScale, b box, alone bool) box {
 	legend := ratingLegend(rows)
 	if marks != nil && alone {
 		legend = append(legend, restatedLegend)
@@ -24,7 +25,7 @@ func drawRatings(f *Figure, rows []projections.Consensus, marks []bool, x timeSc
 	if most == 0 {
 		drawNote(f, p, "No active analysts in this period.")
 		drawTimeAxis(f, x, p)
-		return
+		return p
 	}
 	y := drawValueAxis(f, 0, float64(most), 1, p)
 	drawTimeAxis(f, x, p)
@@ -45,6 +46,7 @@ func drawRatings(f *Figure, rows []projections.Consensus, marks []bool, x timeSc
 			base += part.n
 		}
 	}
+	return p
 }
 
 // columnWidth is the width of one row's column: most of the average room

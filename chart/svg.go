@@ -74,6 +74,9 @@ func writeStyle(w *bufio.Writer, f *Figure) {
 		if s.Stroke.A != 0 {
 			rule = append(rule, "stroke:"+cssColor(s.Stroke), "stroke-width:"+strconv.FormatFloat(s.StrokeWidth, 'f', -1, 64))
 		}
+		if s.Dash != 0 {
+			rule = append(rule, "stroke-dasharray:"+strconv.FormatFloat(s.Dash, 'f', -1, 64), "stroke-linecap:butt")
+		}
 		if s.FontSize != 0 {
 			rule = append(rule, "font-size:"+strconv.FormatFloat(s.FontSize, 'f', -1, 64)+"px")
 		}

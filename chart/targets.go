@@ -8,8 +8,9 @@ import (
 
 // drawTargets draws the target panel in box b: the high-low band of the
 // price targets, the close and the mean target, over time, behind them the
-// marks of restated rows.
-func drawTargets(f *Figure, rows []projections.Consensus, marks []bool, x timeScale, b box) {
+// marks of restated rows. It returns the plot's box, for the split markers
+// drawn across it.
+func drawTargets(f *Figure, rows []projections.Consensus, marks []bool, x timeScale, b box) box {
 	legend := targetLegend(rows)
 	if marks != nil {
 		legend = append(legend, restatedLegend)
@@ -28,7 +29,7 @@ func drawTargets(f *Figure, rows []projections.Consensus, marks []bool, x timeSc
 	if lo > hi {
 		drawNote(f, p, "No price targets or closes in this period.")
 		drawTimeAxis(f, x, p)
-		return
+		return p
 	}
 	y := drawValueAxis(f, lo, hi, 0, p)
 	drawTimeAxis(f, x, p)
@@ -43,6 +44,7 @@ func drawTargets(f *Figure, rows []projections.Consensus, marks []bool, x timeSc
 	}
 	drawSeries(f, rows, ClassClose, func(r projections.Consensus) *projections.Decimal { return r.Close }, x, y, p)
 	drawSeries(f, rows, ClassMean, func(r projections.Consensus) *projections.Decimal { return r.MeanTarget }, x, y, p)
+	return p
 }
 
 // targetLegend names the series, with the latest mean target and close

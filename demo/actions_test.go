@@ -20,13 +20,7 @@ import (
 // shows them now and, for the 1650 typo, just before its retraction.
 func TestBABAActions(t *testing.T) {
 	ctx := context.Background()
-	store, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { assert.NoError(t, store.Close()) })
-	l := ledger.New(store)
-	_, err = demo.Load(ctx, l)
-	require.NoError(t, err)
-
+	l := loadedDemo(t)
 	entries, err := l.Log(ctx, "BABA")
 	require.NoError(t, err)
 	// "analyst type date" -> "rating_action/target_action", "-" for null.
@@ -89,6 +83,19 @@ func TestBABAActions(t *testing.T) {
 	require.Equal(t, typo.Event.ID, last.Event.ID, "the log known then ends with the typo")
 	assert.Nil(t, last.RetractedBy, "its retraction was not recorded yet")
 	assert.Equal(t, "-/raised", actionString(last.Actions))
+}
+
+// loadedDemo is a ledger over a new store holding the demo, recorded at the
+// real clock's times (each event at its own).
+func loadedDemo(t *testing.T) *ledger.Ledger {
+	t.Helper()
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, store.Close()) })
+	l := ledger.New(store)
+	_, err = demo.Load(context.Background(), l)
+	require.NoError(t, err)
+	return l
 }
 
 func actionKey(e domain.Event) (string, bool) {

@@ -252,15 +252,35 @@ func (f Factor) AdjustedMicros(m Money) *big.Int {
 	return RoundDiv(v, r.Denom())
 }
 
-// CompareAdjusted compares a with b adjusted by f (a against b x f), exactly.
+// CompareAdjusted compares a with b adjusted by f (a against b x f),
+// exactly: a x den against b x num, in 128 bits while the factor fits in
+// int64 (the fold compares every revision after a split this way, so it
+// must not allocate), in big.Int beyond.
 func (f Factor) CompareAdjusted(a, b Money) int {
-	if f.IsOne() {
-		return compareInt(int64(a), int64(b))
+	if num, den, ok := f.Int64(); ok {
+		lh, ll := bits.Mul64(uint64(a), uint64(den)) // money and factor terms are positive
+		rh, rl := bits.Mul64(uint64(b), uint64(num))
+		switch {
+		case lh != rh:
+			return compareUint(lh, rh)
+		default:
+			return compareUint(ll, rl)
+		}
 	}
 	r := f.Rat()
 	left := new(big.Int).Mul(big.NewInt(a.Micros()), r.Denom())
 	right := new(big.Int).Mul(big.NewInt(b.Micros()), r.Num())
 	return left.Cmp(right)
+}
+
+func compareUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // RoundDiv returns num/den rounded half away from zero, as a new value;

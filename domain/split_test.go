@@ -1,6 +1,8 @@
 package domain_test
 
 import (
+	"math/big"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -63,4 +65,23 @@ func TestSplitsFactor(t *testing.T) {
 	assert.Equal(t, "1200", domain.FormatMicros(ss.Factor(before, basis).AdjustedMicros(480_000_000)))
 	assert.Equal(t, "0.000003", domain.FormatMicros(domain.Splits{{Ratio: domain.Ratio{New: 3, Old: 1}, At: ex}}.Factor(before, ex).AdjustedMicros(8)))
 	assert.Equal(t, 1, ss.Factor(before, ex).CompareAdjusted(130_000_000, 480_000_000)) // 130 > 480/4
+}
+
+// CompareAdjusted's 128-bit comparison agrees with rational arithmetic.
+func TestCompareAdjustedAgreesWithRationals(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ex := time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC)
+	for range 20000 {
+		var ss domain.Splits
+		for i := range 1 + rng.IntN(3) {
+			ss = append(ss, domain.Split{Ratio: domain.Ratio{New: 1 + rng.Int64N(1_000_000), Old: 1 + rng.Int64N(1_000_000)}, At: ex.AddDate(0, i, 0)})
+		}
+		f := ss.Factor(ex.Add(-time.Hour), ex.AddDate(1, 0, 0))
+		a, b := domain.Money(1+rng.Int64N(int64(domain.MaxMoney))), domain.Money(1+rng.Int64N(int64(domain.MaxMoney)))
+		if rng.IntN(10) == 0 {
+			b = a
+		}
+		want := new(big.Rat).SetInt64(int64(a)).Cmp(new(big.Rat).Mul(new(big.Rat).SetInt64(int64(b)), f.Rat()))
+		require.Equal(t, want, f.CompareAdjusted(a, b), "%d against %d x %s", a, b, f)
+	}
 }

@@ -29,6 +29,10 @@ const (
 	ReadOnly
 	// Cancelled is work stopped by its context before it finished.
 	Cancelled
+	// NewerVersion is a ledger holding an event of a type this version
+	// does not know: written by a newer consensus. Nothing is damaged and
+	// the request is not at fault; only upgrading this program helps.
+	NewerVersion
 )
 
 // The kinds only the server meets: they come from the HTTP exchange itself
@@ -38,7 +42,7 @@ const (
 // every status the API can answer is stated here.
 const (
 	// Busy is a request refused for now; the server sends Retry-After.
-	Busy Kind = iota + Cancelled + 1
+	Busy Kind = iota + NewerVersion + 1
 	// Timeout is a request whose body did not arrive in time.
 	Timeout
 	// ClientGone is a request whose client closed the connection.
@@ -87,6 +91,13 @@ var kinds = map[Kind]kindInfo{
 	Conflict:  {name: "conflict", exit: ExitRefused, status: http.StatusConflict},
 	ReadOnly:  {name: "read-only", exit: ExitRefused, status: http.StatusForbidden, public: "the store is open read-only"},
 	Cancelled: {name: "cancelled", exit: ExitRefused, status: http.StatusServiceUnavailable, public: "the request was cancelled before it finished"},
+	// A ledger written by a newer version is 501 Not Implemented: this
+	// server does not implement an event type the answer needs. Not 500,
+	// which says something broke and hides the cause in the log; not 409
+	// or 422, which tell the client to change or retry its request, when
+	// nothing the client sends can help until the server is upgraded.
+	NewerVersion: {name: "newer version", exit: ExitRefused, status: http.StatusNotImplemented,
+		public: "the ledger holds events written by a newer version of consensus; this server must be upgraded to read them"},
 
 	Busy:             {name: "busy", exit: ExitRefused, status: http.StatusServiceUnavailable, serveOnly: true},
 	Timeout:          {name: "timeout", exit: ExitRefused, status: http.StatusRequestTimeout, serveOnly: true},

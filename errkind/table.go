@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/consensus-ledger/consensus/backfill"
+	"github.com/consensus-ledger/consensus/disclosures"
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/ledger"
@@ -44,11 +45,13 @@ var rules = []rule{
 	}},
 	{"ledger.ErrUnknownInstrument", NotFound, is(ledger.ErrUnknownInstrument, "symbol")},
 	{"ledger.ErrUnknownAnalyst", NotFound, is(ledger.ErrUnknownAnalyst, "analyst")},
+	{"disclosures.ErrUnknownFirm", NotFound, is(disclosures.ErrUnknownFirm, "firm")},
 	{"ledger.ErrConflict", Conflict, is(ledger.ErrConflict, "")},
 	{"eventstore.ErrWrongVersion", Conflict, is(eventstore.ErrWrongVersion, "")},
 	{"eventstore.ErrDuplicateID", Conflict, is(eventstore.ErrDuplicateID, "id")},
 	{"backfill.ErrBadFile", Malformed, is(backfill.ErrBadFile, "")},
 	{"eventstore.ErrReadOnly", ReadOnly, is(eventstore.ErrReadOnly, "")},
+	{"ledger.ErrNewerVersion", NewerVersion, is(ledger.ErrNewerVersion, "")},
 	// The command line's output paths; the server writes files only in the
 	// background (checkpoints), where no request is answered with them.
 	{"outfile.ErrExists", Invalid, is(outfile.ErrExists, "")},

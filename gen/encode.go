@@ -14,6 +14,11 @@ import (
 // optional source is left to the importer).
 var Columns = append([]string(nil), domain.RowFieldNames[:domain.FieldSource]...)
 
+// SplitColumns are the columns of a history with splits (Config.Splits):
+// Columns and ratio. Only such a history has the ratio column, so files
+// generated without splits keep their bytes.
+var SplitColumns = append(append([]string(nil), Columns...), domain.RowFieldNames[domain.FieldRatio])
+
 // Row types of the import format.
 const (
 	typeRating   = domain.RowRating
@@ -21,6 +26,7 @@ const (
 	typeWithdraw = domain.RowWithdraw
 	typeClose    = domain.RowClose
 	typeRetract  = domain.RowRetract
+	typeSplit    = domain.RowSplit
 )
 
 // row is one import row before encoding. Amounts are in ticks of the
@@ -36,6 +42,7 @@ type row struct {
 	id      uuid.UUID
 	eventID uuid.UUID // uuid.Nil when absent
 	reason  string
+	ratio   string // for a split: N:M
 }
 
 // encoder writes rows in one format through a buffered writer, keeping the
@@ -44,7 +51,8 @@ type encoder struct {
 	w      *bufio.Writer
 	format Format
 	line   []byte
-	first  bool // no JSON key written yet on this line
+	first  bool     // no JSON key written yet on this line
+	cols   []string // Columns or SplitColumns
 	err    error
 }
 
@@ -53,7 +61,7 @@ func (e *encoder) header() {
 		return
 	}
 	e.line = e.line[:0]
-	for i, c := range Columns {
+	for i, c := range e.cols {
 		if i > 0 {
 			e.line = append(e.line, ',')
 		}
@@ -73,7 +81,7 @@ func (e *encoder) flushLine() {
 // write encodes r, a row of instrument in, as one line.
 func (e *encoder) write(in *instrument, r *row) {
 	currency := in.market.currency
-	if r.typ == typeWithdraw || r.typ == typeRetract {
+	if r.typ == typeWithdraw || r.typ == typeRetract || r.typ == typeSplit {
 		currency = ""
 	}
 	dec := in.market.decimals
@@ -93,6 +101,9 @@ func (e *encoder) write(in *instrument, r *row) {
 	e.uuid(9, r.id)
 	e.uuid(10, r.eventID)
 	e.str(11, r.reason)
+	if len(e.cols) == len(SplitColumns) {
+		e.str(12, r.ratio)
+	}
 	if e.format == JSONL {
 		e.line = append(e.line, '}')
 	}
@@ -118,7 +129,7 @@ func (e *encoder) key(i int, empty bool) bool {
 	}
 	e.first = false
 	e.line = append(e.line, '"')
-	e.line = append(e.line, Columns[i]...)
+	e.line = append(e.line, e.cols[i]...)
 	e.line = append(e.line, '"', ':')
 	return true
 }

@@ -6,7 +6,9 @@
 // ratings of a random subset of an analyst pool: initiations in canonical
 // and broker wording, target revisions around quarterly reports, upgrades
 // and downgrades, withdrawals and re-initiations, analysts who fall silent,
-// and a few feed errors that are retracted days later. Every row carries an
+// and a few feed errors that are retracted days later. With Config.Splits,
+// instruments also split their shares (about once in five years each), and
+// prices and targets continue on the new basis. Every row carries an
 // explicit id, so retractions can name the row they withdraw, and every row
 // is valid against the history as of its effective time.
 //
@@ -54,6 +56,10 @@ type Config struct {
 	// End is the last day of the history (its UTC date counts); zero means
 	// DefaultEnd. The history covers the Years years up to and including it.
 	End time.Time
+	// Splits adds stock splits (rows of type split, CONTRACT section 7):
+	// about one per instrument per five years. Off, the output is byte for
+	// byte what it was before splits existed (no ratio column, the same ids).
+	Splits bool
 }
 
 // end returns the last day of the history, at midnight UTC.
@@ -145,6 +151,7 @@ type Stats struct {
 	Withdrawals int64 // rows of type withdraw (RatingWithdrawn)
 	Closes      int64 // rows of type close (CloseRecorded)
 	Retractions int64 // rows of type retract (EventRetracted)
+	Splits      int64 // rows of type split (SplitRecorded); 0 unless Config.Splits
 	Coverage    int   // (instrument, analyst) pairs covered at the start
 	TradingDays int   // weekdays of the history, less 1 January and 25 December
 	From, To    time.Time
@@ -152,7 +159,7 @@ type Stats struct {
 
 // Rows is the number of rows written, the CSV header not counted.
 func (s Stats) Rows() int64 {
-	return s.Ratings + s.Targets + s.Withdrawals + s.Closes + s.Retractions
+	return s.Ratings + s.Targets + s.Withdrawals + s.Closes + s.Retractions + s.Splits
 }
 
 // genNamespace is the UUID namespace under which each configuration gets
@@ -163,10 +170,15 @@ var genNamespace = uuid.MustParse("0d6c5bb4-2f1e-4b7a-9c3d-5e8f7a6b1c20")
 // row's id is uuid.NewSHA1(Namespace(cfg), "SYMBOL#N") for the instrument's
 // N-th row (from 1), so ids are stable for a configuration, whatever the
 // format, and distinct between configurations: two different histories never
-// claim the same id for different content.
+// claim the same id for different content. A history with splits has
+// other prices than the one without, so Splits is part of its name; without
+// it the name is the one it always was.
 func Namespace(cfg Config) uuid.UUID {
 	name := fmt.Sprintf("consensus gen v1 instruments=%d analysts=%d years=%d seed=%d end=%s",
 		cfg.Instruments, cfg.Analysts, cfg.Years, cfg.Seed, cfg.end().Format(time.DateOnly))
+	if cfg.Splits {
+		name += " splits=true"
+	}
 	return uuid.NewSHA1(genNamespace, []byte(name))
 }
 
@@ -227,7 +239,10 @@ func Generate(ctx context.Context, w io.Writer, cfg Config, format Format) (Stat
 	}
 	g.symbols = nil // only needed to keep symbols distinct
 	bw := bufio.NewWriterSize(w, 256<<10)
-	g.enc = encoder{w: bw, format: format, line: make([]byte, 0, 512)}
+	g.enc = encoder{w: bw, format: format, line: make([]byte, 0, 512), cols: Columns}
+	if cfg.Splits {
+		g.enc.cols = SplitColumns
+	}
 	g.enc.header()
 	t := int32(0)
 	for d := start; !d.After(end); d = d.AddDate(0, 0, 1) {

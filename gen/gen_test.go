@@ -250,7 +250,7 @@ func replayRow(tb testing.TB, r row) domain.Command {
 	c, err := domain.Row{
 		Type: r.get("type"), Instrument: r.get("instrument"), Analyst: r.get("analyst"), Firm: r.get("firm"),
 		Rating: r.get("rating"), Target: r.get("target"), Price: r.get("price"), Currency: r.get("currency"),
-		At: r.get("at"), EventID: r.get("event_id"), Reason: r.get("reason"),
+		At: r.get("at"), EventID: r.get("event_id"), Reason: r.get("reason"), Ratio: r.get("ratio"),
 	}.Command(now)
 	require.NoError(tb, err, "line %d: %v", r.line, r.fields)
 	return c
@@ -428,6 +428,7 @@ func TestNamespaceDependsOnTheWholeConfig(t *testing.T) {
 		{Instruments: small.Instruments, Analysts: small.Analysts, Years: small.Years + 1, Seed: small.Seed},
 		{Instruments: small.Instruments, Analysts: small.Analysts, Years: small.Years, Seed: small.Seed + 1},
 		{Instruments: small.Instruments, Analysts: small.Analysts, Years: small.Years, Seed: small.Seed, End: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{Instruments: small.Instruments, Analysts: small.Analysts, Years: small.Years, Seed: small.Seed, Splits: true},
 	} {
 		ns := gen.Namespace(cfg)
 		require.NotContains(t, seen, ns, "configs %s and %+v share a namespace", seen[ns], cfg)

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/consensus-ledger/consensus/domain"
 )
 
 // never is the day index of an action that is not scheduled.
@@ -18,6 +20,7 @@ const (
 	tagInstrument = iota + 1
 	tagAnalyst
 	tagFirm
+	tagSplit
 )
 
 // market is a listing venue: the symbol form, the currency and its quoting,
@@ -135,6 +138,7 @@ type instrument struct {
 	symbol    string
 	market    *market
 	rng       rng
+	splits    rng // the split schedule's own stream (Config.Splits), so it never shifts rng's draws
 	listDay   int32
 	price     int64 // unrounded close, in Money units
 	close     int64 // last close written, in ticks
@@ -152,7 +156,7 @@ type instrument struct {
 // parameters and coverage.
 func (g *generator) newInstrument(i int) instrument {
 	r := rng{s: mix(g.cfg.Seed, tagInstrument, uint64(i))}
-	in := instrument{rng: r, lastSec: -1}
+	in := instrument{rng: r, splits: rng{s: mix(g.cfg.Seed, tagSplit, uint64(i))}, lastSec: -1}
 	pick := in.rng.intn(1000)
 	for j := range markets {
 		if pick < markets[j].share || j == len(markets)-1 {
@@ -314,6 +318,9 @@ func (g *generator) day(in *instrument, t int32) {
 		return
 	}
 	g.noticeErrors(in, t)
+	if g.cfg.Splits {
+		g.split(in, t)
+	}
 	in.lastSec = -1
 	firing := g.firing[:0]
 	for j := range in.slots {
@@ -343,6 +350,65 @@ func (g *generator) day(in *instrument, t int32) {
 	}
 	in.close = price
 	g.emit(in, &row{typ: typeClose, price: price, at: g.date[:]})
+}
+
+// splitChance is the chance, per million, that an instrument splits on a
+// given trading day: about once in five years of 252 trading days.
+const splitChance = 1_000_000 / (5 * 252)
+
+// splitRatios are the ratios splits are drawn from, with their weights:
+// mostly 2-for-1, now and then larger, and a rare 1-for-10 reverse split.
+var splitRatios = []struct {
+	ratio  domain.Ratio
+	weight int
+}{
+	{domain.Ratio{New: 2, Old: 1}, 45},
+	{domain.Ratio{New: 3, Old: 2}, 15},
+	{domain.Ratio{New: 3, Old: 1}, 15},
+	{domain.Ratio{New: 4, Old: 1}, 10},
+	{domain.Ratio{New: 5, Old: 1}, 5},
+	{domain.Ratio{New: 10, Old: 1}, 5},
+	{domain.Ratio{New: 1, Old: 10}, 5},
+}
+
+// split may make day t the ex-date of a split of in (Config.Splits). It
+// comes before the day's other rows: a split's bare date is the start of
+// its day, so the day's targets and close are on the new basis, and the
+// price path, the last close and the analysts' targets are divided by the
+// ratio here so that the history goes on as a real one does. A forward split
+// that would take the price below the market's lowest first price is not
+// made, nor a reverse split above its highest.
+func (g *generator) split(in *instrument, t int32) {
+	if t < in.listDay+20 || !in.splits.chance(splitChance) {
+		return
+	}
+	pick := in.splits.intn(100)
+	var r domain.Ratio
+	for _, s := range splitRatios {
+		if r = s.ratio; pick < s.weight {
+			break
+		}
+		pick -= s.weight
+	}
+	m := in.market
+	switch adjusted := adjustTicks(in.close, r); {
+	case r.New > r.Old && adjusted < m.lo, r.New < r.Old && adjusted > m.hi:
+		return
+	}
+	in.price = max(in.price*r.Old/r.New, 1)
+	in.close = adjustTicks(in.close, r)
+	for j := range in.slots {
+		if s := &in.slots[j]; s.target > 0 {
+			s.target = adjustTicks(s.target, r)
+		}
+	}
+	g.emit(in, &row{typ: typeSplit, ratio: r.String(), at: g.date[:]})
+}
+
+// adjustTicks moves an amount to the basis after a split of ratio r,
+// rounded half up, at least one tick.
+func adjustTicks(ticks int64, r domain.Ratio) int64 {
+	return max((ticks*r.Old+r.New/2)/r.New, 1)
 }
 
 // firingSlot is a slot acting today, at second sec of the UTC day.
@@ -632,6 +698,8 @@ func (g *generator) emit(in *instrument, r *row) uuid.UUID {
 		g.stats.Closes++
 	case typeRetract:
 		g.stats.Retractions++
+	case typeSplit:
+		g.stats.Splits++
 	}
 	return r.id
 }

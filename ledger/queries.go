@@ -129,6 +129,17 @@ func (l *Ledger) FirstPublished(ctx context.Context, sym domain.Symbol, from, to
 	return projections.FirstPublished(sym, ix, from, to, every, q), nil
 }
 
+// Splits lists the instrument's splits visible at knownAt and effective in
+// (from, to]: the ones a chart of that range marks on its time axis
+// (CONTRACT section 7), adjusted or not.
+func (l *Ledger) Splits(ctx context.Context, sym domain.Symbol, from, to, knownAt time.Time) ([]projections.AppliedSplit, error) {
+	ix, err := l.Index(ctx, sym)
+	if err != nil {
+		return nil, err
+	}
+	return projections.SplitsBetween(ix.State(to, knownAt), from, to), nil
+}
+
 // LogEntry is one event of an instrument's log.
 type LogEntry struct {
 	Event       domain.Recorded

@@ -209,3 +209,52 @@ func TestSnapshotOfAnOlderFormatIsReplaced(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, events, SnapshotEvery)
 }
+
+// appendSplit appends a SplitRecorded to BABA directly.
+func appendSplit(t *testing.T, store eventstore.Store, ratio domain.Ratio, at time.Time) {
+	t.Helper()
+	e := domain.SplitRecorded{Instrument: "BABA", Ratio: ratio, EffectiveAt: at}
+	data, err := domain.EncodeEvent(e)
+	require.NoError(t, err)
+	_, err = store.Append(context.Background(), "instrument-BABA", eventstore.Any,
+		[]eventstore.EventData{{ID: uuid.New(), Type: e.Type(), Data: data, Metadata: []byte(`{"source":"test"}`), EffectiveAt: at}})
+	require.NoError(t, err)
+}
+
+// TestSnapshotsWithSplits: a stream holding splits before its snapshot and
+// after it loads through the snapshot to the same events, and answers the
+// same adjusted figures as a ledger that reads every record.
+func TestSnapshotsWithSplits(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	store := openStore(t, path, false)
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	seed(t, store, 0, 40)
+	appendSplit(t, store, domain.Ratio{New: 4, Old: 1}, base.Add(40*time.Hour))
+	seed(t, store, 41, SnapshotEvery)
+	saveDueSnapshot(t, store)
+	appendSplit(t, store, domain.Ratio{New: 1, Old: 10}, base.Add(time.Duration(SnapshotEvery+45)*time.Hour)) // after the snapshot
+
+	reader := New(openStore(t, path, true))
+	viaSnapshot, err := reader.Load(ctx, "BABA")
+	require.NoError(t, err)
+	assert.True(t, reader.snapshotted("instrument-BABA"), "the reader started from the snapshot")
+	full, err := New(&noSnapshots{store}).Load(ctx, "BABA")
+	require.NoError(t, err)
+	require.Len(t, viaSnapshot, SnapshotEvery+42)
+	assert.Equal(t, full, viaSnapshot)
+	assert.Equal(t, domain.SplitRecorded{Instrument: "BABA", Ratio: domain.Ratio{New: 4, Old: 1}, EffectiveAt: base.Add(40 * time.Hour)},
+		viaSnapshot[40].Event, "the split before the snapshot, decoded from it")
+
+	q := projections.Query{AsOf: base.Add(time.Duration(SnapshotEvery+50) * time.Hour), KnownAt: time.Now(), Window: projections.DefaultWindow, Explain: true}
+	plain, err := New(&noSnapshots{store}).Show(ctx, "BABA", q)
+	require.NoError(t, err)
+	fast, err := reader.Show(ctx, "BABA", q)
+	require.NoError(t, err)
+	assert.Equal(t, plain, fast)
+	// Every rating and close counted is after the 4:1 split and before
+	// the 1:10 one, which multiplies them by 10.
+	require.Len(t, fast.Splits, 1)
+	assert.Equal(t, "1:10", fast.Splits[0].Ratio)
+	assert.True(t, fast.Adjusted)
+}

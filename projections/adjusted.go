@@ -4,6 +4,7 @@ import (
 	"math/big"
 	"math/bits"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -93,7 +94,7 @@ func (a adjustment) applied(earliest time.Time) []AppliedSplit {
 	out := []AppliedSplit{}
 	for _, s := range a.splits {
 		if earliest.Before(s.At) {
-			out = append(out, AppliedSplit{EventID: s.EventID, Ratio: s.Ratio.String(), EffectiveAt: s.At.UTC()})
+			out = append(out, appliedSplit(s))
 		}
 	}
 	return out
@@ -167,6 +168,11 @@ func (a adjustment) targets(micros []int64, spans []uint8) []adjustedTarget {
 		out[i] = adjustedTarget{micros: m, factor: a.factors[spans[i]]}
 	}
 	return out
+}
+
+// appliedSplit is a split as answers list it.
+func appliedSplit(s domain.Split) AppliedSplit {
+	return AppliedSplit{EventID: s.EventID, Ratio: s.Ratio.String(), EffectiveAt: s.At.UTC()}
 }
 
 // adjustedTarget is an active target with the factor that moves it to the
@@ -255,4 +261,37 @@ func adjustedMoney(m domain.Money, f domain.Factor) Decimal {
 		return moneyDecimal(m)
 	}
 	return Decimal{text: domain.FormatMicros(f.AdjustedMicros(m))}
+}
+
+// ParseBasis reads the basis of a history or chart as `--basis` and the
+// API's basis parameter give it: "last" (every row on the basis of the last
+// row's as_of, a continuous series) or "each" (every row on its own as_of,
+// each equal to show at that time), CONTRACT section 7. It returns whether
+// each row takes its own basis (Query.EachBasis); anything else is a
+// *domain.ValidationError for the field "basis".
+func ParseBasis(text string) (each bool, err error) {
+	switch strings.ToLower(text) {
+	case "last":
+		return false, nil
+	case "each":
+		return true, nil
+	}
+	return false, &domain.ValidationError{Field: "basis", Value: text, Reason: "must be last or each"}
+}
+
+// SplitsBetween lists the splits of state (those visible at its knowledge
+// time, whatever their effective time) effective in (from, to]: where a
+// series drawn from from to to changes share basis, which a chart marks
+// whether or not its figures are adjusted.
+func SplitsBetween(state *domain.State, from, to time.Time) []AppliedSplit {
+	out := []AppliedSplit{}
+	if state == nil {
+		return out
+	}
+	for _, s := range state.Splits {
+		if from.Before(s.At) && !s.At.After(to) {
+			out = append(out, appliedSplit(s))
+		}
+	}
+	return out
 }

@@ -436,3 +436,10 @@ func (z *scratch) roundDiv(num, den *big.Int) *big.Int {
 	}
 	return q
 }
+
+// Active is rule 4 for one position at asOf: whether it counts in a
+// consensus with this window. Reports that select ratings the way a
+// consensus does (disclosures with --window) call it rather than restate it.
+func Active(p *domain.Position, asOf time.Time, window time.Duration) bool {
+	return active(p, windowStart(asOf, window), window)
+}

@@ -52,6 +52,7 @@ type answerKey struct {
 	latestKnown bool // known_at defaulted to now
 	window      time.Duration
 	explain     bool
+	unadjusted  bool // prices and targets as published (adjusted=false)
 }
 
 // stamp is the state of an instrument's events an answer was computed from.
@@ -66,7 +67,7 @@ func newAnswerCache(maxBytes int64) *answerCache {
 
 func keyOf(sym domain.Symbol, pt point) answerKey {
 	k := answerKey{symbol: sym, asOfSec: pt.query.AsOf.Unix(), asOfNsec: pt.query.AsOf.Nanosecond(),
-		latestKnown: !pt.knownAtGiven, window: pt.query.Window, explain: pt.query.Explain}
+		latestKnown: !pt.knownAtGiven, window: pt.query.Window, explain: pt.query.Explain, unadjusted: pt.query.Unadjusted}
 	if pt.knownAtGiven {
 		k.knownAtSec, k.knownAtNsec = pt.query.KnownAt.Unix(), pt.query.KnownAt.Nanosecond()
 	}

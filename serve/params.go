@@ -83,6 +83,28 @@ func parsePoint(c call, now time.Time) (point, error) {
 	return pt, nil
 }
 
+// parseAdjustment reads adjusted and, for a series (history, chart), basis,
+// as `--unadjusted` and `--basis` read: adjusted=false gives prices and
+// targets as published; basis=each gives every row its own as_of's share
+// basis, basis=last (the default) the last row's (CONTRACT section 7).
+func parseAdjustment(c call, q *projections.Query, series bool) error {
+	if c.has("adjusted") {
+		adjusted, err := parseBool(c, "adjusted")
+		if err != nil {
+			return err
+		}
+		q.Unadjusted = !adjusted
+	}
+	if series && c.has("basis") {
+		each, err := projections.ParseBasis(c.get("basis"))
+		if err != nil {
+			return badRequest(err)
+		}
+		q.EachBasis = each
+	}
+	return nil
+}
+
 // parseBool reads a flag parameter: true, false, 1 or 0; present without a
 // value means true, as with a command-line flag.
 func parseBool(c call, name string) (bool, error) {

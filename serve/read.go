@@ -51,6 +51,9 @@ func (s *Server) getAllConsensus(w http.ResponseWriter, r *http.Request, c call)
 	if err := s.withTop(r, c, &pt); err != nil {
 		return err
 	}
+	if err := parseAdjustment(c, &pt.query, false); err != nil {
+		return err
+	}
 	answer, err := cached(r.Context(), s, "", pt, func(ctx context.Context) (encodedAnswer, time.Time, error) {
 		rows, err := s.showAll(ctx, pt.query)
 		if err != nil {
@@ -168,6 +171,9 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 	if err := s.withTop(r, c, &pt); err != nil {
 		return err
 	}
+	if err := parseAdjustment(c, &pt.query, false); err != nil {
+		return err
+	}
 	answer, err := cached(r.Context(), s, sym, pt, func(ctx context.Context) (encodedAnswer, time.Time, error) {
 		ix, err := s.indexOf(ctx, sym)
 		if err != nil {
@@ -194,7 +200,7 @@ func (s *Server) getConsensus(w http.ResponseWriter, r *http.Request, c call) er
 // getHistory is `history SYMBOL --json`, with --first-published as
 // first_published=true (rows gain "restated").
 func (s *Server) getHistory(w http.ResponseWriter, r *http.Request, c call) error {
-	h, err := s.history(r, c, "day", nil)
+	h, err := s.history(r, c, "day", nil, false)
 	if err != nil {
 		return err
 	}
@@ -210,12 +216,14 @@ type historyAnswer struct {
 	firstPublished bool
 	rows           []projections.Consensus
 	published      projections.PublishedHistory
+	splits         []projections.AppliedSplit // with withSplits: the splits a chart of the rows marks
 }
 
 // history computes the history a request's parameters ask for; every
 // defaults to defaultEvery. check, if not nil, may refuse the period before
-// anything is computed.
-func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error) (historyAnswer, error) {
+// anything is computed. With withSplits it also finds the splits effective
+// between the first row and the last, which a chart marks, adjusted or not.
+func (s *Server) history(r *http.Request, c call, defaultEvery string, check func(period) error, withSplits bool) (historyAnswer, error) {
 	var h historyAnswer
 	sym, err := parseSymbol(r.PathValue("symbol"))
 	if err != nil {
@@ -232,6 +240,9 @@ func (s *Server) history(r *http.Request, c call, defaultEvery string, check fun
 	}
 	pt, err := parsePoint(c, s.now())
 	if err != nil {
+		return h, err
+	}
+	if err := parseAdjustment(c, &pt.query, true); err != nil {
 		return h, err
 	}
 	if h.firstPublished, err = parseBool(c, "first_published"); err != nil {
@@ -260,7 +271,51 @@ func (s *Server) history(r *http.Request, c call, defaultEvery string, check fun
 	// One cursor over the history serves every period end: cheaper here
 	// than a question to the read model per row.
 	h.rows = projections.History(sym, ix.History(), pr.from, pr.to, pr.every, pt.query)
+	if len(h.rows) > 0 && withSplits {
+		last := h.rows[len(h.rows)-1].AsOf
+		h.splits = projections.SplitsBetween(ix.State(last, pt.query.KnownAt), h.rows[0].AsOf, last)
+	}
 	return h, nil
+}
+
+// getDiff is `diff SYMBOL --json`: what changed the consensus over a
+// history grid between two knowledge times, and why.
+func (s *Server) getDiff(w http.ResponseWriter, r *http.Request, c call) error {
+	sym, err := parseSymbol(r.PathValue("symbol"))
+	if err != nil {
+		return err
+	}
+	if !c.has("from_known") {
+		return refuse(http.StatusBadRequest, "from_known", "query parameter from_known is required (a date or RFC 3339 time)")
+	}
+	pr, err := parsePeriod(c, "day")
+	if err != nil {
+		return err
+	}
+	d := projections.DiffQuery{From: pr.from, To: pr.to, Every: pr.every, ToKnown: s.now().UTC(), Window: projections.DefaultWindow}
+	if d.FromKnown, err = domain.ParseTime("from_known", c.get("from_known")); err != nil {
+		return badRequest(err)
+	}
+	toText := "now (" + domain.FormatTime(d.ToKnown) + ")"
+	if c.has("to_known") {
+		if d.ToKnown, err = domain.ParseTime("to_known", c.get("to_known")); err != nil {
+			return badRequest(err)
+		}
+		toText = domain.Quote(c.get("to_known"))
+	}
+	if err := projections.CheckDiffKnown("from_known", c.get("from_known"), d.FromKnown, "to_known", toText, d.ToKnown); err != nil {
+		return badRequest(err)
+	}
+	if c.has("window") {
+		if d.Window, err = projections.ParseWindow(c.get("window")); err != nil {
+			return badRequest(err)
+		}
+	}
+	ix, err := s.indexOf(r.Context(), sym)
+	if err != nil {
+		return err
+	}
+	return writeJSONRows(w, r, projections.DiffHistory(sym, ix.History(), d))
 }
 
 // getChart draws a history as an SVG figure: the same figure `consensus
@@ -287,7 +342,7 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 			return refuse(http.StatusBadRequest, "every", "%s", err)
 		}
 		return nil
-	})
+	}, true)
 	if err != nil {
 		return err
 	}
@@ -296,7 +351,7 @@ func (s *Server) getChart(w http.ResponseWriter, r *http.Request, c call) error 
 		rows, restated = h.published.Split()
 	}
 	var buf bytes.Buffer
-	if err := chart.New(rows, chart.Options{Width: width, Height: height, Panels: panels, Restated: restated}).WriteSVG(&buf); err != nil {
+	if err := chart.New(rows, chart.Options{Width: width, Height: height, Panels: panels, Restated: restated, Splits: h.splits}).WriteSVG(&buf); err != nil {
 		return fmt.Errorf("draw the chart: %w", err)
 	}
 	writeCompressible(w, r, http.StatusOK, "image/svg+xml", buf.Bytes())

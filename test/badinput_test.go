@@ -61,7 +61,11 @@ func TestRefusedWrites(t *testing.T) {
 	t.Parallel()
 	c := newCLI(t)
 	s := seed(t, c)
-	future := time.Now().UTC().Add(10 * time.Minute).Format(time.RFC3339)
+	// A day ahead, not ten minutes: the cases run in parallel long after
+	// this line on a loaded machine (over five minutes was seen), and a
+	// time ten minutes ahead of then is within the 5-minute allowance by
+	// the time the command runs.
+	future := time.Now().UTC().Add(24 * time.Hour).Format(time.RFC3339)
 	unknown := uuid.Must(uuid.NewV7()).String()
 	long := strings.Repeat("A", 21)
 
@@ -80,6 +84,9 @@ func TestRefusedWrites(t *testing.T) {
 	withdraw := func(flags ...string) []string {
 		base := map[string]string{"--analyst": "a.one@firm-a", "--at": "2025-09-03"}
 		return commandLine("withdraw", "TEST", base, flags)
+	}
+	split := func(flags ...string) []string {
+		return commandLine("split", "TEST", map[string]string{"--at": "2025-09-03"}, append([]string{"--ratio", "4:1"}, flags...))
 	}
 	symbol := func(sym string) []string {
 		return []string{"close", sym, "--price", "101", "--currency", "USD", "--at", "2025-09-03"}
@@ -125,9 +132,9 @@ func TestRefusedWrites(t *testing.T) {
 		{name: "time without zone", args: closePrice("--at", "2025-09-01T10:00:00"), code: refused, want: []string{"at", "2025-09-01T10:00:00"}},
 		{name: "date before 1900", args: rate("--at", "1899-12-31"), code: refused, want: []string{"at", "1899-12-31"}},
 		{name: "time before 1900", args: closePrice("--at", "1899-12-31T23:59:59Z"), code: refused, want: []string{"at", "1899-12-31T23:59:59Z"}},
-		{name: "time ten minutes ahead", args: rate("--at", future), code: refused, want: []string{"at", future}},
-		{name: "close ten minutes ahead", args: closePrice("--at", future), code: refused, want: []string{"at", future}},
-		{name: "withdrawal ten minutes ahead", args: withdraw("--at", future), code: refused, want: []string{"at", future}},
+		{name: "time a day ahead", args: rate("--at", future), code: refused, want: []string{"at", future}},
+		{name: "close a day ahead", args: closePrice("--at", future), code: refused, want: []string{"at", future}},
+		{name: "withdrawal a day ahead", args: withdraw("--at", future), code: refused, want: []string{"at", future}},
 		// Revisions and withdrawals need a rating at their time.
 		{name: "revise for an analyst without a rating", args: revise("--analyst", "nobody@firm-n"), code: refused, want: []string{"analyst", "nobody@firm-n"}},
 		{name: "withdraw for an analyst without a rating", args: withdraw("--analyst", "nobody@firm-n"), code: refused, want: []string{"analyst", "nobody@firm-n"}},
@@ -145,6 +152,25 @@ func TestRefusedWrites(t *testing.T) {
 		{name: "reason with a bidirectional override", args: []string{"retract", s.retracted, "--reason", "typo \u202egnorw"}, code: refused, want: []string{"reason", `\u202e`}, onHistory: true},
 		{name: "reason of 1,001 characters", args: []string{"retract", s.retracted, "--reason", strings.Repeat("r", 1001)}, code: refused, want: []string{"reason", "1001 characters"}, onHistory: true},
 		{name: "source with a carriage return", args: rate("--source", "desk\rfake"), code: refused, want: []string{"source", `desk\rfake`}},
+		// Splits (CONTRACT section 7): the ratio, the ex-date, and the fields
+		// a split does not have.
+		{name: "split 1:1", args: split("--ratio", "1:1"), code: refused, want: []string{"ratio", `"1:1"`, "must differ"}},
+		{name: "split 0:1", args: split("--ratio", "0:1"), code: refused, want: []string{"ratio", `"0:1"`}},
+		{name: "split 4:0", args: split("--ratio", "4:0"), code: refused, want: []string{"ratio", `"4:0"`}},
+		{name: "split 4/1", args: split("--ratio", "4/1"), code: refused, want: []string{"ratio", `"4/1"`}},
+		{name: "split 4:1.5", args: split("--ratio", "4:1.5"), code: refused, want: []string{"ratio", `"4:1.5"`}},
+		{name: "split -4:1", args: split("--ratio", "-4:1"), code: refused, want: []string{"ratio", `"-4:1"`}},
+		{name: "split 1000001:1", args: split("--ratio", "1000001:1"), code: refused, want: []string{"ratio", `"1000001:1"`, "at most 1000000"}},
+		{name: "split 1:1000001", args: split("--ratio", "1:1000001"), code: refused, want: []string{"ratio", `"1:1000001"`}},
+		{name: "split empty ratio", args: split("--ratio", ""), code: usage, want: []string{"--ratio"}},
+		{name: "split without --ratio", args: without(split(), "--ratio"), code: usage, want: []string{"--ratio"}},
+		{name: "split without --at", args: without(split(), "--at"), code: usage, want: []string{"--at"}},
+		{name: "split on an unknown-format date", args: split("--at", "03/09/2025"), code: refused, want: []string{"at", "03/09/2025"}},
+		{name: "split on an impossible date", args: split("--at", "2025-02-30"), code: refused, want: []string{"at", "2025-02-30"}},
+		{name: "split a day ahead", args: split("--at", future), code: refused, want: []string{"at", future}},
+		{name: "split with a currency", args: split("--currency", "USD"), code: refused, want: []string{"currency", `"USD"`, "not a field of a split"}},
+		{name: "split with a target", args: split("--target", "100"), code: refused, want: []string{"target", `"100"`, "not a field of a split"}},
+		{name: "split with a price", args: split("--price", "100"), code: refused, want: []string{"price", `"100"`, "not a field of a split"}},
 		// Usage errors: missing flags, arguments, unknown flags.
 		{name: "rate without --analyst", args: without(rate(), "--analyst"), code: usage, want: []string{"--analyst"}},
 		{name: "rate without --rating", args: without(rate(), "--rating"), code: usage, want: []string{"--rating"}},

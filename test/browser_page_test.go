@@ -309,6 +309,38 @@ func TestBrowserEvidence(t *testing.T) {
 		assert.Equal(t, "155.44 on 11 Sep 2025", readCard(t, ctx)["close"])
 		shots(t, ctx, "item4-readable-times")
 	})
+
+	t.Run("what changed since: the typo's figures highlighted, the retraction linked to the log", func(t *testing.T) {
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11&range=3")
+		js[bool](t, ctx, `document.getElementById('diff-section').open = true`)
+		date, clockTime := recorded[:10], strings.TrimSuffix(recorded[11:], "Z")
+		js[string](t, ctx, `document.getElementById('since-known').value = `+jsString(date))
+		js[string](t, ctx, `document.getElementById('since-known-time').value = `+jsString(justBeforeText(t, clockTime)))
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#diff-show"))))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('diff').dataset.state === 'ready'`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err, "the changes are drawn")
+		// Known just before the retraction: the 1650 counted. Now: it does not.
+		row := `#diff tr[data-as-of="2025-09-03T23:59:59.999999999Z"][data-field="high_target"]`
+		assert.Equal(t, "1,650.00", text(t, ctx, row+" td.before"))
+		assert.Equal(t, "200.00", text(t, ctx, row+" td.after"))
+		assert.True(t, js[bool](t, ctx, `document.querySelector('`+row+` td.after').classList.contains('changed')`), "the new figure is highlighted")
+		mean := `#diff tr[data-as-of="2025-09-03T23:59:59.999999999Z"][data-field="mean_target"]`
+		assert.Equal(t, "251.41", text(t, ctx, mean+" td.before"))
+		assert.Equal(t, "164.06", text(t, ctx, mean+" td.after"))
+		link := `#diff tr.first-of-day[data-as-of="2025-09-03T23:59:59.999999999Z"] td.causes a[title="` + retract["event_id"].(string) + `"]`
+		assert.Equal(t, retract["event_id"].(string)[:8], text(t, ctx, link), "the retraction is named among the causes")
+		assert.Contains(t, text(t, ctx, `#diff tr.first-of-day[data-as-of="2025-09-03T23:59:59.999999999Z"] td.causes`), "Retraction "+retract["event_id"].(string)[:8])
+		assert.Equal(t, 0, js[int](t, ctx, `document.querySelectorAll('#diff tr[data-as-of="2025-09-02T23:59:59.999999999Z"][data-field="mean_target"]').length`),
+			"before the typo was effective its retraction changed no target")
+		shots(t, ctx, "diff-what-changed-since", "#diff")
+
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(link))))
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('#event-`+retract["event_id"].(string)+`.target')`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err, "the cause's link opens the event log at the retraction")
+		assert.True(t, js[bool](t, ctx, `document.getElementById('log-section').open`))
+	})
 }
 
 // justBeforeText is the clock time one nanosecond before hh:mm:ss.ffffff.
@@ -591,6 +623,31 @@ func TestBrowserMorning(t *testing.T) {
 		assert.Contains(t, retracted, "1,650.00 USD")
 		shots(t, ctx, "item8-feed", "#feed-section")
 	})
+
+	t.Run("issue 14 item 4: a firm's disclosures, with a link to its PDF", func(t *testing.T) {
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url+"/firms/Meridian%20Capital?as_of=2025-09-12")))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#recommendations tbody tr').length > 0 || !document.getElementById('error').hidden`,
+			chromedp.WithPollingTimeout(40*time.Second)))
+		require.NoError(t, err)
+		assert.False(t, visible(t, ctx, "#error"), text(t, ctx, "#error"))
+		assert.Equal(t, "Disclosures: Meridian Capital", text(t, ctx, "#disclosures h1"))
+		dist := js[[]string](t, ctx, `[...document.querySelectorAll('#distribution tbody tr')].map((tr) => tr.textContent)`)
+		assert.Equal(t, []string{"buy1100.00 %", "hold00.00 %", "sell00.00 %"}, dist)
+		recs := js[[][]string](t, ctx, `[...document.querySelectorAll('#recommendations tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent))`)
+		assert.Equal(t, [][]string{
+			{"20 Jun 2025", "BABA", "j.ortiz@meridian", "buy (outperform)", "initiation", "150 USD", "set", "112.6", "152.98"},
+			{"1 Sep 2025", "BABA", "j.ortiz@meridian", "–", "–", "175 USD", "raised", "135", "152.98"},
+		}, recs)
+		href := js[string](t, ctx, `document.getElementById('disclosures-pdf').getAttribute('href')`)
+		assert.Equal(t, "/api/v1/firms/Meridian%20Capital/disclosures?as_of=2025-09-12&format=pdf", href)
+		res, err := http.Get(s.url + href)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		assert.Equal(t, "application/pdf", res.Header.Get("Content-Type"))
+		assert.True(t, strings.HasPrefix(string(body), "%PDF-1."), "the link is the PDF")
+		shots(t, ctx, "issue14-disclosures", "#disclosures")
+	})
 }
 
 // TestBrowserToken checks that a refused token is said to be refused, and
@@ -736,4 +793,290 @@ func TestBrowserFirstLoad200(t *testing.T) {
 	// figures and this command). The size is the page's own and is checked.
 	assert.Less(t, coldSize, float64(firstLoadBudget), "the first load stays under its budget")
 	shots(t, ctx, "first-load-200")
+}
+
+// TestBrowserSplits checks the page on an instrument with a split (issue 12,
+// CONTRACT section 7): the card says which split adjusted it, the explain
+// table gives the target as published, the factor and the adjusted target,
+// the charts mark the split, and the Prices control shows the figures as
+// published, in the address too.
+func TestBrowserSplits(t *testing.T) {
+	skipShort(t, "drives a headless browser")
+	t.Parallel()
+	exe := chromium(t)
+	c := newCLI(t)
+	rows := filepath.Join(t.TempDir(), "splt.jsonl")
+	require.NoError(t, os.WriteFile(rows, []byte(`{"type":"rating","instrument":"SPLT","analyst":"a@firm","rating":"buy","target":"480","currency":"USD","at":"2025-03-03"}
+{"type":"close","instrument":"SPLT","price":"400","currency":"USD","at":"2025-03-07"}
+{"type":"split","instrument":"SPLT","ratio":"4:1","at":"2025-03-10"}
+{"type":"close","instrument":"SPLT","price":"100","currency":"USD","at":"2025-03-10"}
+`), 0o600))
+	store := newStore(t)
+	c.ok(t, "import", rows, "--store", store)
+	s := startServe(t, c, "--store", store)
+	ctx := pageBrowser(t, exe, s.url+"/instruments/SPLT?as_of=2025-03-10&range=3")
+	settle(t, ctx)
+	explainRow := func() []string {
+		return js[[]string](t, ctx, `[...document.querySelectorAll('#explain tbody tr td')].slice(2, 6).map((td) => td.textContent)`)
+	}
+	waitFor := func(cond string) {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(30*time.Second)))
+		require.NoError(t, err, cond)
+	}
+
+	t.Run("issue 12: adjusted by default, the split named, target x factor, the chart's marker", func(t *testing.T) {
+		card := readCard(t, ctx)
+		assert.Equal(t, []string{"120.00 USD", "100.00 on 10 Mar 2025", "20.00 %"}, []string{card["mean-target"], card["close"], card["upside"]})
+		assert.Equal(t, "Adjusted for splits: 4:1 on 10 Mar 2025.", text(t, ctx, "#card-splits"))
+		assert.Equal(t, "split-adjusted", js[string](t, ctx, `document.getElementById('adjusted').selectedOptions[0].textContent`))
+		assert.True(t, visible(t, ctx, `#explain th[data-key="adjusted_target"]`), "the split columns show when a split moves a target")
+		assert.Equal(t, []string{"buy", "480.00", "1/4", "120.00"}, explainRow())
+		assert.Contains(t, js[string](t, ctx, `document.getElementById('chart-targets').alt`), "Splits: 4:1 on 2025-03-10.")
+		assert.Contains(t, js[string](t, ctx, `document.getElementById('chart-ratings').alt`), "Splits: 4:1 on 2025-03-10.")
+		shots(t, ctx, "issue12-splits-adjusted", ".chart")
+	})
+
+	t.Run("issue 12: as published, from the Prices control and from the address", func(t *testing.T) {
+		change(t, ctx, map[string]string{"adjusted": "false"})
+		waitFor(`document.getElementById('card').dataset.state === 'ready' && document.getElementById('card-mean-target').textContent.startsWith('480')`)
+		card := readCard(t, ctx)
+		assert.Equal(t, []string{"480.00 USD", "100.00 on 10 Mar 2025", "380.00 %"}, []string{card["mean-target"], card["close"], card["upside"]})
+		assert.Equal(t, "Prices and targets as published, not adjusted for splits.", text(t, ctx, "#card-splits"))
+		assert.Equal(t, "/instruments/SPLT?as_of=2025-03-10&range=3&adjusted=false", js[string](t, ctx, `location.pathname + location.search`))
+		assert.False(t, visible(t, ctx, `#explain th[data-key="adjusted_target"]`), "no split moves a target as published")
+		waitFor(`document.getElementById('chart-targets').alt.includes('mean target 480 USD')`)
+		assert.Contains(t, js[string](t, ctx, `document.getElementById('chart-targets').alt`), "Splits: 4:1 on 2025-03-10.", "marked as published too")
+		shots(t, ctx, "issue12-splits-published")
+
+		open(t, ctx, s.url+"/instruments/SPLT?as_of=2025-03-10&adjusted=false")
+		assert.Equal(t, "false", js[string](t, ctx, `document.getElementById('adjusted').value`))
+		assert.Equal(t, "480.00 USD", readCard(t, ctx)["mean-target"])
+	})
+}
+
+// topStore is the demo with one analyst who can be ranked for top=N: five
+// buy ratings of TOPX in 2023 that rose 100 to 120 within their year (5
+// scored rating calls, success 100 %), and a buy of BABA at 170 on 5
+// September 2025. As of 11 September 2025 the top 10 is that analyst
+// alone: the demo's own analysts have at most one scored rating call.
+func topStore(t *testing.T, c *cli) string {
+	t.Helper()
+	store := sharedDemo(t, c)
+	var rows strings.Builder
+	for m := 1; m <= 5; m++ {
+		month := "0" + string(rune('0'+m))
+		rows.WriteString(`{"type":"close","instrument":"TOPX","price":"100","currency":"USD","at":"2023-` + month + `-02"}` + "\n")
+		rows.WriteString(`{"type":"rating","instrument":"TOPX","analyst":"z.top@summit","firm":"Summit Research","rating":"buy","currency":"USD","at":"2023-` + month + `-02"}` + "\n")
+		rows.WriteString(`{"type":"close","instrument":"TOPX","price":"120","currency":"USD","at":"2024-` + month + `-01"}` + "\n")
+	}
+	rows.WriteString(`{"type":"rating","instrument":"BABA","analyst":"z.top@summit","firm":"Summit Research","rating":"buy","target":"170","currency":"USD","at":"2025-09-05"}` + "\n")
+	file := filepath.Join(t.TempDir(), "top.jsonl")
+	require.NoError(t, os.WriteFile(file, []byte(rows.String()), 0o644))
+	c.ok(t, "import", file, "--store", store)
+	return store
+}
+
+// settleAnalyst waits until an analyst page or the ranking shows its
+// answer (the analyst's charts drawn) or an error.
+func settleAnalyst(t *testing.T, ctx context.Context) {
+	t.Helper()
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+		if (!document.getElementById('error').hidden) return true;
+		if (!document.getElementById('ranking').hidden) return document.getElementById('ranking-when-line').textContent !== '';
+		return document.getElementById('analyst-card').dataset.state === 'ready' &&
+			(document.querySelectorAll('#analyst-charts svg').length > 0 || !document.getElementById('analyst-charts-note').hidden);
+	})()`, chromedp.WithPollingTimeout(40*time.Second)))
+		// A navigation under way replaces the page the poll ran in: poll the new one.
+		if err == nil || !strings.Contains(err.Error(), "context") {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	require.NoError(t, err, "the analyst page shows neither an answer nor an error: %s", js[string](t, ctx, `location.href`))
+}
+
+// openAnalyst navigates to an analyst page or the ranking and waits for it.
+func openAnalyst(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(url)))
+	settleAnalyst(t, ctx)
+}
+
+// cells reads a table's rows as shown, cell by cell.
+func cells(t *testing.T, ctx context.Context, table string) [][]string {
+	t.Helper()
+	return js[[][]string](t, ctx, `[...document.querySelectorAll('`+table+` tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent.trim()))`)
+}
+
+// TestBrowserAnalyst checks the analyst pages of issue 15: the ranking, an
+// analyst's scores, calls and charts against the API's JSON, the links
+// from analyst names, and the instrument page's "top analysts" switch.
+func TestBrowserAnalyst(t *testing.T) {
+	skipShort(t, "drives a headless browser")
+	t.Parallel()
+	exe := chromium(t)
+	c := newCLI(t)
+	store := topStore(t, c)
+	s := startServe(t, c, "--store", store)
+	ctx := pageBrowser(t, exe, s.url+"/analysts/a.schmidt@rheinland?as_of=2026-12-01")
+	settleAnalyst(t, ctx)
+
+	t.Run("an analyst's scores, calls and chart are the API's", func(t *testing.T) {
+		var report struct {
+			Summary map[string]any
+			Calls   []map[string]any
+		}
+		apiGet(t, s, "/api/v1/analysts/a.schmidt@rheinland?as_of=2026-12-01", &report)
+		sum := report.Summary
+		assert.Equal(t, []any{json.Number("2"), json.Number("2"), json.Number("100"), json.Number("32.91"), json.Number("50"), json.Number("4.92")},
+			[]any{sum["calls"], sum["closed"], sum["success_rate"], sum["avg_return_pct"], sum["accuracy"], sum["avg_error_pct"]})
+		assert.Equal(t, "a.schmidt@rheinland", text(t, ctx, "#analyst-id"))
+		assert.Equal(t, "Rheinland Research", text(t, ctx, "#analyst-firm"))
+		assert.True(t, strings.HasPrefix(text(t, ctx, "#analyst-card-when"), "As of 1 Dec 2026, end of day UTC · as known now"), text(t, ctx, "#analyst-card-when"))
+		assert.Equal(t, "2", text(t, ctx, "#analyst-calls"))
+		assert.Equal(t, "2", text(t, ctx, "#analyst-closed"))
+		assert.Equal(t, "100.00 % of 1 scored ratings", text(t, ctx, "#analyst-success"))
+		assert.Equal(t, "32.91 %", text(t, ctx, "#analyst-return"))
+		assert.Equal(t, "50.00 % of 2 scored targets", text(t, ctx, "#analyst-accuracy"))
+		assert.Equal(t, "4.92 %", text(t, ctx, "#analyst-error"))
+
+		require.Len(t, report.Calls, 2)
+		rows := cells(t, ctx, "#calls")
+		require.Len(t, rows, 2, "newest first")
+		assert.Equal(t, []string{"BABA USD", "10 Sep 2025closed 10 Sep 2026", "target revised292c3746", "143.93", "166.00 USD", "152.98", "–",
+			"no within the year, no at its end", "7.84"}, rows[0])
+		assert.Equal(t, []string{"BABA USD", "1 Aug 2025closed 1 Aug 2026", "buy rating with a target82e9dc16", "115.10", "150.00 USD", "152.98", "32.91",
+			"yes within the year, yes at its end", "1.99"}, rows[1])
+		assert.Equal(t, []any{json.Number("143.93"), json.Number("166"), json.Number("152.98"), json.Number("7.84"), false},
+			[]any{report.Calls[1]["p0"], report.Calls[1]["target_adjusted"], report.Calls[1]["p1"], report.Calls[1]["error_pct"], report.Calls[1]["met_within"]})
+		assert.Equal(t, "/instruments/BABA?as_of=2025-09-10", js[string](t, ctx, `new URL(document.querySelector('#calls tbody a').href).pathname + new URL(document.querySelector('#calls tbody a').href).search`),
+			"a call links to its instrument as of the day it was made")
+
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#calls th[data-key="return_pct"] button`))))
+		assert.Equal(t, "32.91", cells(t, ctx, "#calls")[0][6], "sorted by return, the unscored call last")
+
+		assert.Equal(t, 1, js[int](t, ctx, `document.querySelectorAll('#analyst-charts svg').length`))
+		assert.Equal(t, "BABA (USD): 2 targets against the close", text(t, ctx, "#analyst-charts figcaption"))
+		// The closes drawn are the history's, each once: the same history
+		// the page asks for, from 30 days before the first call to as_of.
+		var history []map[string]any
+		apiGet(t, s, "/api/v1/instruments/BABA/history?from=2025-07-02&to=2026-12-01&every=day", &history)
+		closes := map[any]bool{}
+		for _, row := range history {
+			if row["close_at"] != nil {
+				closes[row["close_at"]] = true
+			}
+		}
+		require.Len(t, closes, 16)
+		assert.Equal(t, "2 targets: 1 met within the year, 1 missed, 0 still open; 16 closes from 27 Jun 2025 to 12 Sep 2025",
+			text(t, ctx, "#analyst-charts svg desc"))
+		assert.Equal(t, []string{"call met", "call missed"}, js[[]string](t, ctx, `[...document.querySelectorAll('#analyst-charts g.call')].map((g) => g.getAttribute('class'))`))
+		assert.Equal(t, []string{"166.00", "152.98"}[0], js[string](t, ctx, `document.querySelectorAll('#analyst-charts text.axis')[0].textContent`), "the highest value on the axis")
+		shots(t, ctx, "analyst-page")
+		shots(t, ctx, "analyst-page-charts", "#analyst-charts")
+	})
+
+	t.Run("the ranking lists the API's order with links", func(t *testing.T) {
+		var want []map[string]any
+		apiGet(t, s, "/api/v1/analysts?as_of=2026-12-01&rank=return", &want)
+		openAnalyst(t, ctx, s.url+"/analysts?as_of=2026-12-01&rank=return")
+		rows := cells(t, ctx, "#ranking-table")
+		require.Len(t, rows, len(want))
+		require.Equal(t, 18, len(want), "17 demo analysts and z.top")
+		for i, w := range want {
+			assert.Equal(t, w["analyst"], strings.TrimSuffix(rows[i][1], w["firm"].(string)), "row %d", i)
+		}
+		assert.Equal(t, []any{"p.rossi@lagoon-capital", json.Number("42.57"), json.Number("50"), json.Number("2")},
+			[]any{want[0]["analyst"], want[0]["avg_return_pct"], want[0]["accuracy"], want[0]["scored_target_calls"]})
+		assert.Equal(t, []string{"1", "p.rossi@lagoon-capitalLagoon Capital", "2", "2", "100.00of 1", "42.57", "50.00of 2", "8.28"}, rows[0])
+		assert.Equal(t, "/analysts/p.rossi%40lagoon-capital?as_of=2026-12-01", js[string](t, ctx,
+			`(() => { const u = new URL(document.querySelector('#ranking-table a.who').href); return u.pathname + u.search; })()`))
+		assert.Equal(t, "return", js[string](t, ctx, `document.getElementById('rank').value`))
+		shots(t, ctx, "analyst-ranking")
+
+		openAnalyst(t, ctx, s.url+"/analysts?min_closed=abc")
+		assert.Contains(t, text(t, ctx, "#error"), `min_closed "abc" must be a whole number`)
+		assert.False(t, visible(t, ctx, "#ranking-table"), "no table beside the error")
+		assert.Equal(t, "abc", js[string](t, ctx, `document.getElementById('min-closed').value`), "the box keeps what the address says")
+	})
+
+	t.Run("a bad address shows the error alone", func(t *testing.T) {
+		openAnalyst(t, ctx, s.url+"/analysts/a.schmidt@rheinland?as_of=2025-13-45")
+		assert.Contains(t, text(t, ctx, "#error"), "as_of")
+		assert.Contains(t, text(t, ctx, "#error"), `"2025-13-45"`)
+		assert.False(t, visible(t, ctx, "#analyst-card"))
+		openAnalyst(t, ctx, s.url+"/analysts/nobody@nowhere")
+		assert.Contains(t, text(t, ctx, "#error"), "Not found.")
+		assert.Contains(t, text(t, ctx, "#error"), "nobody@nowhere")
+		assert.False(t, visible(t, ctx, "#analyst-card"))
+		assert.False(t, visible(t, ctx, "#calls"))
+	})
+
+	t.Run("an analyst's name in the explain table opens the analyst as of that date", func(t *testing.T) {
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11")
+		for _, sel := range []string{"#explain a.who", "#log-section"} {
+			assert.True(t, js[bool](t, ctx, `!!document.querySelector('`+sel+`')`), sel)
+		}
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#explain a.who[href^="/analysts/a.schmidt"]`))))
+		settleAnalyst(t, ctx)
+		assert.Equal(t, "/analysts/a.schmidt%40rheinland?as_of=2025-09-11", js[string](t, ctx, `location.pathname + location.search`))
+		var report struct{ Summary map[string]any }
+		apiGet(t, s, "/api/v1/analysts/a.schmidt@rheinland?as_of=2025-09-11", &report)
+		assert.Equal(t, []any{json.Number("2"), json.Number("0"), nil}, []any{report.Summary["calls"], report.Summary["closed"], report.Summary["success_rate"]})
+		assert.Equal(t, "2", text(t, ctx, "#analyst-calls"))
+		assert.Equal(t, "0", text(t, ctx, "#analyst-closed"))
+		assert.Equal(t, "– of 0 scored ratings", text(t, ctx, "#analyst-success"))
+		assert.Equal(t, []string{"call open", "call open"}, js[[]string](t, ctx, `[...document.querySelectorAll('#analyst-charts g.call')].map((g) => g.getAttribute('class'))`))
+
+		// The feed and the event log name analysts with the same links.
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11")
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#feed-section summary"))))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#feed tbody tr').length === 35`, chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err)
+		assert.Equal(t, 35, js[int](t, ctx, `document.querySelectorAll('#feed tbody td:nth-child(2) a[href^="/analysts/"]').length`), "every name in the feed links")
+		assert.Equal(t, 35, js[int](t, ctx, `document.querySelectorAll('#log tbody td:nth-child(5) a[href^="/analysts/"]').length`), "every name in the log links")
+	})
+
+	t.Run("the top analysts switch counts the cut on the card, the explain and the history", func(t *testing.T) {
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11")
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#top-on"))))
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('card-when').textContent.endsWith('only the top 10 analysts')`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err, "the card counts the top 10")
+		settle(t, ctx)
+		assert.Equal(t, "?as_of=2025-09-11&top=10", js[string](t, ctx, `location.search`))
+		var want map[string]any
+		apiGet(t, s, "/api/v1/instruments/BABA/consensus?as_of=2025-09-11&top=10&explain=true", &want)
+		assert.Equal(t, []any{json.Number("1"), json.Number("170")}, []any{want["analysts"], want["mean_target"]})
+		card := readCard(t, ctx)
+		assert.Equal(t, "1", card["analysts"])
+		assert.Equal(t, "170.00 USD", card["mean-target"])
+		assert.Equal(t, "Counting only the top 10 analysts by success rate as of 11 Sep 2025, end of day UTC: 1 analyst had at least 5 scored rating calls then, "+
+			"and the cut is z.top@summit (100.00 % of 5). The others show as “not top” below.", text(t, ctx, "#top-line"))
+		statuses := js[[]string](t, ctx, `[...document.querySelectorAll('#explain tbody tr')].map((tr) => tr.querySelector('.who').textContent + ' ' + tr.querySelector('.status').textContent)`)
+		assert.Len(t, statuses, len(want["explain"].([]any)))
+		assert.Contains(t, statuses, "z.top@summit counted")
+		assert.Contains(t, statuses, "a.schmidt@rheinland not top")
+		asked := js[[]string](t, ctx, `performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /\/(history|chart\.svg)\?/.test(n) && n.includes('top=10'))`)
+		assert.Len(t, asked, 3, "the history and both charts count the top 10: %v", asked)
+		assert.False(t, js[bool](t, ctx, `document.getElementById('first-published').checked`))
+		shots(t, ctx, "analyst-top-switch", "#top-line")
+
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#first-published"))))
+		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!document.getElementById('card-when').textContent.includes('only the top') && document.getElementById('card').dataset.state === 'ready'`,
+			chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err, "as first published turns the top switch off (the API does not combine them)")
+		assert.False(t, js[bool](t, ctx, `document.getElementById('top-on').checked`))
+		assert.False(t, visible(t, ctx, "#top-line"))
+		assert.Equal(t, "?as_of=2025-09-11", js[string](t, ctx, `location.search`))
+		assert.True(t, visible(t, ctx, "#card"), "no error: %s", text(t, ctx, "#error"))
+
+		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11&top=0")
+		assert.Contains(t, text(t, ctx, "#error"), "top", "an address's bad top is the API's refusal, not another answer")
+		assert.Contains(t, text(t, ctx, "#error"), "must be 1 or more")
+		assert.False(t, visible(t, ctx, "#card"))
+	})
 }

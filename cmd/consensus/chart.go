@@ -30,7 +30,7 @@ type chartCmd struct {
 }
 
 func (c *chartCmd) usage() (string, string) {
-	return "chart SYMBOL --from D --to D -o FILE.svg|.png [--force] [--every auto|day|week|month] [--known-at T] [--window 90d] [--first-published]",
+	return "chart SYMBOL --from D --to D -o FILE.svg|.png [--force] [--every auto|day|week|month] [--known-at T] [--window 90d] [--unadjusted] [--basis last|each] [--first-published]",
 		"Draws the consensus over time (mean target with its high-low band against the close, and the buy/hold/sell counts) as an SVG or PNG file."
 }
 
@@ -84,6 +84,7 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 	}
 	var rows []projections.Consensus
 	var restated []bool
+	var splits []projections.AppliedSplit
 	if c.firstPublished {
 		h, err := publishedRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every)
 		if err != nil {
@@ -95,7 +96,7 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		rows, restated = h.Split()
-	} else if rows, err = historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, ""); err != nil {
+	} else if rows, splits, err = historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, "", true); err != nil {
 		return err
 	}
 	title := c.title
@@ -105,7 +106,7 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 			title += ", as first published"
 		}
 	}
-	fig := chart.New(rows, chart.Options{Width: c.width, Height: c.height, Title: title, Restated: restated})
+	fig := chart.New(rows, chart.Options{Width: c.width, Height: c.height, Title: title, Restated: restated, Splits: splits})
 	write := fig.WriteSVG
 	if format == ".png" {
 		write = func(w io.Writer) error { return fig.WritePNG(w, pngScale) }
@@ -116,14 +117,13 @@ func (c *chartCmd) run(ctx context.Context, a *app, args []string) error {
 // chartRange reads the dates and period of a chart. "auto" chooses the
 // period from the length of the range, as the web page does.
 func chartRange(fromText, toText, everyText string) (from, to time.Time, every projections.Every, err error) {
+	if everyText != "auto" {
+		return historyGrid(fromText, toText, everyText)
+	}
 	if from, to, err = parseRange(fromText, toText); err != nil {
 		return
 	}
-	if everyText == "auto" {
-		every = chart.AutoEvery(from, to)
-	} else if every, err = projections.ParseEvery(everyText); err != nil {
-		return
-	}
+	every = chart.AutoEvery(from, to)
 	err = projections.CheckHistoryRange(from, to, every)
 	return
 }

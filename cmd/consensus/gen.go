@@ -22,10 +22,11 @@ type genCmd struct {
 	forceFlag
 	instruments, analysts, years, seed string
 	end, out, format                   string
+	splits                             bool
 }
 
 func (c *genCmd) usage() (string, string) {
-	return "gen --instruments N --analysts N --years N --seed S [--end DATE] [--out FILE [--force]] [--format jsonl|csv]",
+	return "gen --instruments N --analysts N --years N --seed S [--end DATE] [--splits] [--out FILE [--force]] [--format jsonl|csv]",
 		"Writes a deterministic synthetic history in the import format: the same flags give the same bytes."
 }
 
@@ -35,6 +36,7 @@ func (c *genCmd) define(fs *pflag.FlagSet) {
 	fs.StringVar(&c.years, "years", "", fmt.Sprintf("length of the history in years, `N` from 1 to %d (required)", gen.MaxYears))
 	fs.StringVar(&c.seed, "seed", "", "the random seed `S`, a whole number; other seeds give other histories (required)")
 	fs.StringVar(&c.end, "end", gen.DefaultEnd.Format(time.DateOnly), "the last `DATE` of the history, YYYY-MM-DD, not in the future")
+	fs.BoolVar(&c.splits, "splits", false, "add stock splits, about one per instrument per five years, prices and targets continuing on the new basis (CSV gains a ratio column)")
 	fs.StringVarP(&c.out, "out", "o", "", "write to a new `FILE` (left alone on failure) instead of standard output")
 	c.forceFlag.define(fs, "the --out file")
 	fs.StringVar(&c.format, "format", "", "jsonl or csv (default: from the --out extension .jsonl or .csv, else jsonl)")
@@ -114,6 +116,7 @@ func (c *genCmd) config(now time.Time) (gen.Config, error) {
 			Reason: fmt.Sprintf("is not over yet, and a history may not reach into the future; give an earlier --end, such as %s",
 				now.UTC().AddDate(0, 0, -1).Format(time.DateOnly))}
 	}
+	cfg.Splits = c.splits
 	return cfg, cfg.Validate()
 }
 
@@ -125,8 +128,12 @@ func (c *genCmd) summary(w io.Writer, s gen.Stats, dest string, took time.Durati
 			rate = fmt.Sprintf(" in %s (%.0f rows/s)", took.Round(time.Millisecond), float64(s.Rows())/took.Seconds())
 		}
 	}
-	_, err := fmt.Fprintf(w, "generated %d rows from %s to %s to %s (rating %d, target %d, withdraw %d, close %d, retract %d)%s\n",
+	split := ""
+	if s.Splits > 0 {
+		split = fmt.Sprintf(", split %d", s.Splits)
+	}
+	_, err := fmt.Fprintf(w, "generated %d rows from %s to %s to %s (rating %d, target %d, withdraw %d, close %d, retract %d%s)%s\n",
 		s.Rows(), s.From.Format(time.DateOnly), s.To.Format(time.DateOnly), dest,
-		s.Ratings, s.Targets, s.Withdrawals, s.Closes, s.Retractions, rate)
+		s.Ratings, s.Targets, s.Withdrawals, s.Closes, s.Retractions, split, rate)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -25,7 +26,7 @@ type historyCmd struct {
 }
 
 func (c *historyCmd) usage() (string, string) {
-	return "history SYMBOL --from D --to D [--every day|week|month] [--known-at T] [--top N | --first-published] [--json|--csv]",
+	return "history SYMBOL --from D --to D [--every day|week|month] [--known-at T] [--unadjusted] [--basis last|each] [--top N | --first-published] [--json|--csv]",
 		"Shows one consensus row per period end between two dates; with --first-published, each row as the ledger showed it at that date, restated rows marked."
 }
 
@@ -44,27 +45,34 @@ func (c *historyCmd) define(fs *pflag.FlagSet) {
 
 // historyRows answers a history question from the read-only store the
 // flags name, at the point in time they give: what history and chart share.
+// With withSplits it also lists the splits effective between the first and
+// the last row, which a chart marks.
 func historyRows(ctx context.Context, a *app, store *storeFlag, point *pointFlags, sym domain.Symbol,
-	from, to time.Time, every projections.Every, top string) ([]projections.Consensus, error) {
+	from, to time.Time, every projections.Every, top string, withSplits bool) ([]projections.Consensus, []projections.AppliedSplit, error) {
 	q, err := point.query(a)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	n, err := parseTop(top)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	l, closeStore, err := store.open(a, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer closeStore()
 	if n > 0 {
 		if q.Tops, err = l.Tops(ctx, projections.RowTimes(from, to, every), q.KnownAt, n); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return l.History(ctx, sym, from, to, every, q)
+	rows, err := l.History(ctx, sym, from, to, every, q)
+	if err != nil || !withSplits || len(rows) == 0 {
+		return rows, nil, err
+	}
+	splits, err := l.Splits(ctx, sym, rows[0].AsOf, rows[len(rows)-1].AsOf, q.KnownAt)
+	return rows, splits, err
 }
 
 // publishedRows is historyRows as first published (--first-published).
@@ -105,6 +113,19 @@ func parseRange(fromText, toText string) (from, to time.Time, err error) {
 	return
 }
 
+// historyGrid reads --from, --to and --every of a history grid, refusing a
+// grid of more rows than a history may have: what history and diff share.
+func historyGrid(fromText, toText, everyText string) (from, to time.Time, every projections.Every, err error) {
+	if from, to, err = parseRange(fromText, toText); err != nil {
+		return
+	}
+	if every, err = projections.ParseEvery(everyText); err != nil {
+		return
+	}
+	err = projections.CheckHistoryRange(from, to, every)
+	return
+}
+
 func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	if err := required(map[string]string{"from": c.from, "to": c.to}); err != nil {
 		return err
@@ -116,15 +137,8 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	from, to, err := parseRange(c.from, c.to)
+	from, to, every, err := historyGrid(c.from, c.to, c.every)
 	if err != nil {
-		return err
-	}
-	every, err := projections.ParseEvery(c.every)
-	if err != nil {
-		return err
-	}
-	if err := projections.CheckHistoryRange(from, to, every); err != nil {
 		return err
 	}
 	if c.firstPublished {
@@ -133,7 +147,7 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 		}
 		return c.runFirstPublished(ctx, a, sym, from, to, every)
 	}
-	rows, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, c.top)
+	rows, _, err := historyRows(ctx, a, &c.storeFlag, &c.pointFlags, sym, from, to, every, c.top, false)
 	if err != nil {
 		return err
 	}
@@ -143,7 +157,11 @@ func (c *historyCmd) run(ctx context.Context, a *app, args []string) error {
 	case c.csv:
 		return writeHistoryCSV(a.stdout, rows, nil)
 	}
-	return writeHistoryTable(a.stdout, rows, nil)
+	if err := writeHistoryTable(a.stdout, rows, nil); err != nil {
+		return err
+	}
+	printSeriesSplits(a.stdout, rows, c.basis.each)
+	return nil
 }
 
 // runFirstPublished prints the history as first published: JSON rows gain
@@ -255,4 +273,26 @@ func writeHistoryTable(w io.Writer, rows []projections.Consensus, restated []boo
 		return err
 	}
 	return nil
+}
+
+// printSeriesSplits says under a history table which splits its figures
+// were adjusted for, and on which basis, so that a reader comparing it with
+// the prices as published knows why they differ.
+func printSeriesSplits(w io.Writer, rows []projections.Consensus, each bool) {
+	var splits []projections.AppliedSplit
+	for _, r := range rows {
+		for _, s := range r.Splits {
+			if !slices.ContainsFunc(splits, func(x projections.AppliedSplit) bool { return x.EventID == s.EventID }) {
+				splits = append(splits, s)
+			}
+		}
+	}
+	switch {
+	case len(rows) == 0 || len(splits) == 0:
+	case each:
+		fmt.Fprintf(w, "adjusted for splits (each row on its own basis): %s\n", splitsText(splits))
+	default:
+		fmt.Fprintf(w, "adjusted for splits (every row on the basis of %s): %s\n",
+			rows[len(rows)-1].AsOf.Format(time.DateOnly), splitsText(splits))
+	}
 }

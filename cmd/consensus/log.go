@@ -123,6 +123,8 @@ func describe(e domain.Event) string {
 		return fmt.Sprintf("close %s %s", e.Price, e.Currency)
 	case domain.EventRetracted:
 		return fmt.Sprintf("retracts %s: %s", e.Retracted, forTerminal(e.Reason))
+	case domain.SplitRecorded:
+		return fmt.Sprintf("split %s", e.Ratio)
 	}
 	return ""
 }

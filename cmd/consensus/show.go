@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -22,7 +23,7 @@ type showCmd struct {
 }
 
 func (c *showCmd) usage() (string, string) {
-	return "show SYMBOL [--as-of T] [--known-at T] [--window 90d] [--top N] [--explain] [--json]\n       consensus show --all [--as-of T] [--known-at T] [--top N] [--json|--csv]",
+	return "show SYMBOL [--as-of T] [--known-at T] [--window 90d] [--unadjusted] [--top N] [--explain] [--json]\n       consensus show --all [--as-of T] [--known-at T] [--unadjusted] [--top N] [--json|--csv]",
 		"Shows the consensus on an instrument (or every instrument) as of a valid time, as known at a transaction time."
 }
 
@@ -193,6 +194,38 @@ func printCard(w io.Writer, r projections.Consensus) {
 	} else {
 		fmt.Fprintf(w, "  upside    -\n")
 	}
+	switch {
+	case !r.Adjusted:
+		fmt.Fprintf(w, "  prices and targets as published, not adjusted for splits\n")
+	case len(r.Splits) > 0:
+		fmt.Fprintf(w, "  adjusted for splits: %s\n", splitsText(r.Splits))
+	}
+}
+
+// splitsText lists splits for people: "4:1 on 2025-03-10", the ex-date
+// alone when the split is effective at the start of it, as a bare date
+// given to `split --at` is.
+func splitsText(splits []projections.AppliedSplit) string {
+	parts := make([]string, len(splits))
+	for i, s := range splits {
+		at := s.EffectiveAt.UTC()
+		when := domain.FormatTime(at)
+		if at.Equal(at.Truncate(24 * time.Hour)) {
+			when = at.Format(time.DateOnly)
+		}
+		parts[i] = s.Ratio + " on " + when
+	}
+	return strings.Join(parts, ", ")
+}
+
+// explainTarget is an analyst's target as published and, when splits
+// move it to the answer's basis, the factor and the adjusted target:
+// "480.00 x 1/4 = 120.00".
+func explainTarget(e projections.AnalystExplain) string {
+	if e.Target == nil || e.TargetFactor == nil || *e.TargetFactor == "1" || e.AdjustedTarget == nil {
+		return orDash(e.Target)
+	}
+	return orDash(e.Target) + " x " + *e.TargetFactor + " = " + orDash(e.AdjustedTarget)
 }
 
 // printExplain writes one line per analyst: status, rating, target and the
@@ -213,7 +246,7 @@ func printExplain(w io.Writer, r projections.Consensus) {
 		if e.RatingEventID != nil {
 			ratingEvent = e.RatingEventID.String()
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", forTerminal(e.Analyst), forTerminal(e.Firm), e.Status, rating, orDash(e.Target), ratingEvent, forTerminal(e.Reason))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", forTerminal(e.Analyst), forTerminal(e.Firm), e.Status, rating, explainTarget(e), ratingEvent, forTerminal(e.Reason))
 	}
 	tw.Flush()
 	for _, e := range r.Explain {

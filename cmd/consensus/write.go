@@ -96,16 +96,25 @@ var rowFlags = map[string]rowFlag{
 	"price":    {"the closing price, an exact decimal", func(r *domain.Row) *string { return &r.Price }},
 	"currency": {"ISO 4217 currency of the instrument, e.g. USD", func(r *domain.Row) *string { return &r.Currency }},
 	"at":       {"effective time: YYYY-MM-DD (the end of that day, UTC) or RFC 3339", func(r *domain.Row) *string { return &r.At }},
+	"ratio":    {"the split ratio N:M, N new shares for every M old: 4:1 for a 4-for-1 split, 1:10 for a 1-for-10 reverse split", func(r *domain.Row) *string { return &r.Ratio }},
 }
 
+// splitAtHelp is --at for split: a split's bare date is the START of the
+// ex-date (CONTRACT section 7), unlike every other fact's, so its help must
+// not repeat rowFlags' "end of that day".
+const splitAtHelp = "the ex-date: YYYY-MM-DD (the START of that day, 00:00:00 UTC: the ex-date's own closes and targets are on the new basis) or RFC 3339"
+
 // factCmd is a writing command that records one fact about an instrument:
-// rate, revise, withdraw and close differ only in their row type and flags.
+// rate, revise, withdraw, close and split differ only in their row type and
+// flags.
 type factCmd struct {
 	writeFlags
 	rowType           string
 	synopsis, summary string
 	required          []string // flags that must be given
 	optional          []string
+	help              map[string]string // a flag's help where it differs from rowFlags'
+	hidden            []string          // flags read but not shown: the row's fields the type refuses
 	row               domain.Row
 }
 
@@ -135,15 +144,38 @@ func closeCmd() command {
 		"Records a trading day's closing price (CloseRecorded).", []string{"price", "currency", "at"}, nil)
 }
 
+func splitCmd() command {
+	c := newFactCmd(domain.RowSplit, "split SYMBOL --ratio N:M --at D",
+		"Records a stock split or reverse split effective at the start of its ex-date (SplitRecorded).",
+		[]string{"ratio", "at"}, nil)
+	c.help = map[string]string{"at": splitAtHelp}
+	// A split has no analyst, price or currency; these flags are read but
+	// not shown, so that "split --currency USD" is refused in the domain's
+	// one sentence ("currency "USD" is not a field of a split ...") rather
+	// than as an unknown flag, as an import row with that field is.
+	c.hidden = []string{"analyst", "firm", "rating", "target", "price", "currency"}
+	return c
+}
+
 func (c *factCmd) usage() (string, string) { return c.synopsis, c.summary }
 
 func (c *factCmd) define(fs *pflag.FlagSet) {
 	c.writeFlags.define(fs)
+	help := func(name string) string {
+		if h, ok := c.help[name]; ok {
+			return h
+		}
+		return rowFlags[name].help
+	}
 	for _, name := range c.required {
-		fs.StringVar(rowFlags[name].field(&c.row), name, "", rowFlags[name].help+" (required)")
+		fs.StringVar(rowFlags[name].field(&c.row), name, "", help(name)+" (required)")
 	}
 	for _, name := range c.optional {
-		fs.StringVar(rowFlags[name].field(&c.row), name, "", rowFlags[name].help)
+		fs.StringVar(rowFlags[name].field(&c.row), name, "", help(name))
+	}
+	for _, name := range c.hidden {
+		fs.StringVar(rowFlags[name].field(&c.row), name, "", help(name))
+		_ = fs.MarkHidden(name) // cannot fail: the flag was just defined
 	}
 }
 

@@ -298,6 +298,14 @@ function shortDay(text) {
   return isEndOfDay(t) ? dayText(t) : dayText(t) + ' ' + utcParts(t).time + ' UTC';
 }
 
+// exDay is a split's ex-date: the day alone when the split is effective at
+// its start, as a bare date given for a split means; else the full time.
+function exDay(text) {
+  const t = parseTime(text);
+  if (!t) return '–';
+  return utcParts(t).time === '00:00:00' && !fracText(t) ? dayText(t) : shortDay(text);
+}
+
 function compareTimes(a, b) {
   return a.sec !== b.sec ? a.sec - b.sec : (a.frac < b.frac ? -1 : a.frac > b.frac ? 1 : 0);
 }
@@ -511,6 +519,24 @@ function writeAddress(pt, extra) {
   history.replaceState(null, '', location.pathname + (s ? '?' + s : ''));
 }
 
+// wirePoint shows the address's point in time in a view's pickers and,
+// when the user changes them (or anything else in the form), writes the
+// address, with extra()'s parameters, and loads the view again.
+function wirePoint(form, asOfId, knownAtId, state, load, extra) {
+  state.point = addressPoint();
+  fillPicker(asOfId, state.point.asOf);
+  fillPicker(knownAtId, state.point.knownAt);
+  const changed = () => {
+    const pt = pointFromPickers(asOfId, knownAtId);
+    if (pt === undefined) return;
+    state.point = pt;
+    writeAddress(pt, extra ? extra() : {});
+    load();
+  };
+  document.getElementById(form).addEventListener('change', changed);
+  wireClearButtons(changed);
+}
+
 function wireClearButtons(onClear) {
   for (const button of document.querySelectorAll('button[data-clear]')) {
     button.addEventListener('click', () => {
@@ -549,8 +575,8 @@ async function resolvePoint(pt, first, latestClose) {
     if (close) {
       q.set('as_of', linkTime(close));
       latest = true;
+      answer = null; // asked again at that close
     }
-    answer = null;
   }
   return { q, notes, capped, latest, answer };
 }
@@ -662,7 +688,8 @@ async function drawChanges(asked, q, seq) {
 // Labels sort from the most bullish to the most bearish, not alphabetically.
 const labelRank = { 'Strong Buy': 1, 'Moderate Buy': 2, 'Hold': 3, 'Moderate Sell': 4, 'Strong Sell': 5, 'No Consensus': 6 };
 // Money columns compare amounts only within a currency.
-const moneyKeys = new Set(['mean_target', 'close', 'median_target', 'high_target', 'low_target', 'stddev_target', 'target']);
+const moneyKeys = new Set(['mean_target', 'close', 'median_target', 'high_target', 'low_target', 'stddev_target', 'target', 'adjusted_target',
+  'p0', 'p1', 'target_adjusted']);
 
 // compareBy orders rows by one key: absent values last, labels by rank,
 // money grouped by currency (yen are never compared with dollars as if
@@ -714,32 +741,13 @@ function drawOverview() {
   setText('overview-count', 'Showing ' + shown.length + ' of ' + overview.rows.length + ' instruments');
   document.getElementById('overview-empty').hidden = overview.rows.length > 0;
   performance.mark('overview-drawn'); // the first-load test reads it
-  for (const th of document.querySelectorAll('#overview-table th')) {
-    th.setAttribute('aria-sort', th.dataset.key === overview.key ? (overview.ascending ? 'ascending' : 'descending') : 'none');
-  }
+  sortMarks('#overview-table', overview);
 }
 
 function startOverview() {
   document.getElementById('overview').hidden = false;
-  overview.point = addressPoint();
-  fillPicker('overview-as-of', overview.point.asOf);
-  fillPicker('overview-known-at', overview.point.knownAt);
-  for (const th of document.querySelectorAll('#overview-table th')) {
-    th.querySelector('button').addEventListener('click', () => {
-      overview.ascending = overview.key === th.dataset.key ? !overview.ascending : true;
-      overview.key = th.dataset.key;
-      drawOverview();
-    });
-  }
-  const changed = () => {
-    const pt = pointFromPickers('overview-as-of', 'overview-known-at');
-    if (pt === undefined) return;
-    overview.point = pt;
-    writeAddress(pt);
-    loadOverview();
-  };
-  document.getElementById('overview-when').addEventListener('change', changed);
-  wireClearButtons(changed);
+  wirePoint('overview-when', 'overview-as-of', 'overview-known-at', overview, loadOverview);
+  sortable('#overview-table', overview, drawOverview);
   document.getElementById('filter').addEventListener('input', drawOverview);
   document.getElementById('currency-filter').addEventListener('change', drawOverview);
   document.getElementById('export-list').addEventListener('click', () => {
@@ -767,7 +775,7 @@ function drawCard(c, r) {
   const badge = document.getElementById('card-label');
   badge.textContent = c.label;
   badge.className = labelClass(c.label);
-  setText('card-when', whenLine(c, r));
+  setText('card-when', whenLine(c, r) + topText(c));
   setText('card-analysts', count(c.analysts));
   setText('card-buy', count(c.buy));
   setText('card-hold', count(c.hold));
@@ -779,6 +787,10 @@ function drawCard(c, r) {
   setFigure('card-stddev-target', money(c.stddev_target, ccy), '', c.stddev_target);
   setFigure('card-close', money(c.close, ccy), c.close === null ? '' : 'on ' + shortDay(c.close_at), c.close);
   setFigure('card-upside', figure(c.upside_pct), c.upside_pct === null ? '' : '%');
+  const splits = document.getElementById('card-splits');
+  splits.textContent = c.adjusted === false ? 'Prices and targets as published, not adjusted for splits.'
+    : (c.splits || []).length ? 'Adjusted for splits: ' + c.splits.map((s) => s.ratio + ' on ' + exDay(s.effective_at)).join(', ') + '.' : '';
+  splits.hidden = splits.textContent === '';
   card.dataset.asOf = c.as_of;
   card.dataset.knownAt = c.known_at;
   card.dataset.state = 'ready';
@@ -816,18 +828,33 @@ function drawExplain() {
     if (e.target_event_id) events.append(e.rating_event_id ? element('br') : '', 'target ', eventLink(e.target_event_id), actionNote(e.target_action));
     if (!e.rating_event_id && !e.target_event_id) events.append('–');
     return element('tr', { className: 'status-' + e.status },
-      cell('Analyst', {}, element('span', { className: 'who' }, e.analyst), e.firm ? element('div', { className: 'note' }, e.firm) : null),
+      cell('Analyst', {}, analystLink(e.analyst, inst.q, 'who'), e.firm ? element('div', { className: 'note' }, e.firm) : null),
       cell('Status', {}, element('span', { className: 'status' }, e.status.replace('_', ' '))),
       cell('Rating', {}, rating),
-      cell('Target', { className: 'num', title: e.target === null ? '' : 'exactly ' + e.target }, money(e.target, ccy)),
+      cell('Target', { className: 'num', title: e.target === null ? '' : 'exactly ' + e.target + ', as published' }, money(e.target, ccy)),
+      cell('Split factor', { className: 'num split-col' }, e.target_factor === null || e.target_factor === undefined ? '–' : e.target_factor),
+      cell('Adjusted target', { className: 'num split-col', title: e.adjusted_target === null ? '' : 'exactly ' + e.adjusted_target }, money(e.adjusted_target, ccy)),
       cell('Last active', {}, e.last_active ? shortDay(e.last_active) : '–'),
       events,
       why);
   }));
   setText('explain-count', 'Showing ' + shown.length + ' of ' + inst.explain.length + ' analysts');
-  for (const th of document.querySelectorAll('#explain th[data-key]')) {
-    th.setAttribute('aria-sort', th.dataset.key === inst.key ? (inst.ascending ? 'ascending' : 'descending') : 'none');
-  }
+  // The factor and the adjusted target are worth their columns only when a
+  // split moves some target.
+  document.getElementById('explain').classList.toggle('no-splits', !inst.explain.some((e) => e.target_factor && e.target_factor !== '1'));
+  sortMarks('#explain', inst);
+}
+
+// asPublished says whether the page shows prices and targets as published
+// rather than adjusted for splits (the Prices control, adjusted=false in
+// the address), and adjusted sets the API's parameter to match.
+function asPublished() {
+  return document.getElementById('adjusted').value === 'false';
+}
+
+function adjusted(p) {
+  if (asPublished()) p.set('adjusted', 'false');
+  return p;
 }
 
 // drawTrend shows the counts and mean rating now against 1 week, 1 month
@@ -836,7 +863,7 @@ async function drawTrend(base, c, q, current) {
   const asOf = parseTime(c.as_of);
   const earlier = [['1 week earlier', shiftBack(asOf, 7, 0)], ['1 month earlier', shiftBack(asOf, 0, 1)], ['3 months earlier', shiftBack(asOf, 0, 3)]];
   const answers = await Promise.all(earlier.map(([, t]) => {
-    const p = new URLSearchParams(q);
+    const p = adjusted(withTop(new URLSearchParams(q)));
     p.set('as_of', rfc3339(t));
     return getJSON(base + '/consensus?' + p);
   }));
@@ -863,7 +890,7 @@ function chartQuery(c) {
   // As first published (CONTRACT section 9): each row as known on its own
   // day, restated rows shaded on the charts and named in the readout.
   if (document.getElementById('first-published').checked) p.set('first_published', 'true');
-  return p;
+  return adjusted(withTop(p));
 }
 
 // dailyQuery is what the history export asks for: the chart's range and
@@ -888,7 +915,7 @@ async function loadInstrument() {
   const current = () => { if (seq !== inst.seq) throw superseded; };
   try {
     const ask = (q) => {
-      const p = new URLSearchParams(q);
+      const p = adjusted(withTop(new URLSearchParams(q)));
       p.set('explain', 'true');
       return getJSON(base + '/consensus?' + p);
     };
@@ -903,8 +930,9 @@ async function loadInstrument() {
     fillPicker('as-of', r.q.get('as_of'));
     fillPicker('known-at', r.capped ? inst.point.knownAt : r.q.get('known_at'));
     drawCard(c, r);
+    drawTopLine(c);
     drawExplain();
-    setText('print-line', symbol + ' analyst consensus. ' + whenLine(c, r) + '. Printed from ' + location.href + ' on ' + readable(new Date().toISOString()) + '.');
+    setText('print-line', symbol + ' analyst consensus. ' + whenLine(c, r) + topText(c) + '. Printed from ' + location.href + ' on ' + readable(new Date().toISOString()) + '.');
     setText('caption-targets', 'Mean price target (' + c.currency + ') with the high–low range of targets, against the close (' + c.currency + ')');
     const later = [drawTrend(base, c, r.q, current), drawCharts(base, c, current)];
     if (location.hash.startsWith('#event-')) later.push(goToEvent());
@@ -1004,6 +1032,8 @@ function knownLink(t) {
   q.set('known_at', rfc3339(t));
   const range = document.getElementById('range').value;
   if (range !== '6') q.set('range', range);
+  withTop(q);
+  adjusted(q);
   return location.pathname + '?' + queryText(q);
 }
 
@@ -1020,20 +1050,23 @@ function actionNote(a) {
   return a ? ' (' + a.replace(/_/g, ' ') + ')' : '';
 }
 
+// details is an event's data as the log shows it: an analyst's name links
+// to the analyst's page.
 function details(e) {
   const d = e.data || {};
   const ccy = d.currency || (inst.answer && inst.answer.currency) || '';
+  const who = () => analystLink(d.analyst, inst.q);
   switch (e.type) {
     case 'RatingAdded':
-      return d.analyst + (d.firm ? ' (' + d.firm + ')' : '') + ': ' + d.rating + (d.broker_rating && d.broker_rating !== d.rating ? ' (' + d.broker_rating + ')' : '') +
-        (d.target ? ', target ' + money(d.target, ccy) + ' ' + ccy : '');
-    case 'TargetRevised': return d.analyst + ': target ' + money(d.target, ccy) + ' ' + ccy;
-    case 'RatingWithdrawn': return d.analyst + ': coverage dropped';
-    case 'CloseRecorded': return 'close ' + money(d.price, ccy) + ' ' + ccy;
-    case 'EventRetracted': return 'reason: ' + d.reason;
-    case 'SplitRecorded': return 'split ' + d.ratio;
+      return [who(), (d.firm ? ' (' + d.firm + ')' : '') + ': ' + d.rating + (d.broker_rating && d.broker_rating !== d.rating ? ' (' + d.broker_rating + ')' : '') +
+        (d.target ? ', target ' + money(d.target, ccy) + ' ' + ccy : '')];
+    case 'TargetRevised': return [who(), ': target ' + money(d.target, ccy) + ' ' + ccy];
+    case 'RatingWithdrawn': return [who(), ': coverage dropped'];
+    case 'CloseRecorded': return ['close ' + money(d.price, ccy) + ' ' + ccy];
+    case 'EventRetracted': return ['reason: ' + d.reason];
+    case 'SplitRecorded': return ['split ' + d.ratio];
   }
-  return JSON.stringify(d);
+  return [JSON.stringify(d)];
 }
 
 function drawLog() {
@@ -1053,7 +1086,7 @@ function drawLog() {
       cell('Event', {}, typeNames[e.type] || e.type, element('div', { className: 'note' }, element('a', { href: '#event-' + e.event_id, className: 'id', title: e.event_id }, e.event_id))),
       cell('Effective', {}, shortDay(e.effective_at)),
       cell('Recorded', {}, readable(e.recorded_at), element('div', { className: 'note' }, 'by ' + e.recorded_by + ', ' + e.source)),
-      cell('Details', {}, details(e)),
+      cell('Details', {}, ...details(e)),
       cell('Action', { className: 'action' }, actionText(e)),
       retraction,
       known);
@@ -1072,13 +1105,85 @@ function drawFeed() {
     const ccy = d.currency || inst.answer.currency;
     return element('tr', { className: e.retracted_by ? 'retracted' : '' },
       cell('Effective', {}, shortDay(e.effective_at)),
-      cell('Analyst', {}, d.analyst, d.firm ? element('div', { className: 'note' }, d.firm) : null),
+      cell('Analyst', {}, analystLink(d.analyst, inst.q), d.firm ? element('div', { className: 'note' }, d.firm) : null),
       cell('Event', {}, (typeNames[e.type] || e.type) + (e.retracted_by ? ' (retracted)' : '')),
       cell('Rating', {}, d.rating ? d.rating + (d.broker_rating && d.broker_rating !== d.rating ? ' (' + d.broker_rating + ')' : '') : '–'),
       cell('Target', { className: 'num' }, d.target ? money(d.target, ccy) + ' ' + ccy : '–'),
       cell('Action', { className: 'action' }, actionText(e)),
       cell('Event id', {}, eventLink(e.event_id)));
   }));
+}
+
+// diffFigureNames are the names of the diff's fields as the card shows
+// them.
+const diffFigureNames = {
+  currency: 'Currency', window_days: 'Window (days)', analysts: 'Analysts', buy: 'Buy', hold: 'Hold', sell: 'Sell',
+  mean_rating: 'Mean rating', label: 'Consensus', targets: 'Targets', mean_target: 'Mean target', median_target: 'Median target',
+  high_target: 'High target', low_target: 'Low target', stddev_target: 'Std. deviation', close: 'Close', close_at: 'Close on',
+  upside_pct: 'Upside %',
+};
+
+// diffValue shows one value of a diff as the card shows that figure.
+function diffValue(field, v) {
+  if (v === null) return '–';
+  const ccy = inst.answer ? inst.answer.currency : '';
+  if (moneyKeys.has(field)) return money(v, ccy);
+  if (field === 'close_at') return shortDay(v);
+  if (field === 'mean_rating' || field === 'upside_pct') return figure(v);
+  return String(v);
+}
+
+// loadDiff asks what changed the consensus over the chart's period between
+// the time picked and the knowledge time the card shows, and draws one row
+// per changed figure, the changed value highlighted, with the events that
+// caused it (once per as_of) linking to the event log.
+async function loadDiff() {
+  if (!inst.answer) return;
+  const since = pickerValue('since-known');
+  if (since === undefined) return;
+  if (!since) {
+    setText('diff-summary', 'Pick the earlier time to compare with.');
+    document.querySelector('#diff tbody').replaceChildren();
+    return;
+  }
+  const p = chartQuery(inst.answer);
+  p.set('from_known', since);
+  if (p.has('known_at')) {
+    p.set('to_known', p.get('known_at'));
+    p.delete('known_at');
+  }
+  const table = document.getElementById('diff');
+  table.dataset.state = 'loading';
+  const rows = await getJSON('/instruments/' + encodeURIComponent(inst.symbol) + '/diff?' + p);
+  const body = [];
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    const first = i === 0 || rows[i - 1].as_of !== r.as_of;
+    const tr = element('tr', { className: first ? 'first-of-day' : '' },
+      cell('As of', {}, first ? shortDay(r.as_of) : ''),
+      cell('Figure', { className: 'field' }, diffFigureNames[r.field] || r.field),
+      cell('Before', { className: 'num before', title: r.before === null ? '' : 'exactly ' + r.before }, diffValue(r.field, r.before)),
+      cell('After', { className: 'num after changed', title: r.after === null ? '' : 'exactly ' + r.after }, diffValue(r.field, r.after)));
+    tr.dataset.field = r.field;
+    tr.dataset.asOf = r.as_of;
+    if (first) {
+      let span = 1;
+      while (i + span < rows.length && rows[i + span].as_of === r.as_of) span++;
+      const causes = cell('Caused by', { className: 'causes', rowSpan: span });
+      r.causes.forEach((x, k) => {
+        if (k > 0) causes.append(element('br'));
+        causes.append(typeNames[x.type] || x.type, ' ', eventLink(x.event_id), ' (effective ' + shortDay(x.effective_at) + ')');
+      });
+      if (!r.causes.length) causes.append('–');
+      tr.append(causes);
+    }
+    body.push(tr);
+  }
+  table.querySelector('tbody').replaceChildren(...body);
+  const days = new Set(rows.map((r) => r.as_of)).size;
+  setText('diff-summary', rows.length ? rows.length + ' changed figures on ' + days + (days === 1 ? ' day' : ' days') + ' of the chart\'s period.'
+    : 'Nothing changed over the chart\'s period.');
+  table.dataset.state = 'ready';
 }
 
 // goToEvent opens the log at the event the address names.
@@ -1103,35 +1208,26 @@ function startInstrument(symbol) {
   document.getElementById('instrument').hidden = false;
   setText('symbol', symbol);
   document.title = symbol + ' – analyst consensus';
-  inst.point = addressPoint();
-  fillPicker('as-of', inst.point.asOf);
-  fillPicker('known-at', inst.point.knownAt);
   const range = new URLSearchParams(location.search).get('range');
   if (range && chartEvery[range]) document.getElementById('range').value = range;
-  const changed = () => {
-    const pt = pointFromPickers('as-of', 'known-at');
-    if (pt === undefined) return;
-    inst.point = pt;
+  if (new URLSearchParams(location.search).get('adjusted') === 'false') document.getElementById('adjusted').value = 'false';
+  wireTopSwitch();
+  wirePoint('instrument-when', 'as-of', 'known-at', inst, loadInstrument, () => {
     const r = document.getElementById('range').value;
-    writeAddress(pt, { range: r !== '6' ? r : '' });
-    loadInstrument();
-  };
-  document.getElementById('instrument-when').addEventListener('change', changed);
-  wireClearButtons(changed);
+    return { range: r !== '6' ? r : '', adjusted: asPublished() ? 'false' : '', top: topN() };
+  });
   document.getElementById('print').addEventListener('click', () => window.print());
   document.getElementById('status-filter').addEventListener('change', drawExplain);
-  for (const th of document.querySelectorAll('#explain th[data-key]')) {
-    th.querySelector('button').addEventListener('click', () => {
-      inst.ascending = inst.key === th.dataset.key ? !inst.ascending : true;
-      inst.key = th.dataset.key;
-      drawExplain();
-    });
-  }
+  sortable('#explain', inst, drawExplain);
   for (const id of ['log-section', 'feed-section']) {
     document.getElementById(id).addEventListener('toggle', (e) => {
       if (e.target.open) loadLog().catch((err) => showError(err));
     });
   }
+  document.getElementById('diff-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    loadDiff().catch((err) => showError(err));
+  });
   window.addEventListener('hashchange', () => { if (location.hash.startsWith('#event-')) goToEvent().catch((err) => showError(err)); });
   for (const img of document.querySelectorAll('.chart img')) {
     img.addEventListener('pointermove', (e) => readAt(img, e.clientX));
@@ -1140,7 +1236,7 @@ function startInstrument(symbol) {
   document.getElementById('export-explain').addEventListener('click', () => {
     const rows = explainShown().map((e) => Object.assign({ instrument: symbol, as_of: inst.answer.as_of, known_at: inst.answer.known_at }, e));
     download(symbol + '-analysts.csv', csv(['instrument', 'as_of', 'known_at', 'analyst', 'firm', 'rating', 'broker_rating', 'target',
-      'rating_event_id', 'target_event_id', 'rating_action', 'target_action', 'last_active', 'status', 'reason', 'notes'], rows), 'text/csv');
+      'target_factor', 'adjusted_target', 'rating_event_id', 'target_event_id', 'rating_action', 'target_action', 'last_active', 'status', 'reason', 'notes'], rows), 'text/csv');
   });
   document.getElementById('export-history').addEventListener('click', async () => {
     try {
@@ -1152,12 +1248,483 @@ function startInstrument(symbol) {
   follow(symbol, debounce(loadInstrument, 500));
 }
 
+// ---- Analysts ----------------------------------------------------------------
+
+// pointQuery is the point in time of q alone (as_of and known_at), the
+// part of an address another page shows the same moment with.
+function pointQuery(q) {
+  const p = new URLSearchParams();
+  for (const key of ['as_of', 'known_at']) if (q && q.has(key)) p.set(key, q.get(key));
+  return p;
+}
+
+// analystLink names an analyst and links to the analyst's page at the point
+// in time q holds, so the track record shown is the one known then.
+function analystLink(id, q, className) {
+  if (!id) return '–';
+  const p = queryText(pointQuery(q));
+  return element('a', { href: '/analysts/' + encodeURIComponent(id) + (p ? '?' + p : ''), className: className || 'analyst' }, id);
+}
+
+// topN is the N of the instrument page's "top analysts" switch, as typed
+// (the API reads and refuses it), or '' while the switch is off. Its box,
+// like the ranking's min_closed, is a text box: a number box would empty
+// top=abc from an address, and the page would show an answer its address
+// does not ask for instead of the API's refusal.
+function topN() {
+  return document.getElementById('top-on').checked ? document.getElementById('top-n').value.trim() : '';
+}
+
+function withTop(p) {
+  const n = topN();
+  if (n) p.set('top', n);
+  return p;
+}
+
+function topText(c) {
+  return c.top ? ' · only the top ' + c.top.n + ' analysts' : '';
+}
+
+// drawTopLine says whose ratings a top-N answer counts: the cut as of the
+// answer's date, each name linking to the analyst's page.
+function drawTopLine(c) {
+  const el = document.getElementById('top-line');
+  el.hidden = !c.top;
+  if (!c.top) return el.replaceChildren();
+  const t = c.top;
+  el.replaceChildren('Counting only the top ' + t.n + ' analysts by success rate as of ' + readable(t.as_of) + ': ' +
+    count(t.ranked) + (t.ranked === '1' ? ' analyst' : ' analysts') + ' had at least 5 scored rating calls then' +
+    (t.analysts.length ? ', and the cut is ' : ', so no analyst counts.'));
+  t.analysts.forEach((a, i) => {
+    el.append(i ? ', ' : '', analystLink(a.analyst, inst.q), ' (' + figure(a.success_rate) + ' % of ' + count(a.scored_rating_calls) + ')');
+  });
+  if (t.analysts.length) el.append('. The others show as “not top” below.');
+}
+
+// wireTopSwitch reads top=N from the address. A top-N history cannot be
+// shown as first published (the API refuses the pair), so turning one on
+// turns the other off.
+function wireTopSwitch() {
+  const on = document.getElementById('top-on');
+  const firstPublished = document.getElementById('first-published');
+  const top = new URLSearchParams(location.search).get('top');
+  if (top !== null) {
+    on.checked = true;
+    document.getElementById('top-n').value = top;
+  }
+  on.addEventListener('change', () => { if (on.checked) firstPublished.checked = false; });
+  firstPublished.addEventListener('change', () => { if (firstPublished.checked) on.checked = false; });
+}
+
+const trackRecordColumns = ['analyst', 'firm', 'calls', 'closed', 'scored_rating_calls', 'success_rate', 'avg_return_pct',
+  'scored_target_calls', 'accuracy', 'avg_error_pct'];
+const callColumns = ['instrument', 'currency', 'analyst', 'firm', 'event_id', 'type', 'rating', 'start', 'end', 'closed',
+  'p0', 'p1', 'target', 'target_adjusted', 'met_at_end', 'met_within', 'error_pct', 'return_pct'];
+
+// pointLine says which moment a page without a figure of its own shows:
+// the address's as_of and known_at, or now.
+function pointLine(q, asOf) {
+  const when = q.has('as_of') ? 'As of ' + readable(asOf || q.get('as_of')) : 'As of now' + (asOf ? ' (' + readable(asOf) + ')' : '');
+  return when + ' · ' + (q.has('known_at') ? 'as known at ' + readable(q.get('known_at')) : 'as known now');
+}
+
+// percentNote shows a score in %, '–' when nothing was scored.
+function percentNote(value) {
+  return value === null ? '–' : figure(value) + ' %';
+}
+
+// The ranking.
+
+const ranking = { seq: 0, rows: [], q: null, key: 'position', ascending: true };
+
+function rankingFilters(p) {
+  const rank = document.getElementById('rank').value;
+  const minClosed = document.getElementById('min-closed').value.trim();
+  const firm = document.getElementById('firm').value.trim();
+  if (rank !== 'success') p.set('rank', rank);
+  if (minClosed) p.set('min_closed', minClosed);
+  if (firm) p.set('firm', firm);
+  return p;
+}
+
+async function loadRanking() {
+  const seq = ++ranking.seq;
+  const ask = (q) => getJSON('/analysts?' + rankingFilters(new URLSearchParams(q)));
+  try {
+    const r = await resolvePoint(ranking.point, ask, () => null);
+    const rows = r.answer || await ask(r.q);
+    if (seq !== ranking.seq) return;
+    ranking.rows = rows.map((row, i) => Object.assign({ position: String(i + 1) }, row));
+    ranking.q = r.q;
+    showError(null, ['ranking-body']);
+    showNote('ranking-note', r.notes.join(' '));
+    setText('ranking-when-line', pointLine(r.q) + ' · ranked by ' + document.getElementById('rank').selectedOptions[0].textContent);
+    fillPicker('ranking-as-of', r.q.get('as_of'));
+    fillPicker('ranking-known-at', r.capped ? ranking.point.knownAt : r.q.get('known_at'));
+  } catch (err) {
+    if (seq !== ranking.seq) return;
+    ranking.rows = [];
+    setText('ranking-when-line', '');
+    showNote('ranking-note', '');
+    showError(err, ['ranking-body']);
+    return;
+  }
+  drawRanking();
+}
+
+function rankingShown() {
+  return ranking.rows.slice().sort(compareBy(ranking.key, ranking.ascending));
+}
+
+function drawRanking() {
+  const shown = rankingShown();
+  document.querySelector('#ranking-table tbody').replaceChildren(...shown.map((r) => element('tr', {},
+    cell('#', { className: 'num' }, r.position),
+    cell('Analyst', {}, analystLink(r.analyst, ranking.q, 'who'), r.firm ? element('div', { className: 'note' }, r.firm) : null),
+    cell('Calls', { className: 'num' }, count(r.calls)),
+    cell('Closed', { className: 'num' }, count(r.closed)),
+    cell('Success %', { className: 'num', title: 'over ' + r.scored_rating_calls + ' scored rating calls' }, figure(r.success_rate),
+      element('small', { className: 'date' }, 'of ' + count(r.scored_rating_calls))),
+    cell('Avg return %', { className: 'num' }, figure(r.avg_return_pct)),
+    cell('Accuracy %', { className: 'num', title: 'over ' + r.scored_target_calls + ' scored target calls' }, figure(r.accuracy),
+      element('small', { className: 'date' }, 'of ' + count(r.scored_target_calls))),
+    cell('Avg error %', { className: 'num' }, figure(r.avg_error_pct)))));
+  setText('ranking-count', shown.length + (shown.length === 1 ? ' analyst' : ' analysts'));
+  document.getElementById('ranking-empty').hidden = shown.length > 0;
+  sortMarks('#ranking-table', ranking);
+}
+
+// sortMarks shows which column a table is sorted by.
+function sortMarks(table, state) {
+  for (const th of document.querySelectorAll(table + ' th[data-key]')) {
+    th.setAttribute('aria-sort', th.dataset.key === state.key ? (state.ascending ? 'ascending' : 'descending') : 'none');
+  }
+}
+
+// sortable makes a table's headers sort it: a second click turns the order.
+function sortable(table, state, draw) {
+  for (const th of document.querySelectorAll(table + ' th[data-key]')) {
+    th.querySelector('button').addEventListener('click', () => {
+      state.ascending = state.key === th.dataset.key ? !state.ascending : true;
+      state.key = th.dataset.key;
+      draw();
+    });
+  }
+}
+
+function startRanking() {
+  document.getElementById('ranking').hidden = false;
+  document.title = 'Analysts – analyst consensus';
+  const params = new URLSearchParams(location.search);
+  // The address's filters go to the API as given: it refuses what it
+  // cannot read, naming the field, rather than the page guessing.
+  const rank = params.get('rank');
+  if (rank !== null) {
+    const select = document.getElementById('rank');
+    if (![...select.options].some((o) => o.value === rank)) select.append(element('option', { value: rank }, rank));
+    select.value = rank;
+  }
+  document.getElementById('min-closed').value = params.get('min_closed') ?? '';
+  document.getElementById('firm').value = params.get('firm') ?? '';
+  sortable('#ranking-table', ranking, drawRanking);
+  wirePoint('ranking-when', 'ranking-as-of', 'ranking-known-at', ranking, loadRanking,
+    () => Object.fromEntries(rankingFilters(new URLSearchParams())));
+  document.getElementById('export-ranking').addEventListener('click', () => {
+    download('analysts.csv', csv(['position'].concat(trackRecordColumns), rankingShown()), 'text/csv');
+  });
+  loadRanking();
+  follow('', debounce(loadRanking, 500));
+}
+
+// One analyst.
+
+const an = { seq: 0, id: '', point: null, q: null, report: null, key: 'start', ascending: false };
+
+// maxAnalystCharts bounds the charts an analyst page draws (one history
+// request each): the instruments with the most calls first.
+const maxAnalystCharts = 12;
+
+async function loadAnalyst() {
+  const path = '/analysts/' + encodeURIComponent(an.id);
+  const card = document.getElementById('analyst-card');
+  card.dataset.state = 'loading';
+  const seq = ++an.seq;
+  const current = () => { if (seq !== an.seq) throw superseded; };
+  try {
+    const ask = (q) => getJSON(path + (q.toString() ? '?' + q : ''));
+    const r = await resolvePoint(an.point, ask, () => null);
+    const report = r.answer || await ask(r.q);
+    current();
+    an.report = report;
+    an.q = r.q;
+    showError(null, ['analyst-body', 'analyst-when']);
+    showNote('analyst-note', r.notes.join(' '));
+    fillPicker('analyst-as-of', r.q.get('as_of'));
+    fillPicker('analyst-known-at', r.capped ? an.point.knownAt : r.q.get('known_at'));
+    drawAnalystCard(report, r);
+    const instruments = [...new Set(report.calls.map((c) => c.instrument))].sort();
+    const select = document.getElementById('calls-filter');
+    const chosen = select.value;
+    select.replaceChildren(element('option', { value: '' }, 'all'), ...instruments.map((i) => element('option', { value: i }, i)));
+    select.value = instruments.includes(chosen) ? chosen : '';
+    drawCalls();
+    await drawAnalystCharts(report, r.q, current);
+  } catch (err) {
+    if (err === superseded || seq !== an.seq) return;
+    card.dataset.state = 'error';
+    showNote('analyst-note', '');
+    showError(err, err.status === 404 ? ['analyst-body', 'analyst-when'] : ['analyst-body']);
+  }
+}
+
+function drawAnalystCard(report, r) {
+  const s = report.summary;
+  setText('analyst-firm', s.firm);
+  setText('analyst-card-when', pointLine(r.q, report.as_of));
+  setText('analyst-calls', count(s.calls));
+  setText('analyst-closed', count(s.closed));
+  setFigure('analyst-success', percentNote(s.success_rate), 'of ' + count(s.scored_rating_calls) + ' scored ratings', s.success_rate);
+  setFigure('analyst-return', percentNote(s.avg_return_pct), '', s.avg_return_pct);
+  setFigure('analyst-accuracy', percentNote(s.accuracy), 'of ' + count(s.scored_target_calls) + ' scored targets', s.accuracy);
+  setFigure('analyst-error', percentNote(s.avg_error_pct), '', s.avg_error_pct);
+  const card = document.getElementById('analyst-card');
+  card.dataset.asOf = report.as_of;
+  card.dataset.knownAt = report.known_at;
+  card.dataset.state = 'ready';
+}
+
+function callsShown() {
+  const instrument = document.getElementById('calls-filter').value;
+  const rows = an.report.calls.filter((c) => !instrument || c.instrument === instrument);
+  // Times sort as times (their texts drop trailing zeros, so they do not
+  // sort as text); the rest as the other tables do.
+  const byTime = (a, b) => (an.ascending ? 1 : -1) * compareTimes(parseTime(a.start), parseTime(b.start));
+  return rows.sort(an.key === 'start' ? byTime : compareBy(an.key, an.ascending));
+}
+
+// yesNo shows a scored yes/no, '–' when the call was not scored.
+function yesNo(v) {
+  return v === null || v === undefined ? '–' : v ? 'yes' : 'no';
+}
+
+function drawCalls() {
+  const shown = callsShown();
+  const point = pointQuery(an.q);
+  document.querySelector('#calls tbody').replaceChildren(...shown.map((c) => {
+    const ccy = c.currency;
+    // The instrument as the consensus stood the day the call was made.
+    const q = new URLSearchParams(point);
+    q.set('as_of', linkTime(parseTime(c.start)));
+    const what = c.type === 'rating' ? c.rating + ' rating' + (c.target === null ? '' : ' with a target') : 'target revised';
+    const target = cell('Target', { className: 'num', title: c.target === null ? '' : 'published ' + c.target + ' ' + ccy + ', ' + c.target_adjusted + ' adjusted' },
+      c.target_adjusted === null ? '–' : money(c.target_adjusted, ccy) + ' ' + ccy);
+    if (c.target !== null && c.target !== c.target_adjusted) target.append(element('small', { className: 'date' }, 'published ' + money(c.target, ccy)));
+    return element('tr', { className: c.closed ? 'closed' : 'open' },
+      cell('Instrument', {}, element('a', { href: '/instruments/' + encodeURIComponent(c.instrument) + '?' + queryText(q) }, c.instrument), ' ',
+        element('span', { className: 'muted' }, ccy)),
+      cell('Made', {}, shortDay(c.start), element('small', { className: 'date' }, c.closed ? 'closed ' + shortDay(c.end) : 'open until ' + shortDay(c.end))),
+      cell('Call', {}, what, element('div', { className: 'note' }, eventLinkOn(c))),
+      cell('Close then', { className: 'num' }, money(c.p0, ccy)),
+      target,
+      cell('Close a year on', { className: 'num' }, money(c.p1, ccy)),
+      cell('Return %', { className: 'num' }, figure(c.return_pct)),
+      cell('Target met', {}, c.met_within === null ? '–' : yesNo(c.met_within) + ' within the year, ' + yesNo(c.met_at_end) + ' at its end'),
+      cell('Error %', { className: 'num' }, figure(c.error_pct)));
+  }));
+  setText('calls-count', 'Showing ' + shown.length + ' of ' + an.report.calls.length + ' calls');
+  sortMarks('#calls', an);
+}
+
+// eventLinkOn links a call's event in its instrument's event log.
+function eventLinkOn(c) {
+  const q = queryText(pointQuery(an.q));
+  return element('a', { href: '/instruments/' + encodeURIComponent(c.instrument) + (q ? '?' + q : '') + '#event-' + c.event_id,
+    className: 'id', title: c.event_id }, c.event_id.slice(0, 8));
+}
+
+// historyEvery is the period of an analyst chart's closes: days up to
+// about a year and a half, weeks up to eight years, months beyond, so no
+// chart asks for more than about 550 rows.
+function historyEvery(from, to) {
+  const days = (to.sec - from.sec) / 86400;
+  return days <= 550 ? 'day' : days <= 8 * 366 ? 'week' : 'month';
+}
+
+// drawAnalystCharts draws, per instrument, the analyst's targets against
+// the closes. The closes are a history to the analyst page's as_of, whose
+// one basis is that as_of (CONTRACT section 7): the basis the calls'
+// adjusted targets are on.
+async function drawAnalystCharts(report, q, current) {
+  const box = document.getElementById('analyst-charts');
+  const by = new Map();
+  for (const c of report.calls) if (c.target_adjusted !== null) (by.get(c.instrument) || by.set(c.instrument, []).get(c.instrument)).push(c);
+  const instruments = [...by.keys()].sort((a, b) => by.get(b).length - by.get(a).length || (a < b ? -1 : 1)).slice(0, maxAnalystCharts);
+  showNote('analyst-charts-note', by.size > maxAnalystCharts ? 'Charts for the ' + maxAnalystCharts + ' instruments with the most targets, of ' + by.size +
+    '; the calls table lists every call.' : by.size ? '' : 'No call of this analyst has a target.');
+  const to = parseTime(report.as_of);
+  const histories = await Promise.all(instruments.map((symbol) => {
+    const first = by.get(symbol).reduce((m, c) => (compareTimes(parseTime(c.start), m) < 0 ? parseTime(c.start) : m), to);
+    const from = shiftBack(first, 30, 0);
+    const p = new URLSearchParams({ from: linkTime(from), to: rfc3339(to), every: historyEvery(from, to) });
+    if (q.has('known_at')) p.set('known_at', q.get('known_at'));
+    return getJSON('/instruments/' + encodeURIComponent(symbol) + '/history?' + p);
+  }));
+  current();
+  box.replaceChildren();
+  instruments.forEach((symbol, i) => {
+    const fig = element('figure', { className: 'chart small' },
+      element('figcaption', {}, symbol + ' (' + by.get(symbol)[0].currency + '): ' + by.get(symbol).length + ' targets against the close'));
+    box.append(fig); // placed first, so it is drawn at the width it is shown at
+    fig.append(targetsChart(symbol, by.get(symbol), histories[i], to, Math.max(280, Math.min(620, fig.clientWidth - 16))));
+  });
+}
+
+const svgNS = 'http://www.w3.org/2000/svg';
+
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS(svgNS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children) el.append(c);
+  return el;
+}
+
+// targetsChart draws one instrument's closes and the analyst's targets on
+// it. Positions are computed in floating point, which only places marks;
+// every figure written on the chart is the API's exact text, rounded.
+function targetsChart(symbol, calls, rows, asOf, width) {
+  const height = Math.round(Math.max(180, width * 0.42));
+  const pad = { left: 64, right: 12, top: 12, bottom: 26 };
+  // Each close once, where it was recorded: a history row carries the
+  // latest close forward, which would draw closes that never were.
+  const closes = [];
+  for (const r of rows) {
+    if (r.close !== null && (!closes.length || closes[closes.length - 1].close_at !== r.close_at)) closes.push(r);
+  }
+  const ccy = calls[0].currency;
+  const values = closes.map((r) => r.close).concat(calls.map((c) => c.target_adjusted));
+  let low = values[0];
+  let high = values[0];
+  for (const v of values) {
+    if (Number(v) < Number(low)) low = v;
+    if (Number(v) > Number(high)) high = v;
+  }
+  const t0 = parseTime(rows.length ? rows[0].as_of : calls[0].start).sec;
+  const t1 = asOf.sec;
+  const x = (t) => pad.left + (width - pad.left - pad.right) * ((Math.min(Math.max(t.sec, t0), t1) - t0) / (t1 - t0 || 1));
+  const span = Number(high) - Number(low) || Math.abs(Number(high)) || 1;
+  const y = (v) => pad.top + (height - pad.top - pad.bottom) * (1 - (Number(v) - Number(low)) / span);
+  const met = (c) => (c.met_within === null ? 'open' : c.met_within ? 'met' : 'missed');
+  const tally = { met: 0, missed: 0, open: 0 };
+  for (const c of calls) tally[met(c)]++;
+  const el = svg('svg', { width, height, viewBox: '0 0 ' + width + ' ' + height, role: 'img', class: 'targets' },
+    svg('title', {}, symbol + ': targets of ' + calls[0].analyst + ' against the close (' + ccy + ')'),
+    svg('desc', {}, calls.length + ' targets: ' + tally.met + ' met within the year, ' + tally.missed + ' missed, ' + tally.open + ' still open; ' +
+      closes.length + ' closes from ' + (closes.length ? shortDay(closes[0].close_at) + ' to ' + shortDay(closes[closes.length - 1].close_at) : 'none')));
+  const axis = (v) => svg('text', { x: pad.left - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' }, money(v, ccy));
+  el.append(svg('line', { x1: pad.left, x2: width - pad.right, y1: y(high), y2: y(high), class: 'grid' }),
+    svg('line', { x1: pad.left, x2: width - pad.right, y1: y(low), y2: y(low), class: 'grid' }), axis(high), axis(low),
+    svg('text', { x: pad.left, y: height - 8, class: 'axis' }, shortDay(rows.length ? rows[0].as_of : calls[0].start)),
+    svg('text', { x: width - pad.right, y: height - 8, 'text-anchor': 'end', class: 'axis' }, shortDay(rfc3339(asOf))));
+  if (closes.length) {
+    el.append(svg('polyline', { class: 'close', points: closes.map((r) => x(parseTime(r.close_at)).toFixed(1) + ',' + y(r.close).toFixed(1)).join(' ') }));
+  }
+  for (const c of calls) {
+    const start = parseTime(c.start);
+    const end = parseTime(c.end);
+    const label = shortDay(c.start) + ': target ' + money(c.target_adjusted, ccy) + ' ' + ccy + ', ' +
+      (c.met_within === null ? (c.closed ? 'not scored' : 'open until ' + shortDay(c.end)) : c.met_within ? 'met within the year' : 'not met within the year');
+    el.append(svg('g', { class: 'call ' + met(c) },
+      svg('title', {}, label),
+      svg('line', { x1: x(start), x2: x(end), y1: y(c.target_adjusted), y2: y(c.target_adjusted) }),
+      svg('circle', { cx: x(start), cy: y(c.target_adjusted), r: 3.5 })));
+  }
+  return el;
+}
+
+function startAnalyst(id) {
+  an.id = id;
+  document.getElementById('analyst').hidden = false;
+  setText('analyst-id', id);
+  document.title = id + ' – analyst track record';
+  wirePoint('analyst-when', 'analyst-as-of', 'analyst-known-at', an, loadAnalyst);
+  sortable('#calls', an, drawCalls);
+  document.getElementById('calls-filter').addEventListener('change', drawCalls);
+  document.getElementById('export-calls').addEventListener('click', () => {
+    const rows = callsShown().map((c) => Object.assign({ as_of: an.report.as_of, known_at: an.report.known_at }, c));
+    download(id + '-calls.csv', csv(['as_of', 'known_at'].concat(callColumns), rows), 'text/csv');
+  });
+  loadAnalyst();
+  follow('', debounce(loadAnalyst, 500));
+}
+
+// ---- A firm's disclosures -------------------------------------------------------
+
+// startDisclosures shows /firms/{firm}: the API's disclosures answer as
+// two tables, and links to the same answer as PDF and CSV. The links are
+// fetched with the token (when the server asks for one) and saved.
+async function startDisclosures(firm) {
+  const section = document.getElementById('disclosures');
+  section.hidden = false;
+  setText('firm-name', firm);
+  document.title = 'Disclosures: ' + firm;
+  const params = new URLSearchParams(location.search);
+  const q = new URLSearchParams();
+  for (const name of ['as_of', 'known_at', 'months', 'window']) if (params.has(name)) q.set(name, params.get(name));
+  const base = '/firms/' + encodeURIComponent(firm) + '/disclosures';
+  const query = (format) => {
+    const f = new URLSearchParams(q);
+    if (format) f.set('format', format);
+    const text = f.toString();
+    return base + (text ? '?' + text : '');
+  };
+  for (const [id, format, type] of [['disclosures-pdf', 'pdf', 'application/pdf'], ['disclosures-csv', 'csv', 'text/csv']]) {
+    const link = document.getElementById(id);
+    link.href = api + query(format);
+    link.addEventListener('click', async (ev) => {
+      ev.preventDefault();
+      try {
+        const blob = await (await request(query(format))).blob();
+        download('disclosures.' + format, blob, type);
+      } catch (err) { showError(err); }
+    });
+  }
+  let rep;
+  try {
+    rep = await getJSON(query(''));
+  } catch (err) {
+    showError(err, ['disclosures']);
+    return;
+  }
+  setText('disclosures-when', 'As of ' + readable(rep.as_of) + ', as known at ' + readable(rep.known_at) +
+    '; recommendations of the ' + rep.months + ' months to that date.');
+  const d = rep.distribution;
+  document.querySelector('#distribution tbody').replaceChildren(...['buy', 'hold', 'sell'].map((b) => element('tr', {},
+    element('td', {}, b), element('td', { className: 'num' }, String(d[b])),
+    element('td', { className: 'num' }, d[b + '_pct'] === null ? '–' : String(d[b + '_pct']) + ' %'))));
+  const dash = (v) => (v === null || v === undefined ? '–' : String(v));
+  document.querySelector('#recommendations tbody').replaceChildren(...rep.recommendations.map((r) => element('tr', {},
+    element('td', {}, shortDay(r.effective_at)),
+    element('td', {}, element('a', { href: '/instruments/' + encodeURIComponent(r.instrument) }, r.instrument)),
+    element('td', {}, analystLink(r.analyst, q)),
+    element('td', {}, r.rating === null ? '–' : r.rating + (r.broker_rating && r.broker_rating !== r.rating ? ' (' + r.broker_rating + ')' : '')),
+    element('td', {}, dash(r.rating_action)),
+    element('td', { className: 'num' }, r.target === null ? '–' : r.target + ' ' + r.currency),
+    element('td', {}, dash(r.target_action)),
+    element('td', { className: 'num' }, dash(r.close_at_publication)),
+    element('td', { className: 'num' }, dash(r.close_as_of)))));
+}
+
 // ---- Start -------------------------------------------------------------------
 
 function start() {
   wireToken();
   const match = location.pathname.match(/^\/instruments\/([^/]+)$/);
+  const analyst = location.pathname.match(/^\/analysts\/([^/]+)$/);
+  const firm = location.pathname.match(/^\/firms\/([^/]+)$/);
   if (match) startInstrument(decodeURIComponent(match[1]).toUpperCase());
+  else if (analyst) startAnalyst(decodeURIComponent(analyst[1]));
+  else if (/^\/analysts\/?$/.test(location.pathname)) startRanking();
+  else if (firm) startDisclosures(decodeURIComponent(firm[1]));
   else startOverview();
 }
 

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDiffRefusesBadInput checks that each bad diff command line is one
+// sentence naming the flag and value, with the exit status of the flag
+// errors of history, and prints nothing.
+func TestDiffRefusesBadInput(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "demo.db")
+	env := map[string]string{"CONSENSUS_STORE": store}
+	code, _, errOut := runApp(t, env, "demo")
+	require.Equal(t, exitOK, code, errOut)
+
+	grid := []string{"--from", "2025-09-01", "--to", "2025-09-05"}
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{append([]string{"diff", "BABA"}, grid...), exitUsage,
+			"consensus diff: missing required flag --from-known; run 'consensus help diff' for usage.\n"},
+		{append([]string{"diff", "BABA", "--from-known", "2026-11-02", "--to-known", "2026-11-01"}, grid...), 1,
+			"consensus diff: from-known \"2026-11-02\" is after --to-known 2026-11-01.\n"},
+		{append([]string{"diff", "BABA", "--from-known", "2026-11-25"}, grid...), 1,
+			"consensus diff: from-known \"2026-11-25\" is after --to-known now (2026-11-24T12:00:00Z).\n"},
+		{[]string{"diff", "BABA", "--from-known", "2026-11-01", "--from", "1800-01-01", "--to", "2025-09-05"}, 1,
+			"consensus diff: history from 1800-01-01 to 2025-09-05 every day is 82,428 rows; the limit is 50,000: ask for every week or month, or a shorter range.\n"},
+		{append([]string{"diff", "BABA", "--from-known", "yesterday"}, grid...), 1,
+			"consensus diff: from-known \"yesterday\" is not a date (YYYY-MM-DD) or RFC 3339 time.\n"},
+		{append([]string{"diff", "--all", "BABA", "--from-known", "2026-11-01"}, grid...), exitUsage,
+			"consensus diff: --all takes no SYMBOL; run 'consensus help diff' for usage.\n"},
+		{append([]string{"diff", "NOPE", "--from-known", "2026-11-01"}, grid...), 1,
+			"consensus diff: unknown instrument: NOPE has no events.\n"},
+	} {
+		code, out, errOut := runApp(t, env, tc.args...)
+		assert.Equal(t, tc.code, code, "%v: %s", tc.args, errOut)
+		assert.Equal(t, tc.msg, errOut, "%v", tc.args)
+		assert.Empty(t, out, "%v", tc.args)
+	}
+}
+
+// TestDiffOfNothingPrintsNoRows checks the three outputs of a diff in which
+// nothing differs: an empty JSON array, the CSV header alone, one line of
+// text; exit status 0 each time.
+func TestDiffOfNothingPrintsNoRows(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "demo.db")
+	env := map[string]string{"CONSENSUS_STORE": store}
+	code, _, errOut := runApp(t, env, "demo")
+	require.Equal(t, exitOK, code, errOut)
+	args := []string{"diff", "BABA", "--from-known", "2026-11-24T12:00:00Z", "--from", "2025-09-01", "--to", "2025-09-05"}
+	for flag, want := range map[string]string{
+		"--json": "[]\n",
+		"--csv":  "instrument,as_of,field,before,after,causes\n",
+		"":       "nothing changed\n",
+	} {
+		withFlag := append([]string(nil), args...)
+		if flag != "" {
+			withFlag = append(withFlag, flag)
+		}
+		code, out, errOut := runApp(t, env, withFlag...)
+		assert.Equal(t, exitOK, code, errOut)
+		assert.Equal(t, want, out, flag)
+	}
+	code, out, errOut := runApp(t, env, "diff", "--all", "--from-known", "2026-11-24T12:00:00Z", "--from", "2025-09-01", "--to", "2025-09-05", "--json")
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, "[]\n", out)
+}
