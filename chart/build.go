@@ -119,9 +119,10 @@ func drawMarks(f *Figure, rows []projections.Consensus, marks []bool, x timeScal
 		return
 	}
 	width := columnWidth(rows, x, p)
-	for i, r := range rows {
+	for i := range rows {
 		if marks[i] {
-			f.add(Rect{Class: ClassRestated, X: x.at(r.AsOf, p) - width/2, Y: p.y, W: width, H: p.h})
+			left, w := columnSpan(rows, i, x, p, width)
+			f.add(Rect{Class: ClassRestated, X: left, Y: p.y, W: w, H: p.h})
 		}
 	}
 }

@@ -214,3 +214,40 @@ func when(t *testing.T, date string) time.Time {
 	require.NoError(t, err)
 	return at
 }
+
+// TestLastColumnDoesNotOverlap: a weekly chart to a day that is no week's
+// end (Monday 8 September 2025) has its last row a day after the row
+// before; its column is narrower than the others and starts after its
+// neighbour's ends, where it used to be as wide and cover most of it.
+func TestLastColumnDoesNotOverlap(t *testing.T) {
+	weeks := demoRows(t, projections.Week)
+	require.Equal(t, "2025-09-07", weeks[len(weeks)-2].AsOf.Format(time.DateOnly), "the last week's end")
+	var monday projections.Consensus
+	for _, r := range demoRows(t, projections.Day) {
+		if r.AsOf.Format(time.DateOnly) == "2025-09-08" {
+			monday = r
+		}
+	}
+	rows := append(weeks[:len(weeks)-1:len(weeks)-1], monday) // the weekly history to Monday 8 September
+	fig := chart.New(rows, chart.Options{Panels: chart.RatingPanel})
+	// The buy part of each column (every row of this history has buyers),
+	// after the legend's swatch.
+	var columns []chart.Rect
+	for _, s := range fig.Shapes {
+		if r, ok := s.(chart.Rect); ok && r.Class == chart.ClassBuy {
+			columns = append(columns, r)
+		}
+	}
+	require.Len(t, columns, 1+len(rows))
+	columns = columns[1:]
+	n := len(columns)
+	for i := 1; i < n; i++ {
+		assert.Greater(t, columns[i].X, columns[i-1].X+columns[i-1].W, "column %d starts after column %d ends", i, i-1)
+	}
+	assert.InDelta(t, 28, columns[n-2].W, 1e-9, "full weeks have columns of the widest width")
+	assert.InDelta(t, columns[n-2].X+columns[n-2].W+1, columns[n-1].X, 1e-9, "the last starts a pixel after its neighbour")
+	// The plot's 858 px between its insets span 99 days, 8.67 px a day: the
+	// last column keeps its own right edge, 14 px right of its row, and
+	// starts a pixel after its neighbour's, 14 px right of the row before.
+	assert.InDelta(t, 858.0/99-1, columns[n-1].W, 1e-9, "a day's room less a pixel")
+}

@@ -31,8 +31,8 @@ func drawRatings(f *Figure, rows []projections.Consensus, marks []bool, x timeSc
 	drawTimeAxis(f, x, p)
 
 	width := columnWidth(rows, x, p)
-	for _, r := range rows {
-		cx := x.at(r.AsOf, p)
+	for i, r := range rows {
+		left, w := columnSpan(rows, i, x, p, width)
 		base := 0
 		for _, part := range []struct {
 			class Class
@@ -42,7 +42,7 @@ func drawRatings(f *Figure, rows []projections.Consensus, marks []bool, x timeSc
 				continue
 			}
 			top, bottom := y(float64(base+part.n)), y(float64(base))
-			f.add(Rect{Class: part.class, X: cx - width/2, Y: top, W: width, H: bottom - top})
+			f.add(Rect{Class: part.class, X: left, Y: top, W: w, H: bottom - top})
 			base += part.n
 		}
 	}
@@ -58,6 +58,24 @@ func columnWidth(rows []projections.Consensus, x timeScale, p box) float64 {
 		gap = (x.at(rows[n-1].AsOf, p) - x.at(rows[0].AsOf, p)) / float64(n-1)
 	}
 	return math.Max(1, math.Min(gap*0.75, 28))
+}
+
+// columnSpan is the left edge and width of row i's column. Every column is
+// width wide and centred on its row, except the last when it sits closer to
+// its neighbour than that allows: a history ending on a day that is no
+// period end (a week's chart to a Wednesday) has its last row days after the
+// row before, and a full-width column would overlap that row's. The last
+// column then starts a pixel after its neighbour's and keeps its own right
+// edge, so it is narrower and never covers another row.
+func columnSpan(rows []projections.Consensus, i int, x timeScale, p box, width float64) (left, w float64) {
+	cx := x.at(rows[i].AsOf, p)
+	left, right := cx-width/2, cx+width/2
+	if i > 0 && i == len(rows)-1 {
+		neighbour := x.at(rows[i-1].AsOf, p) + width/2
+		left = math.Max(left, neighbour+1)
+		right = math.Max(right, left+1)
+	}
+	return left, right - left
 }
 
 // ratingLegend names the buckets, with the latest counts.

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"math/big"
 	"time"
 
 	"github.com/google/uuid"
@@ -53,15 +54,33 @@ type Actions struct {
 	Target TargetAction
 }
 
+// Compared is the held target a raised, cut or maintained target action
+// compared the new target with. The zero value (Target 0: money is always
+// positive) means the action compared nothing.
+type Compared struct {
+	Target Money     // the held target as published
+	Event  uuid.UUID // the rating or revision that set it
+	Factor Factor    // moves Target to the new event's basis (CONTRACT section 7)
+}
+
+// Compares reports whether a target was compared.
+func (c Compared) Compares() bool { return c.Target != 0 }
+
+// AdjustedMicros is the held target on the new event's basis, in millionths
+// rounded as an adjusted target reported on its own is (6 dp).
+func (c Compared) AdjustedMicros() *big.Int { return c.Factor.AdjustedMicros(c.Target) }
+
 // actionsOf is the one statement of CONTRACT section 8: the actions of r,
 // met by the fold while the analyst's position is p (nil when the analyst has
-// no position yet), before r is applied. State.apply calls it, so an event's
-// actions can never disagree with what the fold did with it.
-func (s *State) actionsOf(p *Position, r Recorded) Actions {
+// no position yet), before r is applied, and the held target its target
+// action compared with. State.apply calls it, so an event's actions can
+// never disagree with what the fold did with it.
+func (s *State) actionsOf(p *Position, r Recorded) (Actions, Compared) {
 	held := p != nil && p.Held
 	switch e := r.Event.(type) {
 	case RatingAdded:
 		a := Actions{Rating: RatingInitiation}
+		var c Compared
 		if held {
 			switch {
 			case e.Rating.Score() < p.Rating.Score():
@@ -73,21 +92,22 @@ func (s *State) actionsOf(p *Position, r Recorded) Actions {
 			}
 		}
 		if e.Target != nil {
-			a.Target = s.targetAction(p, held, *e.Target, e.EffectiveAt)
+			a.Target, c = s.targetAction(p, held, *e.Target, e.EffectiveAt)
 		}
-		return a
+		return a, c
 	case TargetRevised:
 		if !held {
-			return Actions{Rating: RatingSkipped}
+			return Actions{Rating: RatingSkipped}, Compared{}
 		}
-		return Actions{Target: s.targetAction(p, held, e.Target, e.EffectiveAt)}
+		a, c := s.targetAction(p, held, e.Target, e.EffectiveAt)
+		return Actions{Target: a}, c
 	case RatingWithdrawn:
 		if !held {
-			return Actions{Rating: RatingSkipped}
+			return Actions{Rating: RatingSkipped}, Compared{}
 		}
-		return Actions{Rating: RatingCoverageDropped}
+		return Actions{Rating: RatingCoverageDropped}, Compared{}
 	}
-	return Actions{}
+	return Actions{}, Compared{}
 }
 
 // targetAction compares a new target with the target of the rating held,
@@ -96,18 +116,20 @@ func (s *State) actionsOf(p *Position, r Recorded) Actions {
 // analyst's latest applied rating or target event), so it is multiplied by
 // M/N for every visible split effective in (p.LastActive, at]. Money is
 // exact integer millionths and the factor a fraction, so the comparison is
-// exact.
-func (s *State) targetAction(p *Position, held bool, target Money, at time.Time) TargetAction {
+// exact. It returns what it compared with, so a feed can show the target
+// "from" without restating this rule.
+func (s *State) targetAction(p *Position, held bool, target Money, at time.Time) (TargetAction, Compared) {
 	if !held || p.Target == nil {
-		return TargetSet
+		return TargetSet, Compared{}
 	}
-	switch s.Splits.Factor(p.LastActive, at).CompareAdjusted(target, *p.Target) {
+	c := Compared{Target: *p.Target, Event: p.TargetEvent, Factor: s.Splits.Factor(p.LastActive, at)}
+	switch c.Factor.CompareAdjusted(target, *p.Target) {
 	case 1:
-		return TargetRaised
+		return TargetRaised, c
 	case -1:
-		return TargetCut
+		return TargetCut, c
 	}
-	return TargetMaintained
+	return TargetMaintained, c
 }
 
 // ActionsKnownAt returns the actions of every RatingAdded, TargetRevised and
@@ -119,16 +141,52 @@ func (s *State) targetAction(p *Position, held bool, target Money, at time.Time)
 // The actions do not depend on a valid time: an event's actions come from
 // the events before it alone. One sort and one pass: O(n log n).
 func ActionsKnownAt(history []Recorded, knownAt time.Time) map[uuid.UUID]Actions {
-	t := NewTimeline(history, knownAt)
-	s := &State{KnownAt: knownAt, Currency: t.Currency, Analysts: map[Analyst]*Position{}, Splits: t.Splits}
 	out := make(map[uuid.UUID]Actions)
+	NewTimeline(history, knownAt).eachChange(time.Time{}, maxTime, func(c Change) { out[c.Event.ID] = c.Actions })
+	return out
+}
+
+// maxTime is after every effective time.
+var maxTime = time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC)
+
+// Change is one RatingAdded, TargetRevised or RatingWithdrawn with its
+// section 8 actions, as a rating-change feed shows it.
+type Change struct {
+	Event Recorded
+	Actions
+	// Firm is the analyst's firm as the fold knows it at the event: the
+	// event's own for a rating that names one, else the one the analyst's
+	// earlier ratings last named ("" when none did).
+	Firm string
+	// Compared is the held target a raised, cut or maintained target
+	// action compared with; zero for any other action.
+	Compared Compared
+}
+
+// Changes returns the timeline's ratings, revisions and withdrawals
+// effective in [from, to], in fold order, each with its actions as
+// ActionsKnownAt gives them: the fold runs from the timeline's first event,
+// since an event's actions come from every event before it.
+func (t *Timeline) Changes(from, to time.Time) []Change {
+	var out []Change
+	t.eachChange(from, to, func(c Change) { out = append(out, c) })
+	return out
+}
+
+// eachChange folds the timeline up to to and calls fn with every analyst
+// event effective in [from, to].
+func (t *Timeline) eachChange(from, to time.Time, fn func(Change)) {
+	s := &State{KnownAt: t.KnownAt, Currency: t.Currency, Analysts: map[Analyst]*Position{}, Splits: t.Splits}
 	for _, r := range t.Events {
-		a := s.apply(r)
-		if _, ok := analystEvent(r.Event); ok {
-			out[r.ID] = a
+		at := r.Event.Effective()
+		if at.After(to) {
+			return
+		}
+		a, c := s.apply(r)
+		if analyst, ok := analystEvent(r.Event); ok && !at.Before(from) {
+			fn(Change{Event: r, Actions: a, Firm: s.Analysts[analyst].Firm, Compared: c})
 		}
 	}
-	return out
 }
 
 // analystEvent returns the analyst a rating, revision or withdrawal is about.

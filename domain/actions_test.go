@@ -305,3 +305,44 @@ func BenchmarkActionsKnownAt(b *testing.B) {
 		}
 	}
 }
+
+// TestChangesCompared: a timeline's changes in a period carry the actions
+// ActionsKnownAt gives, the analyst's firm as then known, and for raised,
+// cut and maintained the held target compared with, on the new event's
+// basis: 100 before a 1-for-3 reverse split is 300 after it, and 301 before
+// a 9-for-1 split is 33.444444 (6 dp, half away from zero).
+func TestChangesCompared(t *testing.T) {
+	s := newStream()
+	first := rating(t, "a", domain.Buy, "100", "2025-01-01")
+	first.Firm = "Firm A"
+	set := s.add(first)
+	s.add(domain.SplitRecorded{Instrument: baba, Ratio: domain.Ratio{New: 1, Old: 3}, EffectiveAt: at(t, "2025-01-02T00:00:00Z")})
+	raised := s.add(revision(t, "a", "301", "2025-01-03"))
+	s.add(domain.SplitRecorded{Instrument: baba, Ratio: domain.Ratio{New: 9, Old: 1}, EffectiveAt: at(t, "2025-01-04T00:00:00Z")})
+	cut := s.add(rating(t, "a", domain.Hold, "33.44", "2025-01-05"))
+	dropped := s.add(withdrawal(t, "a", "2025-01-06"))
+	s.add(closing(t, "10", "2025-01-06"))
+
+	tl := domain.NewTimeline(s.history(), farFuture)
+	changes := tl.Changes(at(t, "2025-01-03T00:00:00Z"), at(t, "2025-01-06"))
+	require.Len(t, changes, 3, "the first rating is before the period; splits and closes are no changes")
+	assert.Equal(t, raised.ID, changes[0].Event.ID)
+	assert.Equal(t, domain.Actions{Target: domain.TargetRaised}, changes[0].Actions)
+	assert.Equal(t, "Firm A", changes[0].Firm, "a revision has the firm of the analyst's rating")
+	assert.Equal(t, set.ID, changes[0].Compared.Event)
+	assert.Equal(t, "300", domain.FormatMicros(changes[0].Compared.AdjustedMicros()), "100 times 3 after the 1:3 split")
+
+	assert.Equal(t, cut.ID, changes[1].Event.ID)
+	assert.Equal(t, domain.Actions{Rating: domain.RatingDowngrade, Target: domain.TargetCut}, changes[1].Actions)
+	assert.Equal(t, raised.ID, changes[1].Compared.Event)
+	assert.Equal(t, "33.444444", domain.FormatMicros(changes[1].Compared.AdjustedMicros()), "301 / 9 = 33.4444…, more than 33.44")
+
+	assert.Equal(t, dropped.ID, changes[2].Event.ID)
+	assert.Equal(t, domain.Actions{Rating: domain.RatingCoverageDropped}, changes[2].Actions)
+	assert.False(t, changes[2].Compared.Compares(), "a withdrawal compares no target")
+
+	all := domain.ActionsKnownAt(s.history(), farFuture)
+	for _, c := range changes {
+		assert.Equal(t, all[c.Event.ID], c.Actions, "the same actions as the log's")
+	}
+}

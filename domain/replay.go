@@ -203,13 +203,17 @@ func (s *State) position(a Analyst) *Position {
 	return p
 }
 
-// apply folds one event and returns its section 8 actions (see actionsOf).
+// apply folds one event and returns its section 8 actions and the held
+// target its target action compared with (see actionsOf).
 // It never fails: an event that no longer applies is recorded as skipped on
 // the analyst's position.
-func (s *State) apply(r Recorded) Actions {
-	var act Actions
+func (s *State) apply(r Recorded) (Actions, Compared) {
+	var (
+		act      Actions
+		compared Compared
+	)
 	if a, ok := analystEvent(r.Event); ok {
-		act = s.actionsOf(s.Analysts[a], r)
+		act, compared = s.actionsOf(s.Analysts[a], r)
 	}
 	switch e := r.Event.(type) {
 	case RatingAdded:
@@ -230,7 +234,7 @@ func (s *State) apply(r Recorded) Actions {
 		p := s.position(e.Analyst)
 		if !p.Held {
 			p.Skipped = append(p.Skipped, Skipped{Event: r, Reason: "target revision skipped: no rating held at its effective time"})
-			return act
+			return act, compared
 		}
 		target := e.Target
 		p.Target, p.TargetEvent, p.TargetAction, p.LastActive = &target, r.ID, act.Target, e.EffectiveAt
@@ -238,7 +242,7 @@ func (s *State) apply(r Recorded) Actions {
 		p := s.position(e.Analyst)
 		if !p.Held {
 			p.Skipped = append(p.Skipped, Skipped{Event: r, Reason: "withdrawal skipped: no rating held at its effective time"})
-			return act
+			return act, compared
 		}
 		p.Held, p.WithdrawnAt, p.WithdrawalEvent = false, e.EffectiveAt, r.ID
 	case CloseRecorded:
@@ -251,7 +255,7 @@ func (s *State) apply(r Recorded) Actions {
 		}
 		*s.Close = Close{Price: e.Price, At: e.EffectiveAt, EventID: r.ID}
 	}
-	return act
+	return act, compared
 }
 
 // Holds reports whether analyst a holds a rating in this state.

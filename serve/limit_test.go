@@ -79,6 +79,7 @@ func TestExpensiveRequestsAreBounded(t *testing.T) {
 		"/api/v1/instruments/BABA/events",
 		"/api/v1/instruments",
 		"/api/v1/consensus?as_of=2025-09-11",
+		"/api/v1/actions?from=2025-09-01&to=2025-09-30",
 	}
 	for _, path := range expensive {
 		res := ts.get(t, path)

@@ -65,6 +65,8 @@ func (s *Server) routes() []route {
 		{method: "GET", path: "/api/v1/instruments/{symbol}/chart.svg",
 			query:  []string{"from", "to", "every", "known_at", "window", "top", "first_published", "adjusted", "basis", "panel", "width", "height"},
 			access: readAccess, handle: s.getChart, limit: expensiveLimit},
+		{method: "GET", path: "/api/v1/actions", query: []string{"from", "to", "known_at", "limit"},
+			access: readAccess, handle: s.getActions, limit: expensiveLimit},
 		{method: "GET", path: "/api/v1/analysts", query: []string{"as_of", "known_at", "rank", "min_closed", "firm"},
 			access: readAccess, handle: s.getAnalysts, limit: expensiveLimit},
 		{method: "GET", path: "/api/v1/analysts/{id}", query: []string{"as_of", "known_at"},

@@ -428,6 +428,36 @@ func TestBrowserMorning(t *testing.T) {
 		shots(t, ctx, "item6-instrument-latest")
 	})
 
+	t.Run("item 8: the rating changes of every instrument on the front page", func(t *testing.T) {
+		open(t, ctx, s.url+"/")
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`performance.getEntriesByName('changes-drawn').length > 0`, chromedp.WithPollingTimeout(20*time.Second)))
+		require.NoError(t, err, "the front page draws the rating changes")
+		rows := js[[][]string](t, ctx, `[...document.querySelectorAll('#changes tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent))`)
+		// The 30 days to the latest close, 12 September: 18 changes of BABA
+		// and 9988.HK from 14 August on, and the two yen ratings.
+		require.Len(t, rows, 20)
+		assert.Equal(t, []string{"10 Sep 2025", "7203.T", "b.ito@kabu", "hold", "3,601 JPY", "initiation, set", rows[0][6]}, rows[0], "newest first; recorded last, first")
+		assert.Equal(t, []string{"10 Sep 2025", "BABA", "a.schmidt@rheinlandRheinland Research", "Target revised", "150.00 → 166.00 USD", "raised", rows[2][6]}, rows[2])
+		assert.Equal(t, []string{"15 Aug 2025", "BABA", "o.berg@fjord-securitiesFjord Securities", "Withdrawn", "–", "coverage dropped", rows[19][6]}, rows[19], "the oldest of the 30 days last")
+		assert.Contains(t, text(t, ctx, "#changes-when"), "effective from 14 Aug 2025 to 12 Sep 2025, end of day UTC, newest first")
+		assert.Equal(t, "/instruments/BABA?as_of=2025-09-10", js[string](t, ctx, `new URL(document.querySelector('#changes tbody tr:nth-child(3) td:nth-child(2) a').href).pathname + new URL(document.querySelector('#changes tbody tr:nth-child(3) td:nth-child(2) a').href).search`))
+		shots(t, ctx, "item8-changes", "#changes-section")
+		id := js[string](t, ctx, `document.querySelector('#changes tbody tr:nth-child(3) td:last-child a').title`)
+		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#changes tbody tr:nth-child(3) td:last-child a"))))
+		// The click navigates: a poll begun in the old page is begun again
+		// in the new one.
+		for attempt := 0; ; attempt++ {
+			_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('#log tr.target')`, chromedp.WithPollingTimeout(20*time.Second)))
+			if err == nil || !strings.Contains(err.Error(), "context") || attempt == 5 {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		require.NoError(t, err, "the event link opens the instrument's log at the event")
+		assert.Equal(t, "event-"+id, js[string](t, ctx, `document.querySelector('#log tr.target').id`))
+		assert.Contains(t, text(t, ctx, "#log tr.target"), "a.schmidt@rheinland: target 166.00 USD")
+	})
+
 	t.Run("item 15: an unknown instrument shows the error alone", func(t *testing.T) {
 		open(t, ctx, s.url+"/instruments/NOPE")
 		assert.True(t, visible(t, ctx, "#error"))
@@ -549,8 +579,11 @@ func TestBrowserMorning(t *testing.T) {
 		assert.Len(t, analysts, 1+js[int](t, ctx, `document.querySelectorAll('#explain tbody tr').length`))
 		assert.Contains(t, strings.Join(analysts, "\n"), "BABA,2025-09-11T23:59:59.999999999Z,")
 		assert.Contains(t, strings.Join(analysts, "\n"), ",p.rossi@lagoon-capital,Lagoon Capital,buy,buy,165,")
-		history := strings.Split(strings.TrimSpace(fetched("#export-history", "BABA-history.csv")), "\r\n")
-		assert.Greater(t, len(history), 20)
+		assert.Equal(t, "one row per day from 11 Mar 2025 to 11 Sep 2025, the consensus of each day as the card shows it", text(t, ctx, "#export-history-note"))
+		history := strings.Split(strings.TrimSpace(fetched("#export-history", "BABA-history-daily.csv")), "\r\n")
+		require.Len(t, history, 1+185, "a row for every day of the chart's six months, 11 March to 11 September")
+		assert.True(t, strings.HasPrefix(history[1], "BABA,USD,2025-03-11T23:59:59.999999999Z,"), history[1])
+		assert.True(t, strings.HasPrefix(history[2], "BABA,USD,2025-03-12T23:59:59.999999999Z,"), history[2])
 		assert.True(t, strings.HasPrefix(history[len(history)-1], "BABA,USD,2025-09-11T23:59:59.999999999Z,"), history[len(history)-1])
 		assert.True(t, strings.HasSuffix(history[len(history)-1], ",165.69,165,200,140,14.14,155.44,2025-09-11T23:59:59.999999999Z,6.59"))
 
@@ -736,12 +769,25 @@ func TestBrowserFirstLoad200(t *testing.T) {
 		return js[float64](t, ctx, `performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
 			.filter((e) => !e.name.includes('/events/stream')).reduce((n, e) => n + e.transferSize, 0)`)
 	}
+	// The rating changes of the last 30 days follow the list, from their
+	// own request.
+	changes := func() float64 {
+		t.Helper()
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`performance.getEntriesByName('changes-drawn').length > 0`, chromedp.WithPollingTimeout(60*time.Second)))
+		require.NoError(t, err, "the front page draws the rating changes")
+		return js[float64](t, ctx, `performance.getEntriesByName('changes-drawn')[0].startTime`)
+	}
 	cold := drawn()
+	coldChanges := changes()
 	coldSize := transferred()
 	require.NoError(t, chromedp.Do(ctx, chromedp.Reload()))
 	warm := drawn()
+	warmChanges := changes()
 	warmSize := transferred()
-	t.Logf("overview of 200 instruments: drawn %.0f ms after navigation cold (%.0f bytes), %.0f ms warm (%.0f bytes)", cold, coldSize, warm, warmSize)
+	changed := js[int](t, ctx, `document.querySelectorAll('#changes tbody tr').length`)
+	t.Logf("overview of 200 instruments: list drawn %.0f ms and %d rating changes %.0f ms after navigation cold (%.0f bytes), %.0f ms and %.0f ms warm (%.0f bytes)",
+		cold, changed, coldChanges, coldSize, warm, warmChanges, warmSize)
+	assert.Positive(t, changed, "the generated ledger has rating changes in its last 30 days")
 	// The times are reported, not asserted: a timed test fails on a loaded
 	// machine and proves nothing on a quiet one (docs/performance.md has the
 	// figures and this command). The size is the page's own and is checked.

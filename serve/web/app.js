@@ -595,6 +595,7 @@ const overview = { seq: 0, rows: [], key: 'instrument', ascending: true, query: 
 async function loadOverview() {
   const pt = overview.point;
   const seq = ++overview.seq;
+  let changes = null;
   try {
     const r = await resolvePoint(pt, (q) => getJSON('/consensus' + (q.toString() ? '?' + q : '')), (rows) => {
       let best = null;
@@ -604,6 +605,9 @@ async function loadOverview() {
       }
       return best;
     });
+    // The rating changes are asked for at once when the date is known, so
+    // their request runs beside the list's rather than after it.
+    if (r.q.has('as_of')) changes = askChanges(r.q.get('as_of'), r.q);
     const rows = r.answer || await getJSON('/consensus' + (r.q.toString() ? '?' + r.q : ''));
     if (seq !== overview.seq) return;
     overview.rows = rows;
@@ -628,6 +632,57 @@ async function loadOverview() {
   select.replaceChildren(element('option', { value: '' }, 'all'), ...currencies.map((c) => element('option', { value: c }, c)));
   select.value = currencies.includes(chosen) ? chosen : '';
   drawOverview();
+  if (overview.rows.length === 0) return;
+  if (!changes) changes = askChanges(overview.rows[0].as_of, overview.query);
+  await drawChanges(changes, overview.query, seq);
+}
+
+// askChanges asks for the rating changes of every instrument in the 30
+// days up to the as_of shown (by default the latest close), as known at the
+// known_at shown. It never fails: an error is the answer, for drawChanges
+// to show beside the list, which it never holds up.
+function askChanges(asOf, q) {
+  const to = parseTime(asOf);
+  const p = new URLSearchParams({ from: utcParts(shiftBack(to, 29, 0)).date, to: linkTime(to) });
+  if (q.has('known_at')) p.set('known_at', q.get('known_at'));
+  return getJSON('/actions?' + p).catch((err) => err);
+}
+
+async function drawChanges(asked, q, seq) {
+  const feed = await asked;
+  if (seq !== overview.seq) return;
+  if (feed instanceof Error) {
+    setText('changes-when', 'The rating changes could not be read: ' + feed.message);
+    document.querySelector('#changes tbody').replaceChildren();
+    return;
+  }
+  const shown = feed.actions.length;
+  setText('changes-when', 'Every instrument\'s ratings, target revisions and withdrawals effective from ' + dayText(parseTime(feed.from)) +
+    ' to ' + readable(feed.to) + ', newest first' + (Number(feed.total) > shown ? ': the latest ' + shown + ' of ' + feed.total : '') +
+    '. The action is the ledger\'s (upgrade, target raised from … to …), as known at the time shown.');
+  // A row links to its instrument as of the change, and to the event in
+  // that instrument's log, both as known at the time shown.
+  const link = (a, hash) => {
+    const lq = new URLSearchParams({ as_of: linkTime(parseTime(a.effective_at)) });
+    if (q.has('known_at')) lq.set('known_at', q.get('known_at'));
+    return '/instruments/' + encodeURIComponent(a.instrument) + '?' + queryText(lq) + (hash || '');
+  };
+  document.querySelector('#changes tbody').replaceChildren(...feed.actions.map((a) => {
+    const ccy = a.currency;
+    const target = cell('Target', { className: 'num', title: a.target === null ? '' : 'exactly ' + a.target + (a.previous_target === null ? '' : ', from ' + a.previous_target) });
+    if (a.previous_target !== null) target.append(money(a.previous_target, ccy) + ' → ');
+    target.append(a.target === null ? '–' : money(a.target, ccy) + ' ' + ccy);
+    return element('tr', {},
+      cell('Effective', {}, shortDay(a.effective_at)),
+      cell('Instrument', {}, element('a', { href: link(a) }, a.instrument)),
+      cell('Analyst', {}, a.analyst, a.firm ? element('div', { className: 'note' }, a.firm) : null),
+      cell('Rating', {}, a.rating ? a.rating + (a.broker_rating && a.broker_rating !== a.rating ? ' (' + a.broker_rating + ')' : '') : (typeNames[a.type] || a.type)),
+      target,
+      cell('Action', { className: 'action' }, actionText(a)),
+      cell('Event', {}, element('a', { href: link(a, '#event-' + a.event_id), title: a.event_id, className: 'id' }, a.event_id.slice(0, 8))));
+  }));
+  document.getElementById('changes-empty').hidden = shown > 0;
+  performance.mark('changes-drawn'); // the first-load test reads it
 }
 
 // Labels sort from the most bullish to the most bearish, not alphabetically.
@@ -838,6 +893,15 @@ function chartQuery(c) {
   return adjusted(withTop(p));
 }
 
+// dailyQuery is what the history export asks for: the chart's range and
+// point in time, but a row for every day rather than the chart's points
+// (the API's history bounds its rows; five years of days are well within).
+function dailyQuery(c) {
+  const p = chartQuery(c);
+  p.set('every', 'day');
+  return p;
+}
+
 async function loadInstrument() {
   const symbol = inst.symbol;
   const base = '/instruments/' + encodeURIComponent(symbol);
@@ -885,6 +949,8 @@ async function loadInstrument() {
 
 async function drawCharts(base, c, current) {
   const chart = chartQuery(c);
+  setText('export-history-note', 'one row per day from ' + shortDay(chart.get('from')) + ' to ' + shortDay(chart.get('to')) +
+    (chart.has('first_published') ? ', each as first published' : '') + ', the consensus of each day as the card shows it');
   // Drawn at the width they are shown at, so their text stays legible
   // on a phone rather than shrunk with the picture.
   const targets = document.getElementById('chart-targets');
@@ -1174,8 +1240,8 @@ function startInstrument(symbol) {
   });
   document.getElementById('export-history').addEventListener('click', async () => {
     try {
-      const rows = await getJSON('/instruments/' + encodeURIComponent(symbol) + '/history?' + chartQuery(inst.answer));
-      download(symbol + '-history.csv', csv(consensusColumns, rows), 'text/csv');
+      const rows = await getJSON('/instruments/' + encodeURIComponent(symbol) + '/history?' + dailyQuery(inst.answer));
+      download(symbol + '-history-daily.csv', csv(consensusColumns.concat(rows.some((r) => 'restated' in r) ? ['restated'] : []), rows), 'text/csv');
     } catch (err) { showError(err); }
   });
   loadInstrument();
