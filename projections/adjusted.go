@@ -31,8 +31,8 @@ type adjustment struct {
 	// factors[k] is the product of splits[k:]: the factor of a value of
 	// span k. factors[len(splits)] is 1.
 	factors []domain.Factor
-	// listed[k:] is what answers list as the splits applied to values of
-	// span k and later, shared by the answers (which never modify it).
+	// listed[k:] is what answers list as the splits applied when the
+	// earliest value they use is of span k, shared by the answers (which never modify it).
 	listed []AppliedSplit
 	// denominator is the least common denominator of the factors and
 	// mult[k] what a value of span k is multiplied by over it; mult is nil
@@ -98,13 +98,6 @@ func (a adjustment) unadjusted() uint8 { return uint8(len(a.splits)) }
 
 // factor is the adjustment of a value effective at t.
 func (a adjustment) factor(t time.Time) domain.Factor { return a.factors[a.span(t)] }
-
-// applied lists the splits that adjust at least one value effective at or
-// after earliest: those in (earliest, basis], the splits from earliest's
-// span on.
-func (a adjustment) applied(earliest time.Time) []AppliedSplit {
-	return a.listed[a.span(earliest):]
-}
 
 // The bounds of setTargets' integer arithmetic: values below 2^50 keep its
 // 128-bit sums exact, and a common denominator up to 2^20 keeps every

@@ -173,7 +173,9 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 	var spanBuf [256]uint8
 	spans := spanBuf[:0]
 	needsFactors := len(adj.splits) > 0
-	var earliest time.Time // the earliest value used, for the splits applied
+	// firstSpan is the span of the earliest value used: the splits from it
+	// on adjusted at least one figure (spans grow with time).
+	firstSpan := adj.unadjusted()
 	cutoff := windowStart(state.AsOf, q.Window)
 	only := q.Top.Only() // nil without --top: the map lookup below is then skipped
 	for _, p := range state.Analysts {
@@ -195,8 +197,8 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 			if needsFactors {
 				// The target was set by the analyst's latest applied rating
 				// or target event, effective at LastActive.
-				spans = append(spans, adj.span(p.LastActive))
-				earliest = earlier(earliest, p.LastActive)
+				span := adj.span(p.LastActive)
+				spans, firstSpan = append(spans, span), min(firstSpan, span)
 			}
 		}
 	}
@@ -217,13 +219,13 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 		closeMicros = state.Close.Price.Micros()
 		if needsFactors {
 			closeSpan = adj.span(state.Close.At)
-			earliest = earlier(earliest, state.Close.At)
+			firstSpan = min(firstSpan, closeSpan)
 		}
 		c.Close, c.CloseAt = f.set(closePrice, adjustedMoney(state.Close.Price, adj.factors[closeSpan])), &f.closeAt
 	}
 	switch {
 	case len(targets) == 0:
-	case closeSpan != adj.unadjusted() || slices.ContainsFunc(spans, func(s uint8) bool { return s != adj.unadjusted() }):
+	case firstSpan != adj.unadjusted():
 		// Over a common denominator the adjusted values are integers: the
 		// same arithmetic then applies, unless they outgrow it.
 		if scale, closeScaled, ok := adj.scale(targets, spans, closeMicros, closeSpan); ok {
@@ -234,8 +236,8 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 	default:
 		c.setTargets(f, targets, 1, closeMicros, hasClose)
 	}
-	if needsFactors && !earliest.IsZero() {
-		c.Splits = adj.applied(earliest)
+	if needsFactors {
+		c.Splits = adj.listed[firstSpan:]
 	}
 	return c.explained(state, q, adj)
 }
@@ -243,14 +245,6 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 // noSplits is the empty list of applied splits, shared: answers never
 // modify it.
 var noSplits = []AppliedSplit{}
-
-// earlier is the earlier of a and b, where a zero a means none yet.
-func earlier(a, b time.Time) time.Time {
-	if a.IsZero() || b.Before(a) {
-		return b
-	}
-	return a
-}
 
 // explained adds the explanation when the query asks for it.
 func (c Consensus) explained(state *domain.State, q Query, adj adjustment) Consensus {
