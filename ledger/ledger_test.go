@@ -262,3 +262,38 @@ func TestVerifyDetectsNothingOnACleanStore(t *testing.T) {
 	_, err = l.Verify(ctx, "NOPE")
 	assert.True(t, errors.Is(err, ledger.ErrUnknownInstrument))
 }
+
+// Verify while another writer appends: the chain read after the list of
+// streams may be longer than the record in that list, which is an append,
+// not an event written outside the ledger (a server verifies on a timer
+// while it writes; CI once saw the false alarm).
+func TestVerifyDuringAppends(t *testing.T) {
+	l, _ := mustOpen(t)
+	ctx := context.Background()
+	_, err := l.Record(ctx, domain.RecordClose{Instrument: "BABA", Price: money("100"), Currency: "USD", EffectiveAt: day("2025-01-01")}, ledger.WriteOptions{})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() {
+		for i := range 300 {
+			_, err := l.Record(ctx, domain.RecordClose{Instrument: "BABA", Price: money("100"), Currency: "USD",
+				EffectiveAt: day("2025-01-02").AddDate(0, 0, i)}, ledger.WriteOptions{})
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for {
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+			_, err = l.Verify(ctx, "")
+			require.NoError(t, err)
+			return
+		default:
+			_, err := l.Verify(ctx, "")
+			require.NoError(t, err)
+		}
+	}
+}
