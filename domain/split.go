@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"math"
 	"math/big"
 	"math/bits"
@@ -162,18 +163,6 @@ func (ss Splits) Factor(from, basis time.Time) Factor {
 	return f
 }
 
-// Applied returns the splits that move a value effective at from to the
-// basis of time basis.
-func (ss Splits) Applied(from, basis time.Time) Splits {
-	var out Splits
-	for _, s := range ss {
-		if s.applies(from, basis) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // times multiplies the factor by M/N of a ratio.
 func (f Factor) times(r Ratio) Factor {
 	if f.rat == nil {
@@ -281,12 +270,10 @@ func (f Factor) CompareAdjusted(a, b Money) int {
 	if num, den, ok := f.Int64(); ok {
 		lh, ll := bits.Mul64(uint64(a), uint64(den)) // money and factor terms are positive
 		rh, rl := bits.Mul64(uint64(b), uint64(num))
-		switch {
-		case lh != rh:
-			return compareUint(lh, rh)
-		default:
-			return compareUint(ll, rl)
+		if lh != rh {
+			return cmp.Compare(lh, rh)
 		}
+		return cmp.Compare(ll, rl)
 	}
 	r := f.Rat()
 	left := new(big.Int).Mul(big.NewInt(a.Micros()), r.Denom())
@@ -294,30 +281,29 @@ func (f Factor) CompareAdjusted(a, b Money) int {
 	return left.Cmp(right)
 }
 
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // RoundDiv returns num/den rounded half away from zero, as a new value;
 // den > 0.
 func RoundDiv(num, den *big.Int) *big.Int {
-	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
+	return RoundDivInto(new(big.Int), new(big.Int), num, den)
+}
+
+// RoundDivInto is RoundDiv into q, with r as scratch space, for callers
+// that keep their big.Ints between calls; it returns q. Neither may be num
+// or den.
+func RoundDivInto(q, r, num, den *big.Int) *big.Int {
+	q.QuoRem(num, den, r) // truncated toward zero
 	r.Abs(r).Lsh(r, 1)
 	if r.Cmp(den) >= 0 {
 		if num.Sign() < 0 {
-			q.Sub(q, big.NewInt(1))
+			q.Sub(q, bigOne)
 		} else {
-			q.Add(q, big.NewInt(1))
+			q.Add(q, bigOne)
 		}
 	}
 	return q
 }
+
+var bigOne = big.NewInt(1)
 
 // FormatMicros writes a count of millionths as a plain decimal with as few
 // fractional digits as it needs: what Money.String writes, for values

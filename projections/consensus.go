@@ -429,16 +429,7 @@ func roundDiv64(num, den int64) int64 {
 // roundDiv returns num/den rounded half away from zero; den > 0. The result
 // is z.q, valid until the next call.
 func (z *scratch) roundDiv(num, den *big.Int) *big.Int {
-	q, r := z.q.QuoRem(num, den, &z.r) // truncated toward zero
-	r.Abs(r).Lsh(r, 1)
-	if r.Cmp(den) >= 0 {
-		if num.Sign() < 0 {
-			q.Sub(q, bigOne)
-		} else {
-			q.Add(q, bigOne)
-		}
-	}
-	return q
+	return domain.RoundDivInto(&z.q, &z.r, num, den)
 }
 
 // Active is rule 4 for one position at asOf: whether it counts in a
