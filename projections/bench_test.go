@@ -80,8 +80,10 @@ func benchHistoryYears(tb testing.TB, n, years int) *ledger {
 	return l
 }
 
-func BenchmarkShow5000(b *testing.B) {
-	l := benchHistory(b, 5000)
+func BenchmarkShow5000(b *testing.B) { benchmarkShow(b, benchHistory(b, 5000)) }
+
+// benchmarkShow is the consensus of l as of the benchmark's last day.
+func benchmarkShow(b *testing.B, l *ledger) {
 	q := projections.Query{AsOf: benchEnd, KnownAt: later, Window: projections.DefaultWindow}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -109,8 +111,11 @@ func BenchmarkCompute(b *testing.B) {
 	}
 }
 
-func BenchmarkHistoryDaily10y(b *testing.B) {
-	l := benchHistory(b, 5000)
+func BenchmarkHistoryDaily10y(b *testing.B) { benchmarkHistoryDaily10y(b, benchHistory(b, 5000)) }
+
+// benchmarkHistoryDaily10y is l's daily history over the ten years to the
+// benchmark's last day.
+func benchmarkHistoryDaily10y(b *testing.B, l *ledger) {
 	q := projections.Query{KnownAt: later, Window: projections.DefaultWindow}
 	from := benchEnd.AddDate(-10, 0, 0)
 	b.ReportAllocs()
@@ -143,23 +148,10 @@ func benchHistoryWithSplits(tb testing.TB, n int) *ledger {
 	return l
 }
 
-func BenchmarkShow5000Splits(b *testing.B) {
-	l := benchHistoryWithSplits(b, 5000)
-	q := projections.Query{AsOf: benchEnd, KnownAt: later, Window: projections.DefaultWindow}
-	b.ReportAllocs()
-	for b.Loop() {
-		projections.Show(l.sym, l.events, q)
-	}
-}
+func BenchmarkShow5000Splits(b *testing.B) { benchmarkShow(b, benchHistoryWithSplits(b, 5000)) }
 
 func BenchmarkHistoryDaily10ySplits(b *testing.B) {
-	l := benchHistoryWithSplits(b, 5000)
-	q := projections.Query{KnownAt: later, Window: projections.DefaultWindow}
-	from := benchEnd.AddDate(-10, 0, 0)
-	b.ReportAllocs()
-	for b.Loop() {
-		projections.History(l.sym, l.events, from, benchEnd, projections.Day, q)
-	}
+	benchmarkHistoryDaily10y(b, benchHistoryWithSplits(b, 5000))
 }
 
 // liveHistory is benchHistoryYears recorded as a live ledger records it:
