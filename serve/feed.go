@@ -62,25 +62,9 @@ type feedAnswer struct {
 // day, as to means its end, so from=2025-09-01&to=2025-09-30 is the whole
 // of September.
 func (s *Server) getActions(w http.ResponseWriter, r *http.Request, c call) error {
-	for _, name := range []string{"from", "to"} {
-		if !c.has(name) {
-			return refuse(http.StatusBadRequest, name, "query parameter %s is required (a date such as 2025-09-12)", name)
-		}
-	}
-	from, err := domain.ParseTime("from", c.get("from"))
+	from, to, err := parseRange(c, true)
 	if err != nil {
-		return badRequest(err)
-	}
-	if len(c.get("from")) == len(time.DateOnly) {
-		y, m, d := from.Date()
-		from = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	}
-	to, err := domain.ParseTime("to", c.get("to"))
-	if err != nil {
-		return badRequest(err)
-	}
-	if to.Before(from) {
-		return refuse(http.StatusBadRequest, "to", "to %s is before from %s", domain.Quote(c.get("to")), domain.Quote(c.get("from")))
+		return err
 	}
 	if to.Sub(from) >= MaxFeedDays*24*time.Hour {
 		return refuse(http.StatusBadRequest, "from", "from %s to %s spans more than %d days; ask for at most %d days at a time",

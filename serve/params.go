@@ -123,25 +123,39 @@ type period struct {
 	every    projections.Every
 }
 
+// parseRange reads the required from and to, in order. A bare date means
+// the end of its day, except for from when fromStartOfDay is set (a range
+// of whole days, such as the actions feed's).
+func parseRange(c call, fromStartOfDay bool) (from, to time.Time, err error) {
+	for _, name := range []string{"from", "to"} {
+		if !c.has(name) {
+			return from, to, refuse(http.StatusBadRequest, name, "query parameter %s is required (a date such as 2025-09-12)", name)
+		}
+	}
+	if from, err = domain.ParseTime("from", c.get("from")); err != nil {
+		return from, to, badRequest(err)
+	}
+	if fromStartOfDay && len(c.get("from")) == len(time.DateOnly) {
+		y, m, d := from.Date()
+		from = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	}
+	if to, err = domain.ParseTime("to", c.get("to")); err != nil {
+		return from, to, badRequest(err)
+	}
+	if to.Before(from) {
+		return from, to, refuse(http.StatusBadRequest, "to", "to %s is before from %s", domain.Quote(c.get("to")), domain.Quote(c.get("from")))
+	}
+	return from, to, nil
+}
+
 // parsePeriod reads from, to and every as `history` reads its flags. from
 // and to are required; every defaults to defaultEvery, and "auto" chooses
 // by the range's length, as charts do.
 func parsePeriod(c call, defaultEvery string) (period, error) {
 	var pr period
 	var err error
-	for _, name := range []string{"from", "to"} {
-		if !c.has(name) {
-			return pr, refuse(http.StatusBadRequest, name, "query parameter %s is required (a date such as 2025-09-12)", name)
-		}
-	}
-	if pr.from, err = domain.ParseTime("from", c.get("from")); err != nil {
-		return pr, badRequest(err)
-	}
-	if pr.to, err = domain.ParseTime("to", c.get("to")); err != nil {
-		return pr, badRequest(err)
-	}
-	if pr.to.Before(pr.from) {
-		return pr, refuse(http.StatusBadRequest, "to", "to %s is before from %s", domain.Quote(c.get("to")), domain.Quote(c.get("from")))
+	if pr.from, pr.to, err = parseRange(c, false); err != nil {
+		return pr, err
 	}
 	every := defaultEvery
 	if c.has("every") {
