@@ -119,11 +119,12 @@ type priceSeries struct {
 	at     []time.Time
 	values []scaled
 	splits domain.Splits // the visible splits effective by V
+	asOf   time.Time     // V, the basis
 	d      *big.Int      // nil when no split is effective by V
 }
 
 func newPriceSeries(tl *domain.Timeline, asOf time.Time) *priceSeries {
-	ps := &priceSeries{}
+	ps := &priceSeries{asOf: asOf}
 	for _, s := range tl.Splits {
 		if !s.At.After(asOf) {
 			ps.splits = append(ps.splits, s)
@@ -149,32 +150,24 @@ func newPriceSeries(tl *domain.Timeline, asOf time.Time) *priceSeries {
 
 // scale is the money value m effective at t, adjusted to V, times D: an
 // int64 when it fits (splits are few and small, so it almost always does),
-// a big.Int otherwise.
+// a big.Int otherwise. The adjustment is the domain's Factor, so the rule
+// of which splits apply is stated once; D is a multiple of its
+// denominator.
 func (ps *priceSeries) scale(m domain.Money, t time.Time) scaled {
 	if ps.d == nil {
 		return scaled{small: m.Micros()}
 	}
-	v, fits := uint64(m.Micros()), true
-	for _, s := range ps.splits {
-		k := s.Ratio.New
-		if t.Before(s.At) {
-			k = s.Ratio.Old
-		}
-		hi, lo := bits.Mul64(v, uint64(k))
-		v, fits = lo, fits && hi == 0 && lo <= math.MaxInt64
-	}
-	if fits {
-		return scaled{small: int64(v)}
-	}
-	b := big.NewInt(m.Micros())
-	for _, s := range ps.splits {
-		if t.Before(s.At) {
-			b.Mul(b, big.NewInt(s.Ratio.Old))
-		} else {
-			b.Mul(b, big.NewInt(s.Ratio.New))
+	f := ps.splits.Factor(t, ps.asOf)
+	if num, den, ok := f.Int64(); ok && ps.d.IsInt64() {
+		hi, lo := bits.Mul64(uint64(m.Micros()), uint64(num))
+		hi2, lo2 := bits.Mul64(lo, uint64(ps.d.Int64()/den))
+		if hi == 0 && hi2 == 0 && lo2 <= math.MaxInt64 {
+			return scaled{small: int64(lo2)}
 		}
 	}
-	return scaled{big: b}
+	b := new(big.Int).Mul(big.NewInt(m.Micros()), f.Num())
+	b.Mul(b, ps.d)
+	return scaled{big: b.Quo(b, f.Den())}
 }
 
 // latest is the index of the latest close effective at or before t, -1
