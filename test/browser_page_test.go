@@ -1060,7 +1060,11 @@ func TestBrowserAnalyst(t *testing.T) {
 		assert.Len(t, statuses, len(want["explain"].([]any)))
 		assert.Contains(t, statuses, "z.top@summit counted")
 		assert.Contains(t, statuses, "a.schmidt@rheinland not top")
-		asked := js[[]string](t, ctx, `performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /\/(history|chart\.svg)\?/.test(n) && n.includes('top=10'))`)
+		// The history may be asked for after the card is drawn: wait for the
+		// three requests (20 s at most) before reading them.
+		const topAsked = `performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /\/(history|chart\.svg)\?/.test(n) && n.includes('top=10'))`
+		_, _ = chromedp.Run(ctx, chromedp.Poll[bool](topAsked+`.length >= 3`, chromedp.WithPollingTimeout(20*time.Second)))
+		asked := js[[]string](t, ctx, topAsked)
 		assert.Len(t, asked, 3, "the history and both charts count the top 10: %v", asked)
 		assert.False(t, js[bool](t, ctx, `document.getElementById('first-published').checked`))
 		shots(t, ctx, "analyst-top-switch", "#top-line")
