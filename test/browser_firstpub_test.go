@@ -58,6 +58,6 @@ func waitAlt(t *testing.T, ctx context.Context, marked bool) {
 	if !marked {
 		expr = "!" + expr
 	}
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(40*time.Second)))
+	err := waitFor(ctx, expr, 40*time.Second)
 	require.NoError(t, err)
 }

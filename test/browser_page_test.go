@@ -65,28 +65,58 @@ func open(t *testing.T, ctx context.Context, url string) {
 // rows, and the charts) or an error.
 func settle(t *testing.T, ctx context.Context) {
 	t.Helper()
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+	err := waitFor(ctx, `(() => {
 		if (!document.getElementById('error').hidden) return true;
 		if (!document.getElementById('overview').hidden) return document.getElementById('overview-when-line').textContent !== '';
 		const card = document.getElementById('card');
 		const charts = [...document.querySelectorAll('.chart img')];
 		return card.dataset.state === 'ready' && document.querySelectorAll('#trend tbody tr').length === 4 &&
 			charts.every((img) => img.src.startsWith('blob:') && img.complete && img.naturalWidth > 0);
-	})()`, chromedp.WithPollingTimeout(40*time.Second)))
-		// A navigation under way replaces the page the poll ran in: poll the new one.
-		if err == nil || !strings.Contains(err.Error(), "context") {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	})()`, 40*time.Second)
 	if err != nil {
 		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`JSON.stringify({url: location.href, card: document.getElementById('card').dataset.state,
 			trend: document.querySelectorAll('#trend tbody tr').length, error: document.getElementById('error').textContent,
 			charts: [...document.querySelectorAll('.chart img')].map((img) => [img.src.slice(0, 10), img.complete, img.naturalWidth])})`))
 		require.NoError(t, err, "the page shows neither an answer nor an error: %s", state)
 	}
+}
+
+// waitFor polls expr in the page until it is true or timeout passes. A
+// click on a link or a reload replaces the document the poll runs in, and
+// Chromium then ends the poll with "Inspected target navigated or closed" or
+// "Cannot find context"; waitFor begins it again in the new document.
+func waitFor(ctx context.Context, expr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err == nil || !navigatedAway(err) || ctx.Err() != nil || time.Until(deadline) < 100*time.Millisecond {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// follow clicks the link at selector, which opens another page, and
+// waits until that page has loaded. The old page is marked first, so a
+// poll that runs before the navigation commits cannot mistake the old page
+// for the new one.
+func follow(t *testing.T, ctx context.Context, selector string) {
+	t.Helper()
+	js[bool](t, ctx, `window.leftByTest = true`)
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(selector))))
+	require.NoError(t, waitFor(ctx, `window.leftByTest !== true && document.readyState === 'complete'`, 20*time.Second),
+		"the link at %s opens a page", selector)
+}
+
+// navigatedAway tells whether err is Chromium's word for a document that
+// went away under a command.
+func navigatedAway(err error) bool {
+	for _, word := range []string{"navigated or closed", "Cannot find context", "Execution context was destroyed", "context with specified id"} {
+		if strings.Contains(err.Error(), word) {
+			return true
+		}
+	}
+	return false
 }
 
 func js[T any](t *testing.T, ctx context.Context, expr string) T {
@@ -241,8 +271,7 @@ func TestBrowserEvidence(t *testing.T) {
 		assert.Equal(t, "UTC", text(t, ctx, "#instrument-when fieldset:nth-of-type(2) .tz"), "the time zone is shown")
 		before := justBeforeText(t, clockTime)
 		change(t, ctx, map[string]string{"known-at": date, "known-at-time": before})
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('card-high-low').textContent === '1,650.00 / 140.00'`,
-			chromedp.WithPollingTimeout(20*time.Second)))
+		err := waitFor(ctx, `document.getElementById('card-high-low').textContent === '1,650.00 / 140.00'`, 20*time.Second)
 		require.NoError(t, err, "just before the retraction, the wrong 1650 target counts: %v", readCard(t, ctx))
 		assert.Equal(t, "251.41 USD", readCard(t, ctx)["mean-target"])
 		assert.Equal(t, "?as_of=2025-09-11&known_at="+date+"T"+before+"Z", js[string](t, ctx, `location.search`))
@@ -250,15 +279,13 @@ func TestBrowserEvidence(t *testing.T) {
 		shots(t, ctx, "item1-known-just-before", "#card")
 
 		change(t, ctx, map[string]string{"known-at-time": clockTime})
-		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('card-mean-target').textContent === '162.59 USD'`,
-			chromedp.WithPollingTimeout(20*time.Second)))
+		err = waitFor(ctx, `document.getElementById('card-mean-target').textContent === '162.59 USD'`, 20*time.Second)
 		require.NoError(t, err, "from the retraction's recording on, the 1650 is gone")
 	})
 
 	t.Run("item 1 and 5: the event log offers just before and at each event", func(t *testing.T) {
 		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11#event-"+retract["event_id"].(string))
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#log tbody tr').length === 57`,
-			chromedp.WithPollingTimeout(20*time.Second)))
+		err := waitFor(ctx, `document.querySelectorAll('#log tbody tr').length === 57`, 20*time.Second)
 		require.NoError(t, err, "the address's event opens the log")
 		row := "#event-" + retract["event_id"].(string)
 		assert.True(t, js[bool](t, ctx, `document.querySelector('`+row+`').classList.contains('target')`), "the event is marked")
@@ -274,14 +301,14 @@ func TestBrowserEvidence(t *testing.T) {
 		assert.Equal(t, "–", text(t, ctx, wrongRow+" td.action"), "a retracted event has no actions as known now (CONTRACT 8)")
 		shots(t, ctx, "item5-event-log", row)
 
-		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(row+" a.before"))))
+		follow(t, ctx, row+" a.before")
 		settle(t, ctx)
 		assert.Equal(t, "251.41 USD", readCard(t, ctx)["mean-target"], "just before the retraction")
 		assert.Contains(t, js[string](t, ctx, `location.search`), "known_at="+justBeforeStamp(t, recorded))
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url+"/instruments/BABA?as_of=2025-09-11#event-"+retract["event_id"].(string))))
-		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#log tbody tr').length === 57`, chromedp.WithPollingTimeout(20*time.Second)))
+		err = waitFor(ctx, `document.querySelectorAll('#log tbody tr').length === 57`, 20*time.Second)
 		require.NoError(t, err)
-		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(row+" a.after"))))
+		follow(t, ctx, row+" a.after")
 		settle(t, ctx)
 		assert.Equal(t, "162.59 USD", readCard(t, ctx)["mean-target"], "once the retraction is recorded")
 	})
@@ -317,8 +344,7 @@ func TestBrowserEvidence(t *testing.T) {
 		js[string](t, ctx, `document.getElementById('since-known').value = `+jsString(date))
 		js[string](t, ctx, `document.getElementById('since-known-time').value = `+jsString(justBeforeText(t, clockTime)))
 		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#diff-show"))))
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('diff').dataset.state === 'ready'`,
-			chromedp.WithPollingTimeout(20*time.Second)))
+		err := waitFor(ctx, `document.getElementById('diff').dataset.state === 'ready'`, 20*time.Second)
 		require.NoError(t, err, "the changes are drawn")
 		// Known just before the retraction: the 1650 counted. Now: it does not.
 		row := `#diff tr[data-as-of="2025-09-03T23:59:59.999999999Z"][data-field="high_target"]`
@@ -336,8 +362,7 @@ func TestBrowserEvidence(t *testing.T) {
 		shots(t, ctx, "diff-what-changed-since", "#diff")
 
 		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(link))))
-		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('#event-`+retract["event_id"].(string)+`.target')`,
-			chromedp.WithPollingTimeout(20*time.Second)))
+		err = waitFor(ctx, `!!document.querySelector('#event-`+retract["event_id"].(string)+`.target')`, 20*time.Second)
 		require.NoError(t, err, "the cause's link opens the event log at the retraction")
 		assert.True(t, js[bool](t, ctx, `document.getElementById('log-section').open`))
 	})
@@ -430,7 +455,7 @@ func TestBrowserMorning(t *testing.T) {
 
 	t.Run("item 8: the rating changes of every instrument on the front page", func(t *testing.T) {
 		open(t, ctx, s.url+"/")
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`performance.getEntriesByName('changes-drawn').length > 0`, chromedp.WithPollingTimeout(20*time.Second)))
+		err := waitFor(ctx, `performance.getEntriesByName('changes-drawn').length > 0`, 20*time.Second)
 		require.NoError(t, err, "the front page draws the rating changes")
 		rows := js[[][]string](t, ctx, `[...document.querySelectorAll('#changes tbody tr')].map((tr) => [...tr.children].map((td) => td.textContent))`)
 		// The 30 days to the latest close, 12 September: 18 changes of BABA
@@ -443,16 +468,8 @@ func TestBrowserMorning(t *testing.T) {
 		assert.Equal(t, "/instruments/BABA?as_of=2025-09-10", js[string](t, ctx, `new URL(document.querySelector('#changes tbody tr:nth-child(3) td:nth-child(2) a').href).pathname + new URL(document.querySelector('#changes tbody tr:nth-child(3) td:nth-child(2) a').href).search`))
 		shots(t, ctx, "item8-changes", "#changes-section")
 		id := js[string](t, ctx, `document.querySelector('#changes tbody tr:nth-child(3) td:last-child a').title`)
-		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#changes tbody tr:nth-child(3) td:last-child a"))))
-		// The click navigates: a poll begun in the old page is begun again
-		// in the new one.
-		for attempt := 0; ; attempt++ {
-			_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!!document.querySelector('#log tr.target')`, chromedp.WithPollingTimeout(20*time.Second)))
-			if err == nil || !strings.Contains(err.Error(), "context") || attempt == 5 {
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		follow(t, ctx, "#changes tbody tr:nth-child(3) td:last-child a")
+		err = waitFor(ctx, `!!document.querySelector('#log tr.target')`, 20*time.Second)
 		require.NoError(t, err, "the event link opens the instrument's log at the event")
 		assert.Equal(t, "event-"+id, js[string](t, ctx, `document.querySelector('#log tr.target').id`))
 		assert.Contains(t, text(t, ctx, "#log tr.target"), "a.schmidt@rheinland: target 166.00 USD")
@@ -608,7 +625,7 @@ func TestBrowserMorning(t *testing.T) {
 	t.Run("item 8: the rating changes of an instrument", func(t *testing.T) {
 		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11")
 		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#feed-section summary"))))
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#feed tbody tr').length === 34`, chromedp.WithPollingTimeout(20*time.Second)))
+		err := waitFor(ctx, `document.querySelectorAll('#feed tbody tr').length === 34`, 20*time.Second)
 		require.NoError(t, err, "23 ratings, 10 target revisions and 1 withdrawal")
 		first := js[[]string](t, ctx, `[...document.querySelector('#feed tbody tr').children].map((td) => td.textContent)`)
 		assert.Equal(t, "raised", first[5], "a.schmidt's 166 of 10 September, against 150: the API's target_action")
@@ -626,8 +643,7 @@ func TestBrowserMorning(t *testing.T) {
 
 	t.Run("issue 14 item 4: a firm's disclosures, with a link to its PDF", func(t *testing.T) {
 		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(s.url+"/firms/Meridian%20Capital?as_of=2025-09-12")))
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#recommendations tbody tr').length > 0 || !document.getElementById('error').hidden`,
-			chromedp.WithPollingTimeout(40*time.Second)))
+		err := waitFor(ctx, `document.querySelectorAll('#recommendations tbody tr').length > 0 || !document.getElementById('error').hidden`, 40*time.Second)
 		require.NoError(t, err)
 		assert.False(t, visible(t, ctx, "#error"), text(t, ctx, "#error"))
 		assert.Equal(t, "Disclosures: Meridian Capital", text(t, ctx, "#disclosures h1"))
@@ -662,21 +678,11 @@ func TestBrowserToken(t *testing.T) {
 	require.NoError(t, os.WriteFile(tokens, []byte("right-token-0123456789 read analyst\n"), 0o600))
 	s := startServe(t, c, "--store", store, "--tokens", tokens)
 	ctx := pageBrowser(t, exe, s.url+"/instruments/BABA?as_of=2025-09-11")
+	// Forgetting the token reloads the page; waitFor follows the poll
+	// into the new document.
 	dialogOpen := func() {
 		t.Helper()
-		// Forgetting the token reloads the page: a poll begun in the old
-		// document loses its context, and is begun again in the new one.
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('token-dialog').open`, chromedp.WithPollingTimeout(time.Until(deadline))))
-			if err == nil {
-				return
-			}
-			if !strings.Contains(err.Error(), "Cannot find context") || time.Now().After(deadline) {
-				require.NoError(t, err, "the token dialog opens")
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		require.NoError(t, waitFor(ctx, `document.getElementById('token-dialog').open`, 20*time.Second), "the token dialog opens")
 	}
 	give := func(token, button string) {
 		t.Helper()
@@ -686,8 +692,7 @@ func TestBrowserToken(t *testing.T) {
 	dialogOpen()
 	assert.Equal(t, "This server needs an access token.", text(t, ctx, "#token-message"))
 	give("wrong-token", "use")
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('token-dialog').open && document.getElementById('token-message').className === 'refused'`,
-		chromedp.WithPollingTimeout(20*time.Second)))
+	err := waitFor(ctx, `document.getElementById('token-dialog').open && document.getElementById('token-message').className === 'refused'`, 20*time.Second)
 	require.NoError(t, err, "a wrong token is said to be refused")
 	assert.True(t, strings.HasPrefix(text(t, ctx, "#token-message"), "The server refused the token you gave"), text(t, ctx, "#token-message"))
 	assert.True(t, visible(t, ctx, "#token-forget"), "the refused token can be forgotten")
@@ -720,25 +725,24 @@ func TestBrowserServerLost(t *testing.T) {
 	addr := strings.TrimPrefix(s.url, "http://")
 	ctx := pageBrowser(t, exe, s.url+"/instruments/BABA?as_of=2025-09-11")
 	settle(t, ctx)
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('live').dataset.live === 'on'`, chromedp.WithPollingTimeout(20*time.Second)))
+	err := waitFor(ctx, `document.getElementById('live').dataset.live === 'on'`, 20*time.Second)
 	require.NoError(t, err)
 	assert.Equal(t, "live", text(t, ctx, "#live"))
 	assert.False(t, visible(t, ctx, "#banner"))
 
 	s.stop(t, syscall.SIGTERM)
-	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!document.getElementById('banner').hidden`, chromedp.WithPollingTimeout(20*time.Second)))
+	err = waitFor(ctx, `!document.getElementById('banner').hidden`, 20*time.Second)
 	require.NoError(t, err, "a banner says the connection is lost")
 	assert.Equal(t, "not live", text(t, ctx, "#live"))
 	assert.Contains(t, text(t, ctx, "#banner-text"), "The live connection to the server was lost at ")
 	shots(t, ctx, "item14-server-lost")
 	// The pauses grow: 1 s, 2 s, 4 s ...
-	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('banner-text').textContent.includes('Retrying in 4 s')`, chromedp.WithPollingTimeout(20*time.Second)))
+	err = waitFor(ctx, `document.getElementById('banner-text').textContent.includes('Retrying in 4 s')`, 20*time.Second)
 	require.NoError(t, err, "retries back off: %s", text(t, ctx, "#banner-text"))
 
 	startServe(t, c, "--store", store, "--addr", addr)
 	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#banner-retry"))))
-	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('live').dataset.live === 'on' && document.getElementById('banner').hidden`,
-		chromedp.WithPollingTimeout(40*time.Second)))
+	err = waitFor(ctx, `document.getElementById('live').dataset.live === 'on' && document.getElementById('banner').hidden`, 40*time.Second)
 	require.NoError(t, err, "back by itself once the server is back")
 	assert.Equal(t, "live", text(t, ctx, "#live"))
 }
@@ -760,8 +764,8 @@ func TestBrowserFirstLoad200(t *testing.T) {
 	ctx := pageBrowser(t, exe, s.url+"/")
 	drawn := func() float64 {
 		t.Helper()
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`performance.getEntriesByName('overview-drawn').length > 0 &&
-			document.querySelectorAll('#overview-table tbody tr').length === 200`, chromedp.WithPollingTimeout(60*time.Second)))
+		err := waitFor(ctx, `performance.getEntriesByName('overview-drawn').length > 0 &&
+			document.querySelectorAll('#overview-table tbody tr').length === 200`, 60*time.Second)
 		require.NoError(t, err, "the overview draws 200 rows")
 		return js[float64](t, ctx, `performance.getEntriesByName('overview-drawn')[0].startTime`)
 	}
@@ -773,7 +777,7 @@ func TestBrowserFirstLoad200(t *testing.T) {
 	// own request.
 	changes := func() float64 {
 		t.Helper()
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`performance.getEntriesByName('changes-drawn').length > 0`, chromedp.WithPollingTimeout(60*time.Second)))
+		err := waitFor(ctx, `performance.getEntriesByName('changes-drawn').length > 0`, 60*time.Second)
 		require.NoError(t, err, "the front page draws the rating changes")
 		return js[float64](t, ctx, `performance.getEntriesByName('changes-drawn')[0].startTime`)
 	}
@@ -821,7 +825,7 @@ func TestBrowserSplits(t *testing.T) {
 	}
 	waitFor := func(cond string) {
 		t.Helper()
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(30*time.Second)))
+		err := waitFor(ctx, cond, 30*time.Second)
 		require.NoError(t, err, cond)
 	}
 
@@ -881,20 +885,12 @@ func topStore(t *testing.T, c *cli) string {
 // answer (the analyst's charts drawn) or an error.
 func settleAnalyst(t *testing.T, ctx context.Context) {
 	t.Helper()
-	var err error
-	for attempt := 0; attempt < 5; attempt++ {
-		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+	err := waitFor(ctx, `(() => {
 		if (!document.getElementById('error').hidden) return true;
 		if (!document.getElementById('ranking').hidden) return document.getElementById('ranking-when-line').textContent !== '';
 		return document.getElementById('analyst-card').dataset.state === 'ready' &&
 			(document.querySelectorAll('#analyst-charts svg').length > 0 || !document.getElementById('analyst-charts-note').hidden);
-	})()`, chromedp.WithPollingTimeout(40*time.Second)))
-		// A navigation under way replaces the page the poll ran in: poll the new one.
-		if err == nil || !strings.Contains(err.Error(), "context") {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	})()`, 40*time.Second)
 	require.NoError(t, err, "the analyst page shows neither an answer nor an error: %s", js[string](t, ctx, `location.href`))
 }
 
@@ -1020,7 +1016,7 @@ func TestBrowserAnalyst(t *testing.T) {
 		for _, sel := range []string{"#explain a.who", "#log-section"} {
 			assert.True(t, js[bool](t, ctx, `!!document.querySelector('`+sel+`')`), sel)
 		}
-		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#explain a.who[href^="/analysts/a.schmidt"]`))))
+		follow(t, ctx, `#explain a.who[href^="/analysts/a.schmidt"]`)
 		settleAnalyst(t, ctx)
 		assert.Equal(t, "/analysts/a.schmidt%40rheinland?as_of=2025-09-11", js[string](t, ctx, `location.pathname + location.search`))
 		var report struct{ Summary map[string]any }
@@ -1034,7 +1030,7 @@ func TestBrowserAnalyst(t *testing.T) {
 		// The feed and the event log name analysts with the same links.
 		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11")
 		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#feed-section summary"))))
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#feed tbody tr').length === 35`, chromedp.WithPollingTimeout(20*time.Second)))
+		err := waitFor(ctx, `document.querySelectorAll('#feed tbody tr').length === 35`, 20*time.Second)
 		require.NoError(t, err)
 		assert.Equal(t, 35, js[int](t, ctx, `document.querySelectorAll('#feed tbody td:nth-child(2) a[href^="/analysts/"]').length`), "every name in the feed links")
 		assert.Equal(t, 35, js[int](t, ctx, `document.querySelectorAll('#log tbody td:nth-child(5) a[href^="/analysts/"]').length`), "every name in the log links")
@@ -1043,8 +1039,7 @@ func TestBrowserAnalyst(t *testing.T) {
 	t.Run("the top analysts switch counts the cut on the card, the explain and the history", func(t *testing.T) {
 		open(t, ctx, s.url+"/instruments/BABA?as_of=2025-09-11")
 		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#top-on"))))
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('card-when').textContent.endsWith('only the top 10 analysts')`,
-			chromedp.WithPollingTimeout(20*time.Second)))
+		err := waitFor(ctx, `document.getElementById('card-when').textContent.endsWith('only the top 10 analysts')`, 20*time.Second)
 		require.NoError(t, err, "the card counts the top 10")
 		settle(t, ctx)
 		assert.Equal(t, "?as_of=2025-09-11&top=10", js[string](t, ctx, `location.search`))
@@ -1063,15 +1058,14 @@ func TestBrowserAnalyst(t *testing.T) {
 		// The history may be asked for after the card is drawn: wait for the
 		// three requests (20 s at most) before reading them.
 		const topAsked = `performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /\/(history|chart\.svg)\?/.test(n) && n.includes('top=10'))`
-		_, _ = chromedp.Run(ctx, chromedp.Poll[bool](topAsked+`.length >= 3`, chromedp.WithPollingTimeout(20*time.Second)))
+		_ = waitFor(ctx, topAsked+`.length >= 3`, 20*time.Second)
 		asked := js[[]string](t, ctx, topAsked)
 		assert.Len(t, asked, 3, "the history and both charts count the top 10: %v", asked)
 		assert.False(t, js[bool](t, ctx, `document.getElementById('first-published').checked`))
 		shots(t, ctx, "analyst-top-switch", "#top-line")
 
 		require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#first-published"))))
-		_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!document.getElementById('card-when').textContent.includes('only the top') && document.getElementById('card').dataset.state === 'ready'`,
-			chromedp.WithPollingTimeout(20*time.Second)))
+		err = waitFor(ctx, `!document.getElementById('card-when').textContent.includes('only the top') && document.getElementById('card').dataset.state === 'ready'`, 20*time.Second)
 		require.NoError(t, err, "as first published turns the top switch off (the API does not combine them)")
 		assert.False(t, js[bool](t, ctx, `document.getElementById('top-on').checked`))
 		assert.False(t, visible(t, ctx, "#top-line"))

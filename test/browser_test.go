@@ -127,8 +127,7 @@ func TestBrowserInstrumentPage(t *testing.T) {
 	t.Run("a new event arrives live", func(t *testing.T) {
 		c.ok(t, "rate", "BABA", "--analyst", "live@e2e", "--rating", "sell", "--target", "120", "--currency", "USD",
 			"--at", "2025-09-12T12:00:00Z", "--store", store)
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById('card-sell').textContent === '1'`,
-			chromedp.WithPollingTimeout(20*time.Second)))
+		err := waitFor(ctx, `document.getElementById('card-sell').textContent === '1'`, 20*time.Second)
 		require.NoError(t, err, "the card shows the other process's rating without a reload")
 		assert.Equal(t, "19", readCard(t, ctx)["analysts"])
 	})
@@ -166,12 +165,12 @@ func TestBrowserInstrumentPage(t *testing.T) {
 // charts are drawn.
 func waitForPage(t *testing.T, ctx context.Context, asOf string) {
 	t.Helper()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => {
+	err := waitFor(ctx, `(() => {
 		const card = document.getElementById('card');
 		const charts = [...document.querySelectorAll('.chart img')];
 		return card.dataset.state === 'ready' && card.dataset.asOf === '`+asOf+`' &&
 			charts.every((img) => img.src.startsWith('blob:') && img.complete && img.naturalWidth > 0);
-	})()`, chromedp.WithPollingTimeout(30*time.Second)))
+	})()`, 30*time.Second)
 	if err != nil {
 		msg, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('error').textContent`))
 		t.Fatalf("the page did not show the consensus as of %s: %v (page error: %q)", asOf, err, msg)
