@@ -233,7 +233,7 @@ func Part(sym domain.Symbol, history []domain.Recorded, q Query) (part Instrumen
 				ratedFrom = e.EffectiveAt
 			}
 		}
-		analyst, isAnalystEvent := analystOf(r.Event)
+		analyst, isAnalystEvent := domain.AnalystOf(r.Event)
 		if !isAnalystEvent {
 			continue
 		}
@@ -376,7 +376,7 @@ func holding(t *domain.Timeline, q Query, ratingFirm map[uuid.UUID]string) *Hold
 
 // recommendation is one line of the list.
 func recommendation(r domain.Recorded, act domain.Actions, currency domain.Currency, pub, asOf *Close) Recommendation {
-	analyst, _ := analystOf(r.Event)
+	analyst, _ := domain.AnalystOf(r.Event)
 	rec := Recommendation{EffectiveAt: r.Event.Effective(), Instrument: r.Event.Symbol(), Analyst: analyst,
 		EventID: r.ID, Type: r.Event.Type(), Target: amount(targetOf(r.Event)), Currency: string(currency),
 		RatingAction: orNull(string(act.Rating)), TargetAction: orNull(string(act.Target))}
@@ -390,18 +390,6 @@ func recommendation(r domain.Recorded, act domain.Actions, currency domain.Curre
 		rec.CloseAsOf, rec.CloseAsOfAt = amount(&asOf.Price), &asOf.At
 	}
 	return rec
-}
-
-func analystOf(e domain.Event) (domain.Analyst, bool) {
-	switch e := e.(type) {
-	case domain.RatingAdded:
-		return e.Analyst, true
-	case domain.TargetRevised:
-		return e.Analyst, true
-	case domain.RatingWithdrawn:
-		return e.Analyst, true
-	}
-	return "", false
 }
 
 func targetOf(e domain.Event) *domain.Money {

@@ -171,3 +171,17 @@ func CurrencyOf(e Event) Currency {
 	}
 	return ""
 }
+
+// AnalystOf returns the analyst an event is about, and false for events
+// about no analyst (closes, splits and retractions).
+func AnalystOf(e Event) (Analyst, bool) {
+	switch e := e.(type) {
+	case RatingAdded:
+		return e.Analyst, true
+	case TargetRevised:
+		return e.Analyst, true
+	case RatingWithdrawn:
+		return e.Analyst, true
+	}
+	return "", false
+}

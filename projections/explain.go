@@ -91,7 +91,7 @@ func explain(state *domain.State, window time.Duration, adj adjustment, top *Top
 		}
 	}
 	for _, x := range state.Retracted {
-		a, ok := analystOf(x.Event.Event)
+		a, ok := domain.AnalystOf(x.Event.Event)
 		if !ok {
 			continue // a retracted close belongs to no analyst
 		}
@@ -181,19 +181,6 @@ func action(a string) *string {
 		return nil
 	}
 	return &a
-}
-
-// analystOf returns the analyst an event is about, if any.
-func analystOf(e domain.Event) (domain.Analyst, bool) {
-	switch e := e.(type) {
-	case domain.RatingAdded:
-		return e.Analyst, true
-	case domain.TargetRevised:
-		return e.Analyst, true
-	case domain.RatingWithdrawn:
-		return e.Analyst, true
-	}
-	return "", false
 }
 
 // when writes an effective time the way people gave it: a bare date for the
