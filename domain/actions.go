@@ -183,21 +183,8 @@ func (t *Timeline) eachChange(from, to time.Time, fn func(Change)) {
 			return
 		}
 		a, c := s.apply(r)
-		if analyst, ok := analystEvent(r.Event); ok && !at.Before(from) {
+		if analyst, ok := AnalystOf(r.Event); ok && !at.Before(from) {
 			fn(Change{Event: r, Actions: a, Firm: s.Analysts[analyst].Firm, Compared: c})
 		}
 	}
-}
-
-// analystEvent returns the analyst a rating, revision or withdrawal is about.
-func analystEvent(e Event) (Analyst, bool) {
-	switch e := e.(type) {
-	case RatingAdded:
-		return e.Analyst, true
-	case TargetRevised:
-		return e.Analyst, true
-	case RatingWithdrawn:
-		return e.Analyst, true
-	}
-	return "", false
 }

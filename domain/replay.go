@@ -212,7 +212,7 @@ func (s *State) apply(r Recorded) (Actions, Compared) {
 		act      Actions
 		compared Compared
 	)
-	if a, ok := analystEvent(r.Event); ok {
+	if a, ok := AnalystOf(r.Event); ok {
 		act, compared = s.actionsOf(s.Analysts[a], r)
 	}
 	switch e := r.Event.(type) {
