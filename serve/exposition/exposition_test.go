@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/consensus-ledger/consensus/serve/exposition"
 )
@@ -149,5 +150,43 @@ func TestSameRuntimeSeriesAsPrometheusClient(t *testing.T) {
 		"process_max_fds", "process_virtual_memory_max_bytes", "process_start_time_seconds",
 	} {
 		assert.Equal(t, wv[steady], gv[steady], steady)
+	}
+}
+
+// Requests are counted from many goroutines while Prometheus scrapes: no
+// update may be lost, and a histogram's count always equals its +Inf
+// bucket.
+func TestConcurrentUpdatesAreAllCounted(t *testing.T) {
+	r := &exposition.Registry{}
+	c := r.NewCounterVec(exposition.Opts{Name: "x_total", Help: "Counted."}, "route")
+	h := r.NewHistogramVec(exposition.Opts{Name: "x_seconds", Help: "Timed."}, []float64{0.5}, "route")
+	var g errgroup.Group
+	for w := range 8 {
+		g.Go(func() error {
+			route := []string{"/a", "/b"}[w%2]
+			for i := range 500 {
+				c.WithLabelValues(route).Inc()
+				h.WithLabelValues(route).Observe(float64(i % 2))
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		for range 50 {
+			text := ourText(r)
+			for _, route := range []string{"/a", "/b"} {
+				v := sampleValues(text)
+				assert.Equal(t, v[`x_seconds_count{route="`+route+`"}`], v[`x_seconds_bucket{route="`+route+`",le="+Inf"}`])
+			}
+		}
+		return nil
+	})
+	require.NoError(t, g.Wait())
+	v := sampleValues(ourText(r))
+	for _, route := range []string{"/a", "/b"} {
+		assert.Equal(t, "2000", v[`x_total{route="`+route+`"}`])
+		assert.Equal(t, "2000", v[`x_seconds_count{route="`+route+`"}`])
+		assert.Equal(t, "1000", v[`x_seconds_bucket{route="`+route+`",le="0.5"}`])
+		assert.Equal(t, "1000", v[`x_seconds_sum{route="`+route+`"}`])
 	}
 }
