@@ -148,6 +148,6 @@ func (s *Server) getHealth(w http.ResponseWriter, r *http.Request, c call) error
 }
 
 func (s *Server) getMetrics(w http.ResponseWriter, r *http.Request, c call) error {
-	s.metrics.handler().ServeHTTP(w, r)
+	s.metrics.serveHTTP(w, r)
 	return nil
 }

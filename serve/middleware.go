@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -92,15 +93,18 @@ func (s *Server) admit(ctx context.Context, gates []*gate, handle func() error) 
 }
 
 // requestIDs are the process's random prefix and a counter: unique enough
-// to find a request in the log, and cheaper than a UUID per request.
+// to find a request in the log, and cheaper than a UUID per request. The
+// prefix is drawn on the first request, not at package init: reading the
+// system's randomness there cost every consensus command, serve or not,
+// 0.1 to several milliseconds at start-up (issue 17).
 var (
-	requestPrefix = uuid.New().String()[:8]
+	requestPrefix = sync.OnceValue(func() string { return uuid.New().String()[:8] })
 	requestCount  atomic.Uint64
 )
 
 // requestID names a request in logs and in its X-Request-Id header.
 func requestID() string {
-	return requestPrefix + "-" + strconv.FormatUint(requestCount.Add(1), 10)
+	return requestPrefix() + "-" + strconv.FormatUint(requestCount.Add(1), 10)
 }
 
 // statusRecorder remembers the status a handler answered with. It unwraps

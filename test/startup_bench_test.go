@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -41,4 +42,31 @@ func BenchmarkStartup(b *testing.B) {
 			b.ReportMetric(float64(cpu.Microseconds())/1e3/float64(b.N), "cpu-ms/op")
 		})
 	}
+}
+
+// TestStartupInitsNoMetricsClient keeps the Prometheus client out of the
+// binary (issue 17): its package init (a default registry with Go and
+// process collectors, procfs, protobuf descriptors, expvar) ran on every
+// command, a few milliseconds of each `consensus show`, for the /metrics
+// endpoint that serve/exposition now writes. The runtime's own init trace
+// names every package initialised.
+func TestStartupInitsNoMetricsClient(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t)
+	cmd, stdout, stderr := c.command("help")
+	cmd.Env = append(cmd.Env, "GODEBUG=inittrace=1")
+	require.NoError(t, cmd.Run(), "consensus help: %s", stderr)
+	require.Contains(t, stdout.String(), "Usage: consensus COMMAND")
+	var inits int
+	for line := range strings.Lines(stderr.String()) {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "init" {
+			continue
+		}
+		inits++
+		for _, heavy := range []string{"github.com/prometheus/", "expvar"} {
+			assert.False(t, strings.HasPrefix(f[1], heavy), "package %s is initialised at every start", f[1])
+		}
+	}
+	require.Greater(t, inits, 50, "the init trace lists the packages:\n%s", stderr)
 }
