@@ -346,3 +346,44 @@ func TestChangesCompared(t *testing.T) {
 		assert.Equal(t, all[c.Event.ID], c.Actions, "the same actions as the log's")
 	}
 }
+
+// TestIndexActionsOf: the read model's actions are the fold's, as known at
+// any time, for the whole stream (ActionsOf) and for one event from the
+// checkpoint before it (ActionsOfEvent), over histories long enough to have
+// checkpoints, with splits, backfills and late retractions. Then the worked
+// example: a revision judged against a typo until the typo is retracted.
+func TestIndexActionsOf(t *testing.T) {
+	seeds := uint64(6)
+	if testing.Short() {
+		seeds = 2
+	}
+	for seed := range seeds {
+		rng := rand.New(rand.NewPCG(seed, 8))
+		history := withSplits(rng, randomHistory(rng, 600+rng.IntN(900), 0, seed%2 == 0))
+		ix := domain.NewIndex(history)
+		for range 12 {
+			knownAt := randomPoint(rng, history, false)
+			want := domain.ActionsKnownAt(history, knownAt)
+			require.Equal(t, want, ix.ActionsOf(knownAt), "seed %d, known at %s", seed, knownAt)
+			for _, r := range history {
+				require.Equal(t, want[r.ID], ix.ActionsOfEvent(r, knownAt), "seed %d, event %d known at %s", seed, r.Version, knownAt)
+			}
+		}
+	}
+
+	s := newStream()
+	s.add(rating(t, "p.rossi", domain.Buy, "140", "2025-07-15"))
+	typo := s.add(revision(t, "p.rossi", "1650", "2025-09-03"))
+	later := s.add(revision(t, "p.rossi", "170", "2025-09-09"))
+	beforeRetraction := s.clock
+	s.add(retraction(typo, "typo: 1650 keyed instead of 165"))
+	ix := domain.NewIndex(s.history())
+	then, now := ix.ActionsOf(beforeRetraction), ix.ActionsOf(farFuture)
+	assert.Equal(t, domain.Actions{Target: domain.TargetRaised}, then[typo.ID], "140 to 1650")
+	assert.Equal(t, domain.Actions{Target: domain.TargetCut}, then[later.ID], "1650 to 170, as known before the retraction")
+	assert.NotContains(t, now, typo.ID, "retracted: no actions")
+	assert.Equal(t, domain.Actions{Target: domain.TargetRaised}, now[later.ID], "140 to 170 once the typo is retracted")
+	assert.Equal(t, domain.Actions{Target: domain.TargetCut}, ix.ActionsOfEvent(later, beforeRetraction))
+	assert.Equal(t, domain.Actions{Target: domain.TargetRaised}, ix.ActionsOfEvent(later, farFuture))
+	assert.Equal(t, domain.Actions{}, ix.ActionsOfEvent(later, typo.RecordedAt), "not recorded yet")
+}

@@ -198,12 +198,13 @@ func orNull(s string) *string {
 // Log lists the instrument's events in stream order, marking retracted ones,
 // with every event's actions as known with everything stored.
 func (l *Ledger) Log(ctx context.Context, sym domain.Symbol) ([]LogEntry, error) {
-	history, err := l.loadKnown(ctx, sym)
+	ix, err := l.knownIndex(ctx, sym)
 	if err != nil {
 		return nil, err
 	}
 	// Recorded times never decrease along a stream: the last is the latest.
-	return logAt(history, history[len(history)-1].RecordedAt), nil
+	history := ix.History()
+	return logAt(ix, history[len(history)-1].RecordedAt), nil
 }
 
 // LogAt lists the instrument's log as it stood at knownAt: the events
@@ -211,14 +212,15 @@ func (l *Ledger) Log(ctx context.Context, sym domain.Symbol) ([]LogEntry, error)
 // the ledger derived then. A backfilled rating changes the actions of the
 // events after it; LogAt before the backfill shows them as they were.
 func (l *Ledger) LogAt(ctx context.Context, sym domain.Symbol, knownAt time.Time) ([]LogEntry, error) {
-	history, err := l.loadKnown(ctx, sym)
+	ix, err := l.knownIndex(ctx, sym)
 	if err != nil {
 		return nil, err
 	}
-	return logAt(history, knownAt), nil
+	return logAt(ix, knownAt), nil
 }
 
-func logAt(history []domain.Recorded, knownAt time.Time) []LogEntry {
+func logAt(ix *domain.Index, knownAt time.Time) []LogEntry {
+	history := ix.History()
 	retractedBy := map[uuid.UUID]*domain.Recorded{}
 	for i, r := range history {
 		if x, ok := r.Event.(domain.EventRetracted); ok && !r.RecordedAt.After(knownAt) {
@@ -227,7 +229,7 @@ func logAt(history []domain.Recorded, knownAt time.Time) []LogEntry {
 			}
 		}
 	}
-	actions := domain.ActionsKnownAt(history, knownAt)
+	actions := ix.ActionsOf(knownAt)
 	entries := make([]LogEntry, 0, len(history))
 	for _, r := range history {
 		if r.RecordedAt.After(knownAt) {
@@ -236,6 +238,35 @@ func logAt(history []domain.Recorded, knownAt time.Time) []LogEntry {
 		entries = append(entries, LogEntry{Event: r, Type: r.Event.Type(), RetractedBy: retractedBy[r.ID], Actions: actions[r.ID]})
 	}
 	return entries
+}
+
+// ActionsAt returns the rating and target actions (CONTRACT section 8) of
+// every rating, revision and withdrawal of the instrument visible at
+// knownAt, as known then, by event id: the one answer the log, the API and
+// the web page show, whatever knowledge time they show. Answered from the
+// instrument's cached read model (domain.Index.ActionsOf).
+func (l *Ledger) ActionsAt(ctx context.Context, sym domain.Symbol, knownAt time.Time) (map[uuid.UUID]domain.Actions, error) {
+	ix, err := l.knownIndex(ctx, sym)
+	if err != nil {
+		return nil, err
+	}
+	return ix.ActionsOf(knownAt), nil
+}
+
+// EventActions returns the actions of the instrument's event at version
+// (whose id must be id) as known at knownAt, folding only from the read
+// model's checkpoint before it (domain.Index.ActionsOfEvent): what the
+// server's live event stream sends with each new event.
+func (l *Ledger) EventActions(ctx context.Context, sym domain.Symbol, version int64, id uuid.UUID, knownAt time.Time) (domain.Actions, error) {
+	ix, err := l.Index(ctx, sym)
+	if err != nil {
+		return domain.Actions{}, err
+	}
+	history := ix.History()
+	if version < 0 || version >= int64(len(history)) || history[version].ID != id {
+		return domain.Actions{}, UnknownEvent(id)
+	}
+	return ix.ActionsOfEvent(history[version], knownAt), nil
 }
 
 // Instrument summarises one instrument of the ledger.
