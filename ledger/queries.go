@@ -183,8 +183,14 @@ func (e LogEntry) Line() (LogLine, error) {
 		by := e.RetractedBy.ID.String()
 		line.RetractedBy = &by
 	}
-	line.RatingAction, line.TargetAction = orNull(string(e.Actions.Rating)), orNull(string(e.Actions.Target))
+	line.SetActions(e.Actions)
 	return line, nil
+}
+
+// SetActions sets the line's rating_action and target_action, null for an
+// absent one.
+func (line *LogLine) SetActions(a domain.Actions) {
+	line.RatingAction, line.TargetAction = orNull(string(a.Rating)), orNull(string(a.Target))
 }
 
 // orNull is nil for "", so that an absent action is JSON null.
@@ -253,20 +259,32 @@ func (l *Ledger) ActionsAt(ctx context.Context, sym domain.Symbol, knownAt time.
 	return ix.ActionsOf(knownAt), nil
 }
 
-// EventActions returns the actions of the instrument's event at version
-// (whose id must be id) as known at knownAt, folding only from the read
-// model's checkpoint before it (domain.Index.ActionsOfEvent): what the
-// server's live event stream sends with each new event.
-func (l *Ledger) EventActions(ctx context.Context, sym domain.Symbol, version int64, id uuid.UUID, knownAt time.Time) (domain.Actions, error) {
+// EventActions returns the actions of one stored record of an instrument's
+// stream as known at knownAt, folding only from the read model's checkpoint
+// before it (domain.Index.ActionsOfEvent): what the server's live event
+// stream sends with each new event. A record that is no analyst's event (a
+// close, a split, a retraction) has null actions and reads nothing.
+func (l *Ledger) EventActions(ctx context.Context, rec eventstore.Record, knownAt time.Time) (domain.Actions, error) {
+	sym, ok := domain.SymbolOfStream(rec.Stream)
+	if !ok {
+		return domain.Actions{}, nil
+	}
+	e, err := decode(rec)
+	if err != nil {
+		return domain.Actions{}, err
+	}
+	if _, ok := domain.AnalystOf(e.Event); !ok {
+		return domain.Actions{}, nil
+	}
 	ix, err := l.Index(ctx, sym)
 	if err != nil {
 		return domain.Actions{}, err
 	}
 	history := ix.History()
-	if version < 0 || version >= int64(len(history)) || history[version].ID != id {
-		return domain.Actions{}, UnknownEvent(id)
+	if rec.Version < 0 || rec.Version >= int64(len(history)) || history[rec.Version].ID != rec.ID {
+		return domain.Actions{}, UnknownEvent(rec.ID)
 	}
-	return ix.ActionsOfEvent(history[version], knownAt), nil
+	return ix.ActionsOfEvent(history[rec.Version], knownAt), nil
 }
 
 // Instrument summarises one instrument of the ledger.
