@@ -273,8 +273,59 @@ func referenceActions(history []domain.Recorded, knownAt time.Time) map[uuid.UUI
 
 // BenchmarkActionsKnownAt derives the actions of a 100,000-event instrument
 // (150 analysts rating, revising and withdrawing over three years, plus a
-// close every day), as `log` does once per call.
+// close every day) from its events, sorting them first, as `log` did once
+// per call before it asked the read model (BenchmarkIndexActionsOf).
 func BenchmarkActionsKnownAt(b *testing.B) {
+	history := actionsBenchHistory()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if len(domain.ActionsKnownAt(history, farFuture)) == 0 {
+			b.Fatal("no actions")
+		}
+	}
+}
+
+// BenchmarkIndexActionsOf derives the same actions from the instrument's
+// read model, already in fold order: what `log` and the API's events
+// answer do now (ledger.ActionsAt).
+func BenchmarkIndexActionsOf(b *testing.B) {
+	ix := domain.NewIndex(actionsBenchHistory())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if len(ix.ActionsOf(farFuture)) == 0 {
+			b.Fatal("no actions")
+		}
+	}
+}
+
+// BenchmarkIndexActionsOfEvent derives the actions of the instrument's last
+// event alone, from the checkpoint before it: what the event stream does
+// for each new event (ledger.EventActions), against a whole fold
+// (BenchmarkIndexActionsOf) for one event.
+func BenchmarkIndexActionsOfEvent(b *testing.B) {
+	history := actionsBenchHistory()
+	ix := domain.NewIndex(history)
+	last := history[len(history)-1]
+	for i := len(history) - 1; ; i-- { // the last analyst event
+		if _, ok := domain.AnalystOf(history[i].Event); ok {
+			last = history[i]
+			break
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if ix.ActionsOfEvent(last, farFuture) == (domain.Actions{}) {
+			b.Fatal("no actions")
+		}
+	}
+}
+
+// actionsBenchHistory is the 100,000-event instrument of the actions
+// benchmarks.
+func actionsBenchHistory() []domain.Recorded {
 	rng := rand.New(rand.NewPCG(100_000, 8))
 	s := newStream()
 	start := time.Date(2022, 9, 1, 23, 59, 59, 999_999_999, time.UTC)
@@ -296,14 +347,7 @@ func BenchmarkActionsKnownAt(b *testing.B) {
 		}
 		s.add(e)
 	}
-	history := s.history()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if len(domain.ActionsKnownAt(history, farFuture)) == 0 {
-			b.Fatal("no actions")
-		}
-	}
+	return s.history()
 }
 
 // TestChangesCompared: a timeline's changes in a period carry the actions

@@ -293,7 +293,9 @@ func (ix *Index) fold(state *State, from, end int, fn func(Recorded, Actions)) {
 // earlier event is backfilled or retracted later, so every surface that
 // shows actions as known at some time asks here (or ActionsOfEvent).
 func (ix *Index) ActionsOf(knownAt time.Time) map[uuid.UUID]Actions {
-	out := make(map[uuid.UUID]Actions)
+	// Sized for every event in fold order (closes too): growing the map
+	// from empty was half the cost of a fold over 100,000 events.
+	out := make(map[uuid.UUID]Actions, len(ix.order))
 	state := ix.newState(knownAt)
 	state.Splits = ix.splitsKnownAt(knownAt)
 	ix.fold(state, 0, len(ix.order), func(r Recorded, a Actions) {
