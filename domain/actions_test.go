@@ -288,7 +288,7 @@ func BenchmarkActionsKnownAt(b *testing.B) {
 
 // BenchmarkIndexActionsOf derives the same actions from the instrument's
 // read model, already in fold order: what `log` and the API's events
-// answer do now (ledger.ActionsAt).
+// answer do now (ledger.LogAt).
 func BenchmarkIndexActionsOf(b *testing.B) {
 	ix := domain.NewIndex(actionsBenchHistory())
 	b.ReportAllocs()

@@ -217,6 +217,13 @@ func (l *Ledger) Log(ctx context.Context, sym domain.Symbol) ([]LogEntry, error)
 // recorded by then, retractions recorded by then marked, and the actions
 // the ledger derived then. A backfilled rating changes the actions of the
 // events after it; LogAt before the backfill shows them as they were.
+//
+// The actions come from the instrument's cached read model
+// (domain.Index.ActionsOf), as EventActions' do for one event: `log`, the
+// API's events answer and the web page's log ask here, the event stream
+// there, and the explain listings, the actions feed and the disclosures
+// read them off the same fold (domain.State.apply), so no two surfaces
+// derive them apart.
 func (l *Ledger) LogAt(ctx context.Context, sym domain.Symbol, knownAt time.Time) ([]LogEntry, error) {
 	ix, err := l.knownIndex(ctx, sym)
 	if err != nil {
@@ -244,19 +251,6 @@ func logAt(ix *domain.Index, knownAt time.Time) []LogEntry {
 		entries = append(entries, LogEntry{Event: r, Type: r.Event.Type(), RetractedBy: retractedBy[r.ID], Actions: actions[r.ID]})
 	}
 	return entries
-}
-
-// ActionsAt returns the rating and target actions (CONTRACT section 8) of
-// every rating, revision and withdrawal of the instrument visible at
-// knownAt, as known then, by event id: the one answer the log, the API and
-// the web page show, whatever knowledge time they show. Answered from the
-// instrument's cached read model (domain.Index.ActionsOf).
-func (l *Ledger) ActionsAt(ctx context.Context, sym domain.Symbol, knownAt time.Time) (map[uuid.UUID]domain.Actions, error) {
-	ix, err := l.knownIndex(ctx, sym)
-	if err != nil {
-		return nil, err
-	}
-	return ix.ActionsOf(knownAt), nil
 }
 
 // EventActions returns the actions of one stored record of an instrument's
