@@ -141,8 +141,9 @@ func (s *State) targetAction(p *Position, held bool, target Money, at time.Time)
 // The actions do not depend on a valid time: an event's actions come from
 // the events before it alone. One sort and one pass: O(n log n).
 func ActionsKnownAt(history []Recorded, knownAt time.Time) map[uuid.UUID]Actions {
-	out := make(map[uuid.UUID]Actions)
-	NewTimeline(history, knownAt).eachChange(time.Time{}, maxTime, func(c Change) { out[c.Event.ID] = c.Actions })
+	t := NewTimeline(history, knownAt)
+	out := make(map[uuid.UUID]Actions, len(t.Events)) // sized: see Index.ActionsOf
+	t.eachChange(time.Time{}, maxTime, func(c Change) { out[c.Event.ID] = c.Actions })
 	return out
 }
 

@@ -273,8 +273,59 @@ func referenceActions(history []domain.Recorded, knownAt time.Time) map[uuid.UUI
 
 // BenchmarkActionsKnownAt derives the actions of a 100,000-event instrument
 // (150 analysts rating, revising and withdrawing over three years, plus a
-// close every day), as `log` does once per call.
+// close every day) from its events, sorting them first, as `log` did once
+// per call before it asked the read model (BenchmarkIndexActionsOf).
 func BenchmarkActionsKnownAt(b *testing.B) {
+	history := actionsBenchHistory()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if len(domain.ActionsKnownAt(history, farFuture)) == 0 {
+			b.Fatal("no actions")
+		}
+	}
+}
+
+// BenchmarkIndexActionsOf derives the same actions from the instrument's
+// read model, already in fold order: what `log` and the API's events
+// answer do now (ledger.LogAt).
+func BenchmarkIndexActionsOf(b *testing.B) {
+	ix := domain.NewIndex(actionsBenchHistory())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if len(ix.ActionsOf(farFuture)) == 0 {
+			b.Fatal("no actions")
+		}
+	}
+}
+
+// BenchmarkIndexActionsOfEvent derives the actions of the instrument's last
+// event alone, from the checkpoint before it: what the event stream does
+// for each new event (ledger.EventActions), against a whole fold
+// (BenchmarkIndexActionsOf) for one event.
+func BenchmarkIndexActionsOfEvent(b *testing.B) {
+	history := actionsBenchHistory()
+	ix := domain.NewIndex(history)
+	last := history[len(history)-1]
+	for i := len(history) - 1; ; i-- { // the last analyst event
+		if _, ok := domain.AnalystOf(history[i].Event); ok {
+			last = history[i]
+			break
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if ix.ActionsOfEvent(last, farFuture) == (domain.Actions{}) {
+			b.Fatal("no actions")
+		}
+	}
+}
+
+// actionsBenchHistory is the 100,000-event instrument of the actions
+// benchmarks.
+func actionsBenchHistory() []domain.Recorded {
 	rng := rand.New(rand.NewPCG(100_000, 8))
 	s := newStream()
 	start := time.Date(2022, 9, 1, 23, 59, 59, 999_999_999, time.UTC)
@@ -296,14 +347,7 @@ func BenchmarkActionsKnownAt(b *testing.B) {
 		}
 		s.add(e)
 	}
-	history := s.history()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if len(domain.ActionsKnownAt(history, farFuture)) == 0 {
-			b.Fatal("no actions")
-		}
-	}
+	return s.history()
 }
 
 // TestChangesCompared: a timeline's changes in a period carry the actions
@@ -345,4 +389,45 @@ func TestChangesCompared(t *testing.T) {
 	for _, c := range changes {
 		assert.Equal(t, all[c.Event.ID], c.Actions, "the same actions as the log's")
 	}
+}
+
+// TestIndexActionsOf: the read model's actions are the fold's, as known at
+// any time, for the whole stream (ActionsOf) and for one event from the
+// checkpoint before it (ActionsOfEvent), over histories long enough to have
+// checkpoints, with splits, backfills and late retractions. Then the worked
+// example: a revision judged against a typo until the typo is retracted.
+func TestIndexActionsOf(t *testing.T) {
+	seeds := uint64(6)
+	if testing.Short() {
+		seeds = 2
+	}
+	for seed := range seeds {
+		rng := rand.New(rand.NewPCG(seed, 8))
+		history := withSplits(rng, randomHistory(rng, 600+rng.IntN(900), 0, seed%2 == 0))
+		ix := domain.NewIndex(history)
+		for range 12 {
+			knownAt := randomPoint(rng, history, false)
+			want := domain.ActionsKnownAt(history, knownAt)
+			require.Equal(t, want, ix.ActionsOf(knownAt), "seed %d, known at %s", seed, knownAt)
+			for _, r := range history {
+				require.Equal(t, want[r.ID], ix.ActionsOfEvent(r, knownAt), "seed %d, event %d known at %s", seed, r.Version, knownAt)
+			}
+		}
+	}
+
+	s := newStream()
+	s.add(rating(t, "p.rossi", domain.Buy, "140", "2025-07-15"))
+	typo := s.add(revision(t, "p.rossi", "1650", "2025-09-03"))
+	later := s.add(revision(t, "p.rossi", "170", "2025-09-09"))
+	beforeRetraction := s.clock
+	s.add(retraction(typo, "typo: 1650 keyed instead of 165"))
+	ix := domain.NewIndex(s.history())
+	then, now := ix.ActionsOf(beforeRetraction), ix.ActionsOf(farFuture)
+	assert.Equal(t, domain.Actions{Target: domain.TargetRaised}, then[typo.ID], "140 to 1650")
+	assert.Equal(t, domain.Actions{Target: domain.TargetCut}, then[later.ID], "1650 to 170, as known before the retraction")
+	assert.NotContains(t, now, typo.ID, "retracted: no actions")
+	assert.Equal(t, domain.Actions{Target: domain.TargetRaised}, now[later.ID], "140 to 170 once the typo is retracted")
+	assert.Equal(t, domain.Actions{Target: domain.TargetCut}, ix.ActionsOfEvent(later, beforeRetraction))
+	assert.Equal(t, domain.Actions{Target: domain.TargetRaised}, ix.ActionsOfEvent(later, farFuture))
+	assert.Equal(t, domain.Actions{}, ix.ActionsOfEvent(later, typo.RecordedAt), "not recorded yet")
 }

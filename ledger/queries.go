@@ -183,8 +183,14 @@ func (e LogEntry) Line() (LogLine, error) {
 		by := e.RetractedBy.ID.String()
 		line.RetractedBy = &by
 	}
-	line.RatingAction, line.TargetAction = orNull(string(e.Actions.Rating)), orNull(string(e.Actions.Target))
+	line.SetActions(e.Actions)
 	return line, nil
+}
+
+// SetActions sets the line's rating_action and target_action, null for an
+// absent one.
+func (line *LogLine) SetActions(a domain.Actions) {
+	line.RatingAction, line.TargetAction = orNull(string(a.Rating)), orNull(string(a.Target))
 }
 
 // orNull is nil for "", so that an absent action is JSON null.
@@ -198,27 +204,36 @@ func orNull(s string) *string {
 // Log lists the instrument's events in stream order, marking retracted ones,
 // with every event's actions as known with everything stored.
 func (l *Ledger) Log(ctx context.Context, sym domain.Symbol) ([]LogEntry, error) {
-	history, err := l.loadKnown(ctx, sym)
+	ix, err := l.knownIndex(ctx, sym)
 	if err != nil {
 		return nil, err
 	}
 	// Recorded times never decrease along a stream: the last is the latest.
-	return logAt(history, history[len(history)-1].RecordedAt), nil
+	history := ix.History()
+	return logAt(ix, history[len(history)-1].RecordedAt), nil
 }
 
 // LogAt lists the instrument's log as it stood at knownAt: the events
 // recorded by then, retractions recorded by then marked, and the actions
 // the ledger derived then. A backfilled rating changes the actions of the
 // events after it; LogAt before the backfill shows them as they were.
+//
+// The actions come from the instrument's cached read model
+// (domain.Index.ActionsOf), as EventActions' do for one event: `log`, the
+// API's events answer and the web page's log ask here, the event stream
+// there, and the explain listings, the actions feed and the disclosures
+// read them off the same fold (domain.State.apply), so no two surfaces
+// derive them apart.
 func (l *Ledger) LogAt(ctx context.Context, sym domain.Symbol, knownAt time.Time) ([]LogEntry, error) {
-	history, err := l.loadKnown(ctx, sym)
+	ix, err := l.knownIndex(ctx, sym)
 	if err != nil {
 		return nil, err
 	}
-	return logAt(history, knownAt), nil
+	return logAt(ix, knownAt), nil
 }
 
-func logAt(history []domain.Recorded, knownAt time.Time) []LogEntry {
+func logAt(ix *domain.Index, knownAt time.Time) []LogEntry {
+	history := ix.History()
 	retractedBy := map[uuid.UUID]*domain.Recorded{}
 	for i, r := range history {
 		if x, ok := r.Event.(domain.EventRetracted); ok && !r.RecordedAt.After(knownAt) {
@@ -227,7 +242,7 @@ func logAt(history []domain.Recorded, knownAt time.Time) []LogEntry {
 			}
 		}
 	}
-	actions := domain.ActionsKnownAt(history, knownAt)
+	actions := ix.ActionsOf(knownAt)
 	entries := make([]LogEntry, 0, len(history))
 	for _, r := range history {
 		if r.RecordedAt.After(knownAt) {
@@ -236,6 +251,34 @@ func logAt(history []domain.Recorded, knownAt time.Time) []LogEntry {
 		entries = append(entries, LogEntry{Event: r, Type: r.Event.Type(), RetractedBy: retractedBy[r.ID], Actions: actions[r.ID]})
 	}
 	return entries
+}
+
+// EventActions returns the actions of one stored record of an instrument's
+// stream as known at knownAt, folding only from the read model's checkpoint
+// before it (domain.Index.ActionsOfEvent): what the server's live event
+// stream sends with each new event. A record that is no analyst's event (a
+// close, a split, a retraction) has null actions and reads nothing.
+func (l *Ledger) EventActions(ctx context.Context, rec eventstore.Record, knownAt time.Time) (domain.Actions, error) {
+	sym, ok := domain.SymbolOfStream(rec.Stream)
+	if !ok {
+		return domain.Actions{}, nil
+	}
+	e, err := decode(rec)
+	if err != nil {
+		return domain.Actions{}, err
+	}
+	if _, ok := domain.AnalystOf(e.Event); !ok {
+		return domain.Actions{}, nil
+	}
+	ix, err := l.Index(ctx, sym)
+	if err != nil {
+		return domain.Actions{}, err
+	}
+	history := ix.History()
+	if rec.Version < 0 || rec.Version >= int64(len(history)) || history[rec.Version].ID != rec.ID {
+		return domain.Actions{}, UnknownEvent(rec.ID)
+	}
+	return ix.ActionsOfEvent(history[rec.Version], knownAt), nil
 }
 
 // Instrument summarises one instrument of the ledger.

@@ -76,6 +76,19 @@ type AnalystExplain struct {
 	Notes []string `json:"notes"`
 }
 
+// Actions are RatingAction and TargetAction as domain values, null (zero)
+// where the JSON has null.
+func (e AnalystExplain) Actions() domain.Actions {
+	var a domain.Actions
+	if e.RatingAction != nil {
+		a.Rating = domain.RatingAction(*e.RatingAction)
+	}
+	if e.TargetAction != nil {
+		a.Target = domain.TargetAction(*e.TargetAction)
+	}
+	return a
+}
+
 // explain lists every analyst of the state, and every analyst with a
 // retracted event, sorted by analyst id.
 func explain(state *domain.State, window time.Duration, adj adjustment, top *Top) []AnalystExplain {

@@ -28,6 +28,11 @@ type hub struct {
 	poll     time.Duration
 	log      *slog.Logger
 	onRecord func(eventstore.Record) // called for each record, before subscribers see it
+	// frame makes the bytes a subscriber is sent for a record (nil to send
+	// nothing). It is called once per record that some subscriber follows,
+	// however many do, and never for a record none follows: its actions
+	// need the instrument's history.
+	frame func(context.Context, eventstore.Record) []byte
 	// onFollowing is called with true after each successful read of the
 	// store and with false after each failed one: while reads fail, records
 	// may land unseen, so the answer cache must not be trusted.
@@ -43,16 +48,17 @@ type hub struct {
 
 // subscription is one event-stream client's feed.
 type subscription struct {
-	stream  string // only records of this stream; "" for all
-	records chan eventstore.Record
-	done    chan struct{} // closed when the hub drops the subscription
-	once    sync.Once
+	stream string        // only records of this stream; "" for all
+	frames chan []byte   // each record's frame, shared with the other subscribers: read only
+	done   chan struct{} // closed when the hub drops the subscription
+	once   sync.Once
 }
 
 func (s *subscription) drop() { s.once.Do(func() { close(s.done) }) }
 
 func newHub(store eventstore.Store, poll time.Duration, log *slog.Logger) *hub {
 	return &hub{store: store, poll: poll, log: log, onRecord: func(eventstore.Record) {}, onFollowing: func(bool) {},
+		frame:  func(context.Context, eventstore.Record) []byte { return nil },
 		wakeCh: make(chan struct{}, 1), subs: map[*subscription]struct{}{}}
 }
 
@@ -68,7 +74,7 @@ func (h *hub) subscribe(stream string) (*subscription, eventstore.Position, erro
 	if !h.live || h.closed {
 		return nil, eventstore.Position{}, errNotFollowing
 	}
-	s := &subscription{stream: stream, records: make(chan eventstore.Record, subscriberBuffer), done: make(chan struct{})}
+	s := &subscription{stream: stream, frames: make(chan []byte, subscriberBuffer), done: make(chan struct{})}
 	h.subs[s] = struct{}{}
 	return s, h.head, nil
 }
@@ -108,21 +114,33 @@ func (h *hub) wake() {
 	}
 }
 
-// publish passes one record on.
-func (h *hub) publish(r eventstore.Record) {
+// publish passes one record on. The subscribers that follow it are taken
+// under the lock, where head moves past the record (one who subscribes
+// after that starts after it); its frame is made once, outside the lock,
+// since it may read the store; then each of them is sent the same frame.
+func (h *hub) publish(ctx context.Context, r eventstore.Record) {
 	h.onRecord(r)
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	h.head = r.Position
+	var to []*subscription
 	for s := range h.subs {
-		if s.stream != "" && s.stream != r.Stream {
-			continue
+		if s.stream == "" || s.stream == r.Stream {
+			to = append(to, s)
 		}
+	}
+	h.mu.Unlock()
+	if len(to) == 0 {
+		return
+	}
+	frame := h.frame(ctx, r)
+	if frame == nil {
+		return
+	}
+	for _, s := range to {
 		select {
-		case s.records <- r:
+		case s.frames <- frame:
 		default: // too slow: let it reconnect and catch up from the store
-			s.drop()
-			delete(h.subs, s)
+			h.unsubscribe(s)
 		}
 	}
 }
@@ -143,7 +161,7 @@ func (h *hub) run(ctx context.Context) {
 		var err error
 		if sub, ok := eventstore.AsSubscriber(h.store); ok {
 			h.onFollowing(true)
-			err = sub.SubscribeAll(ctx, h.position(), func(r eventstore.Record) error { h.publish(r); return nil })
+			err = sub.SubscribeAll(ctx, h.position(), func(r eventstore.Record) error { h.publish(ctx, r); return nil })
 		} else {
 			err = h.pollOnce(ctx)
 		}
@@ -167,7 +185,7 @@ func (h *hub) pollOnce(ctx context.Context) error {
 		return err
 	}
 	for _, r := range recs {
-		h.publish(r)
+		h.publish(ctx, r)
 	}
 	if len(recs) == pollPage {
 		return nil // more is waiting

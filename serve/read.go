@@ -364,8 +364,8 @@ func (s *Server) getEvents(w http.ResponseWriter, r *http.Request, c call) error
 	if err != nil {
 		return err
 	}
-	// The log reads the store afresh, as `consensus log` does; the events
-	// it leaves loaded in the ledger count against the ledger's cache bound.
+	// The log reads the instrument's read model, caught up with the store,
+	// as `consensus log` does; it counts against the ledger's cache bound.
 	// Without known_at it is the log with everything stored, as `log` is.
 	var entries []ledger.LogEntry
 	if c.has("known_at") {

@@ -204,6 +204,7 @@ func New(cfg Config) (*Server, error) {
 	s.metrics.watchGates(s.expensive, s.imports, s.streams)
 	s.hub = newHub(cfg.Store, cfg.PollInterval, cfg.Logger)
 	s.hub.onRecord = s.recordLanded
+	s.hub.frame = s.streamFrame
 	s.hub.onFollowing = func(ok bool) {
 		s.cache.setEnabled(ok)
 		if !ok {

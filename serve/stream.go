@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -19,15 +20,22 @@ import (
 const heartbeat = 15 * time.Second
 
 // streamEvent is one event as the stream sends it: its line of `log
-// --json` (retracted_by is null: it is new) with its instrument. It leaves
-// out the line's rating and target actions: they come from the instrument's
-// whole history, which the stream does not read, and a null here would
-// claim "no action". These fields, shallower than the embedded ones of
-// the same JSON names, win over them in encoding/json and, never set, are
-// left out.
+// --json` (retracted_by is null: it is new) with its instrument, the
+// rating_action and target_action those of `log --known-at` its recorded_at:
+// as known when it was recorded, which a reconnecting client is sent again
+// unchanged.
 type streamEvent struct {
 	Instrument string `json:"instrument"`
 	ledger.LogLine
+}
+
+// streamEventNoActions is a streamEvent whose actions could not be derived
+// (the instrument's history could not be read): these fields, shallower
+// than the embedded ones of the same JSON names, win over them in
+// encoding/json and, never set, leave both keys out, where a null would
+// claim "no action".
+type streamEventNoActions struct {
+	streamEvent
 	RatingAction *string `json:"rating_action,omitempty"`
 	TargetAction *string `json:"target_action,omitempty"`
 }
@@ -100,11 +108,11 @@ func (s *Server) getEventStream(w http.ResponseWriter, r *http.Request, c call) 
 			return nil
 		case <-sub.done: // shutting down, or this client fell too far behind
 			return nil
-		case rec := <-sub.records:
+		case frame := <-sub.frames:
 			if s.revoked(r, &granted) {
 				return nil
 			}
-			writeStreamEvent(out, rec)
+			_, _ = out.Write(frame)
 		case <-tick.C:
 			if s.revoked(r, &granted) {
 				return nil
@@ -148,7 +156,7 @@ func (s *Server) catchUp(ctx context.Context, out *bufio.Writer, from, head even
 				return nil // the live subscription has it
 			}
 			if stream == "" || rec.Stream == stream {
-				writeStreamEvent(out, rec)
+				_, _ = out.Write(s.streamFrame(ctx, rec))
 			}
 			from = rec.Position
 		}
@@ -159,28 +167,39 @@ func (s *Server) catchUp(ctx context.Context, out *bufio.Writer, from, head even
 	return nil
 }
 
-// writeStreamEvent writes one record as a server-sent event. Records that
-// are not instrument events, or cannot be decoded, are skipped: the stream
-// is for people and tools following the ledger, and `consensus verify`
-// reports damaged records.
-func writeStreamEvent(out *bufio.Writer, rec eventstore.Record) {
+// streamFrame is one record as a server-sent event, whose id is its store
+// position, made once for every live subscriber (the hub's frame) and for a
+// client catching up. Records that are not instrument events, or cannot be
+// decoded, make no frame (nil): the stream is for people and tools
+// following the ledger, and `consensus verify` reports damaged records.
+func (s *Server) streamFrame(ctx context.Context, rec eventstore.Record) []byte {
 	sym, ok := domain.SymbolOfStream(rec.Stream)
 	if !ok {
-		return
+		return nil
 	}
 	var meta domain.Metadata
 	if len(rec.Metadata) > 0 && json.Unmarshal(rec.Metadata, &meta) != nil {
-		return
+		return nil
 	}
 	data := json.RawMessage(rec.Data)
 	if !json.Valid(data) {
-		return
+		return nil
 	}
-	body, err := json.Marshal(streamEvent{Instrument: string(sym), LogLine: ledger.LogLine{Version: rec.Version, EventID: rec.ID.String(),
+	ev := streamEvent{Instrument: string(sym), LogLine: ledger.LogLine{Version: rec.Version, EventID: rec.ID.String(),
 		Type: rec.Type, EffectiveAt: domain.FormatTime(rec.EffectiveAt), RecordedAt: domain.FormatTime(rec.RecordedAt),
-		RecordedBy: meta.RecordedBy, Source: meta.Source, Data: data}})
-	if err != nil {
-		return
+		RecordedBy: meta.RecordedBy, Source: meta.Source, Data: data}}
+	var body []byte
+	actions, err := s.l.EventActions(ctx, rec, rec.RecordedAt)
+	if err == nil {
+		ev.LogLine.SetActions(actions)
+		body, err = json.Marshal(ev)
+	} else {
+		s.log.Warn("event stream: cannot derive the actions of an event; sending it without them",
+			slog.String("event_id", rec.ID.String()), slog.Any("error", err))
+		body, err = json.Marshal(streamEventNoActions{streamEvent: ev})
 	}
-	fmt.Fprintf(out, "id: %s\ndata: %s\n\n", formatPosition(rec.Position), body)
+	if err != nil {
+		return nil
+	}
+	return fmt.Appendf(nil, "id: %s\ndata: %s\n\n", formatPosition(rec.Position), body)
 }

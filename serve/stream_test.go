@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -169,4 +170,63 @@ func TestGracefulShutdown(t *testing.T) {
 	assert.Less(t, time.Since(began), serve.ShutdownGrace, "the open stream did not hold the shutdown up")
 	_, err = http.Get(url + "/healthz")
 	assert.Error(t, err, "no longer listening")
+}
+
+// TestEventStreamActions: each event the stream sends carries its
+// rating_action and target_action as known when it was recorded, the same
+// as `log --known-at` its recorded_at; null for a close or a retraction. The
+// worked example on BABA: p.rossi (buy, 165 since the demo's correction)
+// keys 1650 instead of 170, then 170 (a cut, against the typo, as the
+// stream says at once), the typo is retracted, and 175 is a raise against
+// 170. A client resuming from the first event is sent the same actions,
+// while the events answer now calls the 170 a raise against 165.
+func TestEventStreamActions(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t, options{clock: ticking()})
+	events := openStream(t, ts, "?instrument=BABA", "")
+	analyst := `"instrument":"BABA","analyst":"p.rossi@lagoon-capital","currency":"USD"`
+	typo := post(t, ts, `[{"type":"target",`+analyst+`,"target":"1650","at":"2025-09-10"}]`)[0]["event_id"].(string)
+	post(t, ts, `[{"type":"target",`+analyst+`,"target":"170","at":"2025-09-11"}]`)
+	post(t, ts, `[{"type":"retract","event_id":"`+typo+`","reason":"typo: 1650 keyed instead of 170"}]`)
+	post(t, ts, `[{"type":"target",`+analyst+`,"target":"175","at":"2025-09-12"},`+
+		`{"type":"rating",`+analyst+`,"rating":"hold","target":"150","at":"2025-09-15"},`+
+		`{"type":"close","instrument":"BABA","price":"150.5","currency":"USD","at":"2025-09-15"}]`)
+
+	want := [][3]any{ // type, rating_action, target_action
+		{"TargetRevised", nil, "raised"}, // 165 -> 1650
+		{"TargetRevised", nil, "cut"},    // 1650 -> 170, as known then
+		{"EventRetracted", nil, nil},
+		{"TargetRevised", nil, "raised"},    // 170 -> 175
+		{"RatingAdded", "downgrade", "cut"}, // buy 175 -> hold 150
+		{"CloseRecorded", nil, nil},
+	}
+	var first string
+	got := func(events <-chan sse) [][3]any {
+		var out [][3]any
+		for range want {
+			ev := next(t, events)
+			if first == "" {
+				first = ev.id
+			}
+			require.Contains(t, ev.data, "rating_action", "every event has both keys")
+			require.Contains(t, ev.data, "target_action")
+			out = append(out, [3]any{ev.data["type"], ev.data["rating_action"], ev.data["target_action"]})
+		}
+		return out
+	}
+	assert.Equal(t, want, got(events))
+
+	// Resuming from just before the first (the store's positions are
+	// whole numbers): the same events, the same actions.
+	pos, err := strconv.ParseUint(first, 10, 64)
+	require.NoError(t, err)
+	resumed := openStream(t, ts, "?instrument=BABA", strconv.FormatUint(pos-1, 10))
+	assert.Equal(t, want, got(resumed), "caught up from the store")
+
+	now := array(t, ts.get(t, "/api/v1/instruments/BABA/events").body)
+	for _, e := range now {
+		if e["type"] == "TargetRevised" && e["data"].(map[string]any)["target"] == "170" {
+			assert.Equal(t, "raised", e["target_action"], "as known now: 165 -> 170")
+		}
+	}
 }

@@ -228,15 +228,16 @@ func explainTarget(e projections.AnalystExplain) string {
 	return orDash(e.Target) + " x " + *e.TargetFactor + " = " + orDash(e.AdjustedTarget)
 }
 
-// printExplain writes one line per analyst: status, rating, target and the
-// reason, then any notes on skipped or retracted events.
+// printExplain writes one line per analyst: status, rating, target, the
+// actions (CONTRACT section 8) of the events it names, the rating event and
+// the reason, then any notes on skipped or retracted events.
 func printExplain(w io.Writer, r projections.Consensus) {
 	if t := r.Top; t != nil {
 		printTop(w, t)
 	}
 	fmt.Fprintln(w, "\nanalysts:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  analyst\tfirm\tstatus\trating\ttarget\trating event\treason")
+	fmt.Fprintln(tw, "  analyst\tfirm\tstatus\trating\ttarget\taction\trating event\treason")
 	for _, e := range r.Explain {
 		rating := e.Rating
 		if e.BrokerRating != "" && e.BrokerRating != e.Rating {
@@ -246,7 +247,10 @@ func printExplain(w io.Writer, r projections.Consensus) {
 		if e.RatingEventID != nil {
 			ratingEvent = e.RatingEventID.String()
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\n", forTerminal(e.Analyst), forTerminal(e.Firm), e.Status, rating, explainTarget(e), ratingEvent, forTerminal(e.Reason))
+		// The actions of the rating event and of the target event the row
+		// names, in the log's notation.
+		action := actionText(e.Actions())
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", forTerminal(e.Analyst), forTerminal(e.Firm), e.Status, rating, explainTarget(e), action, ratingEvent, forTerminal(e.Reason))
 	}
 	tw.Flush()
 	for _, e := range r.Explain {

@@ -762,7 +762,7 @@ function startOverview() {
 // superseded stops drawing an answer a newer question replaced.
 const superseded = new Error('superseded');
 
-const inst = { seq: 0, symbol: '', point: null, answer: null, q: null, explain: [], key: '', ascending: true, log: null, history: null };
+const inst = { seq: 0, symbol: '', point: null, answer: null, q: null, explain: [], key: '', ascending: true, log: null, logURL: '', history: null };
 
 // chartEvery is the period of the chart's points for each range: the
 // chart and its hover readout ask for the same rows.
@@ -1011,15 +1011,26 @@ function readAt(img, clientX) {
 const typeNames = { RatingAdded: 'Rating', TargetRevised: 'Target revised', RatingWithdrawn: 'Withdrawn', CloseRecorded: 'Close', EventRetracted: 'Retraction', SplitRecorded: 'Split' };
 
 // loadLog reads the events once per answer drawn, however many callers
-// ask (opening a section, an #event- address), and draws them once.
+// ask (opening a section, an #event- address), and draws them once. It
+// asks for the log as known at the page's known_at, as every figure on the
+// page is: the actions of an event change when an earlier event is
+// backfilled or retracted later, so a page at an older known_at shows them
+// as known then (and leaves out the events recorded since). A page as
+// known now shows the log with everything stored.
 function loadLog() {
-  if (!inst.logLoading) {
-    inst.logLoading = getJSON('/instruments/' + encodeURIComponent(inst.symbol) + '/events').then((events) => {
+  const p = new URLSearchParams();
+  if (inst.q && inst.q.has('known_at')) p.set('known_at', inst.q.get('known_at'));
+  const url = '/instruments/' + encodeURIComponent(inst.symbol) + '/events' + (p.has('known_at') ? '?' + p : '');
+  if (!inst.logLoading || inst.logURL !== url) {
+    inst.logURL = url;
+    const loading = getJSON(url).then((events) => {
+      if (inst.logLoading !== loading) return; // a later question's log replaces it
       inst.log = events;
       drawLog();
       drawFeed();
     });
-    inst.logLoading.catch(() => { inst.logLoading = null; });
+    inst.logLoading = loading;
+    loading.catch(() => { if (inst.logLoading === loading) inst.logLoading = null; });
   }
   return inst.logLoading;
 }
