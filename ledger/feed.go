@@ -53,7 +53,7 @@ func (l *Ledger) Feed(ctx context.Context, from, to, knownAt time.Time, limit in
 		rows  []FeedChange
 	}
 	parts := make([]part, runtime.GOMAXPROCS(0)) // by worker: eachTimeline runs that many
-	err = l.eachTimeline(ctx, symbols, knownAt, func(w int, sym domain.Symbol, tl *domain.Timeline) {
+	err = l.eachTimeline(ctx, symbols, knownAt, false, func(w int, sym domain.Symbol, tl *domain.Timeline) {
 		p := &parts[w]
 		for _, c := range tl.Changes(from, to) {
 			p.total++

@@ -99,7 +99,9 @@ func (l *Ledger) instrumentsNow(ctx context.Context, asOf, knownAt time.Time) ([
 // GOMAXPROCS) lets it keep per-worker results without locks. A stream whose
 // events are cached (a long-running server) is read from the cache; any
 // other is loaded and let go after, so memory does not grow with the ledger.
-func (l *Ledger) eachTimeline(ctx context.Context, symbols []domain.Symbol, knownAt time.Time, fn func(worker int, sym domain.Symbol, tl *domain.Timeline)) error {
+// When fn shows no metadata (noMeta), such a stream is loaded by
+// loadForFold, without the metadata of the events its snapshot covers.
+func (l *Ledger) eachTimeline(ctx context.Context, symbols []domain.Symbol, knownAt time.Time, noMeta bool, fn func(worker int, sym domain.Symbol, tl *domain.Timeline)) error {
 	workers := runtime.GOMAXPROCS(0)
 	next := make(chan domain.Symbol)
 	g, ctx := errgroup.WithContext(ctx)
@@ -115,12 +117,18 @@ func (l *Ledger) eachTimeline(ctx context.Context, symbols []domain.Symbol, know
 		return nil
 	})
 	for w := range workers {
-		g.Go(func() error {
+		g.Go(func() (err error) {
 			for sym := range next {
+				var history []domain.Recorded
 				_, cached := l.cache.get(sym.Stream())
-				history, err := l.Load(ctx, sym)
-				if !cached {
+				switch {
+				case !cached && noMeta:
+					history, err = l.loadForFold(ctx, sym)
+				case !cached:
+					history, err = l.Load(ctx, sym)
 					l.cache.drop(sym.Stream())
+				default:
+					history, err = l.Load(ctx, sym)
 				}
 				if err != nil {
 					return err
@@ -162,7 +170,7 @@ func (l *Ledger) trackRecords(ctx context.Context, symbols []domain.Symbol, asOf
 	for w := range parts {
 		parts[w] = projections.NewRecords(asOf, knownAt)
 	}
-	err := l.eachTimeline(ctx, symbols, knownAt, func(w int, sym domain.Symbol, tl *domain.Timeline) {
+	err := l.eachTimeline(ctx, symbols, knownAt, true, func(w int, sym domain.Symbol, tl *domain.Timeline) {
 		parts[w].Add(sym, tl)
 		if analyst != "" {
 			calls[w] = append(calls[w], projections.Calls(sym, tl, asOf, analyst)...)
@@ -207,7 +215,7 @@ func (l *Ledger) Tops(ctx context.Context, asOf []time.Time, knownAt time.Time, 
 			parts[w][i] = projections.NewRecords(t, knownAt)
 		}
 	}
-	err = l.eachTimeline(ctx, symbols, knownAt, func(w int, sym domain.Symbol, tl *domain.Timeline) {
+	err = l.eachTimeline(ctx, symbols, knownAt, true, func(w int, sym domain.Symbol, tl *domain.Timeline) {
 		for _, r := range parts[w] {
 			r.Add(sym, tl)
 		}
