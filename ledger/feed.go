@@ -44,10 +44,11 @@ func newerChange(a, b FeedChange) int {
 // once (domain.Timeline.Changes); each worker keeps only its newest limit
 // rows, so memory is bounded by limit, not by the period.
 func (l *Ledger) Feed(ctx context.Context, from, to, knownAt time.Time, limit int) (Feed, error) {
-	symbols, _, err := l.instrumentsNow(ctx, to, knownAt)
+	now, err := l.instrumentsNow(ctx)
 	if err != nil {
 		return Feed{}, err
 	}
+	symbols := now.symbols
 	type part struct {
 		total int
 		rows  []FeedChange
