@@ -58,7 +58,11 @@ func NewTimeline(history []Recorded, knownAt time.Time) *Timeline {
 		}
 		return compareInt(a.Version, b.Version)
 	}
-	slices.SortStableFunc(t.Events, byFoldOrder)
+	// A stream recorded in date order (most are) is in fold order already;
+	// checking costs one comparison an event, sorting many more.
+	if !slices.IsSortedFunc(t.Events, byFoldOrder) {
+		slices.SortStableFunc(t.Events, byFoldOrder)
+	}
 	slices.SortStableFunc(t.Retracted, func(a, b Retracted) int { return byFoldOrder(a.Event, b.Event) })
 	for _, r := range t.Events {
 		if s, ok := splitOf(r); ok {

@@ -183,6 +183,32 @@ type SnapshotPrefixDeleter interface {
 	DeleteSnapshotsWithPrefix(ctx context.Context, prefix string) error
 }
 
+// HeadReader is implemented by stores that say where the store as a whole
+// stands in one cheap read: the position of its last record. Every append
+// and every copied record moves it forward, so a reader holding an answer
+// computed at one head knows the store has not changed while the head is
+// the same, without listing every stream (a warm `show --top` checks its
+// cached track records so).
+//
+// It is implemented by eventstore/sqlite.
+type HeadReader interface {
+	// Head returns the Position of the store's last record, the zero
+	// Position when the store has none.
+	Head(ctx context.Context) (Position, error)
+}
+
+// SnapshotPrefixReader is implemented by Snapshotters that load every
+// snapshot whose name starts with a prefix in one read: a caller that keeps
+// one stream's snapshot in several rows (the ledger's chunks of closes)
+// takes them all at once instead of one query a row.
+//
+// It is implemented by eventstore/sqlite.
+type SnapshotPrefixReader interface {
+	// LoadSnapshotsWithPrefix returns every snapshot whose name starts
+	// with prefix, ordered by name; none is not an error.
+	LoadSnapshotsWithPrefix(ctx context.Context, prefix string) ([]Snapshot, error)
+}
+
 // The capabilities are discovered only here, by type assertion, as
 // database/sql discovers a driver's in one file (ctxutil.go): a caller asks
 // As<Capability>(s) and falls back to the Store methods when ok is false.
@@ -233,5 +259,14 @@ func AsSnapshotBatcher(sn Snapshotter) (SnapshotBatcher, bool) {
 // AsSnapshotPrefixDeleter returns sn as a SnapshotPrefixDeleter if it is one.
 func AsSnapshotPrefixDeleter(sn Snapshotter) (SnapshotPrefixDeleter, bool) {
 	c, ok := sn.(SnapshotPrefixDeleter)
+	return c, ok
+}
+
+// AsHeadReader returns s as a HeadReader if it is one.
+func AsHeadReader(s Store) (HeadReader, bool) { c, ok := s.(HeadReader); return c, ok }
+
+// AsSnapshotPrefixReader returns sn as a SnapshotPrefixReader if it is one.
+func AsSnapshotPrefixReader(sn Snapshotter) (SnapshotPrefixReader, bool) {
+	c, ok := sn.(SnapshotPrefixReader)
 	return c, ok
 }

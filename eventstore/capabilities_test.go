@@ -14,7 +14,7 @@ import (
 
 // capabilityAssertion is a type assertion to one of the optional
 // capabilities, spelled from outside the package or inside it.
-var capabilityAssertion = regexp.MustCompile(`\.\((eventstore\.)?(BatchAppender|EventReader|StreamLister|Finder|Snapshotter|Copier|AppendLimiter|Subscriber|ReadOnlyReporter|SnapshotBatcher|SnapshotPrefixDeleter|interface\s*\{\s*(ReadOnly|SaveSnapshots|DeleteSnapshotsWithPrefix)\b)`)
+var capabilityAssertion = regexp.MustCompile(`\.\((eventstore\.)?(BatchAppender|EventReader|StreamLister|Finder|Snapshotter|Copier|AppendLimiter|Subscriber|ReadOnlyReporter|SnapshotBatcher|SnapshotPrefixDeleter|HeadReader|SnapshotPrefixReader|interface\s*\{\s*(ReadOnly|SaveSnapshots|DeleteSnapshotsWithPrefix|Head|LoadSnapshotsWithPrefix)\b)`)
 
 // TestCapabilitiesDiscoveredInOneFile: no code of the module but
 // capabilities.go asserts a store to a capability, so every caller asks the

@@ -44,16 +44,17 @@ func newerChange(a, b FeedChange) int {
 // once (domain.Timeline.Changes); each worker keeps only its newest limit
 // rows, so memory is bounded by limit, not by the period.
 func (l *Ledger) Feed(ctx context.Context, from, to, knownAt time.Time, limit int) (Feed, error) {
-	symbols, _, err := l.instrumentsNow(ctx, to, knownAt)
+	now, err := l.instrumentsNow(ctx)
 	if err != nil {
 		return Feed{}, err
 	}
+	symbols := now.symbols
 	type part struct {
 		total int
 		rows  []FeedChange
 	}
 	parts := make([]part, runtime.GOMAXPROCS(0)) // by worker: eachTimeline runs that many
-	err = l.eachTimeline(ctx, symbols, knownAt, func(w int, sym domain.Symbol, tl *domain.Timeline) {
+	err = l.eachTimeline(ctx, symbols, knownAt, false, func(w int, sym domain.Symbol, tl *domain.Timeline) {
 		p := &parts[w]
 		for _, c := range tl.Changes(from, to) {
 			p.total++

@@ -300,7 +300,7 @@ func (l *Ledger) Index(ctx context.Context, sym domain.Symbol) (*domain.Index, e
 func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]domain.Recorded, error) {
 	defer l.cache.account(stream, c)
 	if len(c.events) == 0 {
-		events, err := l.loadSnapshot(ctx, stream)
+		events, err := l.loadSnapshot(ctx, stream, false)
 		if err != nil {
 			return nil, err
 		}
@@ -308,29 +308,52 @@ func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]
 			c.events, c.snapshotVersion = events, int64(len(events))-1
 		}
 	}
+	events, err := l.readAfter(ctx, stream, c.events)
+	if err != nil {
+		return nil, err
+	}
+	c.events = events
+	// Cap the slice so an append by a caller can never write into the cache.
+	return c.events[:len(c.events):len(c.events)], nil
+}
+
+// readAfter appends to events, the stream's first events, the stream's
+// records after them, decoded.
+func (l *Ledger) readAfter(ctx context.Context, stream string, events []domain.Recorded) ([]domain.Recorded, error) {
 	const page = 8192
 	read := l.store.ReadStream
 	if er, ok := eventstore.AsEventReader(l.store); ok {
 		read = er.ReadStreamEvents // decoding needs no chain fields
 	}
 	for {
-		recs, err := read(ctx, stream, int64(len(c.events)), page)
+		recs, err := read(ctx, stream, int64(len(events)), page)
 		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", stream, err)
+			return events, fmt.Errorf("read %s: %w", stream, err)
 		}
 		for _, r := range recs {
 			d, err := decode(r)
 			if err != nil {
-				return nil, err
+				return events, err
 			}
-			c.events = append(c.events, d)
+			events = append(events, d)
 		}
 		if len(recs) < page {
-			break
+			return events, nil
 		}
 	}
-	// Cap the slice so an append by a caller can never write into the cache.
-	return c.events[:len(c.events):len(c.events)], nil
+}
+
+// loadForFold returns the instrument's events as stored now for a fold
+// that shows no metadata (track records, show --top) and asks about the
+// stream once: from its snapshot without the metadata of the events it
+// covers, and the records after it. Nothing is taken from the cache or
+// kept in it, since the cache must hold every event whole.
+func (l *Ledger) loadForFold(ctx context.Context, sym domain.Symbol) ([]domain.Recorded, error) {
+	events, err := l.loadSnapshot(ctx, sym.Stream(), true)
+	if err != nil {
+		return nil, err
+	}
+	return l.readAfter(ctx, sym.Stream(), events)
 }
 
 // decode turns a stored record into a domain event.

@@ -56,9 +56,11 @@ func TestReadModelMatchesFullFold(t *testing.T) {
 	// them, and it answers from heads and chunks; then with records after
 	// the snapshots.
 	checkShowAll(t, l, fresh, rng, 100)
+	checkTrackRecords(t, l, fresh, rng, 5)
 	_, err = l.Rebuild(ctx)
 	require.NoError(t, err)
 	checkShowAll(t, l, fresh, rng, 200)
+	checkTrackRecords(t, l, fresh, rng, 5)
 	instruments, err := l.Instruments(ctx)
 	require.NoError(t, err)
 	for _, in := range instruments {
@@ -69,6 +71,39 @@ func TestReadModelMatchesFullFold(t *testing.T) {
 		}
 	}
 	checkShowAll(t, l, fresh, rng, 100)
+	checkTrackRecords(t, l, fresh, rng, 5)
+}
+
+// checkTrackRecords compares the track records of a fresh ledger (from
+// each stream's snapshot without metadata and the records after it) with
+// those of full histories loaded whole, at n random points, in every
+// ranking and for every analyst.
+func checkTrackRecords(t *testing.T, source *ledger.Ledger, fresh func() *ledger.Ledger, rng *rand.Rand, n int) {
+	t.Helper()
+	ctx := context.Background()
+	instruments, err := source.Instruments(ctx)
+	require.NoError(t, err)
+	histories := make([][]domain.Recorded, len(instruments))
+	var all []domain.Recorded
+	for i, in := range instruments {
+		histories[i], err = source.Load(ctx, in.Symbol)
+		require.NoError(t, err)
+		all = append(all, histories[i]...)
+	}
+	for range n {
+		asOf := pick(rng, all, func(r domain.Recorded) time.Time { return r.Event.Effective() }).AddDate(1, 0, 0)
+		knownAt := pick(rng, all, func(r domain.Recorded) time.Time { return r.RecordedAt })
+		want := projections.NewRecords(asOf, knownAt)
+		for i, in := range instruments {
+			want.Add(in.Symbol, domain.NewTimeline(histories[i], knownAt))
+		}
+		got, err := fresh().TrackRecords(ctx, asOf, knownAt)
+		require.NoError(t, err)
+		require.Equal(t, want.Analysts(), got.Analysts(), "as of %s known at %s", asOf, knownAt)
+		for _, by := range []projections.Rank{projections.RankSuccess, projections.RankReturn, projections.RankAccuracy} {
+			require.Equal(t, want.Rank(by, projections.RankFilter{}), got.Rank(by, projections.RankFilter{}), "by %s as of %s known at %s", by, asOf, knownAt)
+		}
+	}
 }
 
 // checkShowAll compares ShowAll's answers in a fresh ledger (from each

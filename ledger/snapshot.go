@@ -39,23 +39,24 @@ func chunkPrefix(stream string) string { return "closes:" + stream + ":" }
 // there is no usable one: none saved, one that does not decode, or one whose
 // rows do not all cover the stream's event at the same version with the
 // same hash. A snapshot is a cache, so any doubt means reading the stream
-// instead.
-func (l *Ledger) loadSnapshot(ctx context.Context, stream string) ([]domain.Recorded, error) {
+// instead. With skipMeta the events' metadata is left empty, for a fold
+// that never shows it (track records); such events never enter the cache.
+func (l *Ledger) loadSnapshot(ctx context.Context, stream string, skipMeta bool) ([]domain.Recorded, error) {
 	snap, _, ok, err := l.storedSnapshot(ctx, stream, 0)
 	if err != nil || !ok {
 		return nil, err
 	}
-	head, err := snapshotcodec.DecodeHead(snap.Data, false)
+	head, err := snapshotcodec.DecodeHead(snap.Data, skipMeta)
 	if err != nil || int64(head.Total) != snap.Version+1 {
 		return nil, nil
 	}
-	chunks := make([][]domain.Recorded, len(head.Chunks))
-	for k, info := range head.Chunks {
-		data, ok, err := l.loadChunk(ctx, snap, k, info)
-		if err != nil || !ok {
-			return nil, err
-		}
-		if chunks[k], err = snapshotcodec.DecodeChunk(data); err != nil {
+	data, ok, err := l.loadChunks(ctx, snap, head)
+	if err != nil || !ok {
+		return nil, err
+	}
+	chunks := make([][]domain.Recorded, len(data))
+	for k := range data {
+		if chunks[k], err = snapshotcodec.DecodeChunk(data[k], skipMeta); err != nil {
 			return nil, nil
 		}
 	}
@@ -64,6 +65,42 @@ func (l *Ledger) loadSnapshot(ctx context.Context, stream string) ([]domain.Reco
 		return nil, nil
 	}
 	return events, nil
+}
+
+// loadChunks returns the data of every chunk of the snapshot whose head is
+// snap, in one read when the store loads snapshots by prefix and one read a
+// chunk otherwise; ok is false when a chunk is missing or not of that
+// snapshot.
+func (l *Ledger) loadChunks(ctx context.Context, snap eventstore.Snapshot, head snapshotcodec.Head) ([][]byte, bool, error) {
+	data := make([][]byte, len(head.Chunks))
+	sn, _ := eventstore.AsSnapshotter(l.store) // snap came from it
+	pr, byPrefix := eventstore.AsSnapshotPrefixReader(sn)
+	if !byPrefix || len(head.Chunks) == 0 {
+		for k, info := range head.Chunks {
+			var ok bool
+			var err error
+			if data[k], ok, err = l.loadChunk(ctx, snap, k, info); err != nil || !ok {
+				return nil, false, err
+			}
+		}
+		return data, true, nil
+	}
+	rows, err := pr.LoadSnapshotsWithPrefix(ctx, chunkPrefix(snap.Stream))
+	if err != nil {
+		return nil, false, err
+	}
+	byName := make(map[string]eventstore.Snapshot, len(rows))
+	for _, r := range rows {
+		byName[r.Name] = r
+	}
+	for k, info := range head.Chunks {
+		chunk, found := byName[chunkName(snap.Stream, k)]
+		if !found || !chunkOf(snap, chunk, info) {
+			return nil, false, nil
+		}
+		data[k] = chunk.Data
+	}
+	return data, true, nil
 }
 
 // storedSnapshot returns the stream's stored snapshot head when its last
@@ -96,8 +133,15 @@ func (l *Ledger) loadChunk(ctx context.Context, snap eventstore.Snapshot, k int,
 	if err != nil || !found {
 		return nil, false, err
 	}
-	if chunk.Stream != snap.Stream || chunk.Version != snap.Version || chunk.Hash != snap.Hash || snapshotcodec.Checksum(chunk.Data) != info.Sum {
+	if !chunkOf(snap, chunk, info) {
 		return nil, false, nil
 	}
 	return chunk.Data, true, nil
+}
+
+// chunkOf reports whether chunk, stored under a chunk's name, belongs to
+// the snapshot whose head is snap, where the head's directory describes it
+// by info.
+func chunkOf(snap, chunk eventstore.Snapshot, info snapshotcodec.ChunkInfo) bool {
+	return chunk.Stream == snap.Stream && chunk.Version == snap.Version && chunk.Hash == snap.Hash && snapshotcodec.Checksum(chunk.Data) == info.Sum
 }

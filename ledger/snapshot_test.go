@@ -160,7 +160,7 @@ func TestVerifyDetectsAnAlteredChunk(t *testing.T) {
 	chunk, found, err := store.LoadSnapshot(ctx, name)
 	require.NoError(t, err)
 	require.True(t, found, "a snapshot of %d events, two in three closes, has chunks", SnapshotEvery)
-	closes, err := snapshotcodec.DecodeChunk(chunk.Data)
+	closes, err := snapshotcodec.DecodeChunk(chunk.Data, false)
 	require.NoError(t, err)
 	c := closes[3].Event.(domain.CloseRecorded)
 	c.Price++
@@ -171,7 +171,7 @@ func TestVerifyDetectsAnAlteredChunk(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
-	events, err := New(store).loadSnapshot(ctx, "instrument-BABA")
+	events, err := New(store).loadSnapshot(ctx, "instrument-BABA", false)
 	require.NoError(t, err)
 	assert.Nil(t, events, "a chunk that does not match its head is a cache miss")
 	_, err = New(store).Verify(ctx, "")
@@ -181,7 +181,7 @@ func TestVerifyDetectsAnAlteredChunk(t *testing.T) {
 	require.NoError(t, err)
 	_, err = New(store).Verify(ctx, "")
 	assert.NoError(t, err, "rebuild replaced the chunk")
-	events, err = New(store).loadSnapshot(ctx, "instrument-BABA")
+	events, err = New(store).loadSnapshot(ctx, "instrument-BABA", false)
 	require.NoError(t, err)
 	assert.Len(t, events, SnapshotEvery)
 }
@@ -205,7 +205,7 @@ func TestSnapshotOfAnOlderFormatIsReplaced(t *testing.T) {
 	require.True(t, found)
 	_, err = snapshotcodec.DecodeHead(snap.Data, false)
 	assert.NoError(t, err, "the head is in the current format")
-	events, err := New(store).loadSnapshot(ctx, "instrument-BABA")
+	events, err := New(store).loadSnapshot(ctx, "instrument-BABA", false)
 	require.NoError(t, err)
 	assert.Len(t, events, SnapshotEvery)
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -30,68 +31,110 @@ const maxCachedRankings = 4
 // not fold every stream again.
 type rankings struct {
 	mu      sync.Mutex
-	entries map[rankingKey]*projections.Records
-	order   []rankingKey // oldest first
+	entries []ranking // oldest first
 }
 
-// rankingKey names one computation of the track records: the as_of, the
-// known_at clamped to the latest event recorded (knowing "now" or a minute
-// later is knowing the same), and the ledger's event count, which any write
-// or copy changes.
-type rankingKey struct {
-	asOf, knownAt int64
-	events        int64
+// ranking is one computation of the track records: as of asOf, known at
+// knownAt clamped to latest, the latest time any instrument's event was
+// recorded then (knowing "now" or a minute later is knowing the same),
+// over the ledger at head (see ledgerHead).
+type ranking struct {
+	asOf, knownAt, latest int64
+	head                  uint64
+	rec                   *projections.Records
 }
 
-func (r *rankings) get(k rankingKey) (*projections.Records, bool) {
+// answers reports whether e answers the question as of asOf, known at
+// knownAt, over the ledger at head.
+func (e *ranking) answers(asOf, knownAt int64, head uint64) bool {
+	return e.asOf == asOf && e.head == head && min(knownAt, e.latest) == e.knownAt
+}
+
+func (r *rankings) get(asOf, knownAt time.Time, head uint64) (*projections.Records, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rec, ok := r.entries[k]
-	return rec, ok
+	for i := range r.entries {
+		if e := &r.entries[i]; e.answers(asOf.UnixNano(), knownAt.UnixNano(), head) {
+			return e.rec, true
+		}
+	}
+	return nil, false
 }
 
-func (r *rankings) put(k rankingKey, rec *projections.Records) {
+// put keeps rec, the track records as of asOf known at knownAt over the
+// ledger at now.
+func (r *rankings) put(asOf, knownAt time.Time, now ledgerNow, rec *projections.Records) {
+	e := ranking{asOf: asOf.UnixNano(), latest: now.latest.UnixNano(), head: now.head, rec: rec}
+	e.knownAt = min(knownAt.UnixNano(), e.latest)
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.entries == nil {
-		r.entries = map[rankingKey]*projections.Records{}
+	for i := range r.entries {
+		if r.entries[i].answers(e.asOf, e.knownAt, e.head) {
+			return
+		}
 	}
-	if _, ok := r.entries[k]; ok {
-		return
+	if len(r.entries) == maxCachedRankings {
+		r.entries = r.entries[1:]
 	}
-	if len(r.order) == maxCachedRankings {
-		delete(r.entries, r.order[0])
-		r.order = r.order[1:]
-	}
-	r.entries[k] = rec
-	r.order = append(r.order, k)
+	r.entries = append(r.entries, e)
 }
 
-// instrumentsNow lists the instruments with events and the key of the
-// ledger's content at (asOf, knownAt).
-func (l *Ledger) instrumentsNow(ctx context.Context, asOf, knownAt time.Time) ([]domain.Symbol, rankingKey, error) {
+// ledgerNow is what a question about every instrument starts from: the
+// instruments with events, the latest time one of their events was
+// recorded, and the ledger's head.
+type ledgerNow struct {
+	symbols []domain.Symbol
+	latest  time.Time
+	head    uint64
+}
+
+// ledgerHead is what cached track records are checked against: a number
+// that any write or copy changes. It is the position of the store's last
+// record when the store can say it in one read (eventstore.HeadReader),
+// without listing the streams; ok is false when it cannot, and the head is
+// then the instruments' event count from the listing (instrumentsNow).
+func (l *Ledger) ledgerHead(ctx context.Context) (head uint64, ok bool, err error) {
+	hr, ok := eventstore.AsHeadReader(l.store)
+	if !ok {
+		return 0, false, nil
+	}
+	pos, err := hr.Head(ctx)
+	if err != nil {
+		return 0, false, fmt.Errorf("read the ledger's head: %w", err)
+	}
+	return pos.Commit, true, nil
+}
+
+// instrumentsNow lists the instruments with events and the ledger's head.
+// The head is read before the streams are listed, so the listing and
+// whatever is read after it are at least as new as the head says.
+func (l *Ledger) instrumentsNow(ctx context.Context) (ledgerNow, error) {
+	head, cheap, err := l.ledgerHead(ctx)
+	if err != nil {
+		return ledgerNow{}, err
+	}
 	infos, err := l.streams(ctx)
 	if err != nil {
-		return nil, rankingKey{}, err
+		return ledgerNow{}, err
 	}
 	var (
-		symbols []domain.Symbol
-		latest  time.Time
-		events  int64
+		now    ledgerNow
+		events int64
 	)
 	for _, info := range infos {
 		if sym, ok := domain.SymbolOfStream(info.Stream); ok && info.Events > 0 {
-			symbols = append(symbols, sym)
+			now.symbols = append(now.symbols, sym)
 			events += info.Events
-			if info.LastRecordedAt.After(latest) {
-				latest = info.LastRecordedAt
+			if info.LastRecordedAt.After(now.latest) {
+				now.latest = info.LastRecordedAt
 			}
 		}
 	}
-	if knownAt.After(latest) {
-		knownAt = latest
+	now.head = head
+	if !cheap {
+		now.head = uint64(events)
 	}
-	return symbols, rankingKey{asOf: asOf.UnixNano(), knownAt: knownAt.UnixNano(), events: events}, nil
+	return now, nil
 }
 
 // eachTimeline calls fn with every instrument's timeline known at knownAt,
@@ -99,7 +142,9 @@ func (l *Ledger) instrumentsNow(ctx context.Context, asOf, knownAt time.Time) ([
 // GOMAXPROCS) lets it keep per-worker results without locks. A stream whose
 // events are cached (a long-running server) is read from the cache; any
 // other is loaded and let go after, so memory does not grow with the ledger.
-func (l *Ledger) eachTimeline(ctx context.Context, symbols []domain.Symbol, knownAt time.Time, fn func(worker int, sym domain.Symbol, tl *domain.Timeline)) error {
+// When fn shows no metadata (noMeta), such a stream is loaded by
+// loadForFold, without the metadata of the events its snapshot covers.
+func (l *Ledger) eachTimeline(ctx context.Context, symbols []domain.Symbol, knownAt time.Time, noMeta bool, fn func(worker int, sym domain.Symbol, tl *domain.Timeline)) error {
 	workers := runtime.GOMAXPROCS(0)
 	next := make(chan domain.Symbol)
 	g, ctx := errgroup.WithContext(ctx)
@@ -115,12 +160,18 @@ func (l *Ledger) eachTimeline(ctx context.Context, symbols []domain.Symbol, know
 		return nil
 	})
 	for w := range workers {
-		g.Go(func() error {
+		g.Go(func() (err error) {
 			for sym := range next {
+				var history []domain.Recorded
 				_, cached := l.cache.get(sym.Stream())
-				history, err := l.Load(ctx, sym)
-				if !cached {
+				switch {
+				case !cached && noMeta:
+					history, err = l.loadForFold(ctx, sym)
+				case !cached:
+					history, err = l.Load(ctx, sym)
 					l.cache.drop(sym.Stream())
+				default:
+					history, err = l.Load(ctx, sym)
 				}
 				if err != nil {
 					return err
@@ -136,20 +187,30 @@ func (l *Ledger) eachTimeline(ctx context.Context, symbols []domain.Symbol, know
 // TrackRecords returns every analyst's track record as of asOf, known at
 // knownAt (CONTRACT section 10), folding each instrument's stream once, in
 // stream order. The answer is kept for the next question about the same
-// point in time until the ledger changes.
+// point in time until the ledger changes; on a store that reads its head
+// in one query (eventstore.HeadReader) that next answer lists no stream.
 func (l *Ledger) TrackRecords(ctx context.Context, asOf, knownAt time.Time) (*projections.Records, error) {
-	symbols, key, err := l.instrumentsNow(ctx, asOf, knownAt)
+	head, cheap, err := l.ledgerHead(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if rec, ok := l.rankings.get(key); ok {
+	if cheap {
+		if rec, ok := l.rankings.get(asOf, knownAt, head); ok {
+			return rec, nil
+		}
+	}
+	now, err := l.instrumentsNow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if rec, ok := l.rankings.get(asOf, knownAt, now.head); ok {
 		return rec, nil
 	}
-	rec, _, err := l.trackRecords(ctx, symbols, asOf, knownAt, "")
+	rec, _, err := l.trackRecords(ctx, now.symbols, asOf, knownAt, "")
 	if err != nil {
 		return nil, err
 	}
-	l.rankings.put(key, rec)
+	l.rankings.put(asOf, knownAt, now, rec)
 	return rec, nil
 }
 
@@ -162,7 +223,7 @@ func (l *Ledger) trackRecords(ctx context.Context, symbols []domain.Symbol, asOf
 	for w := range parts {
 		parts[w] = projections.NewRecords(asOf, knownAt)
 	}
-	err := l.eachTimeline(ctx, symbols, knownAt, func(w int, sym domain.Symbol, tl *domain.Timeline) {
+	err := l.eachTimeline(ctx, symbols, knownAt, true, func(w int, sym domain.Symbol, tl *domain.Timeline) {
 		parts[w].Add(sym, tl)
 		if analyst != "" {
 			calls[w] = append(calls[w], projections.Calls(sym, tl, asOf, analyst)...)
@@ -195,10 +256,11 @@ func (l *Ledger) trackRecords(ctx context.Context, symbols []domain.Symbol, asOf
 // knownAt (history --top: every row's cut as of its own date). Every
 // stream is loaded once and scored once per time.
 func (l *Ledger) Tops(ctx context.Context, asOf []time.Time, knownAt time.Time, n int) ([]*projections.Top, error) {
-	symbols, _, err := l.instrumentsNow(ctx, knownAt, knownAt)
+	now, err := l.instrumentsNow(ctx)
 	if err != nil {
 		return nil, err
 	}
+	symbols := now.symbols
 	workers := runtime.GOMAXPROCS(0)
 	parts := make([][]*projections.Records, workers)
 	for w := range parts {
@@ -207,7 +269,7 @@ func (l *Ledger) Tops(ctx context.Context, asOf []time.Time, knownAt time.Time, 
 			parts[w][i] = projections.NewRecords(t, knownAt)
 		}
 	}
-	err = l.eachTimeline(ctx, symbols, knownAt, func(w int, sym domain.Symbol, tl *domain.Timeline) {
+	err = l.eachTimeline(ctx, symbols, knownAt, true, func(w int, sym domain.Symbol, tl *domain.Timeline) {
 		for _, r := range parts[w] {
 			r.Add(sym, tl)
 		}
@@ -237,15 +299,15 @@ type AnalystReport struct {
 // known at knownAt. An analyst without a visible call is ErrUnknownAnalyst,
 // naming the closest ids that have one.
 func (l *Ledger) Analyst(ctx context.Context, analyst domain.Analyst, asOf, knownAt time.Time) (AnalystReport, error) {
-	symbols, key, err := l.instrumentsNow(ctx, asOf, knownAt)
+	now, err := l.instrumentsNow(ctx)
 	if err != nil {
 		return AnalystReport{}, err
 	}
-	rec, calls, err := l.trackRecords(ctx, symbols, asOf, knownAt, analyst)
+	rec, calls, err := l.trackRecords(ctx, now.symbols, asOf, knownAt, analyst)
 	if err != nil {
 		return AnalystReport{}, err
 	}
-	l.rankings.put(key, rec)
+	l.rankings.put(asOf, knownAt, now, rec)
 	summary, ok := rec.Record(analyst)
 	if !ok {
 		return AnalystReport{}, unknownAnalyst(analyst, rec, asOf, knownAt)

@@ -207,11 +207,13 @@ func pctChange(a, b scaled) *big.Rat {
 // analyst's calls. The score passed is reused: visit copies what it keeps.
 func scoreCalls(tl *domain.Timeline, asOf time.Time, analyst domain.Analyst, visit func(ps *priceSeries, s *score)) {
 	var ps *priceSeries // built on the first call: most instruments have calls, but not every question needs closes
+	// One score for the whole loop: visit takes its address, so a score
+	// declared in the loop would be allocated for every event, closes too.
+	var s score
 	for _, r := range tl.Events {
 		if r.Event.Effective().After(asOf) {
 			break
 		}
-		var s score
 		switch e := r.Event.(type) {
 		case domain.RatingAdded:
 			s = score{analyst: e.Analyst, firm: e.Firm, effective: e.EffectiveAt, isRating: true, hasTarget: e.Target != nil}

@@ -48,10 +48,58 @@ type tally struct {
 	firmOn              string // the instrument of the firm's event, for ties
 	calls, closed       int
 	rated, successes    int
-	sumReturn           big.Rat
+	sumReturn           ratSum
 	targeted, metWithin int
-	sumError            big.Rat
+	sumError            ratSum
 }
+
+// ratSum is an exact sum of fractions, kept as one fraction that is not
+// reduced: adding a fraction multiplies and adds, where big.Rat's Add also
+// divides by the greatest common divisor every time, which costs more the
+// longer the sum (an analyst's returns have a denominator per price a call
+// started from). The zero value is 0.
+type ratSum struct {
+	n, d big.Int // n/d; d is 0 while nothing was added
+}
+
+// add adds num/den, den > 0.
+func (s *ratSum) add(num, den *big.Int) {
+	switch {
+	case s.d.Sign() == 0:
+		s.n.Set(num)
+		s.d.Set(den)
+	case s.d.Cmp(den) == 0:
+		s.n.Add(&s.n, num)
+	default:
+		// n/d + num/den = (n*den + num*d) / (d*den)
+		var t big.Int
+		t.Mul(num, &s.d)
+		s.n.Mul(&s.n, den)
+		s.n.Add(&s.n, &t)
+		s.d.Mul(&s.d, den)
+	}
+}
+
+// addSum adds o.
+func (s *ratSum) addSum(o *ratSum) {
+	if o.d.Sign() != 0 {
+		s.add(&o.n, &o.d)
+	}
+}
+
+// num and denom are the sum's numerator and its positive denominator, not
+// reduced; callers must not modify them.
+func (s *ratSum) num() *big.Int { return &s.n }
+
+func (s *ratSum) denom() *big.Int {
+	if s.d.Sign() == 0 {
+		return big.NewInt(1)
+	}
+	return &s.d
+}
+
+// rat is the sum as a big.Rat of its own.
+func (s *ratSum) rat() *big.Rat { return new(big.Rat).SetFrac(s.num(), s.denom()) }
 
 // Records are the track records of every analyst as of one V, known at one
 // T, built one instrument at a time (Add) and merged (Merge), so that a
@@ -99,14 +147,14 @@ func (t *tally) add(symbol domain.Symbol, s *score) {
 		if s.ret.Sign() > 0 {
 			t.successes++
 		}
-		t.sumReturn.Add(&t.sumReturn, s.ret)
+		t.sumReturn.add(s.ret.Num(), s.ret.Denom())
 	}
 	if s.targeted {
 		t.targeted++
 		if s.metWithin {
 			t.metWithin++
 		}
-		t.sumError.Add(&t.sumError, s.err)
+		t.sumError.add(s.err.Num(), s.err.Denom())
 	}
 }
 
@@ -129,10 +177,10 @@ func (r *Records) Merge(o *Records) {
 		t.closed += ot.closed
 		t.rated += ot.rated
 		t.successes += ot.successes
-		t.sumReturn.Add(&t.sumReturn, &ot.sumReturn)
+		t.sumReturn.addSum(&ot.sumReturn)
 		t.targeted += ot.targeted
 		t.metWithin += ot.metWithin
-		t.sumError.Add(&t.sumError, &ot.sumError)
+		t.sumError.addSum(&ot.sumError)
 	}
 }
 
@@ -163,11 +211,11 @@ func (t *tally) record(a domain.Analyst) TrackRecord {
 		ScoredRatingCalls: t.rated, ScoredTargetCalls: t.targeted}
 	if t.rated > 0 {
 		tr.SuccessRate = share(t.successes, t.rated)
-		tr.AvgReturnPct = ratHundredths(new(big.Rat).Quo(&t.sumReturn, new(big.Rat).SetInt64(int64(t.rated))))
+		tr.AvgReturnPct = ratHundredths(new(big.Rat).Quo(t.sumReturn.rat(), new(big.Rat).SetInt64(int64(t.rated))))
 	}
 	if t.targeted > 0 {
 		tr.Accuracy = share(t.metWithin, t.targeted)
-		tr.AvgErrorPct = ratHundredths(new(big.Rat).Quo(&t.sumError, new(big.Rat).SetInt64(int64(t.targeted))))
+		tr.AvgErrorPct = ratHundredths(new(big.Rat).Quo(t.sumError.rat(), new(big.Rat).SetInt64(int64(t.targeted))))
 	}
 	return tr
 }
@@ -250,9 +298,12 @@ func (r *Records) Rank(by Rank, f RankFilter) []TrackRecord {
 func compareFigure(by Rank, x, y *tally) int {
 	switch by {
 	case RankReturn:
-		// sumX/nX against sumY/nY: sumX*nY against sumY*nX.
-		l := new(big.Rat).Mul(&x.sumReturn, new(big.Rat).SetInt64(int64(y.rated)))
-		r := new(big.Rat).Mul(&y.sumReturn, new(big.Rat).SetInt64(int64(x.rated)))
+		// sumX/nX against sumY/nY, each sum a fraction num/den with den > 0:
+		// numX*denY*nY against numY*denX*nX.
+		l := new(big.Int).Mul(x.sumReturn.num(), y.sumReturn.denom())
+		l.Mul(l, big.NewInt(int64(y.rated)))
+		r := new(big.Int).Mul(y.sumReturn.num(), x.sumReturn.denom())
+		r.Mul(r, big.NewInt(int64(x.rated)))
 		return l.Cmp(r)
 	case RankAccuracy:
 		return cmp.Compare(int64(x.metWithin)*int64(y.targeted), int64(y.metWithin)*int64(x.targeted))

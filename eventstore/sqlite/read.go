@@ -124,6 +124,16 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 	return recs, nil
 }
 
+// Head implements eventstore.HeadReader: the last record's seq, through
+// the primary key.
+func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
+	var last int64
+	if err := s.lastSeq.QueryRowContext(ctx).Scan(&last); err != nil {
+		return eventstore.Position{}, fmt.Errorf("read the store's head: %w", withContext(ctx, err))
+	}
+	return eventstore.Position{Commit: uint64(last), Prepare: uint64(last)}, nil
+}
+
 // firstSeq is the least seq whose position (seq, seq) comes after the given
 // one; ok is false when none can.
 func firstSeq(after eventstore.Position) (seq int64, ok bool) {

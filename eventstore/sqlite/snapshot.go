@@ -93,19 +93,55 @@ func (s *Store) DeleteSnapshotsWithPrefix(ctx context.Context, prefix string) er
 	if prefix == "" {
 		return errors.New("delete snapshots by prefix: the prefix is empty")
 	}
-	// Names from prefix (included) to the prefix with its last byte one
-	// higher (excluded); a last byte of 0xff carries into the byte before.
+	where, args := namesWithPrefix(prefix)
+	if _, err := s.wdb.ExecContext(ctx, `DELETE FROM snapshots WHERE `+where, args...); err != nil {
+		return fmt.Errorf("delete the snapshots named %s*: %w", prefix, withContext(ctx, err))
+	}
+	return nil
+}
+
+// LoadSnapshotsWithPrefix implements eventstore.SnapshotPrefixReader with
+// one range read of the index on names.
+func (s *Store) LoadSnapshotsWithPrefix(ctx context.Context, prefix string) ([]eventstore.Snapshot, error) {
+	if prefix == "" {
+		return nil, errors.New("load snapshots by prefix: the prefix is empty")
+	}
+	where, args := namesWithPrefix(prefix)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT name, stream, version, hash, data FROM snapshots WHERE `+where+` ORDER BY name`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load the snapshots named %s*: %w", prefix, withContext(ctx, err))
+	}
+	defer rows.Close()
+	var out []eventstore.Snapshot
+	for rows.Next() {
+		var (
+			snap eventstore.Snapshot
+			hash []byte
+		)
+		if err := rows.Scan(&snap.Name, &snap.Stream, &snap.Version, &hash, &snap.Data); err != nil {
+			return nil, fmt.Errorf("load the snapshots named %s*: %w", prefix, withContext(ctx, err))
+		}
+		copy(snap.Hash[:], hash)
+		out = append(out, snap)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("load the snapshots named %s*: %w", prefix, withContext(ctx, err))
+	}
+	return out, nil
+}
+
+// namesWithPrefix is the condition on snapshots' names that keeps those
+// starting with prefix, a range the index on names answers: from prefix
+// (included) to the prefix with its last byte one higher (excluded); a last
+// byte of 0xff carries into the byte before.
+func namesWithPrefix(prefix string) (string, []any) {
 	end := []byte(prefix)
 	for len(end) > 0 && end[len(end)-1] == 0xff {
 		end = end[:len(end)-1]
 	}
-	query, args := `DELETE FROM snapshots WHERE name >= ?`, []any{prefix}
-	if len(end) > 0 {
-		end[len(end)-1]++
-		query, args = query+` AND name < ?`, append(args, string(end))
+	if len(end) == 0 {
+		return `name >= ?`, []any{prefix}
 	}
-	if _, err := s.wdb.ExecContext(ctx, query, args...); err != nil {
-		return fmt.Errorf("delete the snapshots named %s*: %w", prefix, withContext(ctx, err))
-	}
-	return nil
+	end[len(end)-1]++
+	return `name >= ? AND name < ?`, []any{prefix, string(end)}
 }

@@ -104,6 +104,8 @@ var (
 	_ eventstore.Snapshotter           = (*Store)(nil)
 	_ eventstore.SnapshotBatcher       = (*Store)(nil)
 	_ eventstore.SnapshotPrefixDeleter = (*Store)(nil)
+	_ eventstore.SnapshotPrefixReader  = (*Store)(nil)
+	_ eventstore.HeadReader            = (*Store)(nil)
 	_ eventstore.Copier                = (*Store)(nil)
 	_ eventstore.ReadOnlyReporter      = (*Store)(nil)
 )

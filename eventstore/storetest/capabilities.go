@@ -185,3 +185,70 @@ func testSnapshotPrefixDeleter(t *testing.T, s eventstore.Store) {
 	}
 	require.NoError(t, deleter.DeleteSnapshotsWithPrefix(ctx, prefix), "deleting nothing is not an error")
 }
+
+func testSnapshotPrefixReader(t *testing.T, s eventstore.Store) {
+	sn, ok := eventstore.AsSnapshotter(s)
+	if !ok {
+		t.Skip("store does not implement eventstore.Snapshotter")
+	}
+	reader, ok := eventstore.AsSnapshotPrefixReader(sn)
+	if !ok {
+		t.Skip("store does not implement eventstore.SnapshotPrefixReader")
+	}
+	ctx := context.Background()
+	stream := newStream(t)
+	recs := mustAppend(t, s, stream, eventstore.NoStream, events(0, 2)).Records
+	prefix := "storetest:" + stream + ":"
+	// Saved out of name order, with names just outside the prefix on both
+	// sides of it: the prefix with one byte fewer, and its last byte one
+	// higher.
+	var want []eventstore.Snapshot
+	for i, name := range []string{prefix + "10", prefix + "1", prefix + "2", prefix} {
+		snap := eventstore.Snapshot{Name: name, Stream: stream, Version: int64(i % 2), Hash: recs[i%2].Hash, Data: []byte(name)}
+		require.NoError(t, sn.SaveSnapshot(ctx, snap))
+		want = append(want, snap)
+	}
+	for _, name := range []string{prefix[:len(prefix)-1], prefix[:len(prefix)-1] + ";"} {
+		require.NoError(t, sn.SaveSnapshot(ctx, eventstore.Snapshot{Name: name, Stream: stream, Hash: recs[0].Hash, Data: []byte("other")}))
+	}
+	got, err := reader.LoadSnapshotsWithPrefix(ctx, prefix)
+	require.NoError(t, err)
+	// By name: the prefix itself, then "1", "10", "2".
+	assert.Equal(t, []eventstore.Snapshot{want[3], want[1], want[0], want[2]}, got,
+		"every snapshot named with the prefix, by name, each as LoadSnapshot returns it")
+	for _, snap := range got {
+		one, found, err := sn.LoadSnapshot(ctx, snap.Name)
+		require.NoError(t, err)
+		require.True(t, found)
+		assert.Equal(t, one, snap)
+	}
+	none, err := reader.LoadSnapshotsWithPrefix(ctx, "storetest:none:"+stream)
+	require.NoError(t, err, "no snapshot with the prefix is not an error")
+	assert.Empty(t, none)
+}
+
+func testHeadReader(t *testing.T, s eventstore.Store) {
+	hr, ok := eventstore.AsHeadReader(s)
+	if !ok {
+		t.Skip("store does not implement eventstore.HeadReader")
+	}
+	ctx := context.Background()
+	stream := newStream(t)
+	first := mustAppend(t, s, stream, eventstore.NoStream, events(0, 1)).Records[0]
+	head, err := hr.Head(ctx)
+	require.NoError(t, err)
+	assert.False(t, head.Less(first.Position), "the head is at or after the record just appended")
+	recs := mustAppend(t, s, newStream(t), eventstore.NoStream, events(0, 2)).Records
+	later, err := hr.Head(ctx)
+	require.NoError(t, err)
+	assert.True(t, head.Less(later), "an append to another stream moves the head")
+	assert.False(t, later.Less(recs[1].Position), "the head is at or after the last record appended")
+	// A shared store may take others' records meanwhile; a store of its own
+	// stays where it is.
+	if all, err := s.ReadAll(ctx, later, 1); err == nil && len(all) == 0 {
+		again, err := hr.Head(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, later, again, "no record after the head: reading it again gives the same head")
+		assert.Equal(t, recs[1].Position, later, "the head is the last record's position")
+	}
+}

@@ -71,6 +71,8 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"ReadOnlyReporter", testReadOnlyReporter},
 		{"SnapshotBatcher", testSnapshotBatcher},
 		{"SnapshotPrefixDeleter", testSnapshotPrefixDeleter},
+		{"SnapshotPrefixReader", testSnapshotPrefixReader},
+		{"HeadReader", testHeadReader},
 		{"ChainVersions", testChainVersions},
 		{"ClockAhead", testClockAhead},
 		{"ContextCancelled", testContextCancelled},

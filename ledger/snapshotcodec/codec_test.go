@@ -36,9 +36,15 @@ func TestExamplesRoundTrip(t *testing.T) {
 		if _, ok := r.Event.(domain.CloseRecorded); !ok {
 			continue
 		}
-		closes, err := snapshotcodec.DecodeChunk(snapshotcodec.EncodeChunk([]domain.Recorded{r}))
+		chunk := snapshotcodec.EncodeChunk([]domain.Recorded{r})
+		closes, err := snapshotcodec.DecodeChunk(chunk, false)
 		require.NoError(t, err)
 		assert.Equal(t, []domain.Recorded{r}, closes, "a close in a chunk")
+		closes, err = snapshotcodec.DecodeChunk(chunk, true)
+		require.NoError(t, err)
+		want := r
+		want.Meta = domain.Metadata{}
+		assert.Equal(t, []domain.Recorded{want}, closes, "a close in a chunk without metadata")
 	}
 }
 
@@ -169,7 +175,7 @@ func FuzzDecodeSnapshot(f *testing.F) {
 			}
 			assert.Equal(t, h, bare)
 		}
-		events, err := snapshotcodec.DecodeChunk(data)
+		events, err := snapshotcodec.DecodeChunk(data, false)
 		if err != nil {
 			return
 		}

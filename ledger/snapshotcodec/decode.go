@@ -34,7 +34,7 @@ func Decode(head []byte, chunks [][]byte) ([]domain.Recorded, error) {
 		if Checksum(data) != h.Chunks[k].Sum {
 			return nil, ErrMalformed
 		}
-		if decoded[k], err = DecodeChunk(data); err != nil {
+		if decoded[k], err = DecodeChunk(data, false); err != nil {
 			return nil, err
 		}
 	}
@@ -74,12 +74,13 @@ func DecodeHead(data []byte, skipMeta bool) (Head, error) {
 	return h, nil
 }
 
-// DecodeChunk reads a chunk's closes.
-func DecodeChunk(data []byte) ([]domain.Recorded, error) {
+// DecodeChunk reads a chunk's closes; with skipMeta their metadata is left
+// empty, as DecodeHead leaves it.
+func DecodeChunk(data []byte, skipMeta bool) ([]domain.Recorded, error) {
 	if !bytes.HasPrefix(data, chunkMagic) {
 		return nil, ErrMalformed
 	}
-	r := &reader{buf: data[len(chunkMagic):], strings: map[string]string{}}
+	r := &reader{buf: data[len(chunkMagic):], strings: map[string]string{}, skipMeta: skipMeta}
 	events, err := r.events()
 	if err != nil {
 		return nil, err
