@@ -107,13 +107,14 @@ const (
 	maxScale  = 1 << 20
 )
 
-// scale puts the targets (in millionths, targets[i] of span spans[i]) over
-// the least common denominator of their factors, in place: targets[i]
-// becomes its adjusted value times the denominator, an integer. It returns
-// the denominator and the close on the same scale; when a value would
-// outgrow setTargets' bounds (a chain of extreme ratios) it changes nothing
-// and reports false, for setAdjustedTargets to compute instead.
-func (a adjustment) scale(targets []int64, spans []uint8, close int64, closeSpan uint8) (scale, closeScaled int64, ok bool) {
+// scale puts the targets (in millionths, targets[i] of span spans[i], or
+// all of span span when spans is nil) over the least common denominator of
+// their factors, in place: targets[i] becomes its adjusted value times the
+// denominator, an integer. It returns the denominator and the close on the
+// same scale; when a value would outgrow setTargets' bounds (a chain of
+// extreme ratios) it changes nothing and reports false, for
+// setAdjustedTargets to compute instead.
+func (a adjustment) scale(targets []int64, spans []uint8, span uint8, close int64, closeSpan uint8) (scale, closeScaled int64, ok bool) {
 	if a.mult == nil {
 		return 0, 0, false
 	}
@@ -123,6 +124,21 @@ func (a adjustment) scale(targets []int64, spans []uint8, close int64, closeSpan
 	}
 	if !fits(close, closeSpan) {
 		return 0, 0, false
+	}
+	if spans == nil {
+		// One multiplier: a value fits when it is at most the largest
+		// that does, a comparison instead of a 128-bit product each.
+		m := a.mult[span]
+		largest := uint64(maxScaled-1) / uint64(m)
+		for _, t := range targets {
+			if uint64(t) > largest {
+				return 0, 0, false
+			}
+		}
+		for i := range targets {
+			targets[i] *= m
+		}
+		return a.denominator, close * a.mult[closeSpan], true
 	}
 	for i, t := range targets {
 		if !fits(t, spans[i]) {
@@ -168,11 +184,16 @@ func gcd64(a, b int64) int64 {
 	return a
 }
 
-// targets pairs each target with its factor, for setAdjustedTargets.
-func (a adjustment) targets(micros []int64, spans []uint8) []adjustedTarget {
+// targets pairs each target (of span spans[i], or span when spans is nil)
+// with its factor, for setAdjustedTargets.
+func (a adjustment) targets(micros []int64, spans []uint8, span uint8) []adjustedTarget {
 	out := make([]adjustedTarget, len(micros))
 	for i, m := range micros {
-		out[i] = adjustedTarget{micros: m, factor: a.factors[spans[i]]}
+		k := span
+		if spans != nil {
+			k = spans[i]
+		}
+		out[i] = adjustedTarget{micros: m, factor: a.factors[k]}
 	}
 	return out
 }

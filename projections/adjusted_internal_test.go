@@ -39,8 +39,8 @@ func TestAdjustedFiguresAgreeOnBothPaths(t *testing.T) {
 		closeSpan := adj.span(ex.AddDate(0, rng.IntN(5), 0).Add(-time.Hour))
 
 		var viaBig, viaInt Consensus
-		viaBig.setAdjustedTargets(new(figureBlock), adj.targets(targets, spans), close, adj.factors[closeSpan])
-		scale, closeScaled, ok := adj.scale(targets, spans, close.Price.Micros(), closeSpan)
+		viaBig.setAdjustedTargets(new(figureBlock), adj.targets(targets, spans, 0), close, adj.factors[closeSpan])
+		scale, closeScaled, ok := adj.scale(targets, spans, 0, close.Price.Micros(), closeSpan)
 		require.True(t, ok, "seed %d: small ratios fit", seed)
 		viaInt.setTargets(new(figureBlock), targets, scale, closeScaled, true)
 		require.Equal(t, figuresOf(viaBig), figuresOf(viaInt), "seed %d", seed)
@@ -55,10 +55,10 @@ func TestExtremeSplitChainFallsBackExactly(t *testing.T) {
 	require.Equal(t, "999999000000", f.String())
 	adj := adjustmentFor(&domain.State{AsOf: ex.AddDate(1, 0, 0), Splits: splits}, Query{})
 	targets := []int64{1_000_000, 3_000_000}
-	_, _, ok := adj.scale(targets, []uint8{0, 0}, 2_000_000, 0)
+	_, _, ok := adj.scale(targets, []uint8{0, 0}, 0, 2_000_000, 0)
 	require.False(t, ok)
 	require.Equal(t, []int64{1_000_000, 3_000_000}, targets, "a failed scale changes nothing")
-	adjusted := adj.targets(targets, []uint8{0, 0})
+	adjusted := adj.targets(targets, []uint8{0, 0}, 0)
 	var c Consensus
 	c.setAdjustedTargets(new(figureBlock), adjusted, &domain.Close{Price: 2_000_000}, f)
 	require.Equal(t, "1999998000000", c.MeanTarget.String())

@@ -168,15 +168,19 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 	var buf [256]int64 // enough for most instruments without allocating
 	targets := buf[:0]
 	scores := int64(0)
-	// spans[i] says which splits adjust targets[i] (see adjustment.span);
-	// filled only when a split may apply.
-	var spanBuf [256]uint8
-	spans := spanBuf[:0]
 	needsFactors := len(adj.splits) > 0
 	// firstSpan is the span of the earliest value used: the splits from it
 	// on adjusted at least one figure (spans grow with time).
 	firstSpan := adj.unadjusted()
 	cutoff := windowStart(state.AsOf, q.Window)
+	// Every target counted was set within the window, (cutoff, as_of] (see
+	// active): when no split falls within it, all are of one span,
+	// targetSpan, found once for the row. Otherwise (a split within the
+	// window, or no expiry) spans[i] says which splits adjust targets[i].
+	targetSpan := adj.span(state.AsOf)
+	perTarget := needsFactors && (q.Window <= 0 || adj.span(cutoff) != targetSpan)
+	var spanBuf [256]uint8
+	spans := spanBuf[:0]
 	only := q.Top.Only() // nil without --top: the map lookup below is then skipped
 	for _, p := range state.Analysts {
 		if !active(p, cutoff, q.Window) || only != nil && !only[p.Analyst] {
@@ -194,12 +198,18 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 		}
 		if p.Target != nil {
 			targets = append(targets, p.Target.Micros())
-			if needsFactors {
+			if perTarget {
 				// The target was set by the analyst's latest applied rating
 				// or target event, effective at LastActive.
 				span := adj.span(p.LastActive)
 				spans, firstSpan = append(spans, span), min(firstSpan, span)
 			}
+		}
+	}
+	if !perTarget {
+		spans = nil
+		if len(targets) > 0 {
+			firstSpan = targetSpan
 		}
 	}
 	c.Label = label(c.Buy, c.Sell, c.Analysts)
@@ -228,10 +238,10 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 	case firstSpan != adj.unadjusted():
 		// Over a common denominator the adjusted values are integers: the
 		// same arithmetic then applies, unless they outgrow it.
-		if scale, closeScaled, ok := adj.scale(targets, spans, closeMicros, closeSpan); ok {
+		if scale, closeScaled, ok := adj.scale(targets, spans, targetSpan, closeMicros, closeSpan); ok {
 			c.setTargets(f, targets, scale, closeScaled, hasClose)
 		} else {
-			c.setAdjustedTargets(f, adj.targets(targets, spans), state.Close, adj.factors[closeSpan])
+			c.setAdjustedTargets(f, adj.targets(targets, spans, targetSpan), state.Close, adj.factors[closeSpan])
 		}
 	default:
 		c.setTargets(f, targets, 1, closeMicros, hasClose)
