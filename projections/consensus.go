@@ -174,11 +174,18 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 	firstSpan := adj.unadjusted()
 	cutoff := windowStart(state.AsOf, q.Window)
 	// Every target counted was set within the window, (cutoff, as_of] (see
-	// active): when no split falls within it, all are of one span,
-	// targetSpan, found once for the row. Otherwise (a split within the
-	// window, or no expiry) spans[i] says which splits adjust targets[i].
-	targetSpan := adj.span(state.AsOf)
-	perTarget := needsFactors && (q.Window <= 0 || adj.span(cutoff) != targetSpan)
+	// active), so its span is from windowSpan to targetSpan: when they are
+	// the same (no split within the window), it is found once for the row.
+	// Otherwise spans[i] says which splits adjust targets[i].
+	var windowSpan, targetSpan uint8
+	perTarget := false
+	if needsFactors && len(state.Analysts) > 0 {
+		targetSpan = adj.span(state.AsOf)
+		if q.Window > 0 {
+			windowSpan = adj.span(cutoff)
+		}
+		perTarget = windowSpan != targetSpan
+	}
 	var spanBuf [256]uint8
 	spans := spanBuf[:0]
 	only := q.Top.Only() // nil without --top: the map lookup below is then skipped
@@ -201,7 +208,7 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 			if perTarget {
 				// The target was set by the analyst's latest applied rating
 				// or target event, effective at LastActive.
-				span := adj.span(p.LastActive)
+				span := adj.spanBetween(p.LastActive, windowSpan, targetSpan)
 				spans, firstSpan = append(spans, span), min(firstSpan, span)
 			}
 		}
@@ -238,13 +245,13 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 	case firstSpan != adj.unadjusted():
 		// Over a common denominator the adjusted values are integers: the
 		// same arithmetic then applies, unless they outgrow it.
-		if scale, closeScaled, ok := adj.scale(targets, spans, targetSpan, closeMicros, closeSpan); ok {
-			c.setTargets(f, targets, scale, closeScaled, hasClose)
+		if mult, scale, closeScaled, ok := adj.scale(targets, spans, targetSpan, closeMicros, closeSpan); ok {
+			c.setTargets(f, targets, mult, scale, closeScaled, hasClose)
 		} else {
 			c.setAdjustedTargets(f, adj.targets(targets, spans, targetSpan), state.Close, adj.factors[closeSpan])
 		}
 	default:
-		c.setTargets(f, targets, 1, closeMicros, hasClose)
+		c.setTargets(f, targets, 1, 1, closeMicros, hasClose)
 	}
 	if needsFactors {
 		c.Splits = adj.listed[firstSpan:]
@@ -335,28 +342,32 @@ func label(buy, sell, n int) string {
 const microsPerHundredth = domain.MoneyScale / 100
 
 // setTargets computes the target figures (rule 6) and the upside (rule 8)
-// from the active targets into f: each target is t[i] / scale millionths,
-// and the close (when hasClose) close / scale millionths. Without splits the
-// scale is 1; with them, scaleAdjusted sets the common denominator of the
-// adjusted values. Every t[i] is below maxScaled and scale at most
-// maxScale. It sorts t in place.
-func (c *Consensus) setTargets(f *figureBlock, t []int64, scale, close int64, hasClose bool) {
+// from the active targets into f: each target is t[i] x mult / scale
+// millionths, and the close (when hasClose) close / scale millionths.
+// Without splits mult and scale are 1; with them, adjustment.scale sets the
+// common denominator of the adjusted values, and mult when every target
+// has the same factor (else it multiplies each target and mult is 1).
+// Every t[i] is below maxScaled, the sum of any two times mult fits in
+// int64 (see maxMult), and scale is at most maxScale. It sorts t in place.
+func (c *Consensus) setTargets(f *figureBlock, t []int64, mult, scale, close int64, hasClose bool) {
 	slices.Sort(t)
 	n := int64(len(t))
 	c.Targets = len(t)
 	perHundredth := microsPerHundredth * scale
-	c.LowTarget = f.set(lowTarget, hundredths(roundDiv64(t[0], perHundredth)))
-	c.HighTarget = f.set(highTarget, hundredths(roundDiv64(t[n-1], perHundredth)))
+	c.LowTarget = f.set(lowTarget, hundredths(roundDiv64(t[0]*mult, perHundredth)))
+	c.HighTarget = f.set(highTarget, hundredths(roundDiv64(t[n-1]*mult, perHundredth)))
 	if n%2 == 1 {
-		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2], perHundredth)))
+		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2]*mult, perHundredth)))
 	} else {
-		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2-1]+t[n/2], 2*perHundredth)))
+		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64((t[n/2-1]+t[n/2])*mult, 2*perHundredth)))
 	}
 
 	// S1 and S2 (sums of targets and of their squares) in 128-bit integers:
 	// a target is below 2^50 (maxScaled), so neither sum can overflow for
 	// any realistic number of analysts (up to 2^28), and no big.Int is
-	// needed per target. The few big.Int operations below reuse pooled storage.
+	// needed per target. The few big.Int operations below reuse pooled
+	// storage. The sums of t[i] x mult are mult and mult^2 times those of
+	// t[i]: one multiplication each, none per target.
 	var s1hi, s1lo, s2hi, s2lo, carry uint64
 	for _, v := range t {
 		s1lo, carry = bits.Add64(s1lo, uint64(v), 0)
@@ -368,6 +379,11 @@ func (c *Consensus) setTargets(f *figureBlock, t []int64, scale, close int64, ha
 	z := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(z)
 	s1, s2 := z.setUint128(&z.s1, s1hi, s1lo), z.setUint128(&z.s2, s2hi, s2lo)
+	if mult != 1 {
+		m := z.n.SetInt64(mult)
+		s1 = z.s1.Mul(z.q.Set(s1), m)
+		s2 = z.s2.Mul(z.q.Set(s2), z.r.Mul(m, m))
+	}
 	bn := z.n.SetInt64(n)
 
 	// mean = S1 / n units = S1 / (n * 10^4 * scale) hundredths.
