@@ -348,18 +348,18 @@ const microsPerHundredth = domain.MoneyScale / 100
 // common denominator of the adjusted values, and mult when every target
 // has the same factor (else it multiplies each target and mult is 1).
 // Every t[i] is below maxScaled, the sum of any two times mult fits in
-// int64 (see maxMult), and scale is at most maxScale. It sorts t in place.
+// int64 (see maxMult), and scale is at most maxScale. It reorders t.
 func (c *Consensus) setTargets(f *figureBlock, t []int64, mult, scale, close int64, hasClose bool) {
-	slices.Sort(t)
+	low, high, lower, upper := orderStats(t)
 	n := int64(len(t))
 	c.Targets = len(t)
 	perHundredth := microsPerHundredth * scale
-	c.LowTarget = f.set(lowTarget, hundredths(roundDiv64(t[0]*mult, perHundredth)))
-	c.HighTarget = f.set(highTarget, hundredths(roundDiv64(t[n-1]*mult, perHundredth)))
+	c.LowTarget = f.set(lowTarget, hundredths(roundDiv64(low*mult, perHundredth)))
+	c.HighTarget = f.set(highTarget, hundredths(roundDiv64(high*mult, perHundredth)))
 	if n%2 == 1 {
-		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2]*mult, perHundredth)))
+		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(upper*mult, perHundredth)))
 	} else {
-		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64((t[n/2-1]+t[n/2])*mult, 2*perHundredth)))
+		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64((lower+upper)*mult, 2*perHundredth)))
 	}
 
 	// S1 and S2 (sums of targets and of their squares) in 128-bit integers:
@@ -417,6 +417,81 @@ func (c *Consensus) setTargets(f *figureBlock, t []int64, mult, scale, close int
 		num := z.s2.Mul(diff, z.tmp.SetInt64(10_000))
 		c.UpsidePct = f.set(upsidePct, bigHundredths(z.roundDiv(num, nc)))
 	}
+}
+
+// orderStats returns what sorting t would put first (low), last (high) and
+// in the middle (lower and upper: t[(n-1)/2] and t[n/2], the same for an
+// odd count), by selection rather than by sorting: a quickselect puts the
+// upper middle in place with everything before it no greater, and one
+// pass over each side finds the rest. It reorders t, which is not empty.
+func orderStats(t []int64) (low, high, lower, upper int64) {
+	k := len(t) / 2
+	selectNth(t, k)
+	upper = t[k]
+	low, lower, high = upper, t[0], upper
+	for _, v := range t[:k] {
+		low, lower = min(low, v), max(lower, v)
+	}
+	if len(t)%2 == 1 {
+		lower = upper
+	}
+	for _, v := range t[k+1:] {
+		high = max(high, v)
+	}
+	return low, high, lower, upper
+}
+
+// selectNth reorders t so that t[k] is what sorting would put there, with
+// no greater value before it and no smaller one after: a quickselect on a
+// median-of-three pivot, whose ranges shrink to a sort of a few values.
+// Should the pivots be unlucky often enough to make it quadratic, it sorts
+// what remains instead, so it never costs more than a sort.
+func selectNth(t []int64, k int) {
+	lo, hi := 0, len(t)-1
+	for budget := 2 * bits.Len(uint(len(t))); hi-lo > 12; budget-- {
+		if budget == 0 {
+			slices.Sort(t[lo : hi+1])
+			return
+		}
+		mid := lo + (hi-lo)/2
+		if t[mid] < t[lo] {
+			t[mid], t[lo] = t[lo], t[mid]
+		}
+		if t[hi] < t[lo] {
+			t[hi], t[lo] = t[lo], t[hi]
+		}
+		if t[hi] < t[mid] {
+			t[hi], t[mid] = t[mid], t[hi]
+		}
+		// Hoare's partition around the median of the three: now
+		// t[lo] <= pivot <= t[hi], which stops both scans within the
+		// range; afterwards t[lo..j] <= pivot <= t[i..hi], and anything
+		// between equals it.
+		pivot := t[mid]
+		i, j := lo, hi
+		for i <= j {
+			for t[i] < pivot {
+				i++
+			}
+			for pivot < t[j] {
+				j--
+			}
+			if i <= j {
+				t[i], t[j] = t[j], t[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+	slices.Sort(t[lo : hi+1])
 }
 
 // scratch is storage for the big.Int arithmetic of setTargets, pooled so
