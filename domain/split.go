@@ -93,10 +93,6 @@ func (e SplitRecorded) Symbol() Symbol       { return e.Instrument }
 func (e SplitRecorded) Effective() time.Time { return e.EffectiveAt }
 func (c RecordSplit) Symbol() Symbol         { return c.Instrument }
 
-// applies reports whether the split moves a value effective at from to the
-// basis of time basis: from < s.At <= basis.
-func (s Split) applies(from, basis time.Time) bool { return from.Before(s.At) && !s.At.After(basis) }
-
 // RecordSplit asks to record a split (SplitRecorded).
 type RecordSplit struct {
 	Instrument  Symbol
@@ -152,13 +148,21 @@ type Factor struct {
 // Factor is the adjustment of a value effective at from to the basis of
 // time basis, CONTRACT section 7: the product of M/N over every split s with
 // from < s.At <= basis. A value effective at or after the split is already
-// on its basis.
+// on its basis. The splits being in fold order, those splits are a run:
+// it looks back from the latest for the first after from, so that a value
+// effective after every split (the fold compares each target revision)
+// costs one comparison.
 func (ss Splits) Factor(from, basis time.Time) Factor {
 	var f Factor
-	for _, s := range ss {
-		if s.applies(from, basis) {
-			f = f.times(s.Ratio)
+	i := len(ss)
+	for i > 0 && from.Before(ss[i-1].At) {
+		i--
+	}
+	for _, s := range ss[i:] {
+		if s.At.After(basis) {
+			break
 		}
+		f = f.times(s.Ratio)
 	}
 	return f
 }

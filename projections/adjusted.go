@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"math"
 	"math/big"
 	"math/bits"
 	"slices"
@@ -85,12 +86,16 @@ var one = []domain.Factor{{}}
 
 // span is where t falls among the splits: the index of the first split
 // after t, whose factor (factors[span]) adjusts a value effective at t.
-func (a adjustment) span(t time.Time) uint8 {
-	k := len(a.splits)
-	for k > 0 && a.splits[k-1].At.After(t) {
+func (a adjustment) span(t time.Time) uint8 { return a.spanBetween(t, 0, a.unadjusted()) }
+
+// spanBetween is the span of a t known to be of a span from lo to hi: it
+// compares t with those splits only.
+func (a *adjustment) spanBetween(t time.Time, lo, hi uint8) uint8 {
+	k := hi
+	for k > lo && a.splits[k-1].At.After(t) {
 		k--
 	}
-	return uint8(k)
+	return k
 }
 
 // unadjusted is the span of a value no split adjusts.
@@ -101,38 +106,52 @@ func (a adjustment) factor(t time.Time) domain.Factor { return a.factors[a.span(
 
 // The bounds of setTargets' integer arithmetic: values below 2^50 keep its
 // 128-bit sums exact, and a common denominator up to 2^20 keeps every
-// divisor it forms within int64.
+// divisor it forms within int64. Targets as recorded are at most
+// domain.MaxMoney, below 2^50: with a multiplier up to maxMult, the sum of
+// two of them times it (a median) stays within int64 too.
 const (
 	maxScaled = 1 << 50
 	maxScale  = 1 << 20
+	maxMult   = math.MaxInt64 / (2 * int64(domain.MaxMoney))
 )
 
-// scale puts the targets (in millionths, targets[i] of span spans[i]) over
-// the least common denominator of their factors, in place: targets[i]
-// becomes its adjusted value times the denominator, an integer. It returns
-// the denominator and the close on the same scale; when a value would
-// outgrow setTargets' bounds (a chain of extreme ratios) it changes nothing
-// and reports false, for setAdjustedTargets to compute instead.
-func (a adjustment) scale(targets []int64, spans []uint8, close int64, closeSpan uint8) (scale, closeScaled int64, ok bool) {
+// scale puts the targets (in millionths, targets[i] of span spans[i], or
+// all of span span when spans is nil) over the least common denominator of
+// their factors: targets[i] x mult becomes its adjusted value times the
+// denominator, an integer. With spans, each target is multiplied in place
+// and mult is 1; without, the targets are left as they are and mult is
+// their one multiplier, for setTargets to apply to its few figures rather
+// than to every target. It returns the denominator and the close on the
+// same scale; when a value would outgrow setTargets' bounds (a chain of
+// extreme ratios) it changes nothing and reports false, for
+// setAdjustedTargets to compute instead.
+func (a *adjustment) scale(targets []int64, spans []uint8, span uint8, close int64, closeSpan uint8) (mult, scale, closeScaled int64, ok bool) {
 	if a.mult == nil {
-		return 0, 0, false
+		return 0, 0, 0, false
 	}
 	fits := func(micros int64, k uint8) bool {
 		hi, lo := bits.Mul64(uint64(micros), uint64(a.mult[k]))
 		return hi == 0 && lo < maxScaled
 	}
 	if !fits(close, closeSpan) {
-		return 0, 0, false
+		return 0, 0, 0, false
+	}
+	if spans == nil {
+		m := a.mult[span]
+		if m > maxMult && !fits(slices.Max(targets), span) { // targets are positive
+			return 0, 0, 0, false
+		}
+		return m, a.denominator, close * a.mult[closeSpan], true
 	}
 	for i, t := range targets {
 		if !fits(t, spans[i]) {
-			return 0, 0, false
+			return 0, 0, 0, false
 		}
 	}
 	for i := range targets {
 		targets[i] *= a.mult[spans[i]]
 	}
-	return a.denominator, close * a.mult[closeSpan], true
+	return 1, a.denominator, close * a.mult[closeSpan], true
 }
 
 // common finds the least common denominator of the factors and each
@@ -168,11 +187,16 @@ func gcd64(a, b int64) int64 {
 	return a
 }
 
-// targets pairs each target with its factor, for setAdjustedTargets.
-func (a adjustment) targets(micros []int64, spans []uint8) []adjustedTarget {
+// targets pairs each target (of span spans[i], or span when spans is nil)
+// with its factor, for setAdjustedTargets.
+func (a adjustment) targets(micros []int64, spans []uint8, span uint8) []adjustedTarget {
 	out := make([]adjustedTarget, len(micros))
 	for i, m := range micros {
-		out[i] = adjustedTarget{micros: m, factor: a.factors[spans[i]]}
+		k := span
+		if spans != nil {
+			k = spans[i]
+		}
+		out[i] = adjustedTarget{micros: m, factor: a.factors[k]}
 	}
 	return out
 }

@@ -228,3 +228,34 @@ func BenchmarkHistoryDaily10yLive(b *testing.B) {
 		projections.History(l.sym, l.events, from, benchEnd, projections.Day, q)
 	}
 }
+
+// benchHistory10y is benchHistoryYears over ten years with 10,000 events
+// (a close every weekday and about 7,400 analyst events), plus the given
+// splits recorded after them: the same events with or without splits.
+func benchHistory10y(tb testing.TB, splits ...domain.SplitRecorded) *ledger {
+	l := benchHistoryYears(tb, 10_000, 10)
+	for _, s := range splits {
+		s.Instrument = l.sym
+		l.add(s)
+	}
+	return l
+}
+
+// fiveYearSplits are two splits in ten years, the one in five years real
+// instruments see: a 2:1 seven years and a 3:2 two years before the
+// benchmark's last day, so that targets on two older bases (factors 1/3
+// and 2/3) are adjusted in most rows.
+var fiveYearSplits = []domain.SplitRecorded{
+	{Ratio: domain.Ratio{New: 2, Old: 1}, EffectiveAt: time.Date(2018, 9, 10, 0, 0, 0, 0, time.UTC)},
+	{Ratio: domain.Ratio{New: 3, Old: 2}, EffectiveAt: time.Date(2023, 9, 11, 0, 0, 0, 0, time.UTC)},
+}
+
+// BenchmarkHistoryDaily10y10y is the ten-year daily history (3,653 rows) of
+// a ten-year history without splits; BenchmarkHistoryDaily10y10ySplits the
+// same with fiveYearSplits. Issue 12 asks the second to stay within 10 % of
+// the first.
+func BenchmarkHistoryDaily10y10y(b *testing.B) { benchmarkHistoryDaily10y(b, benchHistory10y(b)) }
+
+func BenchmarkHistoryDaily10y10ySplits(b *testing.B) {
+	benchmarkHistoryDaily10y(b, benchHistory10y(b, fiveYearSplits...))
+}

@@ -168,15 +168,26 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 	var buf [256]int64 // enough for most instruments without allocating
 	targets := buf[:0]
 	scores := int64(0)
-	// spans[i] says which splits adjust targets[i] (see adjustment.span);
-	// filled only when a split may apply.
-	var spanBuf [256]uint8
-	spans := spanBuf[:0]
 	needsFactors := len(adj.splits) > 0
 	// firstSpan is the span of the earliest value used: the splits from it
 	// on adjusted at least one figure (spans grow with time).
 	firstSpan := adj.unadjusted()
 	cutoff := windowStart(state.AsOf, q.Window)
+	// Every target counted was set within the window, (cutoff, as_of] (see
+	// active), so its span is from windowSpan to targetSpan: when they are
+	// the same (no split within the window), it is found once for the row.
+	// Otherwise spans[i] says which splits adjust targets[i].
+	var windowSpan, targetSpan uint8
+	perTarget := false
+	if needsFactors && len(state.Analysts) > 0 {
+		targetSpan = adj.span(state.AsOf)
+		if q.Window > 0 {
+			windowSpan = adj.span(cutoff)
+		}
+		perTarget = windowSpan != targetSpan
+	}
+	var spanBuf [256]uint8
+	spans := spanBuf[:0]
 	only := q.Top.Only() // nil without --top: the map lookup below is then skipped
 	for _, p := range state.Analysts {
 		if !active(p, cutoff, q.Window) || only != nil && !only[p.Analyst] {
@@ -194,12 +205,18 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 		}
 		if p.Target != nil {
 			targets = append(targets, p.Target.Micros())
-			if needsFactors {
+			if perTarget {
 				// The target was set by the analyst's latest applied rating
 				// or target event, effective at LastActive.
-				span := adj.span(p.LastActive)
+				span := adj.spanBetween(p.LastActive, windowSpan, targetSpan)
 				spans, firstSpan = append(spans, span), min(firstSpan, span)
 			}
+		}
+	}
+	if !perTarget {
+		spans = nil
+		if len(targets) > 0 {
+			firstSpan = targetSpan
 		}
 	}
 	c.Label = label(c.Buy, c.Sell, c.Analysts)
@@ -228,13 +245,13 @@ func (c Consensus) compute(state *domain.State, q Query, adj adjustment) Consens
 	case firstSpan != adj.unadjusted():
 		// Over a common denominator the adjusted values are integers: the
 		// same arithmetic then applies, unless they outgrow it.
-		if scale, closeScaled, ok := adj.scale(targets, spans, closeMicros, closeSpan); ok {
-			c.setTargets(f, targets, scale, closeScaled, hasClose)
+		if mult, scale, closeScaled, ok := adj.scale(targets, spans, targetSpan, closeMicros, closeSpan); ok {
+			c.setTargets(f, targets, mult, scale, closeScaled, hasClose)
 		} else {
-			c.setAdjustedTargets(f, adj.targets(targets, spans), state.Close, adj.factors[closeSpan])
+			c.setAdjustedTargets(f, adj.targets(targets, spans, targetSpan), state.Close, adj.factors[closeSpan])
 		}
 	default:
-		c.setTargets(f, targets, 1, closeMicros, hasClose)
+		c.setTargets(f, targets, 1, 1, closeMicros, hasClose)
 	}
 	if needsFactors {
 		c.Splits = adj.listed[firstSpan:]
@@ -325,28 +342,32 @@ func label(buy, sell, n int) string {
 const microsPerHundredth = domain.MoneyScale / 100
 
 // setTargets computes the target figures (rule 6) and the upside (rule 8)
-// from the active targets into f: each target is t[i] / scale millionths,
-// and the close (when hasClose) close / scale millionths. Without splits the
-// scale is 1; with them, scaleAdjusted sets the common denominator of the
-// adjusted values. Every t[i] is below maxScaled and scale at most
-// maxScale. It sorts t in place.
-func (c *Consensus) setTargets(f *figureBlock, t []int64, scale, close int64, hasClose bool) {
-	slices.Sort(t)
+// from the active targets into f: each target is t[i] x mult / scale
+// millionths, and the close (when hasClose) close / scale millionths.
+// Without splits mult and scale are 1; with them, adjustment.scale sets the
+// common denominator of the adjusted values, and mult when every target
+// has the same factor (else it multiplies each target and mult is 1).
+// Every t[i] is below maxScaled, the sum of any two times mult fits in
+// int64 (see maxMult), and scale is at most maxScale. It reorders t.
+func (c *Consensus) setTargets(f *figureBlock, t []int64, mult, scale, close int64, hasClose bool) {
+	low, high, lower, upper := orderStats(t)
 	n := int64(len(t))
 	c.Targets = len(t)
 	perHundredth := microsPerHundredth * scale
-	c.LowTarget = f.set(lowTarget, hundredths(roundDiv64(t[0], perHundredth)))
-	c.HighTarget = f.set(highTarget, hundredths(roundDiv64(t[n-1], perHundredth)))
+	c.LowTarget = f.set(lowTarget, hundredths(roundDiv64(low*mult, perHundredth)))
+	c.HighTarget = f.set(highTarget, hundredths(roundDiv64(high*mult, perHundredth)))
 	if n%2 == 1 {
-		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2], perHundredth)))
+		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(upper*mult, perHundredth)))
 	} else {
-		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64(t[n/2-1]+t[n/2], 2*perHundredth)))
+		c.MedianTarget = f.set(medianTarget, hundredths(roundDiv64((lower+upper)*mult, 2*perHundredth)))
 	}
 
 	// S1 and S2 (sums of targets and of their squares) in 128-bit integers:
 	// a target is below 2^50 (maxScaled), so neither sum can overflow for
 	// any realistic number of analysts (up to 2^28), and no big.Int is
-	// needed per target. The few big.Int operations below reuse pooled storage.
+	// needed per target. The few big.Int operations below reuse pooled
+	// storage. The sums of t[i] x mult are mult and mult^2 times those of
+	// t[i]: one multiplication each, none per target.
 	var s1hi, s1lo, s2hi, s2lo, carry uint64
 	for _, v := range t {
 		s1lo, carry = bits.Add64(s1lo, uint64(v), 0)
@@ -358,6 +379,11 @@ func (c *Consensus) setTargets(f *figureBlock, t []int64, scale, close int64, ha
 	z := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(z)
 	s1, s2 := z.setUint128(&z.s1, s1hi, s1lo), z.setUint128(&z.s2, s2hi, s2lo)
+	if mult != 1 {
+		m := z.n.SetInt64(mult)
+		s1 = z.s1.Mul(z.q.Set(s1), m)
+		s2 = z.s2.Mul(z.q.Set(s2), z.r.Mul(m, m))
+	}
 	bn := z.n.SetInt64(n)
 
 	// mean = S1 / n units = S1 / (n * 10^4 * scale) hundredths.
@@ -391,6 +417,81 @@ func (c *Consensus) setTargets(f *figureBlock, t []int64, scale, close int64, ha
 		num := z.s2.Mul(diff, z.tmp.SetInt64(10_000))
 		c.UpsidePct = f.set(upsidePct, bigHundredths(z.roundDiv(num, nc)))
 	}
+}
+
+// orderStats returns what sorting t would put first (low), last (high) and
+// in the middle (lower and upper: t[(n-1)/2] and t[n/2], the same for an
+// odd count), by selection rather than by sorting: a quickselect puts the
+// upper middle in place with everything before it no greater, and one
+// pass over each side finds the rest. It reorders t, which is not empty.
+func orderStats(t []int64) (low, high, lower, upper int64) {
+	k := len(t) / 2
+	selectNth(t, k)
+	upper = t[k]
+	low, lower, high = upper, t[0], upper
+	for _, v := range t[:k] {
+		low, lower = min(low, v), max(lower, v)
+	}
+	if len(t)%2 == 1 {
+		lower = upper
+	}
+	for _, v := range t[k+1:] {
+		high = max(high, v)
+	}
+	return low, high, lower, upper
+}
+
+// selectNth reorders t so that t[k] is what sorting would put there, with
+// no greater value before it and no smaller one after: a quickselect on a
+// median-of-three pivot, whose ranges shrink to a sort of a few values.
+// Should the pivots be unlucky often enough to make it quadratic, it sorts
+// what remains instead, so it never costs more than a sort.
+func selectNth(t []int64, k int) {
+	lo, hi := 0, len(t)-1
+	for budget := 2 * bits.Len(uint(len(t))); hi-lo > 12; budget-- {
+		if budget == 0 {
+			slices.Sort(t[lo : hi+1])
+			return
+		}
+		mid := lo + (hi-lo)/2
+		if t[mid] < t[lo] {
+			t[mid], t[lo] = t[lo], t[mid]
+		}
+		if t[hi] < t[lo] {
+			t[hi], t[lo] = t[lo], t[hi]
+		}
+		if t[hi] < t[mid] {
+			t[hi], t[mid] = t[mid], t[hi]
+		}
+		// Hoare's partition around the median of the three: now
+		// t[lo] <= pivot <= t[hi], which stops both scans within the
+		// range; afterwards t[lo..j] <= pivot <= t[i..hi], and anything
+		// between equals it.
+		pivot := t[mid]
+		i, j := lo, hi
+		for i <= j {
+			for t[i] < pivot {
+				i++
+			}
+			for pivot < t[j] {
+				j--
+			}
+			if i <= j {
+				t[i], t[j] = t[j], t[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+	slices.Sort(t[lo : hi+1])
 }
 
 // scratch is storage for the big.Int arithmetic of setTargets, pooled so

@@ -500,3 +500,35 @@ func TestTwoSplitsAndARetractedThird(t *testing.T) {
 	assert.Equal(t, "4.81", str(c.UpsidePct))
 	assert.Equal(t, []string{"2:1", "10:1"}, []string{c.Splits[0].Ratio, c.Splits[1].Ratio})
 }
+
+// Each row of a daily history on the last row's basis gives the
+// reference's answer while splits enter and leave the window: a split at
+// the start of a day (a rating at that very instant is already on its
+// basis), one at the end of a day (the instant of a rating and a close,
+// and 30 and 90 days later exactly the window's start) and one half an
+// hour into a day (after one revision that day, before another), with no
+// expiry, a 30-day and the default window.
+func TestHistoryRowsAsSplitsCrossTheWindow(t *testing.T) {
+	l := newLedger(t, "EDGE", "USD")
+	l.rate("a@x", "buy", "100", "2024-03-01")
+	l.rate("b@x", "hold", "51", "2024-03-02T00:00:00Z")
+	l.close("49.99", "2024-03-02")
+	l.rate("c@y", "sell", "47.5", "2024-03-10")
+	l.split("2:1", "2024-03-02")
+	l.add(domain.SplitRecorded{Instrument: l.sym, Ratio: domain.Ratio{New: 3, Old: 2}, EffectiveAt: when(t, "2024-04-15")})
+	l.revise("a@x", "33", "2024-04-15")
+	l.close("16.01", "2024-04-15")
+	l.rate("d@z", "buy", "20", "2024-05-20")
+	l.revise("c@y", "15", "2024-06-10T00:10:00Z")
+	l.add(domain.SplitRecorded{Instrument: l.sym, Ratio: domain.Ratio{New: 1, Old: 3}, EffectiveAt: when(t, "2024-06-10T00:30:00Z")})
+	l.revise("d@z", "61", "2024-06-10T18:00:00Z")
+	for _, window := range []time.Duration{0, 30 * 24 * time.Hour, projections.DefaultWindow} {
+		q := projections.Query{KnownAt: later, Window: window}
+		rows := projections.History(l.sym, l.events, when(t, "2024-02-28"), when(t, "2024-09-30"), projections.Day, q)
+		basis := rows[len(rows)-1].AsOf
+		for _, row := range rows {
+			want := splitReference(l.events, projections.Query{AsOf: row.AsOf, KnownAt: later, Window: window, Basis: basis})
+			require.Equal(t, want, splitFigures(row), "window %s, row %s", window, row.AsOf)
+		}
+	}
+}
