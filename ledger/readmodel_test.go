@@ -56,9 +56,11 @@ func TestReadModelMatchesFullFold(t *testing.T) {
 	// them, and it answers from heads and chunks; then with records after
 	// the snapshots.
 	checkShowAll(t, l, fresh, rng, 100)
+	checkDisclosures(t, l, fresh, rng, 30)
 	_, err = l.Rebuild(ctx)
 	require.NoError(t, err)
 	checkShowAll(t, l, fresh, rng, 200)
+	checkDisclosures(t, l, fresh, rng, 60)
 	instruments, err := l.Instruments(ctx)
 	require.NoError(t, err)
 	for _, in := range instruments {
@@ -69,6 +71,7 @@ func TestReadModelMatchesFullFold(t *testing.T) {
 		}
 	}
 	checkShowAll(t, l, fresh, rng, 100)
+	checkDisclosures(t, l, fresh, rng, 30)
 }
 
 // checkShowAll compares ShowAll's answers in a fresh ledger (from each
