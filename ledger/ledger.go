@@ -308,13 +308,25 @@ func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]
 			c.events, c.snapshotVersion = events, int64(len(events))-1
 		}
 	}
+	events, err := l.readAfter(ctx, stream, c.events)
+	if err != nil {
+		return nil, err
+	}
+	c.events = events
+	// Cap the slice so an append by a caller can never write into the cache.
+	return c.events[:len(c.events):len(c.events)], nil
+}
+
+// readAfter appends to events, the stream's first len(events) events, the
+// stream's records after them, decoded, up to its end as stored now.
+func (l *Ledger) readAfter(ctx context.Context, stream string, events []domain.Recorded) ([]domain.Recorded, error) {
 	const page = 8192
 	read := l.store.ReadStream
 	if er, ok := eventstore.AsEventReader(l.store); ok {
 		read = er.ReadStreamEvents // decoding needs no chain fields
 	}
 	for {
-		recs, err := read(ctx, stream, int64(len(c.events)), page)
+		recs, err := read(ctx, stream, int64(len(events)), page)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", stream, err)
 		}
@@ -323,14 +335,12 @@ func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]
 			if err != nil {
 				return nil, err
 			}
-			c.events = append(c.events, d)
+			events = append(events, d)
 		}
 		if len(recs) < page {
-			break
+			return events, nil
 		}
 	}
-	// Cap the slice so an append by a caller can never write into the cache.
-	return c.events[:len(c.events):len(c.events)], nil
 }
 
 // decode turns a stored record into a domain event.
