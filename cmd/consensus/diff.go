@@ -155,12 +155,31 @@ type diffJSON struct {
 
 func (j *diffJSON) begin() error { return nil }
 
+// causesTail is how an indented row with no causes ends: the causes key
+// comes last.
+const causesTail = "null\n  }"
+
 func (j *diffJSON) rows(rows []projections.DiffRow) error {
-	for _, r := range rows {
+	var causes []byte
+	for i, r := range rows {
+		// Every field row of one as_of has the same causes, often dozens:
+		// they are encoded once per as_of, indented as they stand in a row,
+		// and put in place of the null a row without them ends with.
+		if i == 0 || !r.AsOf.Equal(rows[i-1].AsOf) {
+			var err error
+			if causes, err = json.MarshalIndent(r.Causes, "    ", "  "); err != nil {
+				return err
+			}
+		}
+		r.Causes = nil
 		b, err := json.MarshalIndent(r, "  ", "  ")
 		if err != nil {
 			return err
 		}
+		if !bytes.HasSuffix(b, []byte(causesTail)) {
+			return fmt.Errorf("diff row encoded without causes last: %s", b)
+		}
+		b = append(append(b[:len(b)-len(causesTail)], causes...), "\n  }"...)
 		sep := ",\n  "
 		if j.count == 0 {
 			sep = "[\n  "

@@ -81,12 +81,11 @@ func TestDiffOfNothingPrintsNoRows(t *testing.T) {
 	assert.Equal(t, "[]\n", out)
 }
 
-// TestDiffCSVEncodesEveryCellAsEncodingCSV checks that diff's CSV rows,
-// whose causes cell is encoded once per as_of and copied into each row,
-// are the bytes encoding/csv writes for each row whole: cells with commas,
-// quotes, line ends or a leading space quoted, over several instruments
-// and as_ofs, and a cause repeated across as_ofs written the same way.
-func TestDiffCSVEncodesEveryCellAsEncodingCSV(t *testing.T) {
+// diffFixture is diff rows of three instruments over two as_ofs each, with
+// cells that CSV must quote (commas, quotes, a line end, a leading space)
+// and JSON must escape, and causes shared by the rows of an as_of and
+// repeated across as_ofs.
+func diffFixture() [][]projections.DiffRow {
 	day := func(d int) time.Time { return time.Date(2025, 12, d, 23, 59, 59, 999999999, time.UTC) }
 	cause := func(n byte, typ string, d int) projections.Cause {
 		return projections.Cause{EventID: uuid.UUID{n}, Type: typ, RecordedAt: day(d).Add(time.Hour), EffectiveAt: day(d)}
@@ -106,6 +105,16 @@ func TestDiffCSVEncodesEveryCellAsEncodingCSV(t *testing.T) {
 		all = append(all, rows)
 	}
 
+	return all
+}
+
+// TestDiffCSVEncodesEveryCellAsEncodingCSV checks that diff's CSV rows,
+// whose causes cell is encoded once per as_of and copied into each row,
+// are the bytes encoding/csv writes for each row whole: cells with commas,
+// quotes, line ends or a leading space quoted, over several instruments
+// and as_ofs, and a cause repeated across as_ofs written the same way.
+func TestDiffCSVEncodesEveryCellAsEncodingCSV(t *testing.T) {
+	all := diffFixture()
 	var want bytes.Buffer
 	plain := csv.NewWriter(&want)
 	require.NoError(t, plain.Write(diffColumns))
@@ -130,4 +139,36 @@ func TestDiffCSVEncodesEveryCellAsEncodingCSV(t *testing.T) {
 	require.NoError(t, w.end())
 	require.Greater(t, strings.Count(got.String(), `"`), 10, "cells were quoted")
 	require.Equal(t, want.String(), got.String())
+}
+
+// TestDiffJSONPrintsWhatWriteJSONPrints checks that diff's JSON rows, whose
+// causes are encoded once per as_of and put in place, are the bytes
+// writeJSON prints for every row in one array, and [] for none.
+func TestDiffJSONPrintsWhatWriteJSONPrints(t *testing.T) {
+	var flat []projections.DiffRow
+	all := diffFixture()
+	for _, rows := range all {
+		flat = append(flat, rows...)
+	}
+	flat[0].Causes = []projections.Cause{} // an as_of of its own without causes
+	flat[0].AsOf = flat[0].AsOf.Add(-time.Hour)
+	all[0] = append([]projections.DiffRow{flat[0]}, all[0][1:]...)
+	var want bytes.Buffer
+	require.NoError(t, writeJSON(&want, flat))
+
+	var got bytes.Buffer
+	w := &diffJSON{w: &got}
+	require.NoError(t, w.begin())
+	for _, rows := range all {
+		require.NoError(t, w.rows(rows))
+	}
+	require.NoError(t, w.end())
+	require.Contains(t, got.String(), `\"type\"`, "causes are escaped")
+	require.Equal(t, want.String(), got.String())
+
+	got.Reset()
+	w = &diffJSON{w: &got}
+	require.NoError(t, w.begin())
+	require.NoError(t, w.end())
+	require.Equal(t, "[]\n", got.String())
 }
