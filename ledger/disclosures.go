@@ -93,7 +93,8 @@ type Firm struct {
 }
 
 // Firms lists the firms named by the RatingAdded events visible at
-// knownAt, by name, reading every instrument once as Disclosures does.
+// knownAt, by name, reading every instrument's events but its chunked
+// closes.
 func (l *Ledger) Firms(ctx context.Context, knownAt time.Time) ([]Firm, error) {
 	symbols, err := l.symbols(ctx)
 	if err != nil {
@@ -104,7 +105,12 @@ func (l *Ledger) Firms(ctx context.Context, knownAt time.Time) ([]Firm, error) {
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, sym := range symbols {
 		g.Go(func() error {
-			history, err := l.loadOnce(gctx, sym)
+			// The firms are named by ratings, all in the snapshot head or
+			// after it: the chunks of closes are not read.
+			_, _, history, ok, err := l.headEvents(gctx, sym)
+			if err == nil && !ok {
+				history, err = l.loadOnce(gctx, sym)
+			}
 			if err != nil {
 				return err
 			}
@@ -221,28 +227,12 @@ func (l *Ledger) headAt(ctx context.Context, info eventstore.StreamInfo, knownAt
 // Part gives the same answer over these events as over the whole stream:
 // TestDisclosuresFromSnapshotMatchWholeStream checks it.
 func (l *Ledger) disclosureHistory(ctx context.Context, sym domain.Symbol, q disclosures.Query) ([]domain.Recorded, error) {
-	if l.indexed(sym.Stream()) {
-		return l.Load(ctx, sym)
-	}
-	snap, recs, ok, err := l.storedSnapshot(ctx, sym.Stream(), SnapshotEvery-1)
+	snap, head, events, ok, err := l.headEvents(ctx, sym)
 	if err != nil {
 		return nil, err
 	}
-	if !ok || len(recs) == SnapshotEvery-1 {
+	if !ok {
 		return l.loadOnce(ctx, sym)
-	}
-	head, err := snapshotcodec.DecodeHead(snap.Data, false)
-	if err != nil || int64(head.Total) != snap.Version+1 {
-		return l.loadOnce(ctx, sym) // a damaged cache: the stream itself
-	}
-	events := make([]domain.Recorded, len(head.Events), len(head.Events)+len(recs))
-	copy(events, head.Events)
-	for _, rec := range recs {
-		r, err := decode(rec)
-		if err != nil {
-			return nil, err
-		}
-		events = append(events, r)
 	}
 	if len(head.Chunks) == 0 || !disclosures.Mentions(events, q.Firm) {
 		return events, nil
@@ -260,6 +250,36 @@ func (l *Ledger) disclosureHistory(ctx context.Context, sym domain.Symbol, q dis
 	events = append(events, closes...)
 	slices.SortFunc(events, func(a, b domain.Recorded) int { return cmp.Compare(a.Version, b.Version) })
 	return events, nil
+}
+
+// headEvents returns the instrument's events but the closes kept in its
+// snapshot's chunks, in stream order: the snapshot head's events and the
+// records after it. ok is false when the answer should come from the whole
+// stream instead: its read model is cached, it has no usable snapshot, or
+// too many records after it.
+func (l *Ledger) headEvents(ctx context.Context, sym domain.Symbol) (eventstore.Snapshot, snapshotcodec.Head, []domain.Recorded, bool, error) {
+	var none snapshotcodec.Head
+	if l.indexed(sym.Stream()) {
+		return eventstore.Snapshot{}, none, nil, false, nil
+	}
+	snap, recs, ok, err := l.storedSnapshot(ctx, sym.Stream(), SnapshotEvery-1)
+	if err != nil || !ok || len(recs) == SnapshotEvery-1 {
+		return eventstore.Snapshot{}, none, nil, false, err
+	}
+	head, err := snapshotcodec.DecodeHead(snap.Data, false)
+	if err != nil || int64(head.Total) != snap.Version+1 {
+		return eventstore.Snapshot{}, none, nil, false, nil // a damaged cache: the stream itself
+	}
+	events := make([]domain.Recorded, len(head.Events), len(head.Events)+len(recs))
+	copy(events, head.Events)
+	for _, rec := range recs {
+		r, err := decode(rec)
+		if err != nil {
+			return eventstore.Snapshot{}, none, nil, false, err
+		}
+		events = append(events, r)
+	}
+	return snap, head, events, true, nil
 }
 
 // closesFrom reads the chunked closes of the snapshot a fold as known at

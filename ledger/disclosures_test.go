@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/hex"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -50,6 +52,24 @@ func checkDisclosures(t *testing.T, source *ledger.Ledger, fresh func() *ledger.
 	firms, err := source.Firms(ctx, source.Now())
 	require.NoError(t, err)
 	require.NotEmpty(t, firms)
+	for range 5 {
+		// Firms from the snapshot heads, without the chunks of closes.
+		knownAt := pick(rng, all, func(r domain.Recorded) time.Time { return r.RecordedAt })
+		count := map[string]int{}
+		for _, h := range histories {
+			for _, name := range disclosures.Firms(h, knownAt) {
+				count[name]++
+			}
+		}
+		want := []ledger.Firm{}
+		for name, n := range count {
+			want = append(want, ledger.Firm{Name: name, Instruments: n})
+		}
+		slices.SortFunc(want, func(a, b ledger.Firm) int { return strings.Compare(a.Name, b.Name) })
+		got, err := fresh().Firms(ctx, knownAt)
+		require.NoError(t, err)
+		require.Equal(t, want, append([]ledger.Firm{}, got...), "firms known at %s", knownAt)
+	}
 	for range n {
 		q := disclosures.Query{
 			Firm:    firms[rng.IntN(len(firms))].Name,
