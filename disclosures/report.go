@@ -68,6 +68,19 @@ func (q Query) From() time.Time { return q.AsOf.AddDate(0, -q.Months, 0) }
 // chartFrom is the earliest a price chart can start: ChartYears before D.
 func (q Query) chartFrom() time.Time { return q.AsOf.AddDate(-ChartYears, 0, 0) }
 
+// ClosesFrom bounds the closes Part reads: of the closes visible at
+// KnownAt, it uses those effective after ClosesFrom and by AsOf, and the
+// latest one effective at or before ClosesFrom (the close at publication of
+// an event just after it), never an earlier one. Every event it lists or
+// marks is effective after it, and every chart starts after it. A caller
+// may leave the other closes out of the history it hands to Part.
+func (q Query) ClosesFrom() time.Time {
+	if from, chart := q.From(), q.chartFrom(); from.Before(chart) {
+		return from
+	}
+	return q.chartFrom()
+}
+
 // CheckMonths refuses a --months outside 1 to MaxMonths, naming the field
 // as the caller's user spells it ("months").
 func CheckMonths(field string, months int) error {
@@ -188,10 +201,12 @@ func Firms(history []domain.Recorded, knownAt time.Time) []string {
 	return out
 }
 
-// names reports whether any event of history names the firm, before any
+// Mentions reports whether any event of history names the firm, before any
 // fold: most instruments of a large ledger are not the firm's, and this
-// keeps them to one pass over their events.
-func names(history []domain.Recorded, firm string) bool {
+// keeps them to one pass over their events. Part adds nothing for an
+// instrument whose events do not mention the firm, and needs none of its
+// closes; a caller may leave them out.
+func Mentions(history []domain.Recorded, firm string) bool {
 	for _, r := range history {
 		if e, ok := r.Event.(domain.RatingAdded); ok && e.Firm == firm {
 			return true
@@ -203,7 +218,7 @@ func names(history []domain.Recorded, firm string) bool {
 // Part folds one instrument's history (its stream, in stream order) into
 // what it adds to the report of q. ok is false when it adds nothing.
 func Part(sym domain.Symbol, history []domain.Recorded, q Query) (part Instrument, ok bool) {
-	if !names(history, q.Firm) {
+	if !Mentions(history, q.Firm) {
 		return Instrument{}, false
 	}
 	t := domain.NewTimeline(history, q.KnownAt)
@@ -423,7 +438,7 @@ func compareRecommendations(a, b Recommendation) int {
 // firm: whether the firm is known to the ledger at that time. It makes no
 // timeline: most instruments of a large ledger are not the firm's.
 func Names(history []domain.Recorded, firm string, knownAt time.Time) bool {
-	if !names(history, firm) {
+	if !Mentions(history, firm) {
 		return false
 	}
 	retracted := map[uuid.UUID]bool{}

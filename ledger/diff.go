@@ -5,6 +5,7 @@ import (
 	"runtime"
 
 	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/projections"
 )
 
@@ -32,14 +33,14 @@ func (l *Ledger) DiffAll(ctx context.Context, d projections.DiffQuery, emit func
 	if err != nil {
 		return err
 	}
-	var symbols []domain.Symbol
+	var changed []eventstore.StreamInfo
 	for _, info := range infos {
 		// A stream whose last event was recorded by FromKnown learned
 		// nothing since: no row can differ, and it is not even read. A
 		// day's diff of a large ledger reads only the instruments that
 		// changed that day.
-		if sym, ok := domain.SymbolOfStream(info.Stream); ok && info.Events > 0 && info.LastRecordedAt.After(d.FromKnown) {
-			symbols = append(symbols, sym)
+		if _, ok := domain.SymbolOfStream(info.Stream); ok && info.Events > 0 && info.LastRecordedAt.After(d.FromKnown) {
+			changed = append(changed, info)
 		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -54,7 +55,7 @@ func (l *Ledger) DiffAll(ctx context.Context, d projections.DiffQuery, emit func
 	queue := make(chan *answer, runtime.GOMAXPROCS(0))
 	go func() {
 		defer close(queue)
-		for _, sym := range symbols {
+		for _, info := range changed {
 			a := &answer{done: make(chan struct{})}
 			select {
 			case queue <- a:
@@ -63,7 +64,7 @@ func (l *Ledger) DiffAll(ctx context.Context, d projections.DiffQuery, emit func
 			}
 			go func() {
 				defer close(a.done)
-				a.rows, a.err = l.diffOnce(ctx, sym, d)
+				a.rows, a.err = l.diffOnce(ctx, info, d)
 			}()
 		}
 	}()
@@ -89,13 +90,24 @@ func (l *Ledger) DiffAll(ctx context.Context, d projections.DiffQuery, emit func
 }
 
 // diffOnce answers Diff from the cached events if there are any, else from
-// one load of them, without keeping them.
-func (l *Ledger) diffOnce(ctx context.Context, sym domain.Symbol, d projections.DiffQuery) ([]projections.DiffRow, error) {
-	if _, cached := l.cache.get(sym.Stream()); cached {
+// one load of them, without keeping them. A stream shorter than
+// SnapshotEvery has no snapshot of this ledger's making: it is read from its
+// records alone, without asking the store for one.
+func (l *Ledger) diffOnce(ctx context.Context, info eventstore.StreamInfo, d projections.DiffQuery) ([]projections.DiffRow, error) {
+	sym, _ := domain.SymbolOfStream(info.Stream)
+	if _, cached := l.cache.get(info.Stream); cached {
 		return l.Diff(ctx, sym, d)
 	}
-	history, err := l.Load(ctx, sym)
-	l.cache.drop(sym.Stream())
+	var (
+		history []domain.Recorded
+		err     error
+	)
+	if info.Events < SnapshotEvery {
+		history, err = l.readAfter(ctx, info.Stream, make([]domain.Recorded, 0, info.Events))
+	} else {
+		history, err = l.Load(ctx, sym)
+		l.cache.drop(info.Stream)
+	}
 	if err != nil {
 		return nil, err
 	}

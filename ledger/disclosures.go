@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"fmt"
@@ -12,28 +13,36 @@ import (
 
 	"github.com/consensus-ledger/consensus/disclosures"
 	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/eventstore"
+	"github.com/consensus-ledger/consensus/ledger/snapshotcodec"
 )
 
 // Disclosures gathers the research disclosures of one firm (CONTRACT
 // section 9): every instrument is read once, on as many goroutines as
 // there are cores, folded into its part of the report and let go, so
 // memory holds one history per core plus the parts, however large the
-// ledger. It stops at the first error, or when ctx is done. A firm named by
+// ledger. Only the events the report needs are read where the snapshot
+// allows (see disclosureHistory). It stops at the first error, or when ctx is done. A firm named by
 // no rating visible at q.KnownAt is refused with disclosures.ErrUnknownFirm,
 // suggesting the closest firm names.
 func (l *Ledger) Disclosures(ctx context.Context, q disclosures.Query) (disclosures.Report, error) {
-	symbols, err := l.symbols(ctx)
+	infos, err := l.streams(ctx)
 	if err != nil {
 		return disclosures.Report{}, err
 	}
-	parts := make([]*disclosures.Instrument, len(symbols))
-	heads := make([]*disclosures.Head, len(symbols))
-	named := make([]bool, len(symbols))
+	infos = slices.DeleteFunc(infos, func(info eventstore.StreamInfo) bool {
+		_, ok := domain.SymbolOfStream(info.Stream)
+		return !ok || info.Events == 0
+	})
+	parts := make([]*disclosures.Instrument, len(infos))
+	heads := make([]*disclosures.Head, len(infos))
+	named := make([]bool, len(infos))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, sym := range symbols {
+	for i, info := range infos {
+		sym, _ := domain.SymbolOfStream(info.Stream)
 		g.Go(func() error {
-			history, err := l.loadOnce(gctx, sym)
+			history, err := l.disclosureHistory(gctx, sym, q)
 			if err != nil {
 				return err
 			}
@@ -43,7 +52,7 @@ func (l *Ledger) Disclosures(ctx context.Context, q disclosures.Query) (disclosu
 				return nil
 			}
 			parts[i] = &part
-			heads[i], err = l.headAt(gctx, sym, history, q.KnownAt)
+			heads[i], err = l.headAt(gctx, info, q.KnownAt)
 			return err
 		})
 	}
@@ -84,7 +93,8 @@ type Firm struct {
 }
 
 // Firms lists the firms named by the RatingAdded events visible at
-// knownAt, by name, reading every instrument once as Disclosures does.
+// knownAt, by name, reading every instrument's events but its chunked
+// closes.
 func (l *Ledger) Firms(ctx context.Context, knownAt time.Time) ([]Firm, error) {
 	symbols, err := l.symbols(ctx)
 	if err != nil {
@@ -95,7 +105,12 @@ func (l *Ledger) Firms(ctx context.Context, knownAt time.Time) ([]Firm, error) {
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i, sym := range symbols {
 		g.Go(func() error {
-			history, err := l.loadOnce(gctx, sym)
+			// The firms are named by ratings, all in the snapshot head or
+			// after it: the chunks of closes are not read.
+			_, _, history, ok, err := l.headEvents(gctx, sym)
+			if err == nil && !ok {
+				history, err = l.loadOnce(gctx, sym)
+			}
 			if err != nil {
 				return err
 			}
@@ -156,24 +171,172 @@ func (l *Ledger) loadOnce(ctx context.Context, sym domain.Symbol) ([]domain.Reco
 }
 
 // headAt is the head of the instrument's hash chain as known at knownAt:
-// its last record recorded by then (recorded times never decrease along a
-// stream), read alone for its hash. nil when none was recorded by then.
-func (l *Ledger) headAt(ctx context.Context, sym domain.Symbol, history []domain.Recorded, knownAt time.Time) (*disclosures.Head, error) {
-	last := int64(-1)
-	for _, r := range history {
-		if !r.RecordedAt.After(knownAt) && r.Version > last {
-			last = r.Version
+// its last record recorded by then, read alone for its hash. nil when none
+// was recorded by then. Recorded times never decrease along a stream, so
+// that record is the stream's last one when the stream's last record is
+// not after knownAt, and is otherwise found by halving the versions.
+func (l *Ledger) headAt(ctx context.Context, info eventstore.StreamInfo, knownAt time.Time) (*disclosures.Head, error) {
+	read := func(v int64) (eventstore.Record, error) {
+		recs, err := l.store.ReadStream(ctx, info.Stream, v, 1)
+		if err != nil {
+			return eventstore.Record{}, fmt.Errorf("read %s: %w", info.Stream, err)
 		}
+		if len(recs) != 1 {
+			return eventstore.Record{}, fmt.Errorf("read %s: event %d is missing", info.Stream, v)
+		}
+		return recs[0], nil
+	}
+	last := info.Version
+	if info.LastRecordedAt.After(knownAt) {
+		// The first version recorded after knownAt, in [0, info.Version].
+		lo, hi := int64(0), info.Version
+		for lo < hi {
+			mid := lo + (hi-lo)/2
+			rec, err := read(mid)
+			if err != nil {
+				return nil, err
+			}
+			if rec.RecordedAt.After(knownAt) {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		last = lo - 1
 	}
 	if last < 0 {
 		return nil, nil
 	}
-	recs, err := l.store.ReadStream(ctx, sym.Stream(), last, 1)
+	rec, err := read(last)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", sym.Stream(), err)
+		return nil, err
 	}
-	if len(recs) != 1 {
-		return nil, fmt.Errorf("read %s: event %d is missing", sym.Stream(), last)
+	return &disclosures.Head{Stream: info.Stream, Version: last, Hash: hex.EncodeToString(rec.Hash[:])}, nil
+}
+
+// disclosureHistory returns the instrument's events that Disclosures needs
+// for q, in stream order: every event but the closes, and of the closes
+// those disclosures.Part reads (see Query.ClosesFrom), none at all when no
+// event mentions the firm. They are taken from the snapshot head and the
+// few chunks of closes that can hold them, so a ten-year stream of daily
+// closes is read for three years of them. The whole stream is read instead
+// when its read model is cached, when it has no usable snapshot or too
+// many records after it, when a head event states no currency (the fold
+// takes the stream's from its first event that states one, which may be a
+// close), or when a retraction after the snapshot names a chunked close.
+// Part gives the same answer over these events as over the whole stream:
+// TestDisclosuresFromSnapshotMatchWholeStream checks it.
+func (l *Ledger) disclosureHistory(ctx context.Context, sym domain.Symbol, q disclosures.Query) ([]domain.Recorded, error) {
+	snap, head, events, ok, err := l.headEvents(ctx, sym)
+	if err != nil {
+		return nil, err
 	}
-	return &disclosures.Head{Stream: sym.Stream(), Version: last, Hash: hex.EncodeToString(recs[0].Hash[:])}, nil
+	if !ok {
+		return l.loadOnce(ctx, sym)
+	}
+	if len(head.Chunks) == 0 || !disclosures.Mentions(events, q.Firm) {
+		return events, nil
+	}
+	if domain.StreamCurrency(events) == "" || namesAChunkedClose(head.Events, events[len(head.Events):]) {
+		return l.loadOnce(ctx, sym)
+	}
+	closes, ok, err := l.closesFrom(ctx, snap, head, q.ClosesFrom(), q.AsOf, q.KnownAt)
+	if err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
+		return l.loadOnce(ctx, sym)
+	}
+	events = append(events, closes...)
+	slices.SortFunc(events, func(a, b domain.Recorded) int { return cmp.Compare(a.Version, b.Version) })
+	return events, nil
+}
+
+// headEvents returns the instrument's events but the closes kept in its
+// snapshot's chunks, in stream order: the snapshot head's events and the
+// records after it. ok is false when the answer should come from the whole
+// stream instead: its read model is cached, it has no usable snapshot, or
+// too many records after it.
+func (l *Ledger) headEvents(ctx context.Context, sym domain.Symbol) (eventstore.Snapshot, snapshotcodec.Head, []domain.Recorded, bool, error) {
+	var none snapshotcodec.Head
+	if l.indexed(sym.Stream()) {
+		return eventstore.Snapshot{}, none, nil, false, nil
+	}
+	snap, recs, ok, err := l.storedSnapshot(ctx, sym.Stream(), SnapshotEvery-1)
+	if err != nil || !ok || len(recs) == SnapshotEvery-1 {
+		return eventstore.Snapshot{}, none, nil, false, err
+	}
+	head, err := snapshotcodec.DecodeHead(snap.Data, false)
+	if err != nil || int64(head.Total) != snap.Version+1 {
+		return eventstore.Snapshot{}, none, nil, false, nil // a damaged cache: the stream itself
+	}
+	events := make([]domain.Recorded, len(head.Events), len(head.Events)+len(recs))
+	copy(events, head.Events)
+	for _, rec := range recs {
+		r, err := decode(rec)
+		if err != nil {
+			return eventstore.Snapshot{}, none, nil, false, err
+		}
+		events = append(events, r)
+	}
+	return snap, head, events, true, nil
+}
+
+// closesFrom reads the chunked closes of the snapshot a fold as known at
+// knownAt needs to know every close effective after from and by asOf, and
+// the latest effective at or before from: every chunk that can hold a
+// close effective in (from, asOf], then, from the one with the latest close
+// down, the chunks that can hold a close effective by from later than the
+// latest visible one found. No retraction in the snapshot names a chunked
+// close (see showall.go), so a chunked close is visible when it was
+// recorded by knownAt. ok is false when a chunk is not usable.
+func (l *Ledger) closesFrom(ctx context.Context, snap eventstore.Snapshot, head snapshotcodec.Head, from, asOf, knownAt time.Time) ([]domain.Recorded, bool, error) {
+	var (
+		out     []domain.Recorded
+		before  []int // chunks whose closes are all effective by from
+		best    *domain.Recorded
+		fromN   = from.UnixNano()
+		bestEff int64
+	)
+	take := func(k int) (bool, error) {
+		data, ok, err := l.loadChunk(ctx, snap, k, head.Chunks[k])
+		if err != nil || !ok {
+			return false, err
+		}
+		closes, err := snapshotcodec.DecodeChunk(data, false)
+		if err != nil {
+			return false, nil
+		}
+		for i, c := range closes {
+			eff := c.Event.Effective().UnixNano()
+			if eff <= fromN && !c.RecordedAt.After(knownAt) &&
+				(best == nil || eff > bestEff || eff == bestEff && c.Version > best.Version) {
+				best, bestEff = &closes[i], eff
+			}
+		}
+		out = append(out, closes...)
+		return true, nil
+	}
+	for k, c := range head.Chunks {
+		switch {
+		case time.Unix(0, c.MinEffective).After(asOf):
+			// Every close of it is effective after asOf: not needed.
+		case c.MaxEffective > fromN:
+			if ok, err := take(k); !ok {
+				return nil, false, err
+			}
+		default:
+			before = append(before, k)
+		}
+	}
+	slices.SortStableFunc(before, func(a, b int) int { return cmp.Compare(head.Chunks[b].MaxEffective, head.Chunks[a].MaxEffective) })
+	for _, k := range before {
+		if best != nil && head.Chunks[k].MaxEffective < bestEff {
+			break
+		}
+		if ok, err := take(k); !ok {
+			return nil, false, err
+		}
+	}
+	return out, true, nil
 }

@@ -317,8 +317,8 @@ func (l *Ledger) catchUp(ctx context.Context, stream string, c *streamCache) ([]
 	return c.events[:len(c.events):len(c.events)], nil
 }
 
-// readAfter appends to events, the stream's first events, the stream's
-// records after them, decoded.
+// readAfter appends to events, the stream's first len(events) events, the
+// stream's records after them, decoded, up to its end as stored now.
 func (l *Ledger) readAfter(ctx context.Context, stream string, events []domain.Recorded) ([]domain.Recorded, error) {
 	const page = 8192
 	read := l.store.ReadStream

@@ -21,10 +21,12 @@ import (
 // with retractions landing afterwards), asking questions all along so the
 // read model is extended and rebuilt as events land. At many random
 // (as_of, known_at) points, the ledger's answer (from its read model, in a
-// long-lived and in a fresh ledger) must equal a full fold of the events.
+// long-lived and in a fresh ledger) must equal a full fold of the events,
+// and a fresh ledger's disclosures reports the ones assembled from whole
+// streams.
 func TestReadModelMatchesFullFold(t *testing.T) {
 	if testing.Short() {
-		t.Skip("skipped under -short: imports 8 years of generated history in bursts and compares hundreds of points (about 5 s)")
+		t.Skip("skipped under -short: imports 8 years of generated history in bursts and compares hundreds of points and 120 disclosures reports (about 22 s at load 11-16)")
 	}
 	ctx := context.Background()
 	l, store := mustOpen(t)
@@ -57,10 +59,12 @@ func TestReadModelMatchesFullFold(t *testing.T) {
 	// the snapshots.
 	checkShowAll(t, l, fresh, rng, 100)
 	checkTrackRecords(t, l, fresh, rng, 5)
+	checkDisclosures(t, l, fresh, rng, 30)
 	_, err = l.Rebuild(ctx)
 	require.NoError(t, err)
 	checkShowAll(t, l, fresh, rng, 200)
 	checkTrackRecords(t, l, fresh, rng, 5)
+	checkDisclosures(t, l, fresh, rng, 60)
 	instruments, err := l.Instruments(ctx)
 	require.NoError(t, err)
 	for _, in := range instruments {
@@ -72,6 +76,7 @@ func TestReadModelMatchesFullFold(t *testing.T) {
 	}
 	checkShowAll(t, l, fresh, rng, 100)
 	checkTrackRecords(t, l, fresh, rng, 5)
+	checkDisclosures(t, l, fresh, rng, 30)
 }
 
 // checkTrackRecords compares the track records of a fresh ledger (from

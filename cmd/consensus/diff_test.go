@@ -1,11 +1,20 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/consensus-ledger/consensus/domain"
+	"github.com/consensus-ledger/consensus/projections"
 )
 
 // TestDiffRefusesBadInput checks that each bad diff command line is one
@@ -70,4 +79,96 @@ func TestDiffOfNothingPrintsNoRows(t *testing.T) {
 	code, out, errOut := runApp(t, env, "diff", "--all", "--from-known", "2026-11-24T12:00:00Z", "--from", "2025-09-01", "--to", "2025-09-05", "--json")
 	assert.Equal(t, exitOK, code, errOut)
 	assert.Equal(t, "[]\n", out)
+}
+
+// diffFixture is diff rows of three instruments over two as_ofs each, with
+// cells that CSV must quote (commas, quotes, a line end, a leading space)
+// and JSON must escape, and causes shared by the rows of an as_of and
+// repeated across as_ofs.
+func diffFixture() [][]projections.DiffRow {
+	day := func(d int) time.Time { return time.Date(2025, 12, d, 23, 59, 59, 999999999, time.UTC) }
+	cause := func(n byte, typ string, d int) projections.Cause {
+		return projections.Cause{EventID: uuid.UUID{n}, Type: typ, RecordedAt: day(d).Add(time.Hour), EffectiveAt: day(d)}
+	}
+	odd := []projections.Cause{cause(1, "RatingAdded", 1), cause(2, `Odd "type", with a comma`, 2)}
+	var all [][]projections.DiffRow
+	for k, sym := range []string{"AAA", "B,B", " CC"} {
+		before := []projections.Consensus{{Instrument: sym, AsOf: day(1), Label: "Hold"}, {Instrument: sym, AsOf: day(2), Label: "Hold", Analysts: 1}}
+		after := []projections.Consensus{{Instrument: sym, AsOf: day(1), Label: "Strong, \"Buy\""}, {Instrument: sym, AsOf: day(2), Label: "x\ny", Analysts: 2 + k}}
+		rows := projections.Diff(before, after)
+		for i := range rows {
+			rows[i].Causes = odd[:1+min(i, 1)]
+			if k == 2 {
+				rows[i].Causes = []projections.Cause{cause(3, " leading space", 1)}
+			}
+		}
+		all = append(all, rows)
+	}
+
+	return all
+}
+
+// TestDiffCSVEncodesEveryCellAsEncodingCSV checks that diff's CSV rows,
+// whose causes cell is encoded once per as_of and copied into each row,
+// are the bytes encoding/csv writes for each row whole: cells with commas,
+// quotes, line ends or a leading space quoted, over several instruments
+// and as_ofs, and a cause repeated across as_ofs written the same way.
+func TestDiffCSVEncodesEveryCellAsEncodingCSV(t *testing.T) {
+	all := diffFixture()
+	var want bytes.Buffer
+	plain := csv.NewWriter(&want)
+	require.NoError(t, plain.Write(diffColumns))
+	for _, rows := range all {
+		for _, r := range rows {
+			var cell []string
+			for _, x := range r.Causes {
+				cell = append(cell, x.EventID.String()+" "+x.Type+" "+domain.FormatTime(x.RecordedAt)+" "+domain.FormatTime(x.EffectiveAt))
+			}
+			require.NoError(t, plain.Write([]string{r.Instrument, domain.FormatTime(r.AsOf), r.Field, r.Before.String(), r.After.String(), strings.Join(cell, "; ")}))
+		}
+	}
+	plain.Flush()
+
+	var got bytes.Buffer
+	out := bufio.NewWriter(&got)
+	w := newDiffCSV(out)
+	require.NoError(t, w.begin())
+	for _, rows := range all {
+		require.NoError(t, w.rows(rows))
+	}
+	require.NoError(t, w.end())
+	require.Greater(t, strings.Count(got.String(), `"`), 10, "cells were quoted")
+	require.Equal(t, want.String(), got.String())
+}
+
+// TestDiffJSONPrintsWhatWriteJSONPrints checks that diff's JSON rows, whose
+// causes are encoded once per as_of and put in place, are the bytes
+// writeJSON prints for every row in one array, and [] for none.
+func TestDiffJSONPrintsWhatWriteJSONPrints(t *testing.T) {
+	var flat []projections.DiffRow
+	all := diffFixture()
+	for _, rows := range all {
+		flat = append(flat, rows...)
+	}
+	flat[0].Causes = []projections.Cause{} // an as_of of its own without causes
+	flat[0].AsOf = flat[0].AsOf.Add(-time.Hour)
+	all[0] = append([]projections.DiffRow{flat[0]}, all[0][1:]...)
+	var want bytes.Buffer
+	require.NoError(t, writeJSON(&want, flat))
+
+	var got bytes.Buffer
+	w := &diffJSON{w: &got}
+	require.NoError(t, w.begin())
+	for _, rows := range all {
+		require.NoError(t, w.rows(rows))
+	}
+	require.NoError(t, w.end())
+	require.Contains(t, got.String(), `\"type\"`, "causes are escaped")
+	require.Equal(t, want.String(), got.String())
+
+	got.Reset()
+	w = &diffJSON{w: &got}
+	require.NoError(t, w.begin())
+	require.NoError(t, w.end())
+	require.Equal(t, "[]\n", got.String())
 }
