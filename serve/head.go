@@ -14,13 +14,17 @@ import (
 // headPosition finds the position of the store's last record (zero for an
 // empty store), so the server follows only what lands after it starts.
 //
-// The eventstore interface has no call for this, so it is found with
-// ReadAll alone: positions are ordered by Commit, so "is there a record
+// A store that reads its head in one call (eventstore.HeadReader, SQLite)
+// answers it; for others (EventStoreDB) it is found with ReadAll alone:
+// positions are ordered by Commit, so "is there a record
 // after every record of commit c?" is true below the last commit and false
 // from it on. An exponential then a binary search on c finds the last
 // commit in about 2 log2(N) one-record reads (some 40 for a million
 // records), instead of reading every record.
 func headPosition(ctx context.Context, store eventstore.Store) (eventstore.Position, error) {
+	if h, ok := eventstore.AsHeadReader(store); ok {
+		return h.Head(ctx)
+	}
 	first, err := store.ReadAll(ctx, eventstore.Position{}, 1)
 	if err != nil || len(first) == 0 {
 		return eventstore.Position{}, err

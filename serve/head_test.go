@@ -72,6 +72,27 @@ func TestHeadPosition(t *testing.T) {
 	assert.Error(t, err)
 }
 
+// headStore is a positionStore that also reads its head in one call.
+type headStore struct {
+	positionStore
+	heads int
+}
+
+func (s *headStore) Head(context.Context) (eventstore.Position, error) {
+	s.heads++
+	return s.positions[len(s.positions)-1], nil
+}
+
+// A store that reads its own head is asked once, and not searched.
+func TestHeadPositionAsksAHeadReader(t *testing.T) {
+	store := &headStore{positionStore: positionStore{positions: []eventstore.Position{{Commit: 3, Prepare: 3}, {Commit: 9, Prepare: 12}}}}
+	head, err := headPosition(context.Background(), store)
+	require.NoError(t, err)
+	assert.Equal(t, eventstore.Position{Commit: 9, Prepare: 12}, head)
+	assert.Equal(t, 1, store.heads)
+	assert.Zero(t, store.reads, "reads of the store")
+}
+
 func TestPositionText(t *testing.T) {
 	for _, p := range []eventstore.Position{{}, {Commit: 42, Prepare: 42}, {Commit: 42, Prepare: 7}, {Commit: 1 << 63, Prepare: 1<<64 - 1}} {
 		got, err := parsePosition(formatPosition(p))
