@@ -22,9 +22,9 @@ import (
 // there are cores, folded into its part of the report and let go, so
 // memory holds one history per core plus the parts, however large the
 // ledger. Only the events the report needs are read where the snapshot
-// allows (see disclosureHistory). It stops at the first error, or when ctx is done. A firm named by
-// no rating visible at q.KnownAt is refused with disclosures.ErrUnknownFirm,
-// suggesting the closest firm names.
+// allows (see disclosureHistory). It stops at the first error, or when ctx
+// is done. A firm named by no rating visible at q.KnownAt is refused with
+// disclosures.ErrUnknownFirm, suggesting the closest firm names.
 func (l *Ledger) Disclosures(ctx context.Context, q disclosures.Query) (disclosures.Report, error) {
 	infos, err := l.streams(ctx)
 	if err != nil {
@@ -258,28 +258,15 @@ func (l *Ledger) disclosureHistory(ctx context.Context, sym domain.Symbol, q dis
 // stream instead: its read model is cached, it has no usable snapshot, or
 // too many records after it.
 func (l *Ledger) headEvents(ctx context.Context, sym domain.Symbol) (eventstore.Snapshot, snapshotcodec.Head, []domain.Recorded, bool, error) {
-	var none snapshotcodec.Head
 	if l.indexed(sym.Stream()) {
-		return eventstore.Snapshot{}, none, nil, false, nil
+		return eventstore.Snapshot{}, snapshotcodec.Head{}, nil, false, nil
 	}
-	snap, recs, ok, err := l.storedSnapshot(ctx, sym.Stream(), SnapshotEvery-1)
-	if err != nil || !ok || len(recs) == SnapshotEvery-1 {
-		return eventstore.Snapshot{}, none, nil, false, err
+	snap, head, after, ok, err := l.snapshotHead(ctx, sym.Stream(), SnapshotEvery-1, false)
+	if err != nil || !ok {
+		return eventstore.Snapshot{}, snapshotcodec.Head{}, nil, false, err
 	}
-	head, err := snapshotcodec.DecodeHead(snap.Data, false)
-	if err != nil || int64(head.Total) != snap.Version+1 {
-		return eventstore.Snapshot{}, none, nil, false, nil // a damaged cache: the stream itself
-	}
-	events := make([]domain.Recorded, len(head.Events), len(head.Events)+len(recs))
-	copy(events, head.Events)
-	for _, rec := range recs {
-		r, err := decode(rec)
-		if err != nil {
-			return eventstore.Snapshot{}, none, nil, false, err
-		}
-		events = append(events, r)
-	}
-	return snap, head, events, true, nil
+	events := make([]domain.Recorded, 0, len(head.Events)+len(after))
+	return snap, head, append(append(events, head.Events...), after...), true, nil
 }
 
 // closesFrom reads the chunked closes of the snapshot a fold as known at

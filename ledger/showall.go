@@ -100,19 +100,10 @@ func (l *Ledger) latestChunkedClose(ctx context.Context, snap eventstore.Snapsho
 // no usable snapshot, or too many records after it, for the caller to take
 // the full path (which also saves a new snapshot).
 func (l *Ledger) showFromSnapshot(ctx context.Context, sym domain.Symbol, q projections.Query) (projections.Consensus, bool, error) {
-	snap, recs, ok, err := l.storedSnapshot(ctx, sym.Stream(), SnapshotEvery-1)
-	if err != nil || !ok || len(recs) == SnapshotEvery-1 {
+	// Without explain, no answer shows metadata.
+	snap, head, tail, ok, err := l.snapshotHead(ctx, sym.Stream(), SnapshotEvery-1, !q.Explain)
+	if err != nil || !ok {
 		return projections.Consensus{}, false, err // none, or too much after it: the full path
-	}
-	head, err := snapshotcodec.DecodeHead(snap.Data, !q.Explain) // without explain, no answer shows metadata
-	if err != nil || int64(head.Total) != snap.Version+1 {
-		return projections.Consensus{}, false, nil // a damaged cache: the full path reads the stream
-	}
-	tail := make([]domain.Recorded, len(recs))
-	for i, rec := range recs {
-		if tail[i], err = decode(rec); err != nil {
-			return projections.Consensus{}, false, err
-		}
 	}
 	if len(head.Chunks) > 0 && namesAChunkedClose(head.Events, tail) {
 		return projections.Consensus{}, false, nil

@@ -42,13 +42,9 @@ func chunkPrefix(stream string) string { return "closes:" + stream + ":" }
 // instead. With skipMeta the events' metadata is left empty, for a fold
 // that never shows it (track records); such events never enter the cache.
 func (l *Ledger) loadSnapshot(ctx context.Context, stream string, skipMeta bool) ([]domain.Recorded, error) {
-	snap, _, ok, err := l.storedSnapshot(ctx, stream, 0)
+	snap, head, _, ok, err := l.snapshotHead(ctx, stream, 0, skipMeta)
 	if err != nil || !ok {
 		return nil, err
-	}
-	head, err := snapshotcodec.DecodeHead(snap.Data, skipMeta)
-	if err != nil || int64(head.Total) != snap.Version+1 {
-		return nil, nil
 	}
 	data, ok, err := l.loadChunks(ctx, snap, head)
 	if err != nil || !ok {
@@ -101,6 +97,32 @@ func (l *Ledger) loadChunks(ctx context.Context, snap eventstore.Snapshot, head 
 		data[k] = chunk.Data
 	}
 	return data, true, nil
+}
+
+// snapshotHead returns the stream's usable snapshot with its head decoded
+// (with skipMeta, without the metadata of its events) and the records
+// after it, decoded, when there are fewer than tail (tail 0 reads none).
+// ok is false when the caller should read the whole stream instead: no
+// usable snapshot (none saved, one of another chain, or a head that does
+// not decode or does not cover the stream up to its version), or, with
+// tail above 0, tail records or more after it.
+func (l *Ledger) snapshotHead(ctx context.Context, stream string, tail int, skipMeta bool) (eventstore.Snapshot, snapshotcodec.Head, []domain.Recorded, bool, error) {
+	var none snapshotcodec.Head
+	snap, recs, ok, err := l.storedSnapshot(ctx, stream, tail)
+	if err != nil || !ok || tail > 0 && len(recs) == tail {
+		return eventstore.Snapshot{}, none, nil, false, err
+	}
+	head, err := snapshotcodec.DecodeHead(snap.Data, skipMeta)
+	if err != nil || int64(head.Total) != snap.Version+1 {
+		return eventstore.Snapshot{}, none, nil, false, nil // a damaged cache: the stream itself
+	}
+	after := make([]domain.Recorded, len(recs))
+	for i, rec := range recs {
+		if after[i], err = decode(rec); err != nil {
+			return eventstore.Snapshot{}, none, nil, false, err
+		}
+	}
+	return snap, head, after, true, nil
 }
 
 // storedSnapshot returns the stream's stored snapshot head when its last
