@@ -93,6 +93,10 @@ func (s *spool) flush() error {
 	if err := w.Flush(); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
+	// Clear before reuse: the backing array would otherwise keep every
+	// written item reachable, a chunk of them (some 50 MB) for the rest of
+	// the import.
+	clear(s.chunk)
 	s.chunk = s.chunk[:0]
 	return nil
 }
@@ -116,6 +120,7 @@ func (s *spool) sorted() (next func() (*item, error), err error) {
 			return nil, err
 		}
 	}
+	s.chunk = nil // everything is in the files now
 	// Merging reads every file at once, a buffer each: past mergeFanIn
 	// files, merge the oldest ones into one first, so the buffers stay
 	// bounded (mergeFanIn x mergeBuffer) however long the file is.
