@@ -2,11 +2,15 @@ package backfill
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -75,30 +79,38 @@ func BenchmarkRawSQLiteInsert(b *testing.B) {
 	records := importedRecords(b)
 	b.ResetTimer()
 	for b.Loop() {
-		insertRaw(b, records, 10000, false)
+		insertRaw(b, records, rawShape{txRows: 10000})
 	}
 	b.ReportMetric(float64(len(records))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
 // BenchmarkRawSQLiteInsertShapes shows where SQLite's time goes in the
-// baseline: the same rows in larger transactions, and in 10,000-row
-// transactions into a table without the unique index on event ids. Ids are
-// UUIDs (content-derived when the file gives none), so each transaction
-// dirties pages all over that index and commits them again.
+// baseline, and what other layouts of the unique index on event ids would
+// give: the same rows in larger transactions, with a larger page cache,
+// without the index, and with the ids kept unique in a table of their own
+// (written in id order each transaction, keyed by an 8-byte prefix, or
+// merged in sorted runs from a small table of recent ids). Ids are UUIDs
+// (content-derived when the file gives none), so every layout that keeps
+// them in one B-tree inserts all over it and commits the pages it touched
+// again; docs/performance.md records what each gave.
 func BenchmarkRawSQLiteInsertShapes(b *testing.B) {
 	records := importedRecords(b)
-	for _, shape := range []struct {
-		name     string
-		txRows   int
-		withoutI bool
-	}{
-		{"tx=50000", 50000, false},
-		{"tx=200000", 200000, false},
-		{"tx=10000/no-id-index", 10000, true},
+	for _, shape := range []rawShape{
+		{name: "tx=50000", txRows: 50000},
+		{name: "tx=200000", txRows: 200000},
+		{name: "tx=all", txRows: len(records)},
+		{name: "tx=10000/cache=64MiB", txRows: 10000, cacheKiB: 65536},
+		{name: "tx=10000/rows-in-id-order", txRows: 10000, rowsInIDOrder: true},
+		{name: "tx=50000/rows-in-id-order", txRows: 50000, rowsInIDOrder: true},
+		{name: "tx=10000/no-id-index", txRows: 10000, ids: noIDIndex},
+		{name: "tx=10000/id-table-in-id-order", txRows: 10000, ids: idTableSorted},
+		{name: "tx=50000/id-table-in-id-order", txRows: 50000, ids: idTableSorted},
+		{name: "tx=10000/id-prefix-rowid-table", txRows: 10000, ids: idPrefixTable},
+		{name: "tx=10000/id-runs-merged-every-262144", txRows: 10000, ids: idRuns, mergeEvery: 262144},
 	} {
 		b.Run(shape.name, func(b *testing.B) {
 			for b.Loop() {
-				insertRaw(b, records, shape.txRows, shape.withoutI)
+				insertRaw(b, records, shape)
 			}
 			b.ReportMetric(float64(len(records))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
@@ -123,37 +135,128 @@ func importedRecords(b *testing.B) []eventstore.Record {
 	return records
 }
 
+// rawShape is one way of inserting the raw records.
+type rawShape struct {
+	name       string
+	txRows     int // rows a transaction
+	cacheKiB   int // SQLite's page cache; 0 is the store's 16 MiB
+	ids        idLayout
+	mergeEvery int // idRuns: merge the recent ids into the rest at this many
+	// rowsInIDOrder inserts each transaction's rows in id order, each with
+	// the seq it has in the stream order: the same table, inserted
+	// differently.
+	rowsInIDOrder bool
+}
+
+// idLayout is how a raw insert keeps event ids unique.
+type idLayout int
+
+const (
+	idIndex       idLayout = iota // the ledger's schema: a UNIQUE index on events.id
+	noIDIndex                     // none: the upper bound
+	idTableSorted                 // ids(id PRIMARY KEY, seq) WITHOUT ROWID, each transaction's ids inserted in id order
+	idPrefixTable                 // ids(k INTEGER PRIMARY KEY, seq): the id's first 8 bytes as the rowid (collisions not handled)
+	idRuns                        // recent ids in a small table, checked against and merged in id order into the rest
+)
+
 // insertRaw inserts records into a new ledger file with plain prepared
-// INSERTs, txRows a transaction; only the inserts are timed. Without the id
-// index, the events table is made again with the same columns and the
-// (stream, version) key but no unique index on id.
-func insertRaw(b *testing.B, records []eventstore.Record, txRows int, withoutIDIndex bool) {
+// INSERTs, shape.txRows a transaction; only the inserts are timed. Every
+// layout but idIndex makes the events table again with the same columns
+// and the (stream, version) key but no unique index on id.
+func insertRaw(b *testing.B, records []eventstore.Record, shape rawShape) {
 	b.StopTimer()
 	path := filepath.Join(b.TempDir(), "raw.db")
 	schema, err := sqlite.Open(path, sqlite.Options{}) // creates the ledger's schema
 	require.NoError(b, err)
 	require.NoError(b, schema.Close())
-	db, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_pragma=cache_size(-16384)")
+	cache := cmp.Or(shape.cacheKiB, 16384)
+	// temp_store(MEMORY): the idRuns trigger makes SQLite journal every
+	// statement, which would otherwise go to a temporary file.
+	db, err := sql.Open("sqlite", fmt.Sprintf("file:%s?_txlock=immediate&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_pragma=cache_size(-%d)&_pragma=temp_store(MEMORY)", path, cache))
 	require.NoError(b, err)
 	db.SetMaxOpenConns(1)
-	if withoutIDIndex {
+	if shape.ids != idIndex {
 		_, err = db.Exec(`DROP TABLE events;
 			CREATE TABLE events (seq INTEGER PRIMARY KEY, id BLOB NOT NULL, stream TEXT NOT NULL, version INTEGER NOT NULL,
 				type TEXT NOT NULL, data BLOB NOT NULL, metadata BLOB, effective_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL,
 				prev_hash BLOB NOT NULL, hash BLOB NOT NULL, UNIQUE (stream, version)) STRICT`)
 		require.NoError(b, err)
 	}
+	idInsert := ""
+	switch shape.ids {
+	case idTableSorted:
+		idInsert = `INSERT INTO ids (id, seq) VALUES (?, ?)`
+		_, err = db.Exec(`CREATE TABLE ids (id BLOB PRIMARY KEY, seq INTEGER NOT NULL) STRICT, WITHOUT ROWID`)
+	case idPrefixTable:
+		idInsert = `INSERT INTO ids (k, seq) VALUES (?, ?)`
+		_, err = db.Exec(`CREATE TABLE ids (k INTEGER PRIMARY KEY, seq INTEGER NOT NULL) STRICT`)
+	case idRuns:
+		_, err = db.Exec(`
+			CREATE TABLE ids_recent (id BLOB PRIMARY KEY, seq INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+			CREATE TABLE ids (id BLOB PRIMARY KEY, seq INTEGER NOT NULL) STRICT, WITHOUT ROWID;
+			CREATE TRIGGER events_id AFTER INSERT ON events BEGIN
+				SELECT RAISE(ABORT, 'duplicate id') WHERE EXISTS (SELECT 1 FROM ids WHERE id = NEW.id);
+				INSERT INTO ids_recent (id, seq) VALUES (NEW.id, NEW.seq);
+			END`)
+	}
+	require.NoError(b, err)
 	b.StartTimer()
-	for start := 0; start < len(records); start += txRows {
+	recent := 0
+	for start := 0; start < len(records); start += shape.txRows {
+		batch := records[start:min(start+shape.txRows, len(records))]
 		tx, err := db.Begin()
 		require.NoError(b, err)
-		stmt, err := tx.Prepare(`INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-		require.NoError(b, err)
-		for _, r := range records[start:min(start+txRows, len(records))] {
-			_, err := stmt.Exec(r.ID[:], r.Stream, r.Version, r.Type, r.Data, r.Metadata,
-				r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:])
+		seqs := make([]int64, len(batch))
+		if shape.rowsInIDOrder {
+			stmt, err := tx.Prepare(`INSERT INTO events (seq, id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 			require.NoError(b, err)
+			order := make([]int, len(batch))
+			for i := range order {
+				order[i] = i
+			}
+			slices.SortFunc(order, func(i, j int) int { return bytes.Compare(batch[i].ID[:], batch[j].ID[:]) })
+			for _, i := range order {
+				r := batch[i]
+				_, err := stmt.Exec(start+i+1, r.ID[:], r.Stream, r.Version, r.Type, r.Data, r.Metadata,
+					r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:])
+				require.NoError(b, err)
+			}
+		} else {
+			stmt, err := tx.Prepare(`INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			require.NoError(b, err)
+			for i, r := range batch {
+				res, err := stmt.Exec(r.ID[:], r.Stream, r.Version, r.Type, r.Data, r.Metadata,
+					r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:])
+				require.NoError(b, err)
+				seqs[i], err = res.LastInsertId()
+				require.NoError(b, err)
+			}
+		}
+		if idInsert != "" {
+			order := make([]int, len(batch))
+			for i := range order {
+				order[i] = i
+			}
+			if shape.ids == idTableSorted {
+				slices.SortFunc(order, func(i, j int) int { return bytes.Compare(batch[i].ID[:], batch[j].ID[:]) })
+			}
+			ins, err := tx.Prepare(idInsert)
+			require.NoError(b, err)
+			for _, i := range order {
+				var key any = batch[i].ID[:]
+				if shape.ids == idPrefixTable {
+					key = int64(binary.BigEndian.Uint64(batch[i].ID[:8]) >> 1)
+				}
+				_, err := ins.Exec(key, seqs[i])
+				require.NoError(b, err)
+			}
+		}
+		if recent += len(batch); shape.ids == idRuns && recent >= shape.mergeEvery {
+			_, err = tx.Exec(`INSERT INTO ids SELECT id, seq FROM ids_recent ORDER BY id; DELETE FROM ids_recent`)
+			require.NoError(b, err)
+			recent = 0
 		}
 		require.NoError(b, tx.Commit())
 	}
