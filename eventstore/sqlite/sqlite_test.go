@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -678,4 +679,29 @@ func TestConcurrentCreatorsOfOneLedger(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, streams, 8)
 	}
+}
+
+// TestWALHoldsSeveralCommitsBeforeACheckpoint: commits go on filling the
+// write-ahead log well past SQLite's default of 1,000 pages (8 MiB here)
+// before one of them copies the log into the file, so that a page an
+// import rewrites in several commits is copied once (see
+// walCheckpointPages). At the default, the log would be copied and reused
+// after every commit of these, and never pass 9 MiB.
+func TestWALHoldsSeveralCommitsBeforeACheckpoint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := sqlite.Open(path, sqlite.Options{})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	padding := strings.Repeat("x", 1000)
+	for batch := range 24 { // some 24 MiB of pages, a MiB a commit
+		events := newEvents(1000)
+		for i := range events {
+			events[i].Data = []byte(fmt.Sprintf(`{"n":%d,"pad":%q}`, batch*1000+i, padding))
+		}
+		_, err := s.Append(context.Background(), fmt.Sprintf("s%d", batch), eventstore.NoStream, events)
+		require.NoError(t, err)
+	}
+	wal, err := os.Stat(path + "-wal")
+	require.NoError(t, err)
+	assert.Greater(t, wal.Size(), int64(16<<20), "the log holds the commits since the last checkpoint")
 }
