@@ -46,13 +46,24 @@ func compareItems(a, b *item) int {
 }
 
 // spool sorts items of any number with bounded memory: it keeps up to
-// chunkSize items in memory, writes each full chunk sorted to a temporary
-// file, and merges the files when read back.
+// chunkSize items in memory, in two halves. When one half is full it is
+// sorted and written to a temporary file on a goroutine of its own while
+// the other fills, so that reading the import file and writing the sort
+// overlap on two cores; the files are merged when read back.
 type spool struct {
 	dir       string
-	chunkSize int
+	chunkSize int // items in memory: two halves of chunkSize/2
 	chunk     []*item
 	files     []*os.File
+	// writing is the outcome of the half being written, nil when none
+	// is; its file joins files once it is received.
+	writing chan written
+}
+
+// written is what writing a half came to.
+type written struct {
+	file *os.File
+	err  error
 }
 
 // DefaultChunkSize bounds the items an import holds in memory while
@@ -63,47 +74,96 @@ func newSpool(dir string, chunkSize int) *spool {
 	return &spool{dir: dir, chunkSize: chunkSize}
 }
 
+// half is the number of items written to a file at a time.
+func (s *spool) half() int { return max(1, s.chunkSize/2) }
+
 func (s *spool) add(it *item) error {
 	s.chunk = append(s.chunk, it)
-	if len(s.chunk) >= s.chunkSize {
-		return s.flush()
+	if len(s.chunk) < s.half() {
+		return nil
 	}
+	// One half is written at a time: wait for the one before.
+	if err := s.wait(); err != nil {
+		return err
+	}
+	chunk := s.chunk
+	s.chunk = make([]*item, 0, s.half()) // the written half's items go with their array
+	done := make(chan written, 1)
+	s.writing = done
+	go func() {
+		f, err := s.write(chunk)
+		done <- written{f, err}
+	}()
 	return nil
 }
 
-// flush writes the current chunk, sorted, to a temporary file.
-func (s *spool) flush() error {
-	slices.SortFunc(s.chunk, compareItems)
+// wait waits for the half being written, if any.
+func (s *spool) wait() error {
+	if s.writing == nil {
+		return nil
+	}
+	w := <-s.writing
+	s.writing = nil
+	if w.err != nil {
+		return w.err
+	}
+	s.files = append(s.files, w.file)
+	return nil
+}
+
+// write sorts items and writes them to a new temporary file.
+func (s *spool) write(items []*item) (*os.File, error) {
+	slices.SortFunc(items, compareItems)
+	i := 0
+	return s.writeFile(func() (*item, error) {
+		if i == len(items) {
+			return nil, io.EOF
+		}
+		i++
+		return items[i-1], nil
+	})
+}
+
+// writeFile writes the items next yields, in order, to a new temporary
+// file.
+func (s *spool) writeFile(next func() (*item, error)) (*os.File, error) {
 	f, err := os.CreateTemp(s.dir, "consensus-import-*.spool")
 	if err != nil {
-		return fmt.Errorf("spool: %w", err)
+		return nil, fmt.Errorf("spool: %w", err)
 	}
 	// The file is needed only through the open handle: removing its name
 	// now means nothing is left behind however the process ends.
 	os.Remove(f.Name())
-	s.files = append(s.files, f)
 	w := bufio.NewWriterSize(f, 1<<20)
 	var buf []byte
-	for _, it := range s.chunk {
+	for {
+		it, err := next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
 		buf = encodeItem(buf[:0], it)
 		if _, err := w.Write(buf); err != nil {
-			return fmt.Errorf("spool: %w", err)
+			f.Close()
+			return nil, fmt.Errorf("spool: %w", err)
 		}
 	}
 	if err := w.Flush(); err != nil {
-		return fmt.Errorf("spool: %w", err)
+		f.Close()
+		return nil, fmt.Errorf("spool: %w", err)
 	}
-	// Clear before reuse: the backing array would otherwise keep every
-	// written item reachable, a chunk of them (some 50 MB) for the rest of
-	// the import.
-	clear(s.chunk)
-	s.chunk = s.chunk[:0]
-	return nil
+	return f, nil
 }
 
 // sorted returns every item added, in order. When everything fit in one
 // chunk nothing was written to disk.
 func (s *spool) sorted() (next func() (*item, error), err error) {
+	if err := s.wait(); err != nil {
+		return nil, err
+	}
 	if len(s.files) == 0 {
 		slices.SortFunc(s.chunk, compareItems)
 		i := 0
@@ -116,9 +176,11 @@ func (s *spool) sorted() (next func() (*item, error), err error) {
 		}, nil
 	}
 	if len(s.chunk) > 0 {
-		if err := s.flush(); err != nil {
+		f, err := s.write(s.chunk)
+		if err != nil {
 			return nil, err
 		}
+		s.files = append(s.files, f)
 	}
 	s.chunk = nil // everything is in the files now
 	// Merging reads every file at once, a buffer each: past mergeFanIn
@@ -150,33 +212,7 @@ func (s *spool) mergeToFile(files []*os.File) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(s.dir, "consensus-import-*.spool")
-	if err != nil {
-		return nil, fmt.Errorf("spool: %w", err)
-	}
-	os.Remove(f.Name()) // as in flush: nothing left behind
-	w := bufio.NewWriterSize(f, 1<<20)
-	var buf []byte
-	for {
-		it, err := next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		buf = encodeItem(buf[:0], it)
-		if _, err := w.Write(buf); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("spool: %w", err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("spool: %w", err)
-	}
-	return f, nil
+	return s.writeFile(next)
 }
 
 // merge reads sorted files back from their start as one sorted sequence.
@@ -219,6 +255,7 @@ func merge(files []*os.File) (next func() (*item, error), err error) {
 
 // close releases the temporary files.
 func (s *spool) close() {
+	_ = s.wait() // the file being written, if any, is closed with the rest
 	for _, f := range s.files {
 		f.Close()
 	}

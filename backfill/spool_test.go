@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
@@ -69,4 +70,23 @@ func TestSpoolLetsWrittenItemsGo(t *testing.T) {
 	it, err := next()
 	require.NoError(t, err)
 	require.Equal(t, 1, it.line, "the items come back from the files")
+}
+
+// TestSpoolReportsAFailedWrite: a half written in the background that
+// cannot be written fails the import at the next add or at the merge,
+// never silently losing its items.
+func TestSpoolReportsAFailedWrite(t *testing.T) {
+	s := newSpool(filepath.Join(t.TempDir(), "missing"), 4)
+	defer s.close()
+	var err error
+	for line := range 5 {
+		if err = s.add(&item{instrument: "S", line: line + 1}); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		_, err = s.sorted()
+	}
+	require.ErrorContains(t, err, "spool: ")
+	require.ErrorContains(t, err, "missing")
 }
