@@ -170,9 +170,11 @@ func insertRaw(b *testing.B, records []eventstore.Record, shape rawShape) {
 	require.NoError(b, err)
 	require.NoError(b, schema.Close())
 	cache := cmp.Or(shape.cacheKiB, 16384)
-	// temp_store(MEMORY): the idRuns trigger makes SQLite journal every
-	// statement, which would otherwise go to a temporary file.
-	db, err := sql.Open("sqlite", fmt.Sprintf("file:%s?_txlock=immediate&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_pragma=cache_size(-%d)&_pragma=temp_store(MEMORY)", path, cache))
+	// The store's write connection's settings (synchronous, page cache,
+	// wal_autocheckpoint), and temp_store(MEMORY): the idRuns trigger
+	// makes SQLite journal every statement, which would otherwise go to a
+	// temporary file.
+	db, err := sql.Open("sqlite", fmt.Sprintf("file:%s?_txlock=immediate&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(16000)&_pragma=temp_store(MEMORY)", path, cache))
 	require.NoError(b, err)
 	db.SetMaxOpenConns(1)
 	if shape.ids != idIndex {
