@@ -114,14 +114,19 @@ func (s *spool) wait() error {
 // write sorts items and writes them to a new temporary file.
 func (s *spool) write(items []*item) (*os.File, error) {
 	slices.SortFunc(items, compareItems)
+	return s.writeFile(each(items))
+}
+
+// each yields items in turn, then io.EOF.
+func each(items []*item) func() (*item, error) {
 	i := 0
-	return s.writeFile(func() (*item, error) {
+	return func() (*item, error) {
 		if i == len(items) {
 			return nil, io.EOF
 		}
 		i++
 		return items[i-1], nil
-	})
+	}
 }
 
 // writeFile writes the items next yields, in order, to a new temporary
@@ -159,21 +164,14 @@ func (s *spool) writeFile(next func() (*item, error)) (*os.File, error) {
 }
 
 // sorted returns every item added, in order. When everything fit in one
-// chunk nothing was written to disk.
+// half nothing was written to disk.
 func (s *spool) sorted() (next func() (*item, error), err error) {
 	if err := s.wait(); err != nil {
 		return nil, err
 	}
 	if len(s.files) == 0 {
 		slices.SortFunc(s.chunk, compareItems)
-		i := 0
-		return func() (*item, error) {
-			if i == len(s.chunk) {
-				return nil, io.EOF
-			}
-			i++
-			return s.chunk[i-1], nil
-		}, nil
+		return each(s.chunk), nil
 	}
 	if len(s.chunk) > 0 {
 		f, err := s.write(s.chunk)

@@ -56,7 +56,7 @@ func TestSpoolLetsWrittenItemsGo(t *testing.T) {
 	s := newSpool(t.TempDir(), 100)
 	defer s.close()
 	var written []weak.Pointer[item]
-	for line := range 250 { // two chunks written, 50 items in memory
+	for line := range 250 { // five halves of 50 written as they fill
 		it := &item{instrument: "S", effective: int64(line), line: line + 1, source: "x"}
 		written = append(written, weak.Make(it))
 		require.NoError(t, s.add(it))
