@@ -50,7 +50,7 @@ func BenchmarkImport(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		b.StopTimer()
-		store, err := sqlite.Open(filepath.Join(b.TempDir(), "import.db"), sqlite.Options{})
+		store, err := sqlite.Open(filepath.Join(b.TempDir(), "import.db"), sqlite.Options{BulkWrites: true}) // as consensus import opens it
 		require.NoError(b, err)
 		file := open()
 		src, err := NewReader(file, name)
@@ -170,7 +170,8 @@ func insertRaw(b *testing.B, records []eventstore.Record, shape rawShape) {
 	require.NoError(b, err)
 	require.NoError(b, schema.Close())
 	cache := cmp.Or(shape.cacheKiB, 16384)
-	// The store's write connection's settings (synchronous, page cache,
+	// The settings of the store's write connection opened for an import
+	// (synchronous, page cache, sqlite.Options.BulkWrites'
 	// wal_autocheckpoint), and temp_store(MEMORY): the idRuns trigger
 	// makes SQLite journal every statement, which would otherwise go to a
 	// temporary file.

@@ -193,7 +193,12 @@ func (a *app) printCommandHelp(name string, cmd command) {
 type detailer interface{ details() string }
 
 // storeFlag is the --store flag every command that touches the ledger takes.
-type storeFlag struct{ spec string }
+type storeFlag struct {
+	spec string
+	// bulkWrites opens an embedded store tuned for one writer appending
+	// large batches back to back (sqlite.Options.BulkWrites): the import.
+	bulkWrites bool
+}
 
 func (s *storeFlag) define(fs *pflag.FlagSet) {
 	fs.StringVar(&s.spec, "store", "", "the ledger: a file path, sqlite:PATH or an esdb:// or kurrentdb:// connection string (default $CONSENSUS_STORE, else ./consensus.db)")
@@ -222,7 +227,7 @@ func (s *storeFlag) open(a *app, readOnly bool) (*ledger.Ledger, func(), error) 
 // its store out.
 func (s *storeFlag) openLedger(a *app, readOnly bool, opts ...ledger.Option) (*ledger.Ledger, eventstore.Store, func(), error) {
 	spec := s.resolve(a)
-	store, err := openStore(spec, readOnly, a.now)
+	store, err := openStore(spec, readOnly, a.now, s.bulkWrites)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -256,7 +261,7 @@ func filePath(spec string) (string, bool) {
 
 // openStore opens a store from its specification: a path, sqlite:PATH, or a
 // server connection string.
-func openStore(spec string, readOnly bool, now func() time.Time) (eventstore.Store, error) {
+func openStore(spec string, readOnly bool, now func() time.Time, bulkWrites bool) (eventstore.Store, error) {
 	if esdb.IsConnectionString(spec) {
 		// Open bounds its first contact with the server (esdb.DefaultConnectTimeout),
 		// so an unreachable server is one error within seconds; its errors name
@@ -271,7 +276,7 @@ func openStore(spec string, readOnly bool, now func() time.Time) (eventstore.Sto
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil, fmt.Errorf("store %s: directory %s does not exist", domain.Quote(path), domain.Quote(dir))
 	}
-	store, err := sqlite.Open(path, sqlite.Options{ReadOnly: readOnly, Now: now})
+	store, err := sqlite.Open(path, sqlite.Options{ReadOnly: readOnly, Now: now, BulkWrites: bulkWrites})
 	switch {
 	case errors.Is(err, fs.ErrNotExist) && readOnly:
 		return nil, errNoLedger(path)

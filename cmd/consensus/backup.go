@@ -50,7 +50,7 @@ func (c *backupCmd) run(ctx context.Context, a *app, args []string) error {
 	if err := outfile.Check(target, out); err != nil {
 		return err
 	}
-	store, err := openStore(spec, true, a.now)
+	store, err := openStore(spec, true, a.now, false)
 	if err != nil {
 		return err
 	}

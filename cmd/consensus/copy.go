@@ -35,12 +35,12 @@ func (c *copyCmd) run(ctx context.Context, a *app, args []string) error {
 	if c.from == c.to {
 		return usagef("--from and --to name the same store")
 	}
-	from, err := openStore(c.from, true, a.now)
+	from, err := openStore(c.from, true, a.now, false)
 	if err != nil {
 		return err
 	}
 	defer from.Close()
-	to, err := openStore(c.to, false, a.now)
+	to, err := openStore(c.to, false, a.now, false)
 	if err != nil {
 		return err
 	}

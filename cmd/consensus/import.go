@@ -150,6 +150,7 @@ func (c *importCmd) apply(ctx context.Context, a *app, sorted *backfill.Sorted) 
 func (c *importCmd) ledgerFor(a *app) (*ledger.Ledger, func(), error) {
 	cache := ledger.WithCache(backfill.LedgerCache)
 	if !c.dryRun || c.exists(a) {
+		c.bulkWrites = true // one writer, batch after batch
 		l, _, closeFn, err := c.openLedger(a, c.dryRun, cache)
 		return l, closeFn, err
 	}

@@ -77,17 +77,21 @@ const ApplicationID = 0x434E534C
 // writer, not a busy one.
 const busyTimeout = 10 * time.Second
 
-// walCheckpointPages is how many pages the write-ahead log holds before a
-// commit copies them into the file (SQLite's default is 1,000). An
-// import's commit of 10,000 events rewrites pages all over the index on
-// random event ids, some 30 MB at a million events, so at the default every
-// commit was followed by copying all of them; a log of 16,000 pages (128
-// MiB at the ledger's 8 KiB pages) copies a page once for several commits
-// that rewrote it. On the 1,000,340-row import: 20.6-22.5 s against
-// 24.3-27.8 s (four runs each, alternating); 32,000 pages was no faster.
-// The log is that much larger on disk while a writer works, and is removed
-// when the last connection closes.
-const walCheckpointPages = 16_000
+// bulkCheckpointPages is how many pages the write-ahead log holds before a
+// commit copies them into the file when a store is opened for bulk writes
+// (Options.BulkWrites); SQLite's default is 1,000. An import's commit of
+// 10,000 events rewrites pages all over the index on random event ids, some
+// 30 MB at a million events, so at the default every commit was followed by
+// copying all of them; a log of 16,000 pages (128 MiB at the ledger's 8 KiB
+// pages) copies a page once for several commits that rewrote it. On the
+// 1,000,340-row import: 20.6-22.5 s against 24.3-27.8 s (four runs each,
+// alternating); 32,000 pages was no faster.
+//
+// It is not the default because checkpoints are also when a busy writer
+// leaves the file's write lock free for a while: with writes in a tight
+// loop from two connections, another connection's first write waited twice
+// as long, and once more than the 10 s busy timeout.
+const bulkCheckpointPages = 16_000
 
 // sqliteMagic is the first 16 bytes of every SQLite 3 database file.
 var sqliteMagic = []byte("SQLite format 3\x00")
@@ -103,6 +107,12 @@ type Options struct {
 	// Now is the clock RecordedAt is read from; nil means time.Now. Tests
 	// pin it to make recorded times predictable.
 	Now func() time.Time
+
+	// BulkWrites tunes the store for one writer appending large batches
+	// back to back, an import: the write-ahead log grows to
+	// bulkCheckpointPages before it is copied into the file. Other
+	// writers then wait longer for their turn.
+	BulkWrites bool
 }
 
 // The Store and every optional capability the embedded store implements
@@ -208,9 +218,12 @@ func open(path string, opts Options) (*Store, error) {
 		// A 16 MiB page cache (SQLite's default is 2 MiB) keeps more of the
 		// unique index on random event ids in memory during bulk appends;
 		// 64 MiB was no faster on a 1-million-event import and cost 100 MB
-		// more resident memory. See walCheckpointPages for the other.
-		s.wdb, err = openDB(abs, url.Values{"_txlock": {"immediate"}, "_synchronous": {"FULL"},
-			"_pragma": {"cache_size(-16384)", fmt.Sprintf("wal_autocheckpoint(%d)", walCheckpointPages)}}, 1)
+		// more resident memory.
+		pragmas := []string{"cache_size(-16384)"}
+		if opts.BulkWrites {
+			pragmas = append(pragmas, fmt.Sprintf("wal_autocheckpoint(%d)", bulkCheckpointPages))
+		}
+		s.wdb, err = openDB(abs, url.Values{"_txlock": {"immediate"}, "_synchronous": {"FULL"}, "_pragma": pragmas}, 1)
 		if err != nil {
 			return nil, translate(err)
 		}
