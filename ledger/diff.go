@@ -3,6 +3,7 @@ package ledger
 import (
 	"context"
 	"runtime"
+	"slices"
 
 	"github.com/consensus-ledger/consensus/domain"
 	"github.com/consensus-ledger/consensus/eventstore"
@@ -29,20 +30,14 @@ func (l *Ledger) Diff(ctx context.Context, sym domain.Symbol, d projections.Diff
 // one with no event recorded after d.FromKnown is not read at all.
 // An error of emit stops the walk and is returned.
 func (l *Ledger) DiffAll(ctx context.Context, d projections.DiffQuery, emit func([]projections.DiffRow) error) error {
-	infos, err := l.streams(ctx)
+	infos, err := l.instrumentStreams(ctx)
 	if err != nil {
 		return err
 	}
-	var changed []eventstore.StreamInfo
-	for _, info := range infos {
-		// A stream whose last event was recorded by FromKnown learned
-		// nothing since: no row can differ, and it is not even read. A
-		// day's diff of a large ledger reads only the instruments that
-		// changed that day.
-		if _, ok := domain.SymbolOfStream(info.Stream); ok && info.Events > 0 && info.LastRecordedAt.After(d.FromKnown) {
-			changed = append(changed, info)
-		}
-	}
+	// A stream whose last event was recorded by FromKnown learned nothing
+	// since: no row can differ, and it is not even read. A day's diff of a
+	// large ledger reads only the instruments that changed that day.
+	changed := slices.DeleteFunc(infos, func(info eventstore.StreamInfo) bool { return !info.LastRecordedAt.After(d.FromKnown) })
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type answer struct {

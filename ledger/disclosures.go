@@ -26,14 +26,10 @@ import (
 // is done. A firm named by no rating visible at q.KnownAt is refused with
 // disclosures.ErrUnknownFirm, suggesting the closest firm names.
 func (l *Ledger) Disclosures(ctx context.Context, q disclosures.Query) (disclosures.Report, error) {
-	infos, err := l.streams(ctx)
+	infos, err := l.instrumentStreams(ctx)
 	if err != nil {
 		return disclosures.Report{}, err
 	}
-	infos = slices.DeleteFunc(infos, func(info eventstore.StreamInfo) bool {
-		_, ok := domain.SymbolOfStream(info.Stream)
-		return !ok || info.Events == 0
-	})
 	parts := make([]*disclosures.Instrument, len(infos))
 	heads := make([]*disclosures.Head, len(infos))
 	named := make([]bool, len(infos))
@@ -145,15 +141,13 @@ func (l *Ledger) Firms(ctx context.Context, knownAt time.Time) ([]Firm, error) {
 
 // symbols lists the instruments that have events, by symbol.
 func (l *Ledger) symbols(ctx context.Context) ([]domain.Symbol, error) {
-	infos, err := l.streams(ctx)
+	infos, err := l.instrumentStreams(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []domain.Symbol
-	for _, info := range infos {
-		if sym, ok := domain.SymbolOfStream(info.Stream); ok && info.Events > 0 {
-			out = append(out, sym)
-		}
+	out := make([]domain.Symbol, len(infos))
+	for i, info := range infos {
+		out[i], _ = domain.SymbolOfStream(info.Stream)
 	}
 	return out, nil
 }
@@ -241,10 +235,10 @@ func (l *Ledger) disclosureHistory(ctx context.Context, sym domain.Symbol, q dis
 		return l.loadOnce(ctx, sym)
 	}
 	closes, ok, err := l.closesFrom(ctx, snap, head, q.ClosesFrom(), q.AsOf, q.KnownAt)
-	if err != nil || !ok {
-		if err != nil {
-			return nil, err
-		}
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
 		return l.loadOnce(ctx, sym)
 	}
 	events = append(events, closes...)

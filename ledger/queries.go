@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -61,15 +62,9 @@ func (l *Ledger) Show(ctx context.Context, sym domain.Symbol, q projections.Quer
 // events and dropped from the cache after, so memory does not grow with the
 // ledger. Instruments are answered on as many goroutines as there are cores.
 func (l *Ledger) ShowAll(ctx context.Context, q projections.Query) ([]projections.Consensus, error) {
-	infos, err := l.streams(ctx)
+	symbols, err := l.symbols(ctx)
 	if err != nil {
 		return nil, err
-	}
-	var symbols []domain.Symbol
-	for _, info := range infos {
-		if sym, ok := domain.SymbolOfStream(info.Stream); ok && info.Events > 0 {
-			symbols = append(symbols, sym)
-		}
 	}
 	out := make([]projections.Consensus, len(symbols))
 	g, ctx := errgroup.WithContext(ctx)
@@ -291,16 +286,13 @@ type Instrument struct {
 
 // Instruments lists every instrument, ordered by symbol.
 func (l *Ledger) Instruments(ctx context.Context) ([]Instrument, error) {
-	infos, err := l.streams(ctx)
+	infos, err := l.instrumentStreams(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []Instrument
 	for _, info := range infos {
-		sym, ok := domain.SymbolOfStream(info.Stream)
-		if !ok || info.Events == 0 {
-			continue
-		}
+		sym, _ := domain.SymbolOfStream(info.Stream)
 		currency, err := l.currency(ctx, info.Stream)
 		if err != nil {
 			return nil, err
@@ -340,6 +332,21 @@ func (l *Ledger) currency(ctx context.Context, stream string) (domain.Currency, 
 // keeps one: a checkpoint reads nothing else, which is what keeps it fast.
 func (l *Ledger) StreamHeads(ctx context.Context) ([]eventstore.StreamInfo, error) {
 	return l.streams(ctx)
+}
+
+// instrumentStreams lists the streams of the instruments that have events,
+// in the order streams lists them: the ledger-wide questions (show --all,
+// diff --all, disclosures, track records, the instrument list) ask about
+// these and no other stream.
+func (l *Ledger) instrumentStreams(ctx context.Context) ([]eventstore.StreamInfo, error) {
+	infos, err := l.streams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(infos, func(info eventstore.StreamInfo) bool {
+		_, ok := domain.SymbolOfStream(info.Stream)
+		return !ok || info.Events == 0
+	}), nil
 }
 
 // streams lists the store's streams, through the store's own listing when it

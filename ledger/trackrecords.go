@@ -113,7 +113,7 @@ func (l *Ledger) instrumentsNow(ctx context.Context) (ledgerNow, error) {
 	if err != nil {
 		return ledgerNow{}, err
 	}
-	infos, err := l.streams(ctx)
+	infos, err := l.instrumentStreams(ctx)
 	if err != nil {
 		return ledgerNow{}, err
 	}
@@ -122,12 +122,11 @@ func (l *Ledger) instrumentsNow(ctx context.Context) (ledgerNow, error) {
 		events int64
 	)
 	for _, info := range infos {
-		if sym, ok := domain.SymbolOfStream(info.Stream); ok && info.Events > 0 {
-			now.symbols = append(now.symbols, sym)
-			events += info.Events
-			if info.LastRecordedAt.After(now.latest) {
-				now.latest = info.LastRecordedAt
-			}
+		sym, _ := domain.SymbolOfStream(info.Stream)
+		now.symbols = append(now.symbols, sym)
+		events += info.Events
+		if info.LastRecordedAt.After(now.latest) {
+			now.latest = info.LastRecordedAt
 		}
 	}
 	now.head = head
