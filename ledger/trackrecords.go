@@ -113,6 +113,12 @@ func (l *Ledger) instrumentsNow(ctx context.Context) (ledgerNow, error) {
 	if err != nil {
 		return ledgerNow{}, err
 	}
+	return l.instrumentsAt(ctx, head, cheap)
+}
+
+// instrumentsAt is instrumentsNow once the head is read (ledgerHead: the
+// head, and whether the store said it).
+func (l *Ledger) instrumentsAt(ctx context.Context, head uint64, cheap bool) (ledgerNow, error) {
 	infos, err := l.instrumentStreams(ctx)
 	if err != nil {
 		return ledgerNow{}, err
@@ -198,12 +204,14 @@ func (l *Ledger) TrackRecords(ctx context.Context, asOf, knownAt time.Time) (*pr
 			return rec, nil
 		}
 	}
-	now, err := l.instrumentsNow(ctx)
+	now, err := l.instrumentsAt(ctx, head, cheap)
 	if err != nil {
 		return nil, err
 	}
-	if rec, ok := l.rankings.get(asOf, knownAt, now.head); ok {
-		return rec, nil
+	if !cheap { // the head is the listing's event count, known only now
+		if rec, ok := l.rankings.get(asOf, knownAt, now.head); ok {
+			return rec, nil
+		}
 	}
 	rec, _, err := l.trackRecords(ctx, now.symbols, asOf, knownAt, "")
 	if err != nil {
