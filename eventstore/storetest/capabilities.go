@@ -130,15 +130,22 @@ func testReadOnlyReporter(t *testing.T, s eventstore.Store) {
 	assert.False(t, eventstore.IsReadOnly(s))
 }
 
-func testSnapshotBatcher(t *testing.T, s eventstore.Store) {
+// snapshotterWith returns the store's Snapshotter and its capability c
+// (found by as, named name), skipping the test when it has either not.
+func snapshotterWith[C any](t *testing.T, s eventstore.Store, as func(eventstore.Snapshotter) (C, bool), name string) (eventstore.Snapshotter, C) {
 	sn, ok := eventstore.AsSnapshotter(s)
 	if !ok {
 		t.Skip("store does not implement eventstore.Snapshotter")
 	}
-	batcher, ok := eventstore.AsSnapshotBatcher(sn)
+	c, ok := as(sn)
 	if !ok {
-		t.Skip("store does not implement eventstore.SnapshotBatcher")
+		t.Skip("store does not implement eventstore." + name)
 	}
+	return sn, c
+}
+
+func testSnapshotBatcher(t *testing.T, s eventstore.Store) {
+	sn, batcher := snapshotterWith(t, s, eventstore.AsSnapshotBatcher, "SnapshotBatcher")
 	ctx := context.Background()
 	stream := newStream(t)
 	recs := mustAppend(t, s, stream, eventstore.NoStream, events(0, 2)).Records
@@ -161,14 +168,7 @@ func testSnapshotBatcher(t *testing.T, s eventstore.Store) {
 }
 
 func testSnapshotPrefixDeleter(t *testing.T, s eventstore.Store) {
-	sn, ok := eventstore.AsSnapshotter(s)
-	if !ok {
-		t.Skip("store does not implement eventstore.Snapshotter")
-	}
-	deleter, ok := eventstore.AsSnapshotPrefixDeleter(sn)
-	if !ok {
-		t.Skip("store does not implement eventstore.SnapshotPrefixDeleter")
-	}
+	sn, deleter := snapshotterWith(t, s, eventstore.AsSnapshotPrefixDeleter, "SnapshotPrefixDeleter")
 	ctx := context.Background()
 	stream := newStream(t)
 	rec := mustAppend(t, s, stream, eventstore.NoStream, events(0, 1)).Records[0]
@@ -187,14 +187,7 @@ func testSnapshotPrefixDeleter(t *testing.T, s eventstore.Store) {
 }
 
 func testSnapshotPrefixReader(t *testing.T, s eventstore.Store) {
-	sn, ok := eventstore.AsSnapshotter(s)
-	if !ok {
-		t.Skip("store does not implement eventstore.Snapshotter")
-	}
-	reader, ok := eventstore.AsSnapshotPrefixReader(sn)
-	if !ok {
-		t.Skip("store does not implement eventstore.SnapshotPrefixReader")
-	}
+	sn, reader := snapshotterWith(t, s, eventstore.AsSnapshotPrefixReader, "SnapshotPrefixReader")
 	ctx := context.Background()
 	stream := newStream(t)
 	recs := mustAppend(t, s, stream, eventstore.NoStream, events(0, 2)).Records
