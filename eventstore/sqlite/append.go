@@ -52,8 +52,9 @@ func (s *Store) appendBatches(ctx context.Context, batches []eventstore.StreamBa
 		return nil, err
 	}
 	// Most batches hold new ids only and find the stream where they expect
-	// it, so they are inserted at once and the unique index on ids speaks up
-	// for the rare id already stored. Only then, or when the stream is not at
+	// it, so they are inserted at once and event_ids' key (or, in bulk,
+	// the store's check of its ids) speaks up for the rare id already
+	// stored. Only then, or when the stream is not at
 	// the expected version, is the transaction redone looking every id up
 	// first, since a replay of a stored batch succeeds whatever version was
 	// expected. Looking up first every time cost a tenth of a bulk import.
@@ -72,17 +73,49 @@ var errNeedsLookup = errors.New("the batch's ids must be looked up")
 
 // appendTx appends the batches in one transaction; lookup makes it look the
 // ids up before inserting.
+//
+// The ids of the events stored by the end of the transaction are in
+// event_ids, except for a store opened for bulk writes, which claims its
+// ids against what it knows (bulkIDs) and merges them every bulkTailEvents.
 func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, lookup bool) (results []eventstore.AppendResult, err error) {
+	bulk := s.bulk != nil
+	if bulk {
+		s.bulkMu.Lock()
+		defer s.bulkMu.Unlock()
+	}
 	tx, err := s.wdb.BeginTx(ctx, nil) // BEGIN IMMEDIATE: see the _txlock DSN parameter
 	if err != nil {
 		return nil, withContext(ctx, err)
 	}
 	defer func() {
 		if err != nil {
+			if bulk {
+				s.bulk.failed()
+			}
 			err = errors.Join(err, ignoreDone(tx.Rollback()))
 		}
 	}()
+	m, err := s.readMark(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	claim := bulk && !lookup
+	if bulk {
+		if m, err = s.bulk.begin(ctx, s, tx, m); err != nil {
+			return nil, err
+		}
+	}
+	if !claim {
+		// Lookups need every stored id in event_ids.
+		if err := s.indexIDs(ctx, tx, m.through, m.last); err != nil {
+			return nil, tailError(err, m.through)
+		}
+		m.through = m.last
+	} else if err := s.bulk.claim(ctx, s, tx, batchIDs(batches)); err != nil {
+		return nil, err
+	}
 	results = make([]eventstore.AppendResult, len(batches))
+	last := m.last
 	for i, b := range batches {
 		if results[i], err = s.appendInTx(ctx, tx, b.Stream, b.Expected, b.Events, lookup); err != nil {
 			if errors.Is(err, errNeedsLookup) {
@@ -93,11 +126,45 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 			}
 			return nil, err
 		}
+		if r := results[i]; !r.Replayed {
+			last = int64(r.Records[len(r.Records)-1].Position.Commit)
+		}
+	}
+	merge := !claim || len(s.bulk.tail) >= s.bulk.limit
+	if merge {
+		if err := s.indexIDs(ctx, tx, m.through, last); err != nil {
+			switch {
+			case !errors.Is(err, errIDTaken):
+				return nil, err
+			case claim:
+				return nil, tailError(err, m.through)
+			case !lookup:
+				return nil, errNeedsLookup
+			}
+			return nil, fmt.Errorf("an event id is in two of the transaction's batches: %w", eventstore.ErrDuplicateID)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, withContext(ctx, err)
 	}
+	if bulk {
+		if !claim {
+			s.bulk.saw(results)
+		}
+		s.bulk.committed(last, merge)
+	}
 	return results, nil
+}
+
+// batchIDs lists the ids of every event of the batches.
+func batchIDs(batches []eventstore.StreamBatch) [][16]byte {
+	var ids [][16]byte
+	for _, b := range batches {
+		for _, e := range b.Events {
+			ids = append(ids, e.ID)
+		}
+	}
+	return ids
 }
 
 // appendInTx appends one stream's batch inside the caller's transaction.
@@ -159,15 +226,15 @@ func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, stream string, expec
 		res.Records[i] = r
 		prev = r.Hash
 	}
-	return res, s.insertRecords(ctx, tx, res.Records, lookup)
+	return res, s.insertRecords(ctx, tx, res.Records)
 }
 
 // insertRecords inserts complete records (versions, times and hashes set)
 // of one stream, sets their positions, and moves the stream's head to the
 // last. Times are stored as Unix nanoseconds and set back from them, so
-// the records returned equal the records read later. Without looked, an id
-// found stored answers errNeedsLookup (see appendInTx).
-func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, records []eventstore.Record, looked bool) error {
+// the records returned equal the records read later. The ids are left for
+// the caller to index (indexIDs).
+func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, records []eventstore.Record) error {
 	insert := tx.StmtContext(ctx, s.insert)
 	for i := range records {
 		r := &records[i]
@@ -181,7 +248,7 @@ func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, records []eventst
 		out, err := insert.ExecContext(ctx, r.ID[:], r.Stream, r.Version, r.Type, r.Data, metadata,
 			r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:], r.Chain)
 		if err != nil {
-			return s.insertError(ctx, tx, *r, err, looked)
+			return insertError(ctx, *r, err)
 		}
 		seq, err := out.LastInsertId()
 		if err != nil {
@@ -335,20 +402,14 @@ func (s *Store) recordedAt(last time.Time) (time.Time, error) {
 	return t, nil
 }
 
-// insertError explains a failed insert. The write lock and the lookups
-// before it make a constraint violation unexpected; if one happens anyway
-// (the streams table disagreeing with the events, say), it is reported as
-// the conflict it is rather than as a raw driver error.
-func (s *Store) insertError(ctx context.Context, tx *sql.Tx, r eventstore.Record, err error, looked bool) error {
+// insertError explains a failed insert. The write lock and the head read
+// before it make a constraint violation unexpected: only (stream, version)
+// is unique in events, so one means the streams table disagrees with the
+// events, and it is reported as the conflict it is rather than as a raw
+// driver error.
+func insertError(ctx context.Context, r eventstore.Record, err error) error {
 	if !isUniqueViolation(err) {
 		return withContext(ctx, err)
-	}
-	var n int
-	if qerr := tx.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE id = ?", r.ID[:]).Scan(&n); qerr == nil && n > 0 {
-		if !looked {
-			return errNeedsLookup
-		}
-		return fmt.Errorf("event %s is already stored: %w", r.ID, eventstore.ErrDuplicateID)
 	}
 	return fmt.Errorf("version %d is already stored, though the stream's head says %d (%v): %w",
 		r.Version, r.Version-1, err, eventstore.ErrWrongVersion)

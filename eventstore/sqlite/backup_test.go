@@ -76,7 +76,7 @@ func TestBackupWhileWriting(t *testing.T) {
 		assert.Equal(t, b, sum.Path)
 		h := readFile(t, b)
 		assert.Equal(t, uint32(sqlite.ApplicationID), binary.BigEndian.Uint32(h[68:72]), "application_id")
-		assert.Equal(t, uint32(3), binary.BigEndian.Uint32(h[60:64]), "user_version, the schema version")
+		assert.Equal(t, uint32(4), binary.BigEndian.Uint32(h[60:64]), "user_version, the schema version")
 		assert.Equal(t, []byte{1, 1}, h[18:20], "a backup is one self-contained file, in rollback-journal mode")
 		assert.EqualValues(t, len(h), sum.Bytes)
 

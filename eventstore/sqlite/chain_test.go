@@ -55,7 +55,8 @@ func verifyAll(t *testing.T, s *sqlite.Store) [eventstore.ChainV2 + 1]int64 {
 // TestSchema2LedgerReadsAndUpgrades opens a ledger at schema version 2:
 // read-only it is read as it is (every record chain version 1, the file
 // untouched); opened for writing it is migrated to version 3 with every
-// record still version 1 and verifying, and new records are version 2.
+// record still version 1 and verifying (and on to version 4, ids in
+// event_ids), and new records are version 2.
 func TestSchema2LedgerReadsAndUpgrades(t *testing.T) {
 	path := schema2Ledger(t)
 	before, err := os.ReadFile(path)
@@ -70,7 +71,7 @@ func TestSchema2LedgerReadsAndUpgrades(t *testing.T) {
 	assert.Equal(t, 2, userVersion(t, path))
 
 	rw := mustOpen(t, path, sqlite.Options{})
-	assert.Equal(t, 3, userVersion(t, path))
+	assert.Equal(t, 4, userVersion(t, path))
 	assert.Equal(t, [3]int64{0, 68, 0}, verifyAll(t, rw), "migrated records keep version 1 and verify")
 	res, err := rw.Append(context.Background(), "instrument-BABA", eventstore.Any, newEvents(2))
 	require.NoError(t, err)

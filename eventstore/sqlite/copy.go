@@ -34,6 +34,12 @@ func (s *Store) appendCopies(ctx context.Context, stream string, expected events
 	if err := eventstore.CheckCopies(stream, records, representable); err != nil {
 		return res, err
 	}
+	if s.bulk != nil {
+		// One transaction at a time, as appendTx; the next bulk append
+		// finds the mark moved and starts its tail again.
+		s.bulkMu.Lock()
+		defer s.bulkMu.Unlock()
+	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return res, withContext(ctx, err)
@@ -43,6 +49,10 @@ func (s *Store) appendCopies(ctx context.Context, stream string, expected events
 			err = errors.Join(err, ignoreDone(tx.Rollback()))
 		}
 	}()
+	last, err := s.indexAll(ctx, tx)
+	if err != nil {
+		return res, err
+	}
 	stored, err := s.lookupIDs(ctx, tx, events)
 	if err != nil {
 		return res, err
@@ -82,7 +92,13 @@ func (s *Store) appendCopies(ctx context.Context, stream string, expected events
 		r.Stream = stream
 		res.Records[i] = r
 	}
-	if err := s.insertRecords(ctx, tx, res.Records, true); err != nil {
+	if err := s.insertRecords(ctx, tx, res.Records); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if err := s.indexIDs(ctx, tx, last, int64(res.Records[len(res.Records)-1].Position.Commit)); err != nil {
+		if errors.Is(err, errIDTaken) {
+			err = fmt.Errorf("an event id is stored already: %w", eventstore.ErrDuplicateID)
+		}
 		return eventstore.AppendResult{}, err
 	}
 	if err := tx.Commit(); err != nil {

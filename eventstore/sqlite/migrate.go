@@ -181,9 +181,11 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 const chainSchema = 3
 
 // checkSchema verifies, on a read-only ledger, what migrate would have
-// ensured on a writable one, and returns the schema version. The version
-// just before chainSchema is read as it is (every record chain version
-// 1), so that verifying an archived ledger never needs write access.
+// ensured on a writable one, and returns the schema version. The versions
+// from the one just before chainSchema are read as they are (every record
+// chain version 1 before it, ids in a unique index on events before
+// idsSchema), so that verifying an archived ledger never needs write
+// access.
 func checkSchema(ctx context.Context, db *sql.DB) (int, error) {
 	ms, err := migrations()
 	if err != nil {
@@ -197,7 +199,7 @@ func checkSchema(ctx context.Context, db *sql.DB) (int, error) {
 		return 0, fmt.Errorf("application_id is %#08x: %w", appID, eventstore.ErrNotLedger)
 	case version > len(ms):
 		return 0, fmt.Errorf("schema version %d is newer than this program's %d: upgrade the program", version, len(ms))
-	case version < len(ms) && version != chainSchema-1:
+	case version < chainSchema-1:
 		return 0, fmt.Errorf("schema version %d is older than this program's %d: open the ledger once for writing to upgrade it", version, len(ms))
 	}
 	return version, nil

@@ -44,16 +44,22 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.readStream, s.rdb, `SELECT ` + readColumns + ` FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`},
 		{&s.readStreamEvents, s.rdb, `SELECT ` + eventColumns + ` FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`},
 		{&s.readAll, s.rdb, `SELECT ` + readColumns + ` FROM events WHERE seq >= ? ORDER BY seq LIMIT ?`},
-		{&s.find, s.rdb, `SELECT ` + readColumns + ` FROM events WHERE id = ?`},
+		{&s.find, s.rdb, findByID(readColumns, s.idsInTable)},
 		{&s.streams, s.rdb, `SELECT name, version, events, last_recorded_at, last_hash FROM streams ORDER BY name`},
 		{&s.streamSize, s.rdb, `SELECT version + 1 FROM streams WHERE name = ?`},
 		{&s.lastSeq, s.rdb, `SELECT coalesce(max(seq), 0) FROM events`},
 	}
 	if s.wdb != nil {
 		stmts = append(stmts,
-			stmt{&s.lookupOne, s.wdb, `SELECT ` + recordColumns + ` FROM events WHERE id = ?`},
-			stmt{&s.lookupMany, s.wdb, `SELECT ` + recordColumns + ` FROM events WHERE id IN (?` +
-				strings.Repeat(", ?", lookupChunk-1) + `)`},
+			// Writers look ids up after indexing every stored event
+			// (indexAll), so event_ids answers alone.
+			stmt{&s.lookupOne, s.wdb, `SELECT ` + recordColumns + ` FROM events WHERE seq = (SELECT seq FROM event_ids WHERE id = ?)`},
+			stmt{&s.lookupMany, s.wdb, `SELECT ` + recordColumns + ` FROM events WHERE seq IN (SELECT seq FROM event_ids WHERE id IN (?` +
+				strings.Repeat(", ?", lookupChunk-1) + `))`},
+			stmt{&s.idStored, s.wdb, `SELECT 1 FROM event_ids WHERE id = ?`},
+			stmt{&s.idMark, s.wdb, `SELECT (SELECT seq FROM event_ids_through), (SELECT coalesce(max(seq), 0) FROM events)`},
+			stmt{&s.indexTail, s.wdb, `INSERT INTO event_ids (id, seq) SELECT id, seq FROM events WHERE seq > ? AND seq <= ?`},
+			stmt{&s.moveMark, s.wdb, `UPDATE event_ids_through SET seq = ?`},
 			stmt{&s.head, s.wdb, `SELECT version, last_hash, last_recorded_at FROM streams WHERE name = ?`},
 			stmt{&s.insert, s.wdb, `INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash, chain)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
@@ -71,6 +77,20 @@ func (s *Store) prepare(ctx context.Context) error {
 		*st.dst = p
 	}
 	return nil
+}
+
+// findByID is the query of an event by id. From schema version 4 on, an
+// event is found through event_ids, or among the events a bulk writer has
+// appended past its mark and not yet indexed (at most bulkTailEvents a
+// writer: a short scan by seq); before, through the unique index on
+// events.id.
+func findByID(columns string, idsInTable bool) string {
+	if !idsInTable {
+		return `SELECT ` + columns + ` FROM events WHERE id = ?`
+	}
+	return `SELECT ` + columns + ` FROM events WHERE seq = (SELECT seq FROM event_ids WHERE id = ?1)
+		UNION ALL
+		SELECT ` + columns + ` FROM events WHERE seq > (SELECT seq FROM event_ids_through) AND id = ?1`
 }
 
 // ReadStream implements eventstore.Store. An unknown stream reads as empty;
@@ -184,7 +204,7 @@ func (s *Store) Streams(ctx context.Context) ([]eventstore.StreamInfo, error) {
 	return out, nil
 }
 
-// Find implements eventstore.Finder with the unique index on id.
+// Find implements eventstore.Finder through event_ids (see findByID).
 func (s *Store) Find(ctx context.Context, id uuid.UUID) (eventstore.Record, error) {
 	recs, err := newScanner().query(ctx, s.find, id[:])
 	switch {

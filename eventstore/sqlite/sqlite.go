@@ -3,17 +3,24 @@
 //
 // # Schema
 //
-// Two tables, created by the numbered migrations embedded in the binary
+// Tables created by the numbered migrations embedded in the binary
 // (migrations/*.sql, applied in order in one transaction and counted by
 // PRAGMA user_version):
 //
 //   - events: one row per record. Its INTEGER PRIMARY KEY seq is the record's
-//     Position (Commit and Prepare alike); the id is a 16-byte blob with a
-//     UNIQUE index; (stream, version) is UNIQUE; both times are int64 unix
-//     nanoseconds in UTC; prev_hash and hash are the stream's SHA-256 chain
+//     Position (Commit and Prepare alike); the id is a 16-byte blob;
+//     (stream, version) is UNIQUE; both times are int64 unix nanoseconds in
+//     UTC; prev_hash and hash are the stream's SHA-256 chain
 //     (eventstore.RecordHash), and chain the version of the rule each hash
 //     was computed with (schema version 3 on; a ledger at version 2 opened
 //     read-only reads every record as version 1).
+//   - event_ids: every stored id with its seq, keyed by id, so an id is
+//     stored once across the ledger (schema version 4 on; before, a UNIQUE
+//     index on events.id, which a ledger opened read-only still uses).
+//     event_ids_through is the seq up to which it holds every event: a store
+//     opened for bulk writes (an import) appends past it and merges its ids
+//     every bulkTailEvents and when it closes; every other writer merges
+//     whatever lies past it before writing (see ids.go).
 //   - streams: one row per stream with its version, event count, last hash
 //     and last recorded time, written in the same transaction as the events,
 //     so Append and Streams never scan the events.
@@ -110,8 +117,10 @@ type Options struct {
 
 	// BulkWrites tunes the store for one writer appending large batches
 	// back to back, an import: the write-ahead log grows to
-	// bulkCheckpointPages before it is copied into the file. Other
-	// writers then wait longer for their turn.
+	// bulkCheckpointPages before it is copied into the file, and event ids
+	// are checked in memory and indexed bulkTailEvents at a time (see
+	// bulkIDs), the last of them when the store closes. Other writers then
+	// wait longer for their turn.
 	BulkWrites bool
 }
 
@@ -150,6 +159,15 @@ type Store struct {
 	head, lookupOne, lookupMany, insert, upsertStream    *sql.Stmt
 	readStream, readStreamEvents, readAll, find, streams *sql.Stmt
 	streamSize, lastSeq                                  *sql.Stmt
+	idMark, indexTail, moveMark, idStored                *sql.Stmt
+	// idsInTable is set when the ledger keeps its ids in event_ids (schema
+	// version 4 on), as every ledger opened for writing does.
+	idsInTable bool
+
+	// bulk is what a store opened for bulk writes knows of the ids (nil
+	// otherwise); bulkMu holds its transactions one at a time.
+	bulk   *bulkIDs
+	bulkMu sync.Mutex
 
 	closeOnce sync.Once
 	closeErr  error
@@ -214,6 +232,7 @@ func open(path string, opts Options) (*Store, error) {
 			return nil, errors.Join(err, s.rdb.Close())
 		}
 		s.beforeChain = version < chainSchema
+		s.idsInTable = version >= idsSchema
 	} else {
 		// A 16 MiB page cache (SQLite's default is 2 MiB) keeps more of the
 		// unique index on random event ids in memory during bulk appends;
@@ -233,6 +252,10 @@ func open(path string, opts Options) (*Store, error) {
 		s.rdb, err = openDB(abs, url.Values{"_query_only": {"1"}}, maxReaders())
 		if err != nil {
 			return nil, errors.Join(translate(err), s.wdb.Close())
+		}
+		s.idsInTable = true
+		if opts.BulkWrites {
+			s.bulk = &bulkIDs{limit: bulkTailEvents}
 		}
 	}
 	if err := s.prepare(ctx); err != nil {
@@ -372,7 +395,12 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		var errs []error
-		for _, st := range []*sql.Stmt{s.head, s.lookupOne, s.lookupMany, s.insert, s.upsertStream, s.readStream, s.readStreamEvents, s.readAll, s.find, s.streams, s.streamSize, s.lastSeq} {
+		if s.bulk != nil && s.indexTail != nil {
+			if err := s.mergeBulkTail(context.Background()); err != nil {
+				errs = append(errs, fmt.Errorf("index the ids of the events appended in bulk (the next writer will): %w", err))
+			}
+		}
+		for _, st := range []*sql.Stmt{s.head, s.lookupOne, s.lookupMany, s.insert, s.upsertStream, s.readStream, s.readStreamEvents, s.readAll, s.find, s.streams, s.streamSize, s.lastSeq, s.idMark, s.indexTail, s.moveMark, s.idStored} {
 			if st != nil {
 				errs = append(errs, st.Close())
 			}

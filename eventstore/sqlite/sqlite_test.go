@@ -294,7 +294,7 @@ func TestReopenPreservesData(t *testing.T) {
 	var version, appID int64
 	require.NoError(t, db.QueryRow("PRAGMA user_version").Scan(&version))
 	require.NoError(t, db.QueryRow("PRAGMA application_id").Scan(&appID))
-	assert.EqualValues(t, 3, version, "user_version")
+	assert.EqualValues(t, 4, version, "user_version")
 	assert.EqualValues(t, sqlite.ApplicationID, appID)
 	var mode string
 	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode))
@@ -304,7 +304,7 @@ func TestReopenPreservesData(t *testing.T) {
 	assert.Equal(t, 8192, pageSize, "a new ledger's pages (bulk imports write fewer of them)")
 	var tables int
 	require.NoError(t, db.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE type = 'table'`).Scan(&tables))
-	assert.Equal(t, 3, tables, "tables: events, streams, snapshots")
+	assert.Equal(t, 5, tables, "tables: events, streams, snapshots, event_ids, event_ids_through")
 }
 
 func TestRefusesNewerSchema(t *testing.T) {
