@@ -6,11 +6,13 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -70,7 +72,8 @@ func BenchmarkImport(b *testing.B) {
 
 // BenchmarkRawSQLiteInsert is the baseline for BenchmarkImport: the same
 // rows (the records an import of the same file stores, hashes included)
-// inserted into the same schema with plain prepared INSERTs through the same
+// inserted into the same table, with the unique index on ids the ledger
+// had up to schema version 4, with plain prepared INSERTs through the same
 // driver, 10,000 rows a transaction as the import commits them, and nothing
 // else: no reading, checking, sorting, encoding or hashing. Import's
 // events/s over this one's is the share of SQLite's own speed the import
@@ -86,7 +89,7 @@ func BenchmarkRawSQLiteInsert(b *testing.B) {
 
 // BenchmarkRawSQLiteInsertShapes shows where SQLite's time goes in the
 // baseline, and what other layouts of the unique index on event ids would
-// give: the same rows in larger transactions, with a larger page cache,
+// give (the import's own, from schema version 4, is idTail's): the same rows in larger transactions, with a larger page cache,
 // without the index, and with the ids kept unique in a table of their own
 // (written in id order each transaction, keyed by an 8-byte prefix, or
 // merged in sorted runs from a small table of recent ids). Ids are UUIDs
@@ -107,6 +110,8 @@ func BenchmarkRawSQLiteInsertShapes(b *testing.B) {
 		{name: "tx=50000/id-table-in-id-order", txRows: 50000, ids: idTableSorted},
 		{name: "tx=10000/id-prefix-rowid-table", txRows: 10000, ids: idPrefixTable},
 		{name: "tx=10000/id-runs-merged-every-262144", txRows: 10000, ids: idRuns, mergeEvery: 262144},
+		{name: "tx=10000/id-tail-looked-up-merged-every-262144", txRows: 10000, ids: idTail, mergeEvery: 262144},
+		{name: "tx=10000/id-tail-unchecked-merged-every-262144", txRows: 10000, ids: idTailUnchecked, mergeEvery: 262144},
 	} {
 		b.Run(shape.name, func(b *testing.B) {
 			for b.Loop() {
@@ -152,11 +157,13 @@ type rawShape struct {
 type idLayout int
 
 const (
-	idIndex       idLayout = iota // the ledger's schema: a UNIQUE index on events.id
-	noIDIndex                     // none: the upper bound
-	idTableSorted                 // ids(id PRIMARY KEY, seq) WITHOUT ROWID, each transaction's ids inserted in id order
-	idPrefixTable                 // ids(k INTEGER PRIMARY KEY, seq): the id's first 8 bytes as the rowid (collisions not handled)
-	idRuns                        // recent ids in a small table, checked against and merged in id order into the rest
+	idIndex         idLayout = iota // the ledger's schema before version 4: a UNIQUE index on events.id
+	noIDIndex                       // none: the upper bound
+	idTableSorted                   // ids(id PRIMARY KEY, seq) WITHOUT ROWID, each transaction's ids inserted in id order
+	idPrefixTable                   // ids(k INTEGER PRIMARY KEY, seq): the id's first 8 bytes as the rowid (collisions not handled)
+	idRuns                          // recent ids in a small table, checked against and merged in id order into the rest
+	idTail                          // ids(id PRIMARY KEY, seq) WITHOUT ROWID holds the ids of events up to a watermark; each transaction looks its ids up in one statement, and the events past the watermark are merged in id order every mergeEvery
+	idTailUnchecked                 // idTail without the lookups
 )
 
 // insertRaw inserts records into a new ledger file with plain prepared
@@ -178,7 +185,12 @@ func insertRaw(b *testing.B, records []eventstore.Record, shape rawShape) {
 	db, err := sql.Open("sqlite", fmt.Sprintf("file:%s?_txlock=immediate&_pragma=synchronous(FULL)&_pragma=journal_mode(WAL)&_pragma=cache_size(-%d)&_pragma=wal_autocheckpoint(16000)&_pragma=temp_store(MEMORY)", path, cache))
 	require.NoError(b, err)
 	db.SetMaxOpenConns(1)
-	if shape.ids != idIndex {
+	if shape.ids == idIndex {
+		// The ledger's schema before version 4, which keeps ids in
+		// event_ids instead: the baseline the import is compared with.
+		_, err = db.Exec(`CREATE UNIQUE INDEX events_id ON events (id)`)
+		require.NoError(b, err)
+	} else {
 		_, err = db.Exec(`DROP TABLE events;
 			CREATE TABLE events (seq INTEGER PRIMARY KEY, id BLOB NOT NULL, stream TEXT NOT NULL, version INTEGER NOT NULL,
 				type TEXT NOT NULL, data BLOB NOT NULL, metadata BLOB, effective_at INTEGER NOT NULL, recorded_at INTEGER NOT NULL,
@@ -193,6 +205,8 @@ func insertRaw(b *testing.B, records []eventstore.Record, shape rawShape) {
 	case idPrefixTable:
 		idInsert = `INSERT INTO ids (k, seq) VALUES (?, ?)`
 		_, err = db.Exec(`CREATE TABLE ids (k INTEGER PRIMARY KEY, seq INTEGER NOT NULL) STRICT`)
+	case idTail, idTailUnchecked:
+		_, err = db.Exec(`CREATE TABLE ids (id BLOB PRIMARY KEY, seq INTEGER NOT NULL) STRICT, WITHOUT ROWID`)
 	case idRuns:
 		_, err = db.Exec(`
 			CREATE TABLE ids_recent (id BLOB PRIMARY KEY, seq INTEGER NOT NULL) STRICT, WITHOUT ROWID;
@@ -226,6 +240,20 @@ func insertRaw(b *testing.B, records []eventstore.Record, shape rawShape) {
 				require.NoError(b, err)
 			}
 		} else {
+			if shape.ids == idTail {
+				var hexes strings.Builder
+				hexes.WriteByte('[')
+				for i, r := range batch {
+					if i > 0 {
+						hexes.WriteByte(',')
+					}
+					fmt.Fprintf(&hexes, "%q", hex.EncodeToString(r.ID[:]))
+				}
+				hexes.WriteByte(']')
+				var found int
+				require.NoError(b, tx.QueryRow(`SELECT count(*) FROM ids WHERE id IN (SELECT unhex(value) FROM json_each(?))`, hexes.String()).Scan(&found))
+				require.Zero(b, found)
+			}
 			stmt, err := tx.Prepare(`INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 			require.NoError(b, err)
@@ -256,7 +284,12 @@ func insertRaw(b *testing.B, records []eventstore.Record, shape rawShape) {
 				require.NoError(b, err)
 			}
 		}
-		if recent += len(batch); shape.ids == idRuns && recent >= shape.mergeEvery {
+		if recent += len(batch); (shape.ids == idTail || shape.ids == idTailUnchecked) && (recent >= shape.mergeEvery || start+len(batch) == len(records)) {
+			_, err = tx.Exec(`INSERT INTO ids SELECT id, seq FROM events WHERE seq > ? ORDER BY id`, start+len(batch)-recent)
+			require.NoError(b, err)
+			recent = 0
+		}
+		if shape.ids == idRuns && recent >= shape.mergeEvery {
 			_, err = tx.Exec(`INSERT INTO ids SELECT id, seq FROM ids_recent ORDER BY id; DELETE FROM ids_recent`)
 			require.NoError(b, err)
 			recent = 0
