@@ -52,12 +52,12 @@ func (s *Store) appendBatches(ctx context.Context, batches []eventstore.StreamBa
 		return nil, err
 	}
 	// Most batches hold new ids only and find the stream where they expect
-	// it, so they are inserted at once and event_ids' key (or, in bulk,
-	// the store's check of its ids) speaks up for the rare id already
-	// stored. Only then, or when the stream is not at
-	// the expected version, is the transaction redone looking every id up
-	// first, since a replay of a stored batch succeeds whatever version was
-	// expected. Looking up first every time cost a tenth of a bulk import.
+	// it, so they are inserted at once and event_ids' key (or, in bulk, the
+	// store's check of its ids) speaks up for the rare id already stored.
+	// Only then, or when the stream is not at the expected version, is the
+	// transaction redone looking every id up first, since a replay of a
+	// stored batch succeeds whatever version was expected. Looking up first
+	// every time cost a tenth of a bulk import.
 	results, err := s.appendTx(ctx, batches, false)
 	if errors.Is(err, errNeedsLookup) {
 		results, err = s.appendTx(ctx, batches, true)

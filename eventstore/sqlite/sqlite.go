@@ -87,12 +87,12 @@ const busyTimeout = 10 * time.Second
 // bulkCheckpointPages is how many pages the write-ahead log holds before a
 // commit copies them into the file when a store is opened for bulk writes
 // (Options.BulkWrites); SQLite's default is 1,000. An import's commit of
-// 10,000 events rewrites pages all over the index on random event ids, some
-// 30 MB at a million events, so at the default every commit was followed by
-// copying all of them; a log of 16,000 pages (128 MiB at the ledger's 8 KiB
-// pages) copies a page once for several commits that rewrote it. On the
-// 1,000,340-row import: 20.6-22.5 s against 24.3-27.8 s (four runs each,
-// alternating); 32,000 pages was no faster.
+// 10,000 events rewrote pages all over the unique index on random event ids
+// of schema version 3, some 30 MB at a million events, so at the default
+// every commit was followed by copying all of them; a log of 16,000 pages
+// (128 MiB at the ledger's 8 KiB pages) copies a page once for several
+// commits that rewrote it. On the 1,000,340-row import: 20.6-22.5 s against
+// 24.3-27.8 s (four runs each, alternating); 32,000 pages was no faster.
 //
 // It is not the default because checkpoints are also when a busy writer
 // leaves the file's write lock free for a while: with writes in a tight
@@ -235,9 +235,10 @@ func open(path string, opts Options) (*Store, error) {
 		s.idsInTable = version >= idsSchema
 	} else {
 		// A 16 MiB page cache (SQLite's default is 2 MiB) keeps more of the
-		// unique index on random event ids in memory during bulk appends;
-		// 64 MiB was no faster on a 1-million-event import and cost 100 MB
-		// more resident memory.
+		// index on random event ids in memory during bulk appends; 64 MiB
+		// was no faster on a 1-million-event import and cost 100 MB more
+		// resident memory (both measured with schema version 3's unique
+		// index on events.id).
 		pragmas := []string{"cache_size(-16384)"}
 		if opts.BulkWrites {
 			pragmas = append(pragmas, fmt.Sprintf("wal_autocheckpoint(%d)", bulkCheckpointPages))
