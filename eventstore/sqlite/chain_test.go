@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -14,11 +15,12 @@ import (
 	"github.com/consensus-ledger/consensus/eventstore/sqlite"
 )
 
-// schema2Ledger copies the demo ledger as the release before chain version
-// 2 wrote it (schema version 2) to a new path.
-func schema2Ledger(t *testing.T) string {
+// oldLedger copies the demo ledger as an earlier release wrote it, at
+// schema version 2 (before chain version 2) or 3 (before event_ids), to a
+// new path.
+func oldLedger(t *testing.T, schema int) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "test", "testdata", "schema2-demo.sqlite"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "test", "testdata", fmt.Sprintf("schema%d-demo.sqlite", schema)))
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "old.db")
 	require.NoError(t, os.WriteFile(path, b, 0o644))
@@ -58,7 +60,7 @@ func verifyAll(t *testing.T, s *sqlite.Store) [eventstore.ChainV2 + 1]int64 {
 // record still version 1 and verifying (and on to version 4, ids in
 // event_ids), and new records are version 2.
 func TestSchema2LedgerReadsAndUpgrades(t *testing.T) {
-	path := schema2Ledger(t)
+	path := oldLedger(t, 2)
 	before, err := os.ReadFile(path)
 	require.NoError(t, err)
 
@@ -85,7 +87,7 @@ func TestSchema2LedgerReadsAndUpgrades(t *testing.T) {
 // step runs in one transaction. A crash during the step leaves it the same
 // way.
 func TestChainMigrationFailsWhole(t *testing.T) {
-	path := schema2Ledger(t)
+	path := oldLedger(t, 2)
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
 	_, err = db.Exec(`ALTER TABLE events ADD COLUMN chain INTEGER`)

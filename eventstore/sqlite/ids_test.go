@@ -12,18 +12,7 @@ import (
 
 	"github.com/consensus-ledger/consensus/eventstore"
 	"github.com/consensus-ledger/consensus/eventstore/sqlite"
-	"github.com/consensus-ledger/consensus/eventstore/storetest"
 )
-
-// TestConformanceBulk runs the store's contract on a store opened for bulk
-// writes, whose events wait past the id index's mark until it merges them:
-// replays, refused ids, versions and reads by id must not tell the
-// difference.
-func TestConformanceBulk(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) eventstore.Store {
-		return mustOpen(t, filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{BulkWrites: true})
-	})
-}
 
 // idIndex is where a closed or open ledger's id index stands, read with a
 // connection of its own: the mark, the last seq, and the rows of event_ids.
@@ -186,24 +175,13 @@ func TestRepeatedIDPastTheMarkIsDamage(t *testing.T) {
 	assert.Equal(t, before, readFile(t, path), "the refused writes changed nothing")
 }
 
-// schema3Ledger copies the demo ledger as the release before event_ids
-// wrote it (schema version 3) to a new path.
-func schema3Ledger(t *testing.T) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "test", "testdata", "schema3-demo.sqlite"))
-	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "old.db")
-	require.NoError(t, os.WriteFile(path, b, 0o644))
-	return path
-}
-
 // TestSchema3LedgerReadsAndUpgrades: read-only, a ledger at schema version
 // 3 is read as it is, by id too, and left untouched; opened for writing it
 // is migrated to version 4 with every record as it was (positions, bytes,
 // hashes), every id in event_ids, and ids still refused twice.
 func TestSchema3LedgerReadsAndUpgrades(t *testing.T) {
 	ctx := context.Background()
-	path := schema3Ledger(t)
+	path := oldLedger(t, 3)
 	before := readFile(t, path)
 
 	ro := mustOpen(t, path, sqlite.Options{ReadOnly: true})
@@ -238,7 +216,7 @@ func TestSchema3LedgerReadsAndUpgrades(t *testing.T) {
 // schema version 3, unchanged and still readable, since every step runs in
 // one transaction. A crash during the step leaves it the same way.
 func TestEventIDsMigrationFailsWhole(t *testing.T) {
-	path := schema3Ledger(t)
+	path := oldLedger(t, 3)
 	db := rawDB(t, path)
 	_, err := db.Exec(`CREATE TABLE event_ids_through (x INTEGER)`)
 	require.NoError(t, err)
