@@ -7,6 +7,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -209,6 +210,24 @@ type SnapshotPrefixReader interface {
 	LoadSnapshotsWithPrefix(ctx context.Context, prefix string) ([]Snapshot, error)
 }
 
+// IDChecker is implemented by stores that keep the index that makes event
+// ids unique apart from the events themselves, where a tool editing the
+// store could make the two disagree and let an id be stored twice. verify
+// asks it as well as checking the hash chains, which cannot see a repeated
+// id in another stream.
+//
+// It is implemented by eventstore/sqlite.
+type IDChecker interface {
+	// CheckIDs returns nil when every stored id is stored once and the
+	// index agrees with the events, and otherwise an error wrapping
+	// ErrIDIndex that says what disagrees.
+	CheckIDs(ctx context.Context) error
+}
+
+// ErrIDIndex is CheckIDs' error: the store's index of event ids disagrees
+// with its events.
+var ErrIDIndex = errors.New("the index of event ids disagrees with the events")
+
 // The capabilities are discovered only here, by type assertion, as
 // database/sql discovers a driver's in one file (ctxutil.go): a caller asks
 // As<Capability>(s) and falls back to the Store methods when ok is false.
@@ -264,6 +283,9 @@ func AsSnapshotPrefixDeleter(sn Snapshotter) (SnapshotPrefixDeleter, bool) {
 
 // AsHeadReader returns s as a HeadReader if it is one.
 func AsHeadReader(s Store) (HeadReader, bool) { c, ok := s.(HeadReader); return c, ok }
+
+// AsIDChecker returns s as an IDChecker if it is one.
+func AsIDChecker(s Store) (IDChecker, bool) { c, ok := s.(IDChecker); return c, ok }
 
 // AsSnapshotPrefixReader returns sn as a SnapshotPrefixReader if it is one.
 func AsSnapshotPrefixReader(sn Snapshotter) (SnapshotPrefixReader, bool) {

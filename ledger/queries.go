@@ -526,6 +526,13 @@ func (l *Ledger) Verify(ctx context.Context, sym domain.Symbol) (VerifyReport, e
 	if sym != "" && !found {
 		return report, fmt.Errorf("%w: %s has no events", ErrUnknownInstrument, sym)
 	}
+	if c, ok := eventstore.AsIDChecker(l.store); ok && sym == "" {
+		// The chains cannot see an id stored again in another stream; the
+		// store's index of ids, which refuses that, is checked instead.
+		if err := c.CheckIDs(ctx); err != nil {
+			return report, err
+		}
+	}
 	return report, nil
 }
 

@@ -168,7 +168,7 @@ func (c *verifyCmd) run(ctx context.Context, a *app, args []string) error {
 		against, err = l.CheckAgainst(ctx, anchor.anchor, sym)
 	}
 	var chainErr *eventstore.ChainError
-	if errors.As(err, &chainErr) {
+	if errors.As(err, &chainErr) || errors.Is(err, eventstore.ErrIDIndex) {
 		return fmt.Errorf("tampering detected after %d good events: %w", report.Events, err)
 	}
 	if err != nil {

@@ -258,3 +258,35 @@ func (s *Store) mergeBulkTail(ctx context.Context) (err error) {
 	}
 	return withContext(ctx, tx.Commit())
 }
+
+// CheckIDs implements eventstore.IDChecker, in one statement, so on one
+// snapshot of the ledger: event_ids holds exactly one row for each event up
+// to the mark, each naming an event with its id, and the events past the
+// mark repeat no id, among them or in event_ids. With event_ids' key, that
+// is every stored id stored once. A ledger before schema version 4 keeps
+// ids unique in its table's own constraint and has nothing apart to check.
+func (s *Store) CheckIDs(ctx context.Context) error {
+	if !s.idsInTable {
+		return nil
+	}
+	var through, indexed, upToMark, matching, repeatedPast, indexedPast int64
+	err := s.rdb.QueryRowContext(ctx, `WITH mark AS (SELECT seq FROM event_ids_through)
+		SELECT (SELECT seq FROM mark),
+			(SELECT count(*) FROM event_ids),
+			(SELECT count(*) FROM events WHERE seq <= (SELECT seq FROM mark)),
+			(SELECT count(*) FROM event_ids i JOIN events e ON e.seq = i.seq AND e.id = i.id),
+			(SELECT count(*) - count(DISTINCT id) FROM events WHERE seq > (SELECT seq FROM mark)),
+			(SELECT count(*) FROM events e JOIN event_ids i ON i.id = e.id WHERE e.seq > (SELECT seq FROM mark))`).
+		Scan(&through, &indexed, &upToMark, &matching, &repeatedPast, &indexedPast)
+	switch {
+	case err != nil:
+		return fmt.Errorf("check event ids: %w", withContext(ctx, err))
+	case indexed != upToMark || matching != indexed:
+		return fmt.Errorf("event_ids holds %d ids for the %d events up to seq %d, %d of them naming their event: %w",
+			indexed, upToMark, through, matching, eventstore.ErrIDIndex)
+	case repeatedPast > 0 || indexedPast > 0:
+		return fmt.Errorf("the events after seq %d repeat %d ids among them and %d ids stored before: %w",
+			through, repeatedPast, indexedPast, eventstore.ErrIDIndex)
+	}
+	return nil
+}

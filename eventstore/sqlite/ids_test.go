@@ -329,3 +329,57 @@ func TestBulkFilterRebuiltWhenFull(t *testing.T) {
 		require.ErrorIs(t, err, eventstore.ErrDuplicateID)
 	}
 }
+
+// TestCheckIDsFindsAnIndexThatDisagrees: CheckIDs passes a ledger as its
+// writers left it, with a bulk writer's tail past the mark too, and names
+// each way a tool editing the file can make event_ids and the events
+// disagree.
+func TestCheckIDsFindsAnIndexThatDisagrees(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.db")
+	plain, err := sqlite.Open(good, sqlite.Options{})
+	require.NoError(t, err)
+	_, err = plain.Append(ctx, "a", eventstore.NoStream, newEvents(3))
+	require.NoError(t, err)
+	bulk := mustOpen(t, good, sqlite.Options{BulkWrites: true})
+	_, err = bulk.Append(ctx, "b", eventstore.NoStream, newEvents(2))
+	require.NoError(t, err)
+	require.Equal(t, idIndex{through: 3, last: 5, indexed: 3}, readIDIndex(t, good))
+	require.NoError(t, plain.CheckIDs(ctx), "a tail past the mark, as a bulk writer leaves it")
+	require.NoError(t, plain.Close())
+	require.NoError(t, bulk.Close())
+
+	for _, tc := range []struct{ name, edit, says string }{
+		{"an id removed", `DELETE FROM event_ids WHERE seq = 2`,
+			"event_ids holds 4 ids for the 5 events up to seq 5, 4 of them naming their event"},
+		{"an id naming another event", `UPDATE event_ids SET seq = 1 WHERE seq = 2`,
+			"event_ids holds 5 ids for the 5 events up to seq 5, 4 of them naming their event"},
+		{"an event's id changed", `UPDATE events SET id = (SELECT id FROM events WHERE seq = 1) WHERE seq = 2`,
+			"event_ids holds 5 ids for the 5 events up to seq 5, 4 of them naming their event"},
+		{"an id repeated past the mark", `UPDATE event_ids_through SET seq = 3; DELETE FROM event_ids WHERE seq > 3;
+			UPDATE events SET id = (SELECT id FROM events WHERE seq = 4) WHERE seq = 5`,
+			"the events after seq 3 repeat 1 ids among them and 0 ids stored before"},
+		{"an indexed id repeated past the mark", `UPDATE event_ids_through SET seq = 3; DELETE FROM event_ids WHERE seq > 3;
+			UPDATE events SET id = (SELECT id FROM events WHERE seq = 1) WHERE seq = 5`,
+			"the events after seq 3 repeat 0 ids among them and 1 ids stored before"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ledger.db")
+			require.NoError(t, os.WriteFile(path, readFile(t, good), 0o644))
+			if wal, err := os.ReadFile(good + "-wal"); err == nil {
+				// readIDIndex's connection kept the log from being folded
+				// into the file at close.
+				require.NoError(t, os.WriteFile(path+"-wal", wal, 0o644))
+			}
+			db := rawDB(t, path)
+			_, err := db.Exec(tc.edit)
+			require.NoError(t, err)
+			require.NoError(t, db.Close())
+			s := mustOpen(t, path, sqlite.Options{ReadOnly: true})
+			err = s.CheckIDs(ctx)
+			require.ErrorIs(t, err, eventstore.ErrIDIndex)
+			assert.Contains(t, err.Error(), tc.says)
+		})
+	}
+}

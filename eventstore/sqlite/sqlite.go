@@ -139,6 +139,7 @@ var (
 	_ eventstore.HeadReader            = (*Store)(nil)
 	_ eventstore.Copier                = (*Store)(nil)
 	_ eventstore.ReadOnlyReporter      = (*Store)(nil)
+	_ eventstore.IDChecker             = (*Store)(nil)
 )
 
 // Store is an eventstore.Store kept in one SQLite file. Make one with Open

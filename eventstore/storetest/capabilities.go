@@ -245,3 +245,21 @@ func testHeadReader(t *testing.T, s eventstore.Store) {
 		assert.Equal(t, recs[1].Position, later, "the head is the last record's position")
 	}
 }
+
+func testIDChecker(t *testing.T, s eventstore.Store) {
+	c, ok := eventstore.AsIDChecker(s)
+	if !ok {
+		t.Skip("store does not implement eventstore.IDChecker")
+	}
+	ctx := context.Background()
+	require.NoError(t, c.CheckIDs(ctx), "a new store")
+	stream := newStream(t)
+	first := events(0, 3)
+	mustAppend(t, s, stream, eventstore.NoStream, first)
+	_, err := s.Append(ctx, stream, eventstore.Any, first)
+	require.NoError(t, err, "a replay")
+	_, err = s.Append(ctx, newStream(t), eventstore.NoStream, first[1:2])
+	require.ErrorIs(t, err, eventstore.ErrDuplicateID)
+	mustAppend(t, s, newStream(t), eventstore.NoStream, events(0, 2))
+	require.NoError(t, c.CheckIDs(ctx), "after appends, a replay and a refused id")
+}

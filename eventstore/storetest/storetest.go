@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"SnapshotPrefixDeleter", testSnapshotPrefixDeleter},
 		{"SnapshotPrefixReader", testSnapshotPrefixReader},
 		{"HeadReader", testHeadReader},
+		{"IDChecker", testIDChecker},
 		{"ChainVersions", testChainVersions},
 		{"ClockAhead", testClockAhead},
 		{"ContextCancelled", testContextCancelled},
