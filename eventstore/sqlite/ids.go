@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 
 	"github.com/bits-and-blooms/bloom/v3"
 
@@ -259,34 +261,88 @@ func (s *Store) mergeBulkTail(ctx context.Context) (err error) {
 	return withContext(ctx, tx.Commit())
 }
 
-// CheckIDs implements eventstore.IDChecker, in one statement, so on one
-// snapshot of the ledger: event_ids holds exactly one row for each event up
-// to the mark, each naming an event with its id, and the events past the
-// mark repeat no id, among them or in event_ids. With event_ids' key, that
-// is every stored id stored once. A ledger before schema version 4 keeps
-// ids unique in its table's own constraint and has nothing apart to check.
-func (s *Store) CheckIDs(ctx context.Context) error {
+// CheckIDs implements eventstore.IDChecker, on one snapshot of the ledger
+// (one read transaction): event_ids holds exactly the (id, seq) pairs of the
+// events up to the mark, and the events past it repeat no id, among them or
+// in event_ids. With event_ids' key, that is every stored id stored once. A
+// ledger before schema version 4 keeps ids unique in its table's own
+// constraint and has nothing apart to check.
+//
+// The pairs are compared as two sums of keyed hashes, each side read in its
+// own order: joining them row by row reads the events table at random, 94 s
+// for 14 million events where the two scans take a fraction of that.
+func (s *Store) CheckIDs(ctx context.Context) (err error) {
 	if !s.idsInTable {
 		return nil
 	}
-	var through, indexed, upToMark, matching, repeatedPast, indexedPast int64
-	err := s.rdb.QueryRowContext(ctx, `WITH mark AS (SELECT seq FROM event_ids_through)
-		SELECT (SELECT seq FROM mark),
-			(SELECT count(*) FROM event_ids),
-			(SELECT count(*) FROM events WHERE seq <= (SELECT seq FROM mark)),
-			(SELECT count(*) FROM event_ids i JOIN events e ON e.seq = i.seq AND e.id = i.id),
-			(SELECT count(*) - count(DISTINCT id) FROM events WHERE seq > (SELECT seq FROM mark)),
-			(SELECT count(*) FROM events e JOIN event_ids i ON i.id = e.id WHERE e.seq > (SELECT seq FROM mark))`).
-		Scan(&through, &indexed, &upToMark, &matching, &repeatedPast, &indexedPast)
-	switch {
-	case err != nil:
+	tx, err := s.rdb.BeginTx(ctx, nil)
+	if err != nil {
 		return fmt.Errorf("check event ids: %w", withContext(ctx, err))
-	case indexed != upToMark || matching != indexed:
-		return fmt.Errorf("event_ids holds %d ids for the %d events up to seq %d, %d of them naming their event: %w",
-			indexed, upToMark, through, matching, eventstore.ErrIDIndex)
+	}
+	defer func() { err = errors.Join(err, ignoreDone(tx.Rollback())) }()
+	var through, repeatedPast, indexedPast int64
+	if err := tx.QueryRowContext(ctx, `SELECT seq FROM event_ids_through`).Scan(&through); err != nil {
+		return fmt.Errorf("check event ids: %w", withContext(ctx, err))
+	}
+	seed := maphash.MakeSeed()
+	indexed, err := sumPairs(ctx, tx, seed, `SELECT id, seq FROM event_ids`)
+	if err != nil {
+		return err
+	}
+	stored, err := sumPairs(ctx, tx, seed, `SELECT id, seq FROM events WHERE seq <= ?`, through)
+	if err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) - count(DISTINCT id) FROM events WHERE seq > ?1),
+			(SELECT count(*) FROM events e JOIN event_ids i ON i.id = e.id WHERE e.seq > ?1)`, through).
+		Scan(&repeatedPast, &indexedPast); err != nil {
+		return fmt.Errorf("check event ids: %w", withContext(ctx, err))
+	}
+	switch {
+	case indexed.n != stored.n:
+		return fmt.Errorf("event_ids holds %d ids for the %d events up to seq %d: %w", indexed.n, stored.n, through, eventstore.ErrIDIndex)
+	case indexed.sum != stored.sum:
+		return fmt.Errorf("event_ids holds %d ids for the %d events up to seq %d, but not the same ids at the same positions: %w",
+			indexed.n, stored.n, through, eventstore.ErrIDIndex)
 	case repeatedPast > 0 || indexedPast > 0:
 		return fmt.Errorf("the events after seq %d repeat %d ids among them and %d ids stored before: %w",
 			through, repeatedPast, indexedPast, eventstore.ErrIDIndex)
 	}
 	return nil
+}
+
+// pairSum is an order-free summary of (id, seq) pairs: their count and the
+// sum of their keyed hashes. Two equal multisets have equal sums; a seed
+// drawn afresh for each check leaves an editor no way to aim at a collision.
+type pairSum struct {
+	n   int64
+	sum uint64
+}
+
+func sumPairs(ctx context.Context, tx *sql.Tx, seed maphash.Seed, query string, args ...any) (pairSum, error) {
+	var p pairSum
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return p, fmt.Errorf("check event ids: %w", withContext(ctx, err))
+	}
+	defer rows.Close()
+	var (
+		id  sql.RawBytes
+		seq int64
+		buf [24]byte
+	)
+	for rows.Next() {
+		if err := rows.Scan(&id, &seq); err != nil {
+			return p, fmt.Errorf("check event ids: %w", withContext(ctx, err))
+		}
+		copy(buf[:16], id)
+		binary.LittleEndian.PutUint64(buf[16:], uint64(seq))
+		p.n++
+		p.sum += maphash.Bytes(seed, buf[:])
+	}
+	if err := rows.Err(); err != nil {
+		return p, fmt.Errorf("check event ids: %w", withContext(ctx, err))
+	}
+	return p, nil
 }

@@ -352,11 +352,11 @@ func TestCheckIDsFindsAnIndexThatDisagrees(t *testing.T) {
 
 	for _, tc := range []struct{ name, edit, says string }{
 		{"an id removed", `DELETE FROM event_ids WHERE seq = 2`,
-			"event_ids holds 4 ids for the 5 events up to seq 5, 4 of them naming their event"},
+			"event_ids holds 4 ids for the 5 events up to seq 5"},
 		{"an id naming another event", `UPDATE event_ids SET seq = 1 WHERE seq = 2`,
-			"event_ids holds 5 ids for the 5 events up to seq 5, 4 of them naming their event"},
+			"event_ids holds 5 ids for the 5 events up to seq 5, but not the same ids at the same positions"},
 		{"an event's id changed", `UPDATE events SET id = (SELECT id FROM events WHERE seq = 1) WHERE seq = 2`,
-			"event_ids holds 5 ids for the 5 events up to seq 5, 4 of them naming their event"},
+			"event_ids holds 5 ids for the 5 events up to seq 5, but not the same ids at the same positions"},
 		{"an id repeated past the mark", `UPDATE event_ids_through SET seq = 3; DELETE FROM event_ids WHERE seq > 3;
 			UPDATE events SET id = (SELECT id FROM events WHERE seq = 4) WHERE seq = 5`,
 			"the events after seq 3 repeat 1 ids among them and 0 ids stored before"},
