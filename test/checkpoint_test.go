@@ -21,6 +21,15 @@ import (
 	"github.com/consensus-ledger/consensus/eventstore"
 )
 
+// dropDeletedIDs removes from the index of event ids the ids of events an
+// attacker deleted, as a consistent rewrite would: left there, plain
+// verify reports the index disagreeing with the events.
+func dropDeletedIDs(t *testing.T, db *sql.DB) {
+	t.Helper()
+	_, err := db.Exec(`DELETE FROM event_ids WHERE seq NOT IN (SELECT seq FROM events)`)
+	require.NoError(t, err)
+}
+
 // rechain recomputes, directly in the SQLite file, every hash of stream
 // from its first event and the stream's row in the streams table, as
 // someone who knows the hash function and can write the file would after
@@ -145,10 +154,12 @@ func TestCheckpointAttacks(t *testing.T) {
 			require.NoError(t, err)
 			_, err = db.Exec(`DELETE FROM snapshots WHERE stream = 'instrument-9988.HK'`)
 			require.NoError(t, err)
+			dropDeletedIDs(t, db)
 		}, true, "instrument-9988.HK: event 10 is missing: checkpoint " + f.cpt + " saw 11 events in the stream, and the ledger no longer has it: the stream was deleted"},
 		{"stream truncated", func(db *sql.DB) {
 			_, err := db.Exec(`DELETE FROM events WHERE stream = 'instrument-9988.HK' AND version >= 8`)
 			require.NoError(t, err)
+			dropDeletedIDs(t, db)
 			rechain(t, db, "instrument-9988.HK")
 		}, true, "instrument-9988.HK: event 10 is missing: checkpoint " + f.cpt + " saw 11 events in the stream, and it now holds 8: the stream was truncated"},
 		{"stream rewritten with a recomputed chain", func(db *sql.DB) {
