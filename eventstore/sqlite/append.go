@@ -107,10 +107,9 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 	}
 	if !claim {
 		// Lookups need every stored id in event_ids.
-		if err := s.indexIDs(ctx, tx, m.through, m.last); err != nil {
-			return nil, tailError(err, m.through)
+		if m, err = s.indexPast(ctx, tx, m); err != nil {
+			return nil, err
 		}
-		m.through = m.last
 	} else if err := s.bulk.claim(ctx, s, tx, batchIDs(batches)); err != nil {
 		return nil, err
 	}

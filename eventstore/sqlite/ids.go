@@ -65,18 +65,27 @@ func (s *Store) indexIDs(ctx context.Context, tx *sql.Tx, from, to int64) error 
 	return nil
 }
 
-// indexAll, at the start of a write transaction, merges whatever events a
-// bulk writer left past the mark, so that event_ids answers for every stored
-// event, and returns the ledger's last seq.
+// indexPast merges whatever events lie past the mark m into event_ids, so
+// that it answers for every stored event, and returns the mark moved to
+// m.last. A repeated id there is damage (tailError).
+func (s *Store) indexPast(ctx context.Context, tx *sql.Tx, m mark) (mark, error) {
+	if err := s.indexIDs(ctx, tx, m.through, m.last); err != nil {
+		return m, tailError(err, m.through)
+	}
+	m.through = m.last
+	return m, nil
+}
+
+// indexAll, at the start of a write transaction, reads the mark and merges
+// whatever events a bulk writer left past it (indexPast), and returns the
+// ledger's last seq.
 func (s *Store) indexAll(ctx context.Context, tx *sql.Tx) (int64, error) {
 	m, err := s.readMark(ctx, tx)
 	if err != nil {
 		return 0, err
 	}
-	if err := s.indexIDs(ctx, tx, m.through, m.last); err != nil {
-		return 0, tailError(err, m.through)
-	}
-	return m.last, nil
+	m, err = s.indexPast(ctx, tx, m)
+	return m.last, err
 }
 
 // tailError explains a failed merge of the events past the mark. Every
@@ -130,10 +139,10 @@ const (
 // it then stands.
 func (b *bulkIDs) begin(ctx context.Context, s *Store, tx *sql.Tx, m mark) (mark, error) {
 	if b.tail == nil || b.from != m.through || b.to != m.last {
-		if err := s.indexIDs(ctx, tx, m.through, m.last); err != nil {
-			return m, tailError(err, m.through)
+		var err error
+		if m, err = s.indexPast(ctx, tx, m); err != nil {
+			return m, err
 		}
-		m.through = m.last
 		b.tail, b.from, b.to = map[[16]byte]struct{}{}, m.last, m.last
 	}
 	if b.seen != nil && b.covered < m.last {
@@ -217,9 +226,6 @@ func (b *bulkIDs) claim(ctx context.Context, s *Store, tx *sql.Tx, ids [][16]byt
 // merged says whether it merged the tail.
 func (b *bulkIDs) committed(last int64, merged bool) {
 	b.covered = last
-	if b.tail == nil {
-		return
-	}
 	if merged {
 		b.tail, b.from = map[[16]byte]struct{}{}, last
 	}
@@ -228,9 +234,6 @@ func (b *bulkIDs) committed(last int64, merged bool) {
 
 // saw adds the ids of the events a careful transaction stored to seen.
 func (b *bulkIDs) saw(results []eventstore.AppendResult) {
-	if b.seen == nil {
-		return
-	}
 	for _, r := range results {
 		for _, rec := range r.Records {
 			b.see(rec.ID[:])
