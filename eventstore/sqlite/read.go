@@ -21,6 +21,13 @@ const recordColumns = `seq, id, stream, version, type, data, metadata, effective
 // version 1, so an archived ledger verifies without being upgraded.
 const recordColumnsV1 = `seq, id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash, 1`
 
+// insertEvents and insertRow make the insert statements, one row or
+// insertChunk rows each; insertArgs gives a row's values in this order.
+const (
+	insertEvents = `INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash, chain) VALUES `
+	insertRow    = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
 // eventColumns is what replaying a stream's events needs, in the order
 // an event scanner expects. Without seq, stream and the two hashes a row
 // comes out of database/sql in about 60 % of the time (1.1 against
@@ -61,8 +68,8 @@ func (s *Store) prepare(ctx context.Context) error {
 			stmt{&s.indexTail, s.wdb, `INSERT INTO event_ids (id, seq) SELECT id, seq FROM events WHERE seq > ? AND seq <= ?`},
 			stmt{&s.moveMark, s.wdb, `UPDATE event_ids_through SET seq = ?`},
 			stmt{&s.head, s.wdb, `SELECT version, last_hash, last_recorded_at FROM streams WHERE name = ?`},
-			stmt{&s.insert, s.wdb, `INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash, chain)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			stmt{&s.insert, s.wdb, insertEvents + insertRow},
+			stmt{&s.insertMany, s.wdb, insertEvents + insertRow + strings.Repeat(", "+insertRow, insertChunk-1)},
 			stmt{&s.upsertStream, s.wdb, `INSERT INTO streams (name, version, events, last_hash, last_recorded_at)
 				VALUES (?, ?, ?, ?, ?)
 				ON CONFLICT (name) DO UPDATE SET version = excluded.version, events = excluded.events,

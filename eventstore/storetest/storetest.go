@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) eventstore.Store) {
 		{"RecordedAt", testRecordedAt},
 		{"HashChain", testHashChain},
 		{"RoundTrip", testRoundTrip},
+		{"LargeBatch", testLargeBatch},
 		{"StreamLister", testStreamLister},
 		{"Finder", testFinder},
 		{"Snapshotter", testSnapshotter},
@@ -707,6 +708,52 @@ func testRoundTrip(t *testing.T, s eventstore.Store) {
 	n, _, err := eventstore.VerifyStream(context.Background(), s, stream)
 	require.NoError(t, err)
 	assert.EqualValues(t, len(evs), n)
+}
+
+// testLargeBatch appends batches of hundreds of events, an odd number,
+// some without metadata, to two streams in turn, and checks that what each
+// append returned, positions included, is what reading gives back: a store
+// may write many events a statement, and must place each exactly.
+func testLargeBatch(t *testing.T, s eventstore.Store) {
+	a, b := newStream(t), newStream(t)
+	batch := func(first, n int) []eventstore.EventData {
+		evs := events(first, n)
+		for i := range evs {
+			if i%3 == 1 {
+				evs[i].Metadata = nil
+			}
+		}
+		return evs
+	}
+	var returned []eventstore.Record
+	for round, size := range []int{1, 200, 131, 64, 65} {
+		for _, stream := range []string{a, b} {
+			res, err := s.Append(context.Background(), stream, eventstore.Any, batch(1000*round, size))
+			require.NoError(t, err, "append %d events to %s", size, stream)
+			require.Len(t, res.Records, size)
+			returned = append(returned, res.Records...)
+		}
+	}
+	byPosition := map[eventstore.Position]eventstore.Record{}
+	for _, r := range returned {
+		_, taken := byPosition[r.Position]
+		require.False(t, taken, "position %v returned twice", r.Position)
+		byPosition[r.Position] = r
+	}
+	for _, stream := range []string{a, b} {
+		read := readStream(t, s, stream)
+		require.Len(t, read, 1+200+131+64+65)
+		assertVersions(t, read, 0)
+		for _, r := range read {
+			want, ok := byPosition[r.Position]
+			if assert.True(t, ok, "%s version %d read at position %v, which no append returned", stream, r.Version, r.Position) {
+				assertSameRecord(t, want, r)
+			}
+		}
+		n, _, err := eventstore.VerifyStream(context.Background(), s, stream)
+		require.NoError(t, err)
+		assert.EqualValues(t, len(read), n)
+	}
 }
 
 func testStreamLister(t *testing.T, s eventstore.Store) {
