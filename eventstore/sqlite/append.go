@@ -131,7 +131,17 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 	}
 	merge := !claim || len(s.bulk.tail) >= s.bulk.limit
 	if merge {
-		if err := s.indexIDs(ctx, tx, m.through, last); err != nil {
+		var pairs []idSeq
+		if claim {
+			pairs = s.bulk.known(m, results, last)
+		}
+		var err error
+		if pairs != nil {
+			err = s.indexPairs(ctx, tx, pairs, last)
+		} else {
+			err = s.indexIDs(ctx, tx, m.through, last)
+		}
+		if err != nil {
 			switch {
 			case !errors.Is(err, errIDTaken):
 				return nil, err
@@ -150,7 +160,7 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 		if !claim {
 			s.bulk.saw(results)
 		}
-		s.bulk.committed(last, merge)
+		s.bulk.committed(results, last, merge)
 	}
 	return results, nil
 }

@@ -96,6 +96,65 @@ func TestBulkTailMergedAtItsLimit(t *testing.T) {
 	require.ErrorIs(t, err, eventstore.ErrDuplicateID)
 }
 
+// TestBulkMergesIndexEveryEventAtItsSeq: a bulk writer merges its tail
+// from what it holds in memory, sorted by id, not from the events. After
+// merges at its limit, with batches of several streams and sizes, and the
+// merge on close, event_ids names every event at its own seq (CheckIDs
+// compares the pairs), and every id is refused again.
+func TestBulkMergesIndexEveryEventAtItsSeq(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	plain := mustOpen(t, path, sqlite.Options{})
+	_, err := plain.Append(ctx, "before", eventstore.NoStream, newEvents(3))
+	require.NoError(t, err)
+	bulk := mustOpen(t, path, sqlite.Options{BulkWrites: true})
+	sqlite.SetBulkTailLimit(bulk, 300)
+	var stored []eventstore.EventData
+	for round, size := range []int{1, 257, 40, 513, 7, 300, 20} {
+		a, b := newEvents(size), newEvents(size/2+1)
+		_, err := bulk.AppendBatches(ctx, []eventstore.StreamBatch{
+			{Stream: "a", Expected: eventstore.Any, Events: a},
+			{Stream: "b", Expected: eventstore.Any, Events: b},
+		})
+		require.NoError(t, err, "round %d", round)
+		stored = append(append(stored, a...), b...)
+		require.NoError(t, bulk.CheckIDs(ctx), "round %d", round)
+	}
+	x := readIDIndex(t, path)
+	assert.Less(t, x.through, x.last, "a tail waits for the close")
+	assert.Greater(t, x.through, int64(3), "merged at the limit")
+	require.NoError(t, bulk.Close())
+	assert.Equal(t, idIndex{through: x.last, last: x.last, indexed: x.last}, readIDIndex(t, path))
+	require.NoError(t, plain.CheckIDs(ctx))
+	for _, i := range []int{0, 1, len(stored) / 2, len(stored) - 1} {
+		_, err := plain.Append(ctx, "c", eventstore.Any, []eventstore.EventData{stored[i]})
+		require.ErrorIs(t, err, eventstore.ErrDuplicateID, "event %d", i)
+	}
+}
+
+// TestBulkMergeRefusesAnIndexEditedUnderIt: an id of a bulk writer's tail
+// written into event_ids by another tool between its transactions makes
+// its merge fail as damage, writing nothing, rather than index the id
+// twice.
+func TestBulkMergeRefusesAnIndexEditedUnderIt(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	bulk, err := sqlite.Open(path, sqlite.Options{BulkWrites: true})
+	require.NoError(t, err)
+	sqlite.SetBulkTailLimit(bulk, 5)
+	tail := newEvents(3)
+	_, err = bulk.Append(ctx, "a", eventstore.NoStream, tail)
+	require.NoError(t, err)
+	db := rawDB(t, path)
+	_, err = db.Exec(`INSERT INTO event_ids (id, seq) VALUES (?, 2)`, tail[1].ID[:])
+	require.NoError(t, err)
+	_, err = bulk.Append(ctx, "a", eventstore.Any, newEvents(3))
+	require.ErrorIs(t, err, eventstore.ErrDuplicateID)
+	assert.Contains(t, err.Error(), "the ledger file is damaged")
+	assert.Equal(t, idIndex{through: 0, last: 3, indexed: 1}, readIDIndex(t, path), "nothing written")
+	assert.ErrorIs(t, bulk.Close(), eventstore.ErrDuplicateID)
+}
+
 // TestTailLeftByAStoppedWriterIsIndexedByTheNext: a bulk writer killed
 // before it merged leaves events past the mark. Made here by moving the
 // mark of a closed ledger back. Readers find those events by id; the next

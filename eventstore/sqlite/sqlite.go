@@ -160,7 +160,7 @@ type Store struct {
 	head, lookupOne, lookupMany, insert, insertMany, upsertStream *sql.Stmt
 	readStream, readStreamEvents, readAll, find, streams          *sql.Stmt
 	streamSize, lastSeq                                           *sql.Stmt
-	idMark, indexTail, moveMark, idStored                         *sql.Stmt
+	idMark, indexTail, indexOne, indexMany, moveMark, idStored    *sql.Stmt
 	// idsInTable is set when the ledger keeps its ids in event_ids (schema
 	// version 4 on), as every ledger opened for writing does.
 	idsInTable bool
@@ -402,7 +402,7 @@ func (s *Store) Close() error {
 				errs = append(errs, fmt.Errorf("index the ids of the events appended in bulk (the next writer will): %w", err))
 			}
 		}
-		for _, st := range []*sql.Stmt{s.head, s.lookupOne, s.lookupMany, s.insert, s.insertMany, s.upsertStream, s.readStream, s.readStreamEvents, s.readAll, s.find, s.streams, s.streamSize, s.lastSeq, s.idMark, s.indexTail, s.moveMark, s.idStored} {
+		for _, st := range []*sql.Stmt{s.head, s.lookupOne, s.lookupMany, s.insert, s.insertMany, s.upsertStream, s.readStream, s.readStreamEvents, s.readAll, s.find, s.streams, s.streamSize, s.lastSeq, s.idMark, s.indexTail, s.indexOne, s.indexMany, s.moveMark, s.idStored} {
 			if st != nil {
 				errs = append(errs, st.Close())
 			}
