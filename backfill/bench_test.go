@@ -70,6 +70,25 @@ func BenchmarkImport(b *testing.B) {
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkRead reads the benchmark file and checks its rows into the
+// sort (Read), the part of an import before anything can be written.
+func BenchmarkRead(b *testing.B) {
+	name, size, open := benchFile(b)
+	b.SetBytes(size)
+	var rows int
+	for b.Loop() {
+		file := open()
+		src, err := NewReader(file, name)
+		require.NoError(b, err)
+		sorted, err := Read(context.Background(), src, Options{Name: name})
+		require.NoError(b, err)
+		rows = sorted.Rows()
+		sorted.Close()
+		require.NoError(b, file.Close())
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
 // BenchmarkRawSQLiteInsert is the baseline for BenchmarkImport: the same
 // rows (the records an import of the same file stores, hashes included)
 // inserted into the same table, with the unique index on ids the ledger
@@ -106,6 +125,8 @@ func BenchmarkRawSQLiteInsertShapes(b *testing.B) {
 		{name: "tx=10000/rows-in-id-order", txRows: 10000, rowsInIDOrder: true},
 		{name: "tx=50000/rows-in-id-order", txRows: 50000, rowsInIDOrder: true},
 		{name: "tx=10000/no-id-index", txRows: 10000, ids: noIDIndex},
+		{name: "tx=10000/64-rows-a-statement", txRows: 10000, rowsPerStatement: 64},
+		{name: "tx=10000/no-id-index/64-rows-a-statement", txRows: 10000, ids: noIDIndex, rowsPerStatement: 64},
 		{name: "tx=10000/id-table-in-id-order", txRows: 10000, ids: idTableSorted},
 		{name: "tx=50000/id-table-in-id-order", txRows: 50000, ids: idTableSorted},
 		{name: "tx=10000/id-prefix-rowid-table", txRows: 10000, ids: idPrefixTable},
@@ -151,6 +172,9 @@ type rawShape struct {
 	// the seq it has in the stream order: the same table, inserted
 	// differently.
 	rowsInIDOrder bool
+	// rowsPerStatement is how many rows one INSERT carries (as the store
+	// does from schema version 4 on, 64); 0 or 1 is one row a statement.
+	rowsPerStatement int
 }
 
 // idLayout is how a raw insert keeps event ids unique.
@@ -254,15 +278,35 @@ func insertRaw(b *testing.B, records []eventstore.Record, shape rawShape) {
 				require.NoError(b, tx.QueryRow(`SELECT count(*) FROM ids WHERE id IN (SELECT unhex(value) FROM json_each(?))`, hexes.String()).Scan(&found))
 				require.Zero(b, found)
 			}
-			stmt, err := tx.Prepare(`INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			const insert, row = `INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash) VALUES `,
+				`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			one, err := tx.Prepare(insert + row)
 			require.NoError(b, err)
-			for i, r := range batch {
-				res, err := stmt.Exec(r.ID[:], r.Stream, r.Version, r.Type, r.Data, r.Metadata,
-					r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:])
+			many := one
+			perStatement := max(1, shape.rowsPerStatement)
+			if perStatement > 1 {
+				many, err = tx.Prepare(insert + row + strings.Repeat(", "+row, perStatement-1))
 				require.NoError(b, err)
-				seqs[i], err = res.LastInsertId()
+			}
+			var args []any
+			for i := 0; i < len(batch); {
+				n, stmt := 1, one
+				if len(batch)-i >= perStatement {
+					n, stmt = perStatement, many
+				}
+				args = args[:0]
+				for _, r := range batch[i : i+n] {
+					args = append(args, r.ID[:], r.Stream, r.Version, r.Type, r.Data, r.Metadata,
+						r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:])
+				}
+				res, err := stmt.Exec(args...)
 				require.NoError(b, err)
+				last, err := res.LastInsertId()
+				require.NoError(b, err)
+				for k := range n {
+					seqs[i+k] = last - int64(n-1-k)
+				}
+				i += n
 			}
 		}
 		if idInsert != "" {
