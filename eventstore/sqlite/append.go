@@ -114,7 +114,7 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 		return nil, err
 	}
 	results = make([]eventstore.AppendResult, len(batches))
-	last := m.last
+	last, inserted := m.last, int64(0)
 	for i, b := range batches {
 		if results[i], err = s.appendInTx(ctx, tx, b.Stream, b.Expected, b.Events, lookup); err != nil {
 			if errors.Is(err, errNeedsLookup) {
@@ -127,7 +127,14 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 		}
 		if r := results[i]; !r.Replayed {
 			last = int64(r.Records[len(r.Records)-1].Position.Commit)
+			inserted += int64(len(r.Records))
 		}
+	}
+	if last != m.last+inserted {
+		// insertRecords places rows by the seqs SQLite gives them one
+		// after the largest; a file whose largest seq is 2^63-1 gets
+		// random ones instead.
+		return nil, fmt.Errorf("the ledger file is damaged: its events after seq %d were stored up to seq %d, not %d", m.last, last, m.last+inserted)
 	}
 	merge := !claim || len(s.bulk.tail) >= s.bulk.limit
 	if merge {

@@ -155,6 +155,37 @@ func TestBulkMergeRefusesAnIndexEditedUnderIt(t *testing.T) {
 	assert.ErrorIs(t, bulk.Close(), eventstore.ErrDuplicateID)
 }
 
+// TestLargestSeqTakenIsDamage: a row given the largest seq SQLite allows,
+// by another tool, would make SQLite store new events at random seqs, out
+// of order; every writer refuses to write, saying the file is damaged.
+func TestLargestSeqTakenIsDamage(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s, err := sqlite.Open(path, sqlite.Options{})
+	require.NoError(t, err)
+	_, err = s.Append(ctx, "a", eventstore.NoStream, newEvents(2))
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	db := rawDB(t, path)
+	_, err = db.Exec(`UPDATE events SET seq = 9223372036854775807 WHERE seq = 2;
+		DELETE FROM event_ids WHERE seq = 2; UPDATE event_ids_through SET seq = 1`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	for _, opts := range []sqlite.Options{{}, {BulkWrites: true}} {
+		w, err := sqlite.Open(path, opts)
+		require.NoError(t, err)
+		for _, n := range []int{1, 70} {
+			_, err = w.Append(ctx, "b", eventstore.Any, newEvents(n))
+			require.Error(t, err, "bulk %t, %d events", opts.BulkWrites, n)
+			assert.Contains(t, err.Error(), "the ledger file is damaged")
+		}
+		_ = w.Close()
+	}
+	recs, err := mustOpen(t, path, sqlite.Options{ReadOnly: true}).ReadStream(ctx, "b", 0, 0)
+	require.NoError(t, err)
+	assert.Empty(t, recs, "nothing written")
+}
+
 // TestTailLeftByAStoppedWriterIsIndexedByTheNext: a bulk writer killed
 // before it merged leaves events past the mark. Made here by moving the
 // mark of a closed ledger back. Readers find those events by id; the next
