@@ -130,11 +130,8 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 			inserted += int64(len(r.Records))
 		}
 	}
-	if last != m.last+inserted {
-		// insertRecords places rows by the seqs SQLite gives them one
-		// after the largest; a file whose largest seq is 2^63-1 gets
-		// random ones instead.
-		return nil, fmt.Errorf("the ledger file is damaged: its events after seq %d were stored up to seq %d, not %d", m.last, last, m.last+inserted)
+	if err := checkSeqs(m.last, inserted, last); err != nil {
+		return nil, err
 	}
 	merge := !claim || len(s.bulk.tail) >= s.bulk.limit
 	if merge {
@@ -293,6 +290,18 @@ func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, records []eventst
 	if _, err := tx.StmtContext(ctx, s.upsertStream).ExecContext(ctx,
 		last.Stream, last.Version, last.Version+1, last.Hash[:], last.RecordedAt.UnixNano()); err != nil {
 		return withContext(ctx, err)
+	}
+	return nil
+}
+
+// checkSeqs checks that the n events inserted after the ledger's last seq
+// before took the seqs that follow it, ending at last, as insertRecords
+// assumes when it places a statement's rows by the last one's seq. SQLite
+// gives each row the seq after the largest, but random ones in a file
+// whose largest seq is 2^63-1.
+func checkSeqs(before, n, last int64) error {
+	if last != before+n {
+		return fmt.Errorf("the ledger file is damaged: its events after seq %d were stored up to seq %d, not %d", before, last, before+n)
 	}
 	return nil
 }

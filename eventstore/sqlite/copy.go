@@ -95,7 +95,11 @@ func (s *Store) appendCopies(ctx context.Context, stream string, expected events
 	if err := s.insertRecords(ctx, tx, res.Records); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	if err := s.indexIDs(ctx, tx, last, int64(res.Records[len(res.Records)-1].Position.Commit)); err != nil {
+	end := int64(res.Records[len(res.Records)-1].Position.Commit)
+	if err := checkSeqs(last, int64(len(res.Records)), end); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if err := s.indexIDs(ctx, tx, last, end); err != nil {
 		if errors.Is(err, errIDTaken) {
 			err = fmt.Errorf("an event id is stored already: %w", eventstore.ErrDuplicateID)
 		}

@@ -157,9 +157,15 @@ func TestBulkMergeRefusesAnIndexEditedUnderIt(t *testing.T) {
 
 // TestLargestSeqTakenIsDamage: a row given the largest seq SQLite allows,
 // by another tool, would make SQLite store new events at random seqs, out
-// of order; every writer refuses to write, saying the file is damaged.
+// of order; every writer, copies too, refuses to write, saying the file is
+// damaged.
 func TestLargestSeqTakenIsDamage(t *testing.T) {
 	ctx := context.Background()
+	source := mustOpen(t, filepath.Join(t.TempDir(), "source.db"), sqlite.Options{})
+	_, err := source.Append(ctx, "c", eventstore.NoStream, newEvents(70))
+	require.NoError(t, err)
+	copies, err := source.ReadStream(ctx, "c", 0, 0)
+	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "ledger.db")
 	s, err := sqlite.Open(path, sqlite.Options{})
 	require.NoError(t, err)
@@ -179,6 +185,9 @@ func TestLargestSeqTakenIsDamage(t *testing.T) {
 			require.Error(t, err, "bulk %t, %d events", opts.BulkWrites, n)
 			assert.Contains(t, err.Error(), "the ledger file is damaged")
 		}
+		_, err = w.AppendCopies(ctx, "c", eventstore.NoStream, copies)
+		require.Error(t, err, "bulk %t, copies", opts.BulkWrites)
+		assert.Contains(t, err.Error(), "the ledger file is damaged")
 		_ = w.Close()
 	}
 	recs, err := mustOpen(t, path, sqlite.Options{ReadOnly: true}).ReadStream(ctx, "b", 0, 0)
