@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -103,47 +104,95 @@ type Sorted struct {
 func Read(ctx context.Context, src RowSource, opts Options) (*Sorted, error) {
 	opts = withDefaults(opts)
 	s := &Sorted{spool: newSpool(opts.TempDir, opts.ChunkSize), opts: opts, now: opts.Now()}
-	for {
-		if err := ctx.Err(); err != nil {
-			s.Close()
-			return s, err
-		}
-		line, rej, err := src.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			s.Close()
-			return s, err
-		}
-		s.progress.Read++
-		if s.progress.Read%4096 == 0 {
-			s.report()
-		}
-		var it *item
-		if rej == nil {
-			it, rej = newItem(line, s.now)
-		}
-		if rej == nil && it.instrument == "" {
-			if rej = s.unplaced.add(it); rej == nil {
-				continue
-			}
-		}
-		if rej != nil {
-			if err := s.reject(*rej); err != nil {
-				s.Close()
-				return s, err
-			}
-			continue
-		}
-		if err := s.spool.add(it); err != nil {
-			s.Close()
-			return s, err
-		}
+	if err := s.read(ctx, src); err != nil {
+		s.Close()
+		return s, err
 	}
 	s.progress.Total = s.progress.Read - s.summary.Rejected
 	s.report()
 	return s, nil
+}
+
+// readAhead is how many rows the goroutine that reads the file passes on
+// at a time, and readAheadChunks how many such chunks may wait.
+const readAhead, readAheadChunks = 512, 4
+
+// readRow is what RowSource.Next returned for one row.
+type readRow struct {
+	line Line
+	rej  *Reject
+	err  error
+}
+
+// read reads src to its end into the spool. The rows are parsed on a
+// goroutine of their own, ahead of the checks (newItem) here, in order, so
+// that parsing, checking and the spool's sort each have a core when one is
+// free; that goroutine has stopped reading src when read returns.
+func (s *Sorted) read(ctx context.Context, src RowSource) error {
+	chunks := make(chan []readRow, readAheadChunks)
+	stop := make(chan struct{})
+	var reading sync.WaitGroup
+	reading.Go(func() {
+		defer close(chunks)
+		for {
+			chunk := make([]readRow, 0, readAhead)
+			var end bool
+			for len(chunk) < readAhead && !end {
+				line, rej, err := src.Next()
+				chunk = append(chunk, readRow{line, rej, err})
+				end = err != nil
+			}
+			select {
+			case chunks <- chunk:
+			case <-stop:
+				return
+			}
+			if end {
+				return
+			}
+		}
+	})
+	defer reading.Wait()
+	defer close(stop)
+	for chunk := range chunks {
+		for _, r := range chunk {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if errors.Is(r.err, io.EOF) {
+				return nil
+			}
+			if r.err != nil {
+				return r.err
+			}
+			if err := s.readRow(r.line, r.rej); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readRow checks one row read and adds it to the spool, or to the rows
+// waiting for an instrument, or counts it rejected.
+func (s *Sorted) readRow(line Line, rej *Reject) error {
+	s.progress.Read++
+	if s.progress.Read%4096 == 0 {
+		s.report()
+	}
+	var it *item
+	if rej == nil {
+		it, rej = newItem(line, s.now)
+	}
+	if rej == nil && it.instrument == "" {
+		if rej = s.unplaced.add(it); rej == nil {
+			return nil
+		}
+	}
+	if rej != nil {
+		return s.reject(*rej)
+	}
+	return s.spool.add(it)
 }
 
 // Rows is the number of valid rows to apply.

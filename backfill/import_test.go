@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -293,4 +294,47 @@ func TestImportRefusesHiddenText(t *testing.T) {
 	assert.Equal(t, Reject{Line: 2, Field: "source"}, Reject{Line: r.rejects[0].Line, Field: r.rejects[0].Field}, r.rejects[0].Reason)
 	assert.Equal(t, Reject{Line: 3, Field: "reason"}, Reject{Line: r.rejects[1].Line, Field: r.rejects[1].Field}, r.rejects[1].Reason)
 	assert.Contains(t, r.rejects[0].Reason, `\x1b`, "the value is quoted, not printed raw")
+}
+
+// endless is a RowSource of valid close rows that fails with err after n
+// rows, or never when n < 0, and counts its calls (atomically: it is read
+// on Read's own goroutine).
+type endless struct {
+	n     int64
+	err   error
+	calls atomic.Int64
+}
+
+func (e *endless) Next() (Line, *Reject, error) {
+	i := e.calls.Add(1)
+	if e.n >= 0 && i > e.n {
+		return Line{}, nil, e.err
+	}
+	return Line{Number: int(i), Row: domain.Row{Type: "close", Instrument: "ABC", Price: "1.5", Currency: "USD", At: "2025-01-02"}}, nil, nil
+}
+
+// TestReadStopsReadingWhenItReturns: Read reads its source on a goroutine
+// of its own, ahead of the checks; when it returns, for the source's error
+// or a cancelled context, that goroutine has stopped and never asks the
+// source again.
+func TestReadStopsReadingWhenItReturns(t *testing.T) {
+	failing := &endless{n: 5000, err: fmt.Errorf("disk gone")}
+	_, err := Read(context.Background(), failing, Options{Now: func() time.Time { return importNow }})
+	require.EqualError(t, err, "disk gone")
+	assert.Equal(t, int64(5001), failing.calls.Load(), "read to the error, not past it")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	forever := &endless{n: -1}
+	var seen int
+	_, err = Read(ctx, forever, Options{Now: func() time.Time { return importNow }, OnProgress: func(p Progress) {
+		if seen = p.Read; seen >= 3*4096 {
+			cancel()
+		}
+	}})
+	require.ErrorIs(t, err, context.Canceled)
+	stopped := forever.calls.Load()
+	// The chunk being checked, those waiting, and the one being filled.
+	assert.LessOrEqual(t, stopped, int64(seen+(readAheadChunks+2)*readAhead), "read ahead no further than its chunks")
+	time.Sleep(10 * time.Millisecond)
+	assert.Equal(t, stopped, forever.calls.Load(), "not read after Read returned")
 }

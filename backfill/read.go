@@ -9,6 +9,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -68,12 +69,15 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // Reader reads the rows of one import file, one at a time, in bounded memory
 // whatever the file's size or its lines' lengths: rows that cannot be read
 // become Rejects and reading goes on, so one bad row never costs a whole
-// import. It is not safe for concurrent use.
+// import. It is not safe for concurrent use, except BytesRead.
 type Reader struct {
 	format Format
-	br     *bufio.Reader
-	bom    int64 // bytes of the byte order mark skipped at the start
-	err    error // returned by every Next once reading has ended (io.EOF included)
+	// read is BytesRead's answer as of the last Next, kept apart so that
+	// a progress bar may ask while another goroutine reads.
+	read atomic.Int64
+	br   *bufio.Reader
+	bom  int64 // bytes of the byte order mark skipped at the start
+	err  error // returned by every Next once reading has ended (io.EOF included)
 
 	// JSON Lines.
 	lines    int    // lines read so far
@@ -130,11 +134,13 @@ func NewReader(r io.Reader, name string) (*Reader, error) {
 		if first == '[' {
 			return nil, refuseFile("the file holds a JSON array, but an import file holds one JSON object per line (JSON Lines)")
 		}
+		rd.read.Store(rd.bytesConsumed())
 		return rd, nil
 	}
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
+	rd.read.Store(rd.bytesConsumed())
 	return rd, nil
 }
 
@@ -167,9 +173,12 @@ func (r *Reader) Lines() int {
 	return r.lines
 }
 
-// BytesRead returns how many bytes of the file have been consumed, so a
-// progress bar can compare it with the file's size.
-func (r *Reader) BytesRead() int64 {
+// BytesRead returns how many bytes of the file had been consumed when Next
+// last returned, so a progress bar can compare it with the file's size. It
+// may be called while another goroutine calls Next.
+func (r *Reader) BytesRead() int64 { return r.read.Load() }
+
+func (r *Reader) bytesConsumed() int64 {
 	if r.format == CSV {
 		return r.bom + r.src.off
 	}
@@ -202,6 +211,7 @@ func (r *Reader) Next() (Line, *Reject, error) {
 	if err != nil {
 		r.err = err
 	}
+	r.read.Store(r.bytesConsumed())
 	return l, rej, err
 }
 

@@ -90,3 +90,28 @@ func TestSpoolReportsAFailedWrite(t *testing.T) {
 	require.ErrorContains(t, err, "spool: ")
 	require.ErrorContains(t, err, "missing")
 }
+
+// TestSortItemsOrdersAsCompareItems checks the spool's sort against the
+// order compareItems defines, on random halves: few or many instruments,
+// equal effective times (then the line decides), retractions, and items
+// in any order.
+func TestSortItemsOrdersAsCompareItems(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 200 {
+		n := rng.IntN(300)
+		symbols := 1 + rng.IntN(40)
+		items := make([]*item, n)
+		for i := range items {
+			effective := rng.Int64N(20)
+			if rng.IntN(10) == 0 {
+				effective = retractionOrder
+			}
+			items[i] = &item{instrument: fmt.Sprintf("S%d", rng.IntN(symbols)), effective: effective, line: i + 1}
+		}
+		rng.Shuffle(n, func(i, j int) { items[i], items[j] = items[j], items[i] })
+		want := slices.Clone(items)
+		slices.SortFunc(want, compareItems)
+		sortItems(items)
+		require.Equal(t, want, items, "round %d", round)
+	}
+}
