@@ -120,8 +120,8 @@ func (s *spool) write(items []*item) (*os.File, error) {
 
 // sortItems sorts items in compareItems' order. It ranks the few distinct
 // instruments once and sorts by rank, so that the many comparisons compare
-// integers rather than symbols: the million-row file's sort took a third
-// of reading it with compareItems (docs/performance.md).
+// integers rather than symbols: compareItems took a fifth of the CPU of
+// reading the million-row file (docs/performance.md).
 func sortItems(items []*item) {
 	rank := map[string]int{}
 	for _, it := range items {
