@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/consensus-ledger/consensus/eventstore"
@@ -135,17 +136,7 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 	}
 	merge := !claim || len(s.bulk.tail) >= s.bulk.limit
 	if merge {
-		var pairs []idSeq
-		if claim {
-			pairs = s.bulk.known(m, results, last)
-		}
-		var err error
-		if pairs != nil {
-			err = s.indexPairs(ctx, tx, pairs, last)
-		} else {
-			err = s.indexIDs(ctx, tx, m.through, last)
-		}
-		if err != nil {
+		if err := s.mergeTail(ctx, tx, m, results, last); err != nil {
 			switch {
 			case !errors.Is(err, errIDTaken):
 				return nil, err
@@ -262,10 +253,10 @@ const insertChunk = 64
 // last one's seq places them all.
 func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, records []eventstore.Record) error {
 	args := make([]any, 0, insertColumns*min(len(records), insertChunk))
-	for start := 0; start < len(records); {
-		n, stmt := 1, s.insert
-		if len(records)-start >= insertChunk {
-			n, stmt = insertChunk, s.insertMany
+	for start, n := range statementRows(len(records), insertChunk) {
+		stmt := s.insert
+		if n == insertChunk {
+			stmt = s.insertMany
 		}
 		chunk := records[start : start+n]
 		args = args[:0]
@@ -284,7 +275,6 @@ func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, records []eventst
 			seq := uint64(last - int64(n-1-i))
 			chunk[i].Position = eventstore.Position{Commit: seq, Prepare: seq}
 		}
-		start += n
 	}
 	last := records[len(records)-1]
 	if _, err := tx.StmtContext(ctx, s.upsertStream).ExecContext(ctx,
@@ -292,6 +282,25 @@ func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, records []eventst
 		return withContext(ctx, err)
 	}
 	return nil
+}
+
+// statementRows splits rows to be written by statements of up to size
+// rows each: it yields each statement's first row and number of rows, size
+// while that many remain, then one at a time, so that two prepared
+// statements serve every count.
+func statementRows(rows, size int) iter.Seq2[int, int] {
+	return func(yield func(start, n int) bool) {
+		for start := 0; start < rows; {
+			n := 1
+			if rows-start >= size {
+				n = size
+			}
+			if !yield(start, n) {
+				return
+			}
+			start += n
+		}
+	}
 }
 
 // checkSeqs checks that the n events inserted after the ledger's last seq

@@ -80,14 +80,14 @@ const indexPairChunk = 256
 func (s *Store) indexPairs(ctx context.Context, tx *sql.Tx, pairs []idSeq, to int64) error {
 	slices.SortFunc(pairs, func(a, b idSeq) int { return bytes.Compare(a.id[:], b.id[:]) })
 	args := make([]any, 0, 2*min(len(pairs), indexPairChunk))
-	for len(pairs) > 0 {
-		n, stmt := 1, s.indexOne
-		if len(pairs) >= indexPairChunk {
-			n, stmt = indexPairChunk, s.indexMany
+	for start, n := range statementRows(len(pairs), indexPairChunk) {
+		stmt := s.indexOne
+		if n == indexPairChunk {
+			stmt = s.indexMany
 		}
 		args = args[:0]
-		for i := range pairs[:n] {
-			args = append(args, pairs[i].id[:], pairs[i].seq)
+		for _, p := range pairs[start : start+n] {
+			args = append(args, p.id[:], p.seq)
 		}
 		if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
 			if isUniqueViolation(err) {
@@ -95,12 +95,25 @@ func (s *Store) indexPairs(ctx context.Context, tx *sql.Tx, pairs []idSeq, to in
 			}
 			return fmt.Errorf("index event ids: %w", withContext(ctx, err))
 		}
-		pairs = pairs[n:]
 	}
 	if _, err := tx.StmtContext(ctx, s.moveMark).ExecContext(ctx, to); err != nil {
 		return fmt.Errorf("index event ids: %w", withContext(ctx, err))
 	}
 	return nil
+}
+
+// mergeTail merges the events after the mark m, up to seq last, into
+// event_ids and moves the mark there, as indexIDs does: from the (id, seq)
+// pairs a bulk writer holds when those events are all its own, results
+// being what its transaction has just stored (bulkIDs.known), else read
+// back from events.
+func (s *Store) mergeTail(ctx context.Context, tx *sql.Tx, m mark, results []eventstore.AppendResult, last int64) error {
+	if s.bulk != nil {
+		if pairs := s.bulk.known(m, results, last); pairs != nil {
+			return s.indexPairs(ctx, tx, pairs, last)
+		}
+	}
+	return s.indexIDs(ctx, tx, m.through, last)
 }
 
 // indexPast merges whatever events lie past the mark m into event_ids, so
@@ -342,12 +355,7 @@ func (s *Store) mergeBulkTail(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	if pairs := s.bulk.known(m, nil, m.last); pairs != nil {
-		err = s.indexPairs(ctx, tx, pairs, m.last)
-	} else {
-		_, err = s.indexPast(ctx, tx, m)
-	}
-	if err != nil {
+	if err := s.mergeTail(ctx, tx, m, nil, m.last); err != nil {
 		return tailError(err, m.through)
 	}
 	return withContext(ctx, tx.Commit())
