@@ -56,13 +56,19 @@ func (s *Store) indexIDs(ctx context.Context, tx *sql.Tx, from, to int64) error 
 	if to <= from {
 		return nil
 	}
-	if _, err := tx.StmtContext(ctx, s.indexTail).ExecContext(ctx, from, to); err != nil {
+	if err := execIndex(ctx, tx, s.indexTail, from, to); err != nil {
+		return err
+	}
+	return execIndex(ctx, tx, s.moveMark, to)
+}
+
+// execIndex runs one statement that writes event_ids or its mark, and
+// answers errIDTaken when it would store an id twice.
+func execIndex(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, args ...any) error {
+	if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
 		if isUniqueViolation(err) {
 			return errIDTaken
 		}
-		return fmt.Errorf("index event ids: %w", withContext(ctx, err))
-	}
-	if _, err := tx.StmtContext(ctx, s.moveMark).ExecContext(ctx, to); err != nil {
 		return fmt.Errorf("index event ids: %w", withContext(ctx, err))
 	}
 	return nil
@@ -89,17 +95,11 @@ func (s *Store) indexPairs(ctx context.Context, tx *sql.Tx, pairs []idSeq, to in
 		for _, p := range pairs[start : start+n] {
 			args = append(args, p.id[:], p.seq)
 		}
-		if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
-			if isUniqueViolation(err) {
-				return errIDTaken
-			}
-			return fmt.Errorf("index event ids: %w", withContext(ctx, err))
+		if err := execIndex(ctx, tx, stmt, args...); err != nil {
+			return err
 		}
 	}
-	if _, err := tx.StmtContext(ctx, s.moveMark).ExecContext(ctx, to); err != nil {
-		return fmt.Errorf("index event ids: %w", withContext(ctx, err))
-	}
-	return nil
+	return execIndex(ctx, tx, s.moveMark, to)
 }
 
 // mergeTail merges the events after the mark m, up to seq last, into
