@@ -579,7 +579,14 @@ func TestBrowserMorning(t *testing.T) {
 			t.Helper()
 			require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(button))))
 			path := filepath.Join(dir, name)
-			require.Eventually(t, func() bool { _, err := os.Stat(path); return err == nil }, 20*time.Second, 100*time.Millisecond, "%s is downloaded", name)
+			// Chromium may show the file under its name before it has
+			// written it: wait until it holds something and no download
+			// is in progress (every export has a header row).
+			require.Eventually(t, func() bool {
+				info, err := os.Stat(path)
+				partial, _ := filepath.Glob(filepath.Join(dir, "*.crdownload"))
+				return err == nil && info.Size() > 0 && len(partial) == 0
+			}, 20*time.Second, 100*time.Millisecond, "%s is downloaded", name)
 			b, err := os.ReadFile(path)
 			require.NoError(t, err)
 			return string(b)
