@@ -23,7 +23,19 @@ func EncodeEvent(e Event) ([]byte, error) {
 	if err := CheckEvent(e); err != nil {
 		return nil, err
 	}
+	if b, ok := encodeCanonical(e); ok {
+		return b, nil
+	}
 	return json.Marshal(e)
+}
+
+// EncodeMetadata encodes an event's metadata as the store keeps it: the
+// JSON encoding/json writes for Metadata.
+func EncodeMetadata(m Metadata) ([]byte, error) {
+	if b, ok := encodeMetadata(m); ok {
+		return b, nil
+	}
+	return json.Marshal(m)
 }
 
 // DecodeEvent reads stored event data of the given type. It rejects unknown

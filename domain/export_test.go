@@ -20,3 +20,12 @@ func EventTypesForTest() []string {
 	}
 	return names
 }
+
+// EncodeCanonicalForTest and EncodeMetadataForTest expose the fast
+// encoders, which the tests hold to encoding/json's bytes and require to
+// accept every example (EncodeEvent would fall back to encoding/json
+// silently).
+var (
+	EncodeCanonicalForTest = encodeCanonical
+	EncodeMetadataForTest  = encodeMetadata
+)

@@ -10,7 +10,6 @@ package ledger
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -128,7 +127,7 @@ func (l *Ledger) Record(ctx context.Context, cmd domain.Command, opts WriteOptio
 			return Receipt{}, fmt.Errorf("new event id: %w", err)
 		}
 	}
-	meta, err := json.Marshal(domain.Metadata{RecordedBy: opts.RecordedBy, Source: opts.Source,
+	meta, err := domain.EncodeMetadata(domain.Metadata{RecordedBy: opts.RecordedBy, Source: opts.Source,
 		CorrelationID: opts.CorrelationID, CausationID: opts.CausationID})
 	if err != nil {
 		return Receipt{}, fmt.Errorf("encode metadata: %w", err)

@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -356,7 +355,7 @@ func encodeDecided(events []decided) ([]eventstore.EventData, error) {
 		if err != nil {
 			return nil, fmt.Errorf("event %s: %w", d.id, err)
 		}
-		meta, err := json.Marshal(d.meta)
+		meta, err := domain.EncodeMetadata(d.meta)
 		if err != nil {
 			return nil, fmt.Errorf("event %s metadata: %w", d.id, err)
 		}
