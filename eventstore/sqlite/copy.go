@@ -92,7 +92,7 @@ func (s *Store) appendCopies(ctx context.Context, stream string, expected events
 		r.Stream = stream
 		res.Records[i] = r
 	}
-	if err := s.insertRecords(ctx, tx, res.Records); err != nil {
+	if err := s.insertRecords(ctx, tx, res.Records, nil); err != nil {
 		return eventstore.AppendResult{}, err
 	}
 	end := int64(res.Records[len(res.Records)-1].Position.Commit)

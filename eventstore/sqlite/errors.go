@@ -78,13 +78,19 @@ func isUniqueViolation(err error) bool {
 }
 
 // withContext translates err and, when ctx has ended, makes sure the
-// result wraps ctx's error: the driver reports an interrupted statement in
-// its own terms, but callers test for context.Canceled.
+// result wraps ctx's error (withCause).
 func withContext(ctx context.Context, err error) error {
+	return withCause(ctx, translate(err))
+}
+
+// withCause makes sure err wraps ctx's error when ctx has ended: the
+// driver reports an interrupted statement, and database/sql a statement of
+// a transaction it rolled back for ctx, in their own terms, but callers
+// test for context.Canceled.
+func withCause(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
-	err = translate(err)
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("%w: %w", cerr, err)
 	}

@@ -85,6 +85,7 @@ const indexPairChunk = 256
 // pairs in place.
 func (s *Store) indexPairs(ctx context.Context, tx *sql.Tx, pairs []idSeq, to int64) error {
 	slices.SortFunc(pairs, func(a, b idSeq) int { return bytes.Compare(a.id[:], b.id[:]) })
+	run := uncancellable(ctx) // many small statements, as insertRecords'
 	args := make([]any, 0, 2*min(len(pairs), indexPairChunk))
 	for start, n := range statementRows(len(pairs), indexPairChunk) {
 		stmt := s.indexOne
@@ -95,7 +96,7 @@ func (s *Store) indexPairs(ctx context.Context, tx *sql.Tx, pairs []idSeq, to in
 		for _, p := range pairs[start : start+n] {
 			args = append(args, p.id[:], p.seq)
 		}
-		if err := execIndex(ctx, tx, stmt, args...); err != nil {
+		if err := execIndex(run, tx, stmt, args...); err != nil {
 			return err
 		}
 	}

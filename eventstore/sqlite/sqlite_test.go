@@ -728,3 +728,35 @@ func walAfterCommits(t *testing.T, bulk bool) int64 {
 	require.NoError(t, err)
 	return wal.Size()
 }
+
+// TestCancelEndsAnAppendUnderWay: the statements of an append do not
+// watch its context, but cancelling it while the append inserts still ends
+// the append with context.Canceled, and nothing of it is stored.
+func TestCancelEndsAnAppendUnderWay(t *testing.T) {
+	for _, bulk := range []bool{false, true} {
+		t.Run(fmt.Sprintf("bulk=%t", bulk), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "ledger.db")
+			s := mustOpen(t, path, sqlite.Options{BulkWrites: bulk})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() {
+				_, err := s.AppendBatches(ctx, []eventstore.StreamBatch{
+					{Stream: "a", Expected: eventstore.NoStream, Events: newEvents(100_000)},
+					{Stream: "b", Expected: eventstore.NoStream, Events: newEvents(100_000)},
+				})
+				done <- err
+			}()
+			time.Sleep(50 * time.Millisecond)
+			cancel()
+			require.ErrorIs(t, <-done, context.Canceled)
+			for _, stream := range []string{"a", "b"} {
+				recs, err := s.ReadStream(context.Background(), stream, 0, 0)
+				require.NoError(t, err)
+				assert.Empty(t, recs, stream)
+			}
+			_, err := s.Append(context.Background(), "a", eventstore.NoStream, newEvents(3))
+			require.NoError(t, err, "the store writes on after the cancelled append")
+			require.NoError(t, s.CheckIDs(context.Background()))
+		})
+	}
+}

@@ -908,6 +908,38 @@ func testBatchAppender(t *testing.T, s eventstore.Store) {
 	assert.Contains(t, err.Error(), a, "the error names the stream at fault")
 	assert.Empty(t, readStream(t, s, c), "nothing of a failed multi-stream append is written")
 	assert.Len(t, readStream(t, s, a), 4)
+
+	// One stream twice, around another and a replay, with enough events to
+	// be hashed apart from the inserts: as if appended one after another.
+	d, e := newStream(t), newStream(t)
+	replayed := readStream(t, s, b)
+	stored := make([]eventstore.EventData, len(replayed))
+	for i, r := range replayed {
+		stored[i] = r.EventData
+	}
+	results, err = ba.AppendBatches(ctx, []eventstore.StreamBatch{
+		{Stream: d, Expected: eventstore.NoStream, Events: events(20, 70)},
+		{Stream: e, Expected: eventstore.NoStream, Events: events(90, 3)},
+		{Stream: b, Expected: eventstore.NoStream, Events: stored},
+		{Stream: d, Expected: 69, Events: events(93, 130)},
+	})
+	require.NoError(t, err)
+	assert.True(t, results[2].Replayed, "the stored batch is a replay")
+	assert.EqualValues(t, 70, results[3].Records[0].Version, "d's second batch follows its first")
+	assert.Equal(t, results[0].Records[69].Hash, results[3].Records[0].PrevHash, "and chains to it")
+	got := readStream(t, s, d)
+	require.Len(t, got, 200)
+	assert.Equal(t, append(results[0].Records, results[3].Records...), got, "what the append returned is what was stored")
+	for _, stream := range []string{d, e} {
+		_, _, err = eventstore.VerifyStream(ctx, s, stream)
+		require.NoError(t, err, stream)
+	}
+	_, err = ba.AppendBatches(ctx, []eventstore.StreamBatch{
+		{Stream: e, Expected: 2, Events: events(300, 1)},
+		{Stream: e, Expected: 2, Events: events(301, 1)},
+	})
+	assert.ErrorIs(t, err, eventstore.ErrWrongVersion, "a stream's second batch expects the version its first left")
+	assert.Len(t, readStream(t, s, e), 3)
 }
 
 func testContextCancelled(t *testing.T, s eventstore.Store) {
