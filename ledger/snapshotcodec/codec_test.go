@@ -2,6 +2,8 @@ package snapshotcodec_test
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -194,4 +196,76 @@ func FuzzDecodeSnapshot(f *testing.F) {
 			assert.Equal(t, e, got)
 		}
 	})
+}
+
+// TestEncodeSplitsAsGathered holds Encode, which writes each event where
+// it goes as it walks the stream, to a reference written here that
+// gathers the kept events and the closes first: on random streams of
+// closes, ratings and retractions (of closes or of the first close),
+// crossing chunk boundaries, both give the same bytes.
+func TestEncodeSplitsAsGathered(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 2026))
+	at := time.Date(2020, 1, 1, 21, 0, 0, 0, time.UTC)
+	for round := range 60 {
+		var events []domain.Recorded
+		var closes []uuid.UUID
+		n := rng.IntN(3*snapshotcodec.ClosesPerChunk + 40)
+		for i := range n {
+			id := uuid.New()
+			var e domain.Event
+			switch k := rng.IntN(10); {
+			case k < 7:
+				e = domain.CloseRecorded{Instrument: "BABA", Price: domain.Money(1_000_000 + i), Currency: "USD", EffectiveAt: at.AddDate(0, 0, rng.IntN(900))}
+				closes = append(closes, id)
+			case k < 9 || len(closes) == 0:
+				e = domain.RatingAdded{Instrument: "BABA", Analyst: "a@x", Rating: domain.Buy, BrokerRating: "buy", Currency: "USD", EffectiveAt: at.AddDate(0, 0, i)}
+			default:
+				e = domain.EventRetracted{Instrument: "BABA", Retracted: closes[rng.IntN(len(closes))], Reason: "wrong", EffectiveAt: at}
+			}
+			events = append(events, domain.Recorded{ID: id, Version: int64(i), RecordedAt: at.Add(time.Duration(rng.IntN(1e6)) * time.Second),
+				Meta: domain.Metadata{Source: fmt.Sprintf("line %d", i)}, Event: e})
+		}
+		head, chunks := snapshotcodec.Encode(events)
+		wantHead, wantChunks := encodeGathered(events)
+		require.Equal(t, wantHead, head, "round %d: head", round)
+		require.Equal(t, wantChunks, chunks, "round %d: chunks", round)
+	}
+}
+
+// encodeGathered is the reference for Encode: every close but the first
+// and those a retraction names goes in a chunk, ClosesPerChunk a chunk,
+// and the head keeps the rest, in stream order.
+func encodeGathered(events []domain.Recorded) ([]byte, [][]byte) {
+	named := map[uuid.UUID]bool{}
+	for _, r := range events {
+		if x, ok := r.Event.(domain.EventRetracted); ok {
+			named[x.Retracted] = true
+		}
+	}
+	var kept, closes []domain.Recorded
+	seenClose := false
+	for _, r := range events {
+		_, isClose := r.Event.(domain.CloseRecorded)
+		if isClose && seenClose && !named[r.ID] {
+			closes = append(closes, r)
+		} else {
+			kept = append(kept, r)
+		}
+		seenClose = seenClose || isClose
+	}
+	var chunks [][]byte
+	var infos []snapshotcodec.ChunkInfo
+	for len(closes) > 0 {
+		part := closes[:min(snapshotcodec.ClosesPerChunk, len(closes))]
+		closes = closes[len(part):]
+		data := snapshotcodec.EncodeChunk(part)
+		info := snapshotcodec.ChunkInfo{Count: len(part), MinEffective: math.MaxInt64, MaxEffective: math.MinInt64, MinRecorded: math.MaxInt64, Sum: snapshotcodec.Checksum(data)}
+		for _, r := range part {
+			at := r.Event.Effective().UnixNano()
+			info.MinEffective, info.MaxEffective = min(info.MinEffective, at), max(info.MaxEffective, at)
+			info.MinRecorded = min(info.MinRecorded, r.RecordedAt.UnixNano())
+		}
+		chunks, infos = append(chunks, data), append(infos, info)
+	}
+	return snapshotcodec.EncodeHead(snapshotcodec.Head{Total: len(events), Chunks: infos, Events: kept}), chunks
 }

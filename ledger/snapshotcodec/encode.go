@@ -63,7 +63,12 @@ func Checksum(data []byte) uint64 {
 }
 
 // Encode encodes events (a stream's, in stream order) as a head and its
-// chunks.
+// chunks: every close but the stream's first, and but those a retraction
+// names, goes in a chunk, ClosesPerChunk a chunk; the other events are
+// kept in the head. It writes each event where it goes straight from
+// events, without gathering the kept events and the closes first: the
+// copies took more memory than the snapshot, a snapshot of each instrument
+// falls due during an import, and the import's writer encodes it.
 func Encode(events []domain.Recorded) (head []byte, chunks [][]byte) {
 	named := map[uuid.UUID]bool{}
 	for _, r := range events {
@@ -71,73 +76,104 @@ func Encode(events []domain.Recorded) (head []byte, chunks [][]byte) {
 			named[x.Retracted] = true
 		}
 	}
-	var kept, closes []domain.Recorded
+	inChunk := make([]bool, len(events))
+	closes := 0
 	firstClose := true
-	for _, r := range events {
-		if _, ok := r.Event.(domain.CloseRecorded); ok && !firstClose && !named[r.ID] {
-			closes = append(closes, r)
-			continue
-		} else if ok {
+	for i := range events {
+		r := &events[i]
+		if _, ok := r.Event.(domain.CloseRecorded); ok {
+			inChunk[i] = !firstClose && !named[r.ID]
 			firstClose = false
+			if inChunk[i] {
+				closes++
+			}
 		}
-		kept = append(kept, r)
 	}
 	var infos []ChunkInfo
-	for start := 0; start < len(closes); start += ClosesPerChunk {
-		part := closes[start:min(start+ClosesPerChunk, len(closes))]
-		data := EncodeChunk(part)
-		info := ChunkInfo{Count: len(part), MinEffective: math.MaxInt64, MaxEffective: math.MinInt64,
-			MinRecorded: math.MaxInt64, Sum: Checksum(data)}
-		for _, r := range part {
-			at := r.Event.Effective().UnixNano()
-			info.MinEffective, info.MaxEffective = min(info.MinEffective, at), max(info.MaxEffective, at)
-			info.MinRecorded = min(info.MinRecorded, r.RecordedAt.UnixNano())
+	var w *writer
+	var info ChunkInfo
+	written := 0
+	for i := range events {
+		if !inChunk[i] {
+			continue
 		}
-		chunks, infos = append(chunks, data), append(infos, info)
+		r := &events[i]
+		if w == nil {
+			n := min(ClosesPerChunk, closes-ClosesPerChunk*len(chunks))
+			w = newChunkWriter(n)
+			info = ChunkInfo{Count: n, MinEffective: math.MaxInt64, MaxEffective: math.MinInt64, MinRecorded: math.MaxInt64}
+		}
+		w.event(r)
+		at := r.Event.Effective().UnixNano()
+		info.MinEffective, info.MaxEffective = min(info.MinEffective, at), max(info.MaxEffective, at)
+		info.MinRecorded = min(info.MinRecorded, r.RecordedAt.UnixNano())
+		if written++; written == info.Count {
+			info.Sum = Checksum(w.buf)
+			chunks, infos = append(chunks, w.buf), append(infos, info)
+			w, written = nil, 0
+		}
 	}
-	return EncodeHead(Head{Total: len(events), Chunks: infos, Events: kept}), chunks
+	return encodeHead(len(events), infos, events, inChunk), chunks
 }
 
 // EncodeChunk writes a chunk of closes, as Encode does.
 func EncodeChunk(closes []domain.Recorded) []byte {
-	w := &writer{buf: make([]byte, 0, 64*len(closes)+32)}
-	w.buf = append(w.buf, chunkMagic...)
-	w.events(closes)
+	w := newChunkWriter(len(closes))
+	for i := range closes {
+		w.event(&closes[i])
+	}
 	return w.buf
+}
+
+// newChunkWriter starts a chunk of n closes.
+func newChunkWriter(n int) *writer {
+	w := &writer{buf: make([]byte, 0, 64*n+32)}
+	w.buf = append(w.buf, chunkMagic...)
+	w.uint(uint64(n))
+	return w
 }
 
 // EncodeHead writes a head: the event count, the chunk directory, the
 // head's own events.
 func EncodeHead(h Head) []byte {
-	w := &writer{buf: make([]byte, 0, 96*len(h.Events)+40*len(h.Chunks)+64)}
+	return encodeHead(h.Total, h.Chunks, h.Events, nil)
+}
+
+// encodeHead writes a head of the events not marked in skip (nil for
+// none).
+func encodeHead(total int, chunks []ChunkInfo, events []domain.Recorded, skip []bool) []byte {
+	kept := len(events)
+	for _, s := range skip {
+		if s {
+			kept--
+		}
+	}
+	w := &writer{buf: make([]byte, 0, 96*kept+40*len(chunks)+64)}
 	w.buf = append(w.buf, headMagic...)
-	w.uint(uint64(h.Total))
-	w.uint(uint64(len(h.Chunks)))
-	for _, c := range h.Chunks {
+	w.uint(uint64(total))
+	w.uint(uint64(len(chunks)))
+	for _, c := range chunks {
 		w.uint(uint64(c.Count))
 		w.int(c.MinEffective)
 		w.int(c.MaxEffective)
 		w.int(c.MinRecorded)
 		w.buf = binary.BigEndian.AppendUint64(w.buf, c.Sum)
 	}
-	w.events(h.Events)
+	w.uint(uint64(kept))
+	for i := range events {
+		if skip == nil || !skip[i] {
+			w.event(&events[i])
+		}
+	}
 	return w.buf
 }
 
 type writer struct{ buf []byte }
 
-// events writes the number of events, then each.
-func (w *writer) events(events []domain.Recorded) {
-	w.uint(uint64(len(events)))
-	for _, r := range events {
-		w.event(r)
-	}
-}
-
 // event writes one event: its id, version, recorded time, metadata, kind
 // and fields, integers as varints and strings length-prefixed. reader.event
 // reads the same fields in the same order.
-func (w *writer) event(r domain.Recorded) {
+func (w *writer) event(r *domain.Recorded) {
 	w.buf = append(w.buf, r.ID[:]...)
 	w.int(r.Version)
 	w.time(r.RecordedAt)
