@@ -130,12 +130,20 @@ type readRow struct {
 // free; that goroutine has stopped reading src when read returns.
 func (s *Sorted) read(ctx context.Context, src RowSource) error {
 	chunks := make(chan []readRow, readAheadChunks)
+	// Chunks checked come back to be filled again: allocating each anew
+	// was a twentieth of the import's allocations.
+	free := make(chan []readRow, readAheadChunks+1)
 	stop := make(chan struct{})
 	var reading sync.WaitGroup
 	reading.Go(func() {
 		defer close(chunks)
 		for {
-			chunk := make([]readRow, 0, readAhead)
+			var chunk []readRow
+			select {
+			case chunk = <-free:
+			default:
+				chunk = make([]readRow, 0, readAhead)
+			}
 			var end bool
 			for len(chunk) < readAhead && !end {
 				line, rej, err := src.Next()
@@ -168,6 +176,11 @@ func (s *Sorted) read(ctx context.Context, src RowSource) error {
 			if err := s.readRow(r.line, r.rej); err != nil {
 				return err
 			}
+		}
+		clear(chunk) // let go of the rows' text
+		select {
+		case free <- chunk[:0]:
+		default:
 		}
 	}
 	return nil
