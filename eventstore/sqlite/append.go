@@ -111,10 +111,12 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 		if m, err = s.indexPast(ctx, tx, m); err != nil {
 			return nil, err
 		}
-	} else if err := s.bulk.claim(ctx, s, tx, batchIDs(batches)); err != nil {
-		return nil, err
 	}
-	results, err = s.appendAll(ctx, tx, batches, lookup)
+	var claimer *bulkIDs // claims the ids as they are hashed (see hasher)
+	if claim {
+		claimer = s.bulk
+	}
+	results, err = s.appendAll(ctx, tx, batches, lookup, claimer)
 	if err != nil {
 		return nil, err
 	}
@@ -154,24 +156,16 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 	return results, nil
 }
 
-// batchIDs lists the ids of every event of the batches.
-func batchIDs(batches []eventstore.StreamBatch) [][16]byte {
-	var ids [][16]byte
-	for _, b := range batches {
-		for _, e := range b.Events {
-			ids = append(ids, e.ID)
-		}
-	}
-	return ids
-}
-
 // appendAll appends the batches inside the caller's transaction, with the
 // outcome of appending them one after another. Every batch is worked out
 // first (prepareBatch), then the records' hashes are chained on a goroutine
 // of their own while this one inserts the records already hashed: hashing
 // took a tenth of the writer's time in a bulk import, whose writer is its
-// bottleneck, and the other core had time to spare.
-func (s *Store) appendAll(ctx context.Context, tx *sql.Tx, batches []eventstore.StreamBatch, lookup bool) ([]eventstore.AppendResult, error) {
+// bottleneck, and the other core had time to spare. A store opened for bulk
+// writes (claim not nil) claims the ids on that goroutine too, as they are
+// hashed (bulkIDs.claimOne), and answers errNeedsLookup after the inserts
+// when one may be stored or claimed before.
+func (s *Store) appendAll(ctx context.Context, tx *sql.Tx, batches []eventstore.StreamBatch, lookup bool, claim *bulkIDs) ([]eventstore.AppendResult, error) {
 	results := make([]eventstore.AppendResult, len(batches))
 	chains := make([]chainStart, len(batches))
 	latest := map[string]int{} // a stream's last batch so far that is not a replay
@@ -195,7 +189,7 @@ func (s *Store) appendAll(ctx context.Context, tx *sql.Tx, batches []eventstore.
 			total += len(results[i].Records)
 		}
 	}
-	h := newHasher(results, chains, total)
+	h := newHasher(results, chains, total, claim)
 	defer h.wait()
 	for i, b := range batches {
 		if results[i].Replayed {
@@ -207,6 +201,13 @@ func (s *Store) appendAll(ctx context.Context, tx *sql.Tx, batches []eventstore.
 			}
 			return nil, err
 		}
+	}
+	h.wait()
+	if h.claimErr != nil {
+		return nil, h.claimErr
+	}
+	if err := s.checkStored(ctx, tx, h.maybe); err != nil {
+		return nil, err
 	}
 	return results, nil
 }
@@ -289,19 +290,24 @@ func (s *Store) prepareBatch(ctx context.Context, tx *sql.Tx, b eventstore.Strea
 const hashAhead = insertChunk
 
 // hasher chains the hashes of a transaction's new records, batch after
-// batch, and tells how many are done.
+// batch, and tells how many are done; given a bulk store's ids, it claims
+// each record's id before hashing it.
 type hasher struct {
 	done     chan int // records hashed so far, sent every insertChunk and at each batch's end
 	finished chan struct{}
 	seen     int // records the inserting goroutine knows hashed
 	awaited  int // records of the batches before the one being inserted
+
+	claim    *bulkIDs   // nil: no ids to claim
+	claimErr error      // the first claim refused; no more are claimed after it
+	maybe    [][16]byte // ids the filter of stored ids may hold
 }
 
 // newHasher chains the hashes of the records of results not replayed, on
 // a goroutine of its own when there are total records, at least hashAhead.
-func newHasher(results []eventstore.AppendResult, chains []chainStart, total int) *hasher {
+func newHasher(results []eventstore.AppendResult, chains []chainStart, total int, claim *bulkIDs) *hasher {
 	signals := len(results) + total/insertChunk + 1
-	h := &hasher{done: make(chan int, signals), finished: make(chan struct{})}
+	h := &hasher{done: make(chan int, signals), finished: make(chan struct{}), claim: claim}
 	if total < hashAhead {
 		h.chain(results, chains)
 	} else {
@@ -326,6 +332,9 @@ func (h *hasher) chain(results []eventstore.AppendResult, chains []chainStart) {
 		records := results[i].Records
 		for k := range records {
 			r := &records[k]
+			if h.claim != nil && h.claimErr == nil {
+				h.claimErr = h.claim.claimOne(r.ID, &h.maybe)
+			}
 			r.PrevHash = prev
 			r.Hash = eventstore.RecordHash(prev, *r)
 			prev = r.Hash
@@ -349,7 +358,8 @@ func (h *hasher) await(n, of int) {
 }
 
 // wait waits until hashing has stopped, so that nothing writes to the
-// records after the transaction is over.
+// records, or claims, after the transaction is over. It may be called
+// more than once.
 func (h *hasher) wait() { <-h.finished }
 
 // insertChunk is how many rows one INSERT statement of insertRecords

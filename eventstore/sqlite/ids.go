@@ -257,29 +257,39 @@ func (b *bulkIDs) add(ctx context.Context, tx *sql.Tx, query string, args ...any
 	return withContext(ctx, rows.Err())
 }
 
-// claim checks that none of the events' ids is stored or claimed before in
-// this transaction, and claims them. It answers errNeedsLookup when one may
-// be: the careful path then looks them all up.
-func (b *bulkIDs) claim(ctx context.Context, s *Store, tx *sql.Tx, ids [][16]byte) error {
-	var stored *sql.Stmt
-	for _, id := range ids {
-		if b.seen.Test(id[:]) {
-			if _, ok := b.tail[id]; ok {
-				return errNeedsLookup
-			}
-			if stored == nil {
-				stored = tx.StmtContext(ctx, s.idStored)
-			}
-			var one int
-			switch err := stored.QueryRowContext(ctx, id[:]).Scan(&one); {
-			case err == nil:
-				return errNeedsLookup
-			case !errors.Is(err, sql.ErrNoRows):
-				return withContext(ctx, err)
-			}
+// claimOne claims an id of a transaction's events, in their order, as the
+// hashing goroutine chains them (see hasher): it answers errNeedsLookup
+// when the id is claimed before (in the tail, or earlier in the
+// transaction), and adds it to maybe when the filter of stored ids holds
+// it, for checkStored to look up once the inserts are done.
+func (b *bulkIDs) claimOne(id [16]byte, maybe *[][16]byte) error {
+	if b.seen.Test(id[:]) {
+		if _, ok := b.tail[id]; ok {
+			return errNeedsLookup
 		}
-		b.see(id[:])
-		b.tail[id] = struct{}{}
+		*maybe = append(*maybe, id)
+	}
+	b.see(id[:])
+	b.tail[id] = struct{}{}
+	return nil
+}
+
+// checkStored answers errNeedsLookup when one of the ids the filter may
+// hold is stored: the careful path then looks them all up. event_ids is
+// as it was before the transaction's inserts until its merge.
+func (s *Store) checkStored(ctx context.Context, tx *sql.Tx, maybe [][16]byte) error {
+	if len(maybe) == 0 {
+		return nil
+	}
+	stored := tx.StmtContext(ctx, s.idStored)
+	for _, id := range maybe {
+		var one int
+		switch err := stored.QueryRowContext(ctx, id[:]).Scan(&one); {
+		case err == nil:
+			return errNeedsLookup
+		case !errors.Is(err, sql.ErrNoRows):
+			return withContext(ctx, err)
+		}
 	}
 	return nil
 }

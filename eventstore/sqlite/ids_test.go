@@ -482,3 +482,50 @@ func TestCheckIDsFindsAnIndexThatDisagrees(t *testing.T) {
 		})
 	}
 }
+
+// TestBulkClaimOnTheHashingGoroutine: a bulk writer claims the ids of a
+// large transaction as they are hashed, beside the inserts, and only then
+// decides. An id stored before, or claimed earlier in the same
+// transaction, late in a batch large enough to be hashed apart, is still
+// refused with nothing of the transaction stored, and the writer goes on.
+func TestBulkClaimOnTheHashingGoroutine(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	bulk := mustOpen(t, path, sqlite.Options{BulkWrites: true})
+	first := newEvents(200)
+	_, err := bulk.Append(ctx, "a", eventstore.NoStream, first)
+	require.NoError(t, err)
+
+	stored := newEvents(150)
+	stored[120] = first[7] // stored, in the tail
+	_, err = bulk.AppendBatches(ctx, []eventstore.StreamBatch{
+		{Stream: "b", Expected: eventstore.NoStream, Events: newEvents(90)},
+		{Stream: "c", Expected: eventstore.NoStream, Events: stored},
+	})
+	require.ErrorIs(t, err, eventstore.ErrDuplicateID)
+
+	twice := newEvents(150)
+	twice[140] = twice[3] // claimed earlier in the transaction
+	_, err = bulk.AppendBatches(ctx, []eventstore.StreamBatch{
+		{Stream: "b", Expected: eventstore.NoStream, Events: twice[:100]},
+		{Stream: "c", Expected: eventstore.NoStream, Events: twice[100:]},
+	})
+	require.ErrorIs(t, err, eventstore.ErrDuplicateID)
+
+	for _, stream := range []string{"b", "c"} {
+		recs, err := bulk.ReadStream(ctx, stream, 0, 0)
+		require.NoError(t, err)
+		assert.Empty(t, recs, "nothing of a refused transaction is stored")
+	}
+	_, err = bulk.AppendBatches(ctx, []eventstore.StreamBatch{
+		{Stream: "b", Expected: eventstore.NoStream, Events: newEvents(100)},
+		{Stream: "c", Expected: eventstore.NoStream, Events: newEvents(100)},
+	})
+	require.NoError(t, err, "the writer goes on")
+	require.NoError(t, bulk.CheckIDs(ctx))
+	require.NoError(t, bulk.Close())
+	plain := mustOpen(t, path, sqlite.Options{})
+	require.NoError(t, plain.CheckIDs(ctx))
+	_, err = plain.Append(ctx, "d", eventstore.NoStream, []eventstore.EventData{first[150]})
+	require.ErrorIs(t, err, eventstore.ErrDuplicateID, "the tail was merged on close")
+}
