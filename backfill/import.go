@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -251,7 +252,9 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 	meta := func(it *item) domain.Metadata {
 		source := it.source
 		if source == "" {
-			source = fmt.Sprintf("import:%s:%d", s.opts.Name, it.line)
+			// Concatenated, not formatted: fmt.Sprintf for each of a
+			// million rows took an eighth of planning.
+			source = "import:" + s.opts.Name + ":" + strconv.Itoa(it.line)
 		}
 		return domain.Metadata{RecordedBy: s.opts.RecordedBy, Source: source, CorrelationID: runID.String()}
 	}
