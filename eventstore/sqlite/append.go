@@ -106,15 +106,11 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 			return nil, err
 		}
 	}
-	if !claim {
-		// Lookups need every stored id in event_ids.
-		if m, err = s.indexPast(ctx, tx, m); err != nil {
-			return nil, err
-		}
-	}
 	var claimer *bulkIDs // claims the ids as they are hashed (see hasher)
 	if claim {
 		claimer = s.bulk
+	} else if m, err = s.indexPast(ctx, tx, m); err != nil {
+		return nil, err // lookups need every stored id in event_ids
 	}
 	results, err = s.appendAll(ctx, tx, batches, lookup, claimer)
 	if err != nil {
