@@ -206,7 +206,7 @@ func DecodeMetadata(data []byte) (Metadata, error) {
 
 func metadataCanonical(data []byte) (Metadata, bool) {
 	var m Metadata
-	fields := [...]*string{&m.RecordedBy, &m.Source, &m.CorrelationID, &m.CausationID}
+	fields := m.fields()
 	var seen uint8
 	ok := eachPlainField(data, func(key, value []byte) bool {
 		k := metadataKey(key)
@@ -250,15 +250,20 @@ func eachPlainField(data []byte, field func(key, value []byte) bool) bool {
 }
 
 func metadataKey(key []byte) int {
-	switch string(key) {
-	case "recorded_by":
-		return 0
-	case "source":
-		return 1
-	case "correlation_id":
-		return 2
-	case "causation_id":
-		return 3
+	for k, name := range metadataKeys {
+		if string(key) == name {
+			return k
+		}
 	}
 	return -1
+}
+
+// metadataKeys are the JSON keys of Metadata's fields (its struct tags),
+// in the order of fields and of encoding/json; the fast decoder and
+// encoder both use them.
+var metadataKeys = [...]string{"recorded_by", "source", "correlation_id", "causation_id"}
+
+// fields are m's fields, in metadataKeys' order.
+func (m *Metadata) fields() [len(metadataKeys)]*string {
+	return [...]*string{&m.RecordedBy, &m.Source, &m.CorrelationID, &m.CausationID}
 }

@@ -71,13 +71,11 @@ func encodeMetadata(m Metadata) ([]byte, bool) {
 	w := newPlainWriter()
 	defer w.free()
 	sep := byte('{')
-	for _, f := range [...]struct{ key, value string }{
-		{`"recorded_by":`, m.RecordedBy}, {`"source":`, m.Source},
-		{`"correlation_id":`, m.CorrelationID}, {`"causation_id":`, m.CausationID},
-	} {
-		if f.value != "" { // omitempty
-			w.b = append(w.b, sep)
-			w.str(f.key, f.value)
+	for k, value := range m.fields() {
+		if *value != "" { // omitempty
+			w.b = append(w.b, sep, '"')
+			w.b = append(w.b, metadataKeys[k]...)
+			w.str(`":`, *value)
 			sep = ','
 		}
 	}
