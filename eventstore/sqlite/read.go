@@ -91,8 +91,9 @@ func (s *Store) prepare(ctx context.Context) error {
 // findByID is the query of an event by id. From schema version 4 on, an
 // event is found through event_ids, or among the events a bulk writer has
 // appended past its mark and not yet indexed (at most bulkTailEvents a
-// writer: a short scan by seq); before, through the unique index on
-// events.id.
+// writer, scanned by seq: 0.24-0.25 s for a million here, against 26-30 ms
+// for 131,072, so a lookup while an import runs is that much slower);
+// before, through the unique index on events.id.
 func findByID(columns string, idsInTable bool) string {
 	if !idsInTable {
 		return `SELECT ` + columns + ` FROM events WHERE id = ?`
