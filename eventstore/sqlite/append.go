@@ -148,6 +148,7 @@ func (s *Store) appendTx(ctx context.Context, batches []eventstore.StreamBatch, 
 			s.bulk.saw(results)
 		}
 		s.bulk.committed(results, last, merge)
+		s.ckpt.committed(int(inserted))
 	}
 	return results, nil
 }

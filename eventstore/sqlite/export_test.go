@@ -10,3 +10,7 @@ func SetBulkFilterCapacity(s *Store, n uint) { s.bulk.seenCap = n }
 
 // BulkFilterCapacity is what a bulk store's filter was last made for.
 func BulkFilterCapacity(s *Store) uint { return s.bulk.seenCap }
+
+// SetCheckpointEvents makes a store opened for bulk writes ask for a
+// checkpoint every n events committed.
+func SetCheckpointEvents(s *Store, n int) { s.ckpt.every = n }

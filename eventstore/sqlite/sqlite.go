@@ -169,6 +169,9 @@ type Store struct {
 	// otherwise); bulkMu holds its transactions one at a time.
 	bulk   *bulkIDs
 	bulkMu sync.Mutex
+	// ckpt copies the log into the file beside a bulk writer (nil
+	// otherwise).
+	ckpt *checkpointer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -258,6 +261,11 @@ func open(path string, opts Options) (*Store, error) {
 		s.idsInTable = true
 		if opts.BulkWrites {
 			s.bulk = &bulkIDs{limit: bulkTailEvents}
+			ckdb, err := openDB(abs, url.Values{"_synchronous": {"FULL"}}, 1)
+			if err != nil {
+				return nil, errors.Join(translate(err), s.rdb.Close(), s.wdb.Close())
+			}
+			s.ckpt = newCheckpointer(ckdb)
 		}
 	}
 	if err := s.prepare(ctx); err != nil {
@@ -401,6 +409,9 @@ func (s *Store) Close() error {
 			if err := s.mergeBulkTail(context.Background()); err != nil {
 				errs = append(errs, fmt.Errorf("index the ids of the events appended in bulk (the next writer will): %w", err))
 			}
+		}
+		if s.ckpt != nil {
+			errs = append(errs, s.ckpt.close())
 		}
 		for _, st := range []*sql.Stmt{s.head, s.lookupOne, s.lookupMany, s.insert, s.insertMany, s.upsertStream, s.readStream, s.readStreamEvents, s.readAll, s.find, s.streams, s.streamSize, s.lastSeq, s.idMark, s.indexTail, s.indexOne, s.indexMany, s.moveMark, s.idStored} {
 			if st != nil {

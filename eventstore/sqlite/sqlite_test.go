@@ -729,6 +729,36 @@ func walAfterCommits(t *testing.T, bulk bool) int64 {
 	return wal.Size()
 }
 
+// TestBulkLogCopiedBesideTheWriter: opened for bulk writes, the store
+// copies the write-ahead log into the file on a connection of its own
+// while the writer goes on, well before the log reaches the writer's own
+// checkpoint (bulkCheckpointPages, 128 MiB), so that the writer's
+// checkpoint finds little left to copy.
+func TestBulkLogCopiedBesideTheWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	s := mustOpen(t, path, sqlite.Options{BulkWrites: true})
+	sqlite.SetCheckpointEvents(s, 1000)
+	before, err := os.Stat(path)
+	require.NoError(t, err)
+	padding := strings.Repeat("x", 1000)
+	for batch := range 8 {
+		events := newEvents(1000)
+		for i := range events {
+			events[i].Data = []byte(fmt.Sprintf(`{"n":%d,"pad":%q}`, batch*1000+i, padding))
+		}
+		_, err := s.Append(context.Background(), fmt.Sprintf("s%d", batch), eventstore.NoStream, events)
+		require.NoError(t, err)
+	}
+	assert.Eventually(t, func() bool {
+		fi, err := os.Stat(path)
+		return err == nil && fi.Size() > before.Size()+4<<20
+	}, 20*time.Second, 10*time.Millisecond, "the file grows by what the log held, before the store closes")
+	require.NoError(t, s.Close())
+	recs, err := mustOpen(t, path, sqlite.Options{ReadOnly: true}).ReadStream(context.Background(), "s7", 0, 0)
+	require.NoError(t, err)
+	assert.Len(t, recs, 1000)
+}
+
 // TestCancelEndsAnAppendUnderWay: the statements of an append do not
 // watch its context, but cancelling it while the append inserts still ends
 // the append with context.Canceled, and nothing of it is stored.
