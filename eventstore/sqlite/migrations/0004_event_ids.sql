@@ -5,7 +5,7 @@
 -- event_ids holds the same (id, seq) pairs, and event_ids_through says up to
 -- which seq it holds every event. A store opened for bulk writes (an
 -- import) appends events past that mark without indexing their ids, checks
--- them itself, and merges them into event_ids every 131,072 events and
+-- them itself, and merges them into event_ids every 1,048,576 events and
 -- when it closes; every other writer merges whatever
 -- lies past the mark, in its own transaction, before it writes, and indexes
 -- its own events before it commits. Ids stay unique across the ledger:
