@@ -23,9 +23,9 @@ const idsSchema = 4
 // event_ids, so the fewer merges the less the writer does: on the
 // 1,000,340-row import, eight merges of 131,072 took 1.8 s of the writer's
 // CPU, and one merge of this size, at close, into an empty event_ids 1.0 s
-// (0.6 s with sortPairs), for 18 MB more memory (251 MB peak). A lookup by
-// id scans the events past the mark (findByID), so while an import runs it
-// reads up to this many events.
+// (0.9 s with sortPairs, whose sort uses every core), for 18 MB more memory
+// (251 MB peak). A lookup by id scans the events past the mark (findByID),
+// so while an import runs it reads up to this many events.
 const bulkTailEvents = 1 << 20
 
 // errIDTaken is indexIDs' answer when an id it merges is in event_ids

@@ -715,8 +715,18 @@ func walAfterCommits(t *testing.T, bulk bool) int64 {
 	s, err := sqlite.Open(path, sqlite.Options{BulkWrites: bulk})
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s.Close()) }()
+	appendPadded(t, s, 24)
+	wal, err := os.Stat(path + "-wal")
+	require.NoError(t, err)
+	return wal.Size()
+}
+
+// appendPadded appends batches of 1,000 events of about a KiB each, each
+// batch a stream of its own (s0, s1, ...) and a commit of about a MiB.
+func appendPadded(t *testing.T, s *sqlite.Store, batches int) {
+	t.Helper()
 	padding := strings.Repeat("x", 1000)
-	for batch := range 24 {
+	for batch := range batches {
 		events := newEvents(1000)
 		for i := range events {
 			events[i].Data = []byte(fmt.Sprintf(`{"n":%d,"pad":%q}`, batch*1000+i, padding))
@@ -724,9 +734,6 @@ func walAfterCommits(t *testing.T, bulk bool) int64 {
 		_, err := s.Append(context.Background(), fmt.Sprintf("s%d", batch), eventstore.NoStream, events)
 		require.NoError(t, err)
 	}
-	wal, err := os.Stat(path + "-wal")
-	require.NoError(t, err)
-	return wal.Size()
 }
 
 // TestBulkLogCopiedBesideTheWriter: opened for bulk writes, the store
@@ -740,15 +747,7 @@ func TestBulkLogCopiedBesideTheWriter(t *testing.T) {
 	sqlite.SetCheckpointEvents(s, 1000)
 	before, err := os.Stat(path)
 	require.NoError(t, err)
-	padding := strings.Repeat("x", 1000)
-	for batch := range 8 {
-		events := newEvents(1000)
-		for i := range events {
-			events[i].Data = []byte(fmt.Sprintf(`{"n":%d,"pad":%q}`, batch*1000+i, padding))
-		}
-		_, err := s.Append(context.Background(), fmt.Sprintf("s%d", batch), eventstore.NoStream, events)
-		require.NoError(t, err)
-	}
+	appendPadded(t, s, 8)
 	assert.Eventually(t, func() bool {
 		fi, err := os.Stat(path)
 		return err == nil && fi.Size() > before.Size()+4<<20
