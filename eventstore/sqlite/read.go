@@ -65,7 +65,7 @@ func (s *Store) prepare(ctx context.Context) error {
 				strings.Repeat(", ?", lookupChunk-1) + `))`},
 			stmt{&s.idStored, s.wdb, `SELECT 1 FROM event_ids WHERE id = ?`},
 			stmt{&s.idMark, s.wdb, `SELECT (SELECT seq FROM event_ids_through), (SELECT coalesce(max(seq), 0) FROM events)`},
-			stmt{&s.indexTail, s.wdb, `INSERT INTO event_ids (id, seq) SELECT id, seq FROM events WHERE seq > ? AND seq <= ?`},
+			stmt{&s.indexTail, s.wdb, `INSERT INTO event_ids (id, seq) SELECT id, seq FROM events WHERE seq > ? AND seq <= ? ORDER BY id`},
 			stmt{&s.indexOne, s.wdb, `INSERT INTO event_ids (id, seq) VALUES (?, ?)`},
 			stmt{&s.indexMany, s.wdb, `INSERT INTO event_ids (id, seq) VALUES (?, ?)` + strings.Repeat(", (?, ?)", indexPairChunk-1)},
 			stmt{&s.moveMark, s.wdb, `UPDATE event_ids_through SET seq = ?`},
