@@ -241,6 +241,7 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 	if err != nil {
 		return s.summary, err
 	}
+	correlation := runID.String() // once, not for each of a million rows
 	waiting, err := s.unplaced.place(ctx, l, s.spool.add)
 	if err != nil {
 		return s.summary, err
@@ -256,7 +257,7 @@ func (s *Sorted) Apply(ctx context.Context, l *ledger.Ledger) (Summary, error) {
 			// million rows took an eighth of planning.
 			source = "import:" + s.opts.Name + ":" + strconv.Itoa(it.line)
 		}
-		return domain.Metadata{RecordedBy: s.opts.RecordedBy, Source: source, CorrelationID: runID.String()}
+		return domain.Metadata{RecordedBy: s.opts.RecordedBy, Source: source, CorrelationID: correlation}
 	}
 	writer := newPipeline(1)
 	// Small instruments are planned and gathered until they make a batch,
