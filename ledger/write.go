@@ -366,28 +366,35 @@ func encodeDecided(events []decided) ([]eventstore.EventData, error) {
 
 // extendCache returns the appended events as stored and adds them to the
 // stream's cache when it holds exactly what preceded them, and then, outside
-// the cache's lock, saves a snapshot when one is due.
+// the cache's lock, saves a snapshot when one is due. Added to the cache,
+// the events returned are the cache's own, capped so that appending to
+// them copies: the cache only ever appends, and an import would otherwise
+// build each event twice.
 func (l *Ledger) extendCache(ctx context.Context, stream string, res eventstore.AppendResult, events []decided) []domain.Recorded {
+	stored := func(i int) domain.Recorded {
+		r := &res.Records[i]
+		return domain.Recorded{ID: r.ID, Version: r.Version, RecordedAt: r.RecordedAt, Meta: events[i].meta, Event: events[i].event}
+	}
+	if c, ok := l.cache.get(stream); ok && !res.Replayed && len(res.Records) > 0 {
+		c.mu.Lock()
+		var written []domain.Recorded
+		if from := len(c.events); int64(from) == res.Records[0].Version {
+			for i := range res.Records {
+				c.events = append(c.events, stored(i))
+			}
+			l.cache.account(stream, c)
+			written = c.events[from:len(c.events):len(c.events)]
+		}
+		c.mu.Unlock()
+		if written != nil {
+			_, _ = l.saveSnapshotIfDue(ctx, stream, c) // best effort: a failure never fails the write
+			return written
+		}
+	}
+	// Stored before (the cache read them, or will), or not for the cache.
 	written := make([]domain.Recorded, len(res.Records))
-	for i, r := range res.Records {
-		written[i] = domain.Recorded{ID: r.ID, Version: r.Version, RecordedAt: r.RecordedAt, Meta: events[i].meta, Event: events[i].event}
-	}
-	if res.Replayed || len(written) == 0 {
-		return written // stored before: the cache read them, or will
-	}
-	c, ok := l.cache.get(stream)
-	if !ok {
-		return written
-	}
-	c.mu.Lock()
-	extended := int64(len(c.events)) == res.Records[0].Version
-	if extended {
-		c.events = append(c.events, written...)
-		l.cache.account(stream, c)
-	}
-	c.mu.Unlock()
-	if extended {
-		_, _ = l.saveSnapshotIfDue(ctx, stream, c) // best effort: a failure never fails the write
+	for i := range res.Records {
+		written[i] = stored(i)
 	}
 	return written
 }
