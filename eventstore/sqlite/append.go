@@ -393,13 +393,16 @@ func (s *Store) insertRecords(ctx context.Context, tx *sql.Tx, records []eventst
 			hashed(start+n, len(records))
 		}
 		stmt := s.insert
-		if n == insertChunk {
-			stmt = s.insertMany
-		}
 		chunk := records[start : start+n]
-		args = args[:0]
-		for i := range chunk {
-			args = insertArgs(args, &chunk[i])
+		args = insertArgs(args[:0], &chunk[0])
+		if n == insertChunk {
+			if err := continuesRun(chunk); err != nil {
+				return err
+			}
+			stmt = s.insertRun
+			for i := 1; i < n; i++ {
+				args = runArgs(args, &chunk[i])
+			}
 		}
 		out, err := tx.StmtContext(run, stmt).ExecContext(run, args...)
 		if err != nil {
@@ -460,21 +463,51 @@ func checkSeqs(before, n, last int64) error {
 	return nil
 }
 
-// insertColumns is how many values insertArgs gives for each record.
-const insertColumns = 11
+// insertColumns is how many values insertArgs gives for a record, and
+// runColumns how many runArgs gives.
+const insertColumns, runColumns = 11, 9
 
 // insertArgs appends a record's values for the insert statements, in their
 // column order, after normalising its times and metadata as they read back.
 func insertArgs(args []any, r *eventstore.Record) []any {
-	r.EffectiveAt, r.RecordedAt = fromNanos(r.EffectiveAt.UnixNano()), fromNanos(r.RecordedAt.UnixNano())
-	var metadata any // NULL when there is none, so it reads back as nil
-	if len(r.Metadata) == 0 {
-		r.Metadata = nil
-	} else {
-		metadata = r.Metadata
-	}
+	metadata := normalise(r)
 	return append(args, r.ID[:], r.Stream, r.Version, r.Type, r.Data, metadata,
 		r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:], r.Chain)
+}
+
+// runArgs appends the values of a record after the first of a run
+// (insertRunSQL): insertArgs' but the stream and version, which the
+// statement takes from the first row.
+func runArgs(args []any, r *eventstore.Record) []any {
+	metadata := normalise(r)
+	return append(args, r.ID[:], r.Type, r.Data, metadata,
+		r.EffectiveAt.UnixNano(), r.RecordedAt.UnixNano(), r.PrevHash[:], r.Hash[:], r.Chain)
+}
+
+// normalise sets a record's times and metadata as they read back, and
+// returns the metadata to bind: NULL when there is none, so that it reads
+// back as nil.
+func normalise(r *eventstore.Record) (metadata any) {
+	r.EffectiveAt, r.RecordedAt = fromNanos(r.EffectiveAt.UnixNano()), fromNanos(r.RecordedAt.UnixNano())
+	if len(r.Metadata) == 0 {
+		r.Metadata = nil
+		return nil
+	}
+	return r.Metadata
+}
+
+// continuesRun checks that records are a run, as insertRunSQL stores them:
+// of one stream, with consecutive versions. Appends and copies
+// (eventstore.CheckCopies) only make such batches; anything else would be
+// stored under another stream or version than its own.
+func continuesRun(records []eventstore.Record) error {
+	first := &records[0]
+	for i := 1; i < len(records); i++ {
+		if r := &records[i]; r.Stream != first.Stream || r.Version != first.Version+int64(i) {
+			return fmt.Errorf("record %s (version %d) does not continue the records before it in its batch: %w", r.ID, r.Version, eventstore.ErrInvalidEvent)
+		}
+	}
+	return nil
 }
 
 // validate checks a batch before any I/O, so that an invalid batch never

@@ -21,12 +21,35 @@ const recordColumns = `seq, id, stream, version, type, data, metadata, effective
 // version 1, so an archived ledger verifies without being upgraded.
 const recordColumnsV1 = `seq, id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash, 1`
 
-// insertEvents and insertRow make the insert statements, one row or
-// insertChunk rows each; insertArgs gives a row's values in this order.
+// insertEvents and insertRow make the one-row insert statement;
+// insertArgs gives a row's values in this order.
 const (
 	insertEvents = `INSERT INTO events (id, stream, version, type, data, metadata, effective_at, recorded_at, prev_hash, hash, chain) VALUES `
 	insertRow    = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
+
+// insertRunSQL is the statement that inserts a run of rows records: records
+// of one stream with consecutive versions (continuesRun). Its first row
+// takes all of insertArgs' values; each later row takes runArgs', which
+// leave out the stream and version: the row refers to the first row's
+// stream and adds its place in the run to the first row's version. The
+// driver copies every text or blob it binds into memory of its own and
+// frees it after the statement, and the stream was one of a row's seven
+// such copies. The shared parameters are the only ones numbered (?NNN):
+// the driver asks SQLite for each parameter's name, which SQLite finds by
+// scanning the list of named ones, so naming each row's previous hash too
+// took more time than binding it.
+func insertRunSQL(rows int) string {
+	// The first row's parameters are 1 to insertColumns, in insertArgs'
+	// order: the stream is ?2 and the version ?3.
+	const stream, version = 2, 3
+	var b strings.Builder
+	b.WriteString(insertEvents + insertRow)
+	for i := 1; i < rows; i++ {
+		fmt.Fprintf(&b, ", (?, ?%d, ?%d + %d, ?, ?, ?, ?, ?, ?, ?, ?)", stream, version, i)
+	}
+	return b.String()
+}
 
 // eventColumns is what replaying a stream's events needs, in the order
 // an event scanner expects. Without seq, stream and the two hashes a row
@@ -71,7 +94,7 @@ func (s *Store) prepare(ctx context.Context) error {
 			stmt{&s.moveMark, s.wdb, `UPDATE event_ids_through SET seq = ?`},
 			stmt{&s.head, s.wdb, `SELECT version, last_hash, last_recorded_at FROM streams WHERE name = ?`},
 			stmt{&s.insert, s.wdb, insertEvents + insertRow},
-			stmt{&s.insertMany, s.wdb, insertEvents + insertRow + strings.Repeat(", "+insertRow, insertChunk-1)},
+			stmt{&s.insertRun, s.wdb, insertRunSQL(insertChunk)},
 			stmt{&s.upsertStream, s.wdb, `INSERT INTO streams (name, version, events, last_hash, last_recorded_at)
 				VALUES (?, ?, ?, ?, ?)
 				ON CONFLICT (name) DO UPDATE SET version = excluded.version, events = excluded.events,

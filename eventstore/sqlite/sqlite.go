@@ -157,10 +157,10 @@ type Store struct {
 
 	// Statements prepared once at Open; database/sql re-prepares them
 	// lazily on each pooled connection.
-	head, lookupOne, lookupMany, insert, insertMany, upsertStream *sql.Stmt
-	readStream, readStreamEvents, readAll, find, streams          *sql.Stmt
-	streamSize, lastSeq                                           *sql.Stmt
-	idMark, indexTail, indexOne, indexMany, moveMark, idStored    *sql.Stmt
+	head, lookupOne, lookupMany, insert, insertRun, upsertStream *sql.Stmt
+	readStream, readStreamEvents, readAll, find, streams         *sql.Stmt
+	streamSize, lastSeq                                          *sql.Stmt
+	idMark, indexTail, indexOne, indexMany, moveMark, idStored   *sql.Stmt
 	// idsInTable is set when the ledger keeps its ids in event_ids (schema
 	// version 4 on), as every ledger opened for writing does.
 	idsInTable bool
@@ -413,7 +413,7 @@ func (s *Store) Close() error {
 		if s.ckpt != nil {
 			errs = append(errs, s.ckpt.close())
 		}
-		for _, st := range []*sql.Stmt{s.head, s.lookupOne, s.lookupMany, s.insert, s.insertMany, s.upsertStream, s.readStream, s.readStreamEvents, s.readAll, s.find, s.streams, s.streamSize, s.lastSeq, s.idMark, s.indexTail, s.indexOne, s.indexMany, s.moveMark, s.idStored} {
+		for _, st := range []*sql.Stmt{s.head, s.lookupOne, s.lookupMany, s.insert, s.insertRun, s.upsertStream, s.readStream, s.readStreamEvents, s.readAll, s.find, s.streams, s.streamSize, s.lastSeq, s.idMark, s.indexTail, s.indexOne, s.indexMany, s.moveMark, s.idStored} {
 			if st != nil {
 				errs = append(errs, st.Close())
 			}
