@@ -265,14 +265,18 @@ func (b *bulkIDs) add(ctx context.Context, tx *sql.Tx, query string, args ...any
 // when the id is claimed before (in the tail, or earlier in the
 // transaction), and adds it to maybe when the filter of stored ids holds
 // it, for checkStored to look up once the inserts are done.
+//
+// The filter is tested and added to in one pass (TestAndAdd hashes the id
+// once, where Test and Add hashed it twice): an id refused stays in it,
+// which only makes the filter hold one id more than the ledger.
 func (b *bulkIDs) claimOne(id [16]byte, maybe *[][16]byte) error {
-	if b.seen.Test(id[:]) {
+	if b.seen.TestAndAdd(id[:]) {
 		if _, ok := b.tail[id]; ok {
 			return errNeedsLookup
 		}
 		*maybe = append(*maybe, id)
 	}
-	b.see(id[:])
+	b.seenIDs++
 	b.tail[id] = struct{}{}
 	return nil
 }
