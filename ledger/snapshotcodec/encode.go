@@ -127,7 +127,9 @@ func EncodeChunk(closes []domain.Recorded) []byte {
 
 // newChunkWriter starts a chunk of n closes.
 func newChunkWriter(n int) *writer {
-	w := &writer{buf: make([]byte, 0, 64*n+32)}
+	// A close of an import takes about 120 bytes, most of them its id and
+	// metadata: sized for that, a chunk's buffer is not grown and copied.
+	w := &writer{buf: make([]byte, 0, 128*n+32)}
 	w.buf = append(w.buf, chunkMagic...)
 	w.uint(uint64(n))
 	return w
@@ -148,7 +150,9 @@ func encodeHead(total int, chunks []ChunkInfo, events []domain.Recorded, skip []
 			kept--
 		}
 	}
-	w := &writer{buf: make([]byte, 0, 96*kept+40*len(chunks)+64)}
+	// Ratings and targets, with an analyst and a firm, take more than
+	// closes.
+	w := &writer{buf: make([]byte, 0, 160*kept+40*len(chunks)+64)}
 	w.buf = append(w.buf, headMagic...)
 	w.uint(uint64(total))
 	w.uint(uint64(len(chunks)))
