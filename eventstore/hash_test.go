@@ -39,17 +39,20 @@ func referenceMessage(prev [32]byte, fields [][]byte) []byte {
 	return msg
 }
 
+// randomBytes is n bytes drawn from rng.
+func randomBytes(rng *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.IntN(256))
+	}
+	return b
+}
+
 func TestHashMatchesDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 500 {
-		var prev [32]byte
-		for i := range prev {
-			prev[i] = byte(rng.IntN(256))
-		}
-		data := make([]byte, rng.IntN(600))
-		for i := range data {
-			data[i] = byte(rng.IntN(256))
-		}
+		prev := [32]byte(randomBytes(rng, 32))
+		data := randomBytes(rng, rng.IntN(600))
 		id := uuid.New().String()
 		eff := time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)).In(time.FixedZone("x", 3600*rng.IntN(12)))
 		rec := time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)/1000*1000)
@@ -64,16 +67,10 @@ func TestHashMatchesDefinition(t *testing.T) {
 func TestRecordHashMatchesDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for range 500 {
-		var prev [32]byte
-		for i := range prev {
-			prev[i] = byte(rng.IntN(256))
-		}
+		prev := [32]byte(randomBytes(rng, 32))
 		r := eventstore.Record{EventData: eventstore.EventData{ID: uuid.New(), Type: "TargetRevised",
-			Data: make([]byte, rng.IntN(2000)), Metadata: make([]byte, rng.IntN(300)),
+			Data: randomBytes(rng, rng.IntN(2000)), Metadata: randomBytes(rng, rng.IntN(300)),
 			EffectiveAt: time.Unix(rng.Int64N(4e9), rng.Int64N(1e9))}, RecordedAt: time.Unix(rng.Int64N(4e9), rng.Int64N(1e9)/1000*1000)}
-		for i := range r.Data {
-			r.Data[i] = byte(rng.IntN(256))
-		}
 		r.Chain = eventstore.ChainV1
 		require.Equal(t, referenceHash(prev, r.ID.String(), r.Type, r.Data, r.EffectiveAt, r.RecordedAt), eventstore.RecordHash(prev, r))
 		r.Chain = eventstore.ChainV2
