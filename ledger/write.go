@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -379,6 +380,7 @@ func (l *Ledger) extendCache(ctx context.Context, stream string, res eventstore.
 		c.mu.Lock()
 		var written []domain.Recorded
 		if from := len(c.events); int64(from) == res.Records[0].Version {
+			c.events = slices.Grow(c.events, len(res.Records))
 			for i := range res.Records {
 				c.events = append(c.events, stored(i))
 			}

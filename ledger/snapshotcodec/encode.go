@@ -127,7 +127,7 @@ func EncodeChunk(closes []domain.Recorded) []byte {
 
 // newChunkWriter starts a chunk of n closes.
 func newChunkWriter(n int) *writer {
-	// A close of an import takes about 120 bytes, most of them its id and
+	// A close of an import takes about 110 bytes, most of them its id and
 	// metadata: sized for that, a chunk's buffer is not grown and copied.
 	w := &writer{buf: make([]byte, 0, 128*n+32)}
 	w.buf = append(w.buf, chunkMagic...)
