@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"encoding/json"
+	"math/big"
 	"regexp"
 	"strings"
 	"testing"
@@ -30,6 +31,13 @@ func FuzzParseMoney(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		m, err := domain.ParseMoney("price", text)
+		if whole, frac, _ := strings.Cut(text, "."); err == nil {
+			// The millionths, read another way: big integers of the
+			// digits, the fraction padded to six.
+			want, ok := new(big.Int).SetString(whole+frac+strings.Repeat("0", 6-len(frac)), 10)
+			require.True(t, ok)
+			require.Equal(t, want.Int64(), int64(m), "%q", text)
+		}
 		if err != nil {
 			var ve *domain.ValidationError
 			require.ErrorAs(t, err, &ve)
@@ -57,7 +65,8 @@ func FuzzParseMoney(f *testing.F) {
 func FuzzParseTime(f *testing.F) {
 	for _, s := range []string{
 		"2025-09-11", "2025-09-11T10:00:00Z", "2025-09-11T10:00:00+02:00", "2025-09-11T10:00:00.123456789-05:30",
-		"2025-13-01", "2025-09-31", "1899-12-31", "0000-01-01", "9999-12-31T23:59:59-23:59", "garbage", "",
+		"2025-13-01", "2025-09-31", "1899-12-31", "0000-01-01", "2024-02-29", "2023-02-29", "2025-00-10",
+		"2025-01-00", "2025-1-010", "+025-01-01", "2025-01-0a", "2025/01/01", "9999-12-31", "2000-02-30", "9999-12-31T23:59:59-23:59", "garbage", "",
 		"2025-09-11T10:00:00", "2025-09-11 10:00:00Z",
 		"2016-12-31T23:59:60Z", "2016-12-31T18:59:60.5-05:00", "2016-12-31T12:00:60Z", // leap seconds
 	} {
@@ -65,6 +74,14 @@ func FuzzParseTime(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		tm, err := domain.ParseTime("at", text)
+		if len(text) == len("2006-01-02") {
+			// A bare date is read by hand; time.Parse is the reference.
+			d, refErr := time.Parse("2006-01-02", text)
+			require.Equal(t, refErr == nil, err == nil, "%q: %v against time.Parse's %v", text, err, refErr)
+			if refErr == nil {
+				require.Equal(t, domain.EndOfDay(d), tm)
+			}
+		}
 		if err != nil {
 			var ve *domain.ValidationError
 			require.ErrorAs(t, err, &ve)

@@ -34,14 +34,17 @@ func ParseMoney(field, text string) (Money, error) {
 	if len(whole) > 10 {
 		return 0, invalid(field, text, "must be at most 1000000000")
 	}
+	// Every character is a digit, at most 10 before the point and 6 after:
+	// read as millionths, they cannot overflow.
 	var units int64
-	if whole != "" {
-		w, _ := strconv.ParseInt(whole, 10, 64) // at most 10 digits: cannot fail
-		units = w * MoneyScale
+	for i := 0; i < len(whole); i++ {
+		units = units*10 + int64(whole[i]-'0')
 	}
-	if frac != "" {
-		f, _ := strconv.ParseInt(frac+strings.Repeat("0", 6-len(frac)), 10, 64)
-		units += f
+	for i := range 6 {
+		units *= 10
+		if i < len(frac) {
+			units += int64(frac[i] - '0')
+		}
 	}
 	m := Money(units)
 	if m <= 0 {

@@ -190,3 +190,13 @@ func TestMoneyUnmarshalTextError(t *testing.T) {
 	requireInvalid(t, err, "amount")
 	assert.Zero(t, m, "a refused value leaves the money unchanged")
 }
+
+// BenchmarkParseMoney reads a close's price.
+func BenchmarkParseMoney(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := domain.ParseMoney("price", "37.22"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

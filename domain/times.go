@@ -25,6 +25,9 @@ func EndOfDay(t time.Time) time.Time {
 // day, 23:59:59.999999999Z. field names the field in the error.
 func ParseTime(field, text string) (time.Time, error) {
 	if len(text) == len("2006-01-02") {
+		if t, ok := endOfDate(text); ok {
+			return t, nil
+		}
 		d, err := time.Parse("2006-01-02", text)
 		if err != nil {
 			return time.Time{}, invalid(field, text, "is not a date (YYYY-MM-DD) or RFC 3339 time")
@@ -42,6 +45,38 @@ func ParseTime(field, text string) (time.Time, error) {
 		return time.Time{}, invalid(field, text, "is after the year 9999")
 	}
 	return t, nil
+}
+
+// endOfDate reads a bare date, YYYY-MM-DD, as time.Parse("2006-01-02")
+// does, and returns the end of that day; ok is false for anything
+// time.Parse would refuse, for ParseTime to say why. Nine rows in ten of a
+// backfill are daily closes given a bare date, each read twice (to sort it,
+// to judge it), and time.Parse took 0.3 s of the million-row import.
+func endOfDate(text string) (t time.Time, ok bool) {
+	if len(text) != len("2006-01-02") || text[4] != '-' || text[7] != '-' {
+		return t, false
+	}
+	num := func(s string) (int, bool) {
+		n := 0
+		for i := 0; i < len(s); i++ {
+			if s[i] < '0' || s[i] > '9' {
+				return 0, false
+			}
+			n = n*10 + int(s[i]-'0')
+		}
+		return n, true
+	}
+	y, okY := num(text[:4])
+	m, okM := num(text[5:7])
+	d, okD := num(text[8:])
+	if !okY || !okM || !okD || m < 1 || m > 12 || d < 1 {
+		return t, false
+	}
+	// The month's last day: day 0 of the next month.
+	if last := time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day(); d > last {
+		return t, false
+	}
+	return time.Date(y, time.Month(m), d, 23, 59, 59, 999_999_999, time.UTC), true
 }
 
 // leapSecond reports whether text is an RFC 3339 time whose second is 60, a

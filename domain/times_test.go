@@ -234,3 +234,44 @@ func TestFormatTime(t *testing.T) {
 		})
 	}
 }
+
+// TestBareDatesAsTimeParse holds the bare dates ParseTime reads by hand to
+// time.Parse, over every day of two centuries and the first and last
+// years, with the days just outside each month (00, and the day after its
+// last, up to 32).
+func TestBareDatesAsTimeParse(t *testing.T) {
+	years := []int{0, 1, 4, 100, 400, 9996, 9999}
+	for y := 1899; y <= 2101; y++ {
+		years = append(years, y)
+	}
+	for _, y := range years {
+		for m := 0; m <= 13; m++ {
+			for d := 0; d <= 32; d++ {
+				text := fmt.Sprintf("%04d-%02d-%02d", y, m, d)
+				got, err := domain.ParseTime("at", text)
+				ref, refErr := time.Parse("2006-01-02", text)
+				if refErr != nil {
+					require.Error(t, err, text)
+					continue
+				}
+				require.NoError(t, err, text)
+				require.Equal(t, domain.EndOfDay(ref), got, text)
+			}
+		}
+	}
+}
+
+// BenchmarkParseTime reads the two forms of an import's rows: a close's
+// bare date and a rating's RFC 3339 time.
+func BenchmarkParseTime(b *testing.B) {
+	for _, text := range []string{"2016-01-04", "2016-01-04T18:28:53Z"} {
+		b.Run(text, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := domain.ParseTime("at", text); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
