@@ -139,8 +139,9 @@ func parseRequired[T any](p *rowParser, field, text string, parse func(string) (
 func (p *rowParser) symbol() Symbol {
 	return parseRequired(p, "instrument", p.row.Instrument, func(text string) (Symbol, error) {
 		s, err := ParseSymbol(text)
-		var v *ValidationError
-		if errors.As(err, &v) {
+		// errors.AsType, not errors.As: errors.As's target escapes, and
+		// was allocated for each of a backfill's millions of rows.
+		if v, ok := errors.AsType[*ValidationError](err); ok {
 			v.Field = "instrument" // the import format's name for the symbol
 		}
 		return s, err
