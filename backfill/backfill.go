@@ -47,6 +47,9 @@ type Line struct {
 	// Text is the row as it stood in the file (cut to MaxRejectText bytes),
 	// for reject reports.
 	Text string
+	// span is where Text was read from in the file (Reader sets it), so
+	// that the sort may keep the place instead of the text (Options.Source).
+	span span
 }
 
 // Command checks what a row says before it is judged, as every writer of
@@ -79,6 +82,9 @@ type Reject struct {
 	Field  string `json:"field"`
 	Reason string `json:"reason"`
 	Row    string `json:"row"`
+	// at is where Row is to be read from, when the sort kept the row's
+	// place in the file rather than its text (Options.Source).
+	at span
 }
 
 // ReaderSentence is a reject of a row reader (Reader.Next, ArrayReader.Next)

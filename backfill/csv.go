@@ -34,7 +34,7 @@ func (r *Reader) readHeader() error {
 			return err
 		}
 	}
-	number, raw, _ := r.src.record(r.csvBase + r.records.InputOffset())
+	number, _, raw, _ := r.src.record(r.csvBase + r.records.InputOffset())
 	switch {
 	case len(raw) > MaxLineBytes:
 		return refuseFile("line %d, the CSV header, %s", number, reasonTooLong)
@@ -101,7 +101,7 @@ func (r *Reader) nextCSV() (Line, *Reject, error) {
 			return Line{}, nil, err
 		}
 	}
-	number, raw, ended := r.src.record(r.csvBase + r.records.InputOffset())
+	number, start, raw, ended := r.src.record(r.csvBase + r.records.InputOffset())
 	text := rejectText(raw)
 	switch {
 	case len(raw) > MaxLineBytes:
@@ -131,6 +131,9 @@ func (r *Reader) nextCSV() (Line, *Reject, error) {
 		v[f] = record[i]
 	}
 	l, rej := rowLine(number, &v, text)
+	if rej == nil {
+		l.span = spanOf(r.bom+start, raw)
+	}
 	return l, rej, nil
 }
 
@@ -231,17 +234,17 @@ func (s *csvSource) advance(n int) {
 
 // record passes over the bytes up to the file offset end, where
 // encoding/csv says a record ended, returning the record's first line number
-// and its text without terminator, and whether a newline ended it (only the
-// file's last record can end without one); the text is valid until the
-// next Read.
-func (s *csvSource) record(end int64) (number int, text []byte, ended bool) {
+// and offset (after any BOM) and its text without terminator, and whether a
+// newline ended it (only the file's last record can end without one); the
+// text is valid until the next Read.
+func (s *csvSource) record(end int64) (number int, start int64, text []byte, ended bool) {
 	s.skipBlankLines()
 	n := int(end - s.off) // blank lines end before the record does
 	raw := s.buf[s.start : s.start+n]
-	number = s.lines + 1
+	number, start = s.lines+1, s.off
 	s.lines += bytes.Count(raw, []byte{'\n'})
 	s.advance(n)
-	return number, trimEOL(raw), n > 0 && raw[n-1] == '\n'
+	return number, start, trimEOL(raw), n > 0 && raw[n-1] == '\n'
 }
 
 // finish passes over what is left at the end of the file: blank lines.

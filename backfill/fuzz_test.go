@@ -206,12 +206,15 @@ func cut(s string, n int) string {
 	return s[:n]
 }
 
-// readChecked reads r to its end, checking what holds for every file: line
-// numbers increase, texts are short and valid, and the counts of lines and
-// bytes at the end are the file's.
-func readChecked(t *testing.T, r *backfill.Reader, content []byte, size int) read {
+// readChecked reads r, the reader of file, to its end, checking what holds
+// for every file: line numbers increase, texts are short and valid, each
+// line's text reads back from the file through its place, and the counts of
+// lines and bytes at the end are the file's. content is the file without
+// its byte order mark.
+func readChecked(t *testing.T, r *backfill.Reader, file, content []byte) read {
 	t.Helper()
-	got := drain(t, r)
+	size := len(file)
+	got := drain(t, r, file)
 	last := 0
 	for _, n := range got.order {
 		require.Greater(t, n, last, "line numbers increase")
@@ -245,7 +248,7 @@ func checkJSONLFile(t *testing.T, file []byte) {
 		return
 	}
 	content := bytes.TrimPrefix(file, []byte("\xEF\xBB\xBF"))
-	got := readChecked(t, r, content, len(file))
+	got := readChecked(t, r, file, content)
 	byLine := make(map[int]any)
 	for _, l := range got.lines {
 		byLine[l.Number] = l
@@ -437,7 +440,7 @@ func checkCSVFile(t *testing.T, file []byte) {
 	r, rerr := backfill.NewReader(bytes.NewReader(file), "f.csv")
 	if err == io.EOF {
 		require.NoError(t, rerr)
-		got := readChecked(t, r, content, len(file))
+		got := readChecked(t, r, file, content)
 		require.Empty(t, got.order)
 		return
 	}
@@ -447,7 +450,7 @@ func checkCSVFile(t *testing.T, file []byte) {
 		return
 	}
 	require.NoError(t, rerr, "header %q", headerText)
-	got := readChecked(t, r, content, len(file))
+	got := readChecked(t, r, file, content)
 	i := 0
 	for {
 		start := oracle.InputOffset()

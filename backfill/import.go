@@ -51,6 +51,12 @@ type Options struct {
 	OnReject func(Reject) error
 	// OnProgress, if set, is called as rows are read and applied.
 	OnProgress func(Progress)
+	// Source, if set, is the file the rows are read from, read again for
+	// the text of a row rejected once it is judged: the sort then keeps
+	// each row's place in the file instead of its text. The file must not
+	// change during the import; a reject whose text no longer reads back
+	// as it did stops the import.
+	Source io.ReaderAt
 }
 
 // Progress reports how far an import has come.
@@ -196,7 +202,7 @@ func (s *Sorted) readRow(line Line, rej *Reject) error {
 	}
 	var it *item
 	if rej == nil {
-		it, rej = newItem(line, s.now)
+		it, rej = newItem(line, s.now, s.opts.Source != nil)
 	}
 	if rej == nil && it.instrument == "" {
 		if rej = s.unplaced.add(it); rej == nil {
@@ -220,6 +226,9 @@ func (s *Sorted) Summary() Summary { return s.summary }
 func (s *Sorted) Close() { s.spool.close() }
 
 func (s *Sorted) reject(r Reject) error {
+	if err := s.rowText(&r); err != nil {
+		return err
+	}
 	s.summary.Rejected++
 	if s.opts.OnReject != nil {
 		return s.opts.OnReject(r)
@@ -421,7 +430,7 @@ func withDefaults(o Options) Options {
 }
 
 // newItem checks a row's fields and derives what the sort needs.
-func newItem(line Line, now time.Time) (*item, *Reject) {
+func newItem(line Line, now time.Time, placeText bool) (*item, *Reject) {
 	cmd, id, err := line.Command(now)
 	if err != nil {
 		r := &Reject{Line: line.Number, Reason: err.Error(), Row: line.Text}
@@ -431,7 +440,12 @@ func newItem(line Line, now time.Time) (*item, *Reject) {
 		}
 		return nil, r
 	}
-	it := &item{instrument: string(cmd.Symbol()), line: line.Number, id: id, source: line.Source, row: line.Row, text: line.Text}
+	it := &item{instrument: string(cmd.Symbol()), line: line.Number, id: id, source: line.Source, row: line.Row}
+	if placeText && line.span.length > 0 {
+		it.at = line.span
+	} else {
+		it.text = line.Text
+	}
 	if e, err := domain.Propose(cmd); err == nil && !isRetraction(cmd) {
 		it.effective = e.Effective().UnixNano()
 	} else {

@@ -31,6 +31,7 @@ import (
 // nextJSON reads lines until one holds a row, skipping blank lines.
 func (r *Reader) nextJSON() (Line, *Reject, error) {
 	for {
+		start := r.bom + r.consumed
 		line, tooLong, err := r.readLine()
 		if err != nil {
 			return Line{}, nil, err
@@ -45,6 +46,9 @@ func (r *Reader) nextJSON() (Line, *Reject, error) {
 		l, rej, _ := r.scanner.parseRow(number, line)
 		if rej != nil && !r.ended {
 			rej.Reason += reasonMayBeCut
+		}
+		if rej == nil {
+			l.span = spanOf(start, line)
 		}
 		return l, rej, nil
 	}

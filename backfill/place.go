@@ -35,7 +35,8 @@ func (u *unplaced) add(it *item) *Reject {
 	if len(u.items) == MaxUnplacedRetractions {
 		err := &domain.ValidationError{Field: "instrument",
 			Reason: fmt.Sprintf("is required: the file has more than %d retraction rows without one", MaxUnplacedRetractions)}
-		return &Reject{Line: it.line, Field: "instrument", Reason: err.Error(), Row: it.text}
+		r := it.reject("instrument", err.Error())
+		return &r
 	}
 	u.items = append(u.items, it)
 	return nil

@@ -64,19 +64,17 @@ func refusals(rejects []Reject, p *ledger.Plan, judged []*item, kept []int) []Re
 
 // rejectOf is the reject of a row refused for err.
 func rejectOf(it *item, err error) Reject {
-	r := Reject{Line: it.line, Reason: err.Error(), Row: it.text}
-	var v *domain.ValidationError
-	if errors.As(err, &v) {
-		r.Field = v.Field
+	field := ""
+	if v, ok := errors.AsType[*domain.ValidationError](err); ok {
+		field = v.Field
 	}
-	return r
+	return it.reject(field, err.Error())
 }
 
 // foreignReject is the reject of a row whose id is already the id of an
 // event of another stream.
 func foreignReject(it *item, stream string) Reject {
-	return Reject{Line: it.line, Field: "id", Row: it.text,
-		Reason: fmt.Sprintf("id %q is already used by an event of %s", it.id, stream)}
+	return it.reject("id", fmt.Sprintf("id %q is already used by an event of %s", it.id, stream))
 }
 
 func isRetraction(cmd domain.Command) bool {

@@ -42,10 +42,13 @@ func readAll(t testing.TB, name, input string) read {
 	t.Helper()
 	r, err := backfill.NewReader(strings.NewReader(input), name)
 	require.NoError(t, err)
-	return drain(t, r)
+	return drain(t, r, []byte(input))
 }
 
-func drain(t testing.TB, r *backfill.Reader) read {
+// drain reads r to its end. Given the file's content, it checks that every
+// line's text reads back from the file through the place the reader gave
+// it; the lines it returns are without their places, to compare.
+func drain(t testing.TB, r *backfill.Reader, content []byte) read {
 	t.Helper()
 	got := read{reader: r}
 	for {
@@ -62,7 +65,13 @@ func drain(t testing.TB, r *backfill.Reader) read {
 			got.order = append(got.order, rej.Line)
 			continue
 		}
-		got.lines = append(got.lines, l)
+		if content != nil {
+			text, ok, err := backfill.TextAt(bytes.NewReader(content), l)
+			require.NoError(t, err, "line %d", l.Number)
+			require.True(t, ok, "line %d has a place", l.Number)
+			require.Equal(t, l.Text, text, "line %d read back", l.Number)
+		}
+		got.lines = append(got.lines, backfill.WithoutPlace(l))
 		got.order = append(got.order, l.Number)
 	}
 }
@@ -631,7 +640,7 @@ func readLongLine(t *testing.T, tt longLineTest, long int) uint64 {
 	runtime.ReadMemStats(&before)
 	r, err := backfill.NewReader(in, tt.name)
 	require.NoError(t, err)
-	got := drain(t, r)
+	got := drain(t, r, nil) // the file is made as it is read: not kept to read back
 	runtime.ReadMemStats(&after)
 
 	require.Len(t, got.lines, 2)

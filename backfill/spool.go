@@ -28,6 +28,13 @@ type item struct {
 	source     string
 	row        domain.Row
 	text       string // the row as it stood in the file, for rejects
+	at         span   // where text lies in the file, when it is not kept (Options.Source)
+}
+
+// reject is the item's row refused: the Reject with its text, or the
+// place of its text in the file.
+func (it *item) reject(field, reason string) Reject {
+	return Reject{Line: it.line, Field: field, Reason: reason, Row: it.text, at: it.at}
 }
 
 // retractionOrder places retractions after the facts of their instrument:
@@ -335,7 +342,9 @@ func encodeItem(buf []byte, it *item) []byte {
 		str(f)
 	}
 	str(it.text)
-	return buf
+	buf = binary.AppendUvarint(buf, uint64(it.at.offset))
+	buf = binary.AppendUvarint(buf, uint64(it.at.length))
+	return binary.LittleEndian.AppendUint32(buf, it.at.sum)
 }
 
 // chunkReader reads back what encodeItem wrote. The spool files are the
@@ -363,6 +372,7 @@ func (c *chunkReader) next() (*item, error) {
 		*f = c.str()
 	}
 	it.text = c.str()
+	it.at = span{offset: int64(c.uvarint()), length: int(c.uvarint()), sum: c.uint32()}
 	if c.err != nil {
 		return nil, fmt.Errorf("spool: read back: %w", c.err)
 	}
@@ -383,6 +393,14 @@ func (c *chunkReader) varint() int64 {
 		c.err = err
 	}
 	return v
+}
+
+func (c *chunkReader) uint32() uint32 {
+	var b [4]byte
+	if _, err := io.ReadFull(c.r, b[:]); err != nil && c.err == nil {
+		c.err = err
+	}
+	return binary.LittleEndian.Uint32(b[:])
 }
 
 // str reads a string through the reader's scratch buffer, so that each

@@ -100,6 +100,13 @@ func (c *importCmd) run(ctx context.Context, a *app, args []string) error {
 	bars := newImportBars(a, size, reader)
 	opts := backfill.Options{Name: filepath.Base(name), DryRun: c.dryRun, RecordedBy: writer(a),
 		TempDir: c.tempDir, Now: a.now, OnReject: rejects.report, OnProgress: bars.update}
+	if f, ok := in.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+			// A file read again for the rows it rejects, so that the
+			// sort need not keep their text (backfill.Options.Source).
+			opts.Source = f
+		}
+	}
 	sorted, err := backfill.Read(ctx, reader, opts)
 	var summary backfill.Summary
 	if err == nil {
