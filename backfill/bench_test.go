@@ -40,7 +40,22 @@ func benchFile(b *testing.B) (name string, size int64, open func() io.ReadCloser
 	var file bytes.Buffer
 	_, err := gen.Generate(context.Background(), &file, gen.Config{Instruments: 36, Analysts: 150, Years: 10, Seed: 1}, gen.JSONL)
 	require.NoError(b, err)
-	return "bench.jsonl", int64(file.Len()), func() io.ReadCloser { return io.NopCloser(bytes.NewReader(file.Bytes())) }
+	return "bench.jsonl", int64(file.Len()), func() io.ReadCloser { return bytesFile{bytes.NewReader(file.Bytes())} }
+}
+
+// bytesFile is a file in memory: it can be read again, as a file on disk.
+type bytesFile struct{ *bytes.Reader }
+
+func (bytesFile) Close() error { return nil }
+
+// benchOptions are an import's options for file, as consensus import sets
+// them: the file is read again for its rejects (Options.Source).
+func benchOptions(name string, file io.ReadCloser) Options {
+	opts := Options{Name: name}
+	if at, ok := file.(io.ReaderAt); ok {
+		opts.Source = at
+	}
+	return opts
 }
 
 // BenchmarkImport imports the benchmark file into a new embedded store, end
@@ -58,7 +73,7 @@ func BenchmarkImport(b *testing.B) {
 		src, err := NewReader(file, name)
 		require.NoError(b, err)
 		b.StartTimer()
-		sum, err := Import(context.Background(), ledger.New(store), src, Options{Name: name})
+		sum, err := Import(context.Background(), ledger.New(store), src, benchOptions(name, file))
 		b.StopTimer()
 		require.NoError(b, err)
 		require.Zero(b, sum.Rejected+sum.Duplicates, "every row of a new store's import is imported")
@@ -80,7 +95,7 @@ func BenchmarkRead(b *testing.B) {
 		file := open()
 		src, err := NewReader(file, name)
 		require.NoError(b, err)
-		sorted, err := Read(context.Background(), src, Options{Name: name})
+		sorted, err := Read(context.Background(), src, benchOptions(name, file))
 		require.NoError(b, err)
 		rows = sorted.Rows()
 		sorted.Close()
