@@ -49,9 +49,10 @@ func ParseTime(field, text string) (time.Time, error) {
 
 // endOfDate reads a bare date, YYYY-MM-DD, as time.Parse("2006-01-02")
 // does, and returns the end of that day; ok is false for anything
-// time.Parse would refuse, for ParseTime to say why. Nine rows in ten of a
-// backfill are daily closes given a bare date, each read twice (to sort it,
-// to judge it), and time.Parse took 0.3 s of the million-row import.
+// time.Parse would refuse, for ParseTime to say why. Nearly nine rows in
+// ten of the generated million-row backfill are daily closes given a bare
+// date, each read twice (to sort it, to judge it), and time.Parse took 0.3 s
+// of its import.
 func endOfDate(text string) (t time.Time, ok bool) {
 	if len(text) != len("2006-01-02") || text[4] != '-' || text[7] != '-' {
 		return t, false
