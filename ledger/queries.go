@@ -564,7 +564,7 @@ func (l *Ledger) verifySnapshot(ctx context.Context, stream string) error {
 	}
 	altered := fmt.Errorf("%w: the snapshot of %s (events 0-%d) was altered or is damaged; run 'consensus rebuild'",
 		ErrSnapshotMismatch, stream, snap.Version)
-	head, chunks := snapshotcodec.Encode(events)
+	head, chunks := snapshotcodec.EncodeLike(snap.Data, events) // a snapshot saved before the table format too
 	if snap.Stream != stream || int64(len(recs)) != snap.Version+1 || recs[len(recs)-1].Hash != snap.Hash ||
 		!bytes.Equal(head, snap.Data) {
 		return altered

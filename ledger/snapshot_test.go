@@ -258,3 +258,44 @@ func TestSnapshotsWithSplits(t *testing.T) {
 	assert.Equal(t, "1:10", fast.Splits[0].Ratio)
 	assert.True(t, fast.Adjusted)
 }
+
+// TestInlineSnapshotStillServesAndVerifies: a snapshot saved before the
+// table format, in the inline format, is still read (a new reader starts
+// from it) and verify finds it equal to its events.
+func TestInlineSnapshotStillServesAndVerifies(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	store := openStore(t, path, false)
+	seed(t, store, 0, SnapshotEvery+300)
+	saveDueSnapshot(t, store)
+	snap, found, err := store.LoadSnapshot(ctx, snapshotName("instrument-BABA"))
+	require.NoError(t, err)
+	require.True(t, found)
+	full, err := New(&noSnapshots{store}).Load(ctx, "BABA")
+	require.NoError(t, err)
+
+	head, chunks := snapshotcodec.EncodeLike([]byte("consensus-decoded-events\x02"), full[:snap.Version+1])
+	require.Greater(t, len(chunks), 2)
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	rewrite := func(name string, data []byte) {
+		res, err := db.Exec(`UPDATE snapshots SET data = ? WHERE name = ?`, data, name)
+		require.NoError(t, err)
+		n, err := res.RowsAffected()
+		require.NoError(t, err)
+		require.EqualValues(t, 1, n, name)
+	}
+	rewrite(snap.Name, head)
+	for k, c := range chunks {
+		rewrite(chunkName("instrument-BABA", k), c)
+	}
+	require.NoError(t, db.Close())
+
+	reader := New(openStore(t, path, true))
+	got, err := reader.Load(ctx, "BABA")
+	require.NoError(t, err)
+	assert.True(t, reader.snapshotted("instrument-BABA"), "the reader started from the inline snapshot")
+	assert.Equal(t, full, got)
+	_, err = New(store).Verify(ctx, "")
+	assert.NoError(t, err)
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,10 +47,10 @@ func Decode(head []byte, chunks [][]byte) ([]domain.Recorded, error) {
 // explain): it saves an allocation or two an event.
 func DecodeHead(data []byte, skipMeta bool) (Head, error) {
 	var h Head
-	if !bytes.HasPrefix(data, headMagic) {
+	r := &reader{strings: map[string]string{}, skipMeta: skipMeta}
+	if !r.start(data, headMagic, headMagicInline) {
 		return h, ErrMalformed
 	}
-	r := &reader{buf: data[len(headMagic):], strings: map[string]string{}, skipMeta: skipMeta}
 	total, k := r.uint(), r.uint()
 	if r.err != nil || total > math.MaxInt32 || k > uint64(len(r.buf)) {
 		return h, ErrMalformed
@@ -67,6 +68,7 @@ func DecodeHead(data []byte, skipMeta bool) (Head, error) {
 		c.Count = int(count)
 		c.Sum, r.buf = binary.BigEndian.Uint64(r.buf), r.buf[8:]
 	}
+	r.readTable()
 	var err error
 	if h.Events, err = r.events(); err != nil {
 		return h, err
@@ -77,10 +79,10 @@ func DecodeHead(data []byte, skipMeta bool) (Head, error) {
 // DecodeChunk reads a chunk's closes; with skipMeta their metadata is left
 // empty, as DecodeHead leaves it.
 func DecodeChunk(data []byte, skipMeta bool) ([]domain.Recorded, error) {
-	if !bytes.HasPrefix(data, chunkMagic) {
+	r := &reader{strings: map[string]string{}, skipMeta: skipMeta}
+	if !r.startChunk(data) {
 		return nil, ErrMalformed
 	}
-	r := &reader{buf: data[len(chunkMagic):], strings: map[string]string{}, skipMeta: skipMeta}
 	events, err := r.events()
 	if err != nil {
 		return nil, err
@@ -124,9 +126,99 @@ func Assemble(h Head, chunks [][]domain.Recorded) ([]domain.Recorded, error) {
 type reader struct {
 	buf     []byte
 	err     error
-	strings map[string]string // interned: a stream repeats the same few names
+	strings map[string]string // interned, inline: a stream repeats the same few names
 	// skipMeta leaves every event's metadata empty (see DecodeHead).
 	skipMeta bool
+	// In the table format (tabled), the head's or chunk's strings and how
+	// many of them the events have referred to so far: the writer adds
+	// them in the order of first use, so an event may refer to one of
+	// those or to the next, and at the end every one has been used.
+	tabled bool
+	table  []string
+	used   int
+}
+
+// start checks data's magic, one of the table format's or the inline
+// format's, and reads on after it.
+func (r *reader) start(data, tableMagic, inlineMagic []byte) bool {
+	switch {
+	case bytes.HasPrefix(data, tableMagic):
+		r.buf, r.tabled = data[len(tableMagic):], true
+	case bytes.HasPrefix(data, inlineMagic):
+		r.buf = data[len(inlineMagic):]
+	default:
+		return false
+	}
+	return true
+}
+
+// startChunk starts reading a chunk: its magic and, in the table format,
+// its strings.
+func (r *reader) startChunk(data []byte) bool {
+	if !r.start(data, chunkMagic, chunkMagicInline) {
+		return false
+	}
+	r.readTable()
+	return r.err == nil
+}
+
+// readTable reads the string table, in the table format. A string written
+// twice is refused: the writer never does, and the same events must have
+// one spelling.
+func (r *reader) readTable() {
+	if !r.tabled {
+		return
+	}
+	n := r.uint()
+	if r.err != nil || n > uint64(len(r.buf)) { // every string takes a byte at least
+		r.fail()
+		return
+	}
+	r.table = make([]string, n)
+	for i := range r.table {
+		r.table[i] = string(r.field())
+	}
+	if r.err == nil && !distinct(r.table) {
+		r.fail()
+	}
+}
+
+// distinct reports whether no string is in list twice. A table usually
+// holds a handful (a chunk of one import's closes, five), which are
+// compared pairwise rather than through a map made for each chunk read.
+func distinct(list []string) bool {
+	if len(list) <= 16 {
+		for i, s := range list {
+			if slices.Contains(list[i+1:], s) {
+				return false
+			}
+		}
+		return true
+	}
+	seen := make(map[string]struct{}, len(list))
+	for _, s := range list {
+		if _, twice := seen[s]; twice {
+			return false
+		}
+		seen[s] = struct{}{}
+	}
+	return true
+}
+
+// ref reads a reference to a string of the table.
+func (r *reader) ref() string {
+	i := r.uint()
+	switch {
+	case r.err != nil:
+		return ""
+	case i < uint64(r.used):
+	case i == uint64(r.used) && r.used < len(r.table):
+		r.used++
+	default:
+		r.fail()
+		return ""
+	}
+	return r.table[i]
 }
 
 // events reads what writer.events wrote, up to the end of the data.
@@ -143,7 +235,7 @@ func (r *reader) events() ([]domain.Recorded, error) {
 		}
 		events = append(events, rec)
 	}
-	if r.err != nil || len(r.buf) != 0 {
+	if r.err != nil || len(r.buf) != 0 || r.used != len(r.table) {
 		return nil, ErrMalformed
 	}
 	return events, nil
@@ -156,9 +248,7 @@ func (r *reader) event() (domain.Recorded, error) {
 	rec.Version = r.int()
 	rec.RecordedAt = r.time()
 	if r.skipMeta {
-		for range 4 {
-			r.field()
-		}
+		r.skipMetadata()
 	} else {
 		rec.Meta = domain.Metadata{RecordedBy: r.str(), Source: r.unique(), CorrelationID: r.str(), CausationID: r.str()}
 	}
@@ -257,13 +347,50 @@ func (r *reader) field() []byte {
 	return b
 }
 
-// unique reads a string that is usually different for every event (an
-// event's source, such as import:FILE:LINE), which interning would only slow
-// down.
-func (r *reader) unique() string { return string(r.field()) }
+// skipMetadata reads past an event's metadata: the recorder, the source,
+// the correlation and causation ids.
+func (r *reader) skipMetadata() {
+	r.skipStr()
+	if r.tabled {
+		r.ref() // the source's part up to its last colon
+	}
+	r.field()
+	r.skipStr()
+	r.skipStr()
+}
 
-// str reads a string, interned: analysts, firms and currencies repeat.
+// skipStr reads past a string, written as writer.text writes it.
+func (r *reader) skipStr() {
+	if r.tabled {
+		r.ref()
+	} else {
+		r.field()
+	}
+}
+
+// unique reads an event's source, as writer.source wrote it: a string that
+// is usually different for every event (import:FILE:LINE), which interning
+// would only slow down.
+func (r *reader) unique() string {
+	if !r.tabled {
+		return string(r.field())
+	}
+	prefix, rest := r.ref(), r.field()
+	// One spelling: the prefix is the source up to its last colon.
+	if prefix != "" && prefix[len(prefix)-1] != ':' || bytes.IndexByte(rest, ':') >= 0 {
+		r.fail()
+		return ""
+	}
+	return prefix + string(rest)
+}
+
+// str reads a string, as writer.text wrote it: in the table format by its
+// place in the table, inline interned (analysts, firms and currencies
+// repeat).
 func (r *reader) str() string {
+	if r.tabled {
+		return r.ref()
+	}
 	b := r.field()
 	if s, ok := r.strings[string(b)]; ok { // no allocation for the lookup
 		return s

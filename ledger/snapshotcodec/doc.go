@@ -17,11 +17,19 @@
 //     (it may be what fixes the instrument's currency, so the head keeps
 //     it).
 //
-// Every value has exactly one spelling (varints are never overlong), so the
-// same events always encode to the same bytes: `consensus verify` compares
-// a stored snapshot with one encoded afresh, byte for byte. Snapshots already
-// in users' ledgers must keep decoding: TestSnapshotBytesAreStable pins the
-// bytes, and a change of format changes the magic's version byte.
+// Each head and chunk holds its distinct strings once, in a table before its
+// events, which refer to them by number (the table format; see format in
+// encode.go). Snapshots saved before it spelled every string in full (the
+// inline format): they still decode, and EncodeLike writes them again.
+//
+// Every value has exactly one spelling (varints are never overlong, a
+// table's strings are distinct and in the order of first use), so the same
+// events always encode to the same bytes: `consensus verify` compares a
+// stored snapshot with one encoded afresh in its format, byte for byte.
+// Snapshots already in users' ledgers must keep decoding:
+// TestSnapshotBytesAreStable and TestInlineSnapshotsStillDecode pin the
+// bytes of both formats, and a change of format changes the magic's
+// version byte.
 //
 // The layout of each event is written in writer.event and read in
 // reader.event; TestExamplesRoundTrip round-trips domain.Examples, one of

@@ -1,8 +1,6 @@
 package snapshotcodec
 
 import (
-	"bytes"
-
 	"github.com/google/uuid"
 
 	"github.com/consensus-ledger/consensus/domain"
@@ -21,10 +19,10 @@ type CloseRef struct {
 
 // ScanChunk reads a chunk's closes only as far as choosing needs.
 func ScanChunk(data []byte) ([]CloseRef, error) {
-	if !bytes.HasPrefix(data, chunkMagic) {
+	r := &reader{}
+	if !r.startChunk(data) {
 		return nil, ErrMalformed
 	}
-	r := &reader{buf: data[len(chunkMagic):]}
 	n := r.uint()
 	if r.err != nil || n > uint64(len(r.buf)) {
 		return nil, ErrMalformed
@@ -32,19 +30,17 @@ func ScanChunk(data []byte) ([]CloseRef, error) {
 	closes := make([]CloseRef, 0, n)
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		ref := CloseRef{Offset: len(data) - len(r.buf), ID: r.id(), Version: r.int(), Recorded: r.int()}
-		for range 4 { // recorded_by, source, correlation and causation ids
-			r.field()
-		}
+		r.skipMetadata()
 		if r.byte() != kindClose {
 			return nil, ErrMalformed
 		}
-		r.field() // instrument
-		r.int()   // price
-		r.field() // currency
+		r.skipStr() // instrument
+		r.int()     // price
+		r.skipStr() // currency
 		ref.Effective = r.int()
 		closes = append(closes, ref)
 	}
-	if r.err != nil || len(r.buf) != 0 {
+	if r.err != nil || len(r.buf) != 0 || r.used != len(r.table) {
 		return nil, ErrMalformed
 	}
 	return closes, nil
@@ -53,6 +49,12 @@ func ScanChunk(data []byte) ([]CloseRef, error) {
 // DecodeAt decodes the event that starts at offset in a chunk's data (a
 // CloseRef's Offset).
 func DecodeAt(data []byte, offset int) (domain.Recorded, error) {
-	r := &reader{buf: data[offset:], strings: map[string]string{}}
+	r := &reader{strings: map[string]string{}}
+	if !r.startChunk(data) || offset < len(data)-len(r.buf) || offset > len(data) {
+		return domain.Recorded{}, ErrMalformed
+	}
+	// An event in the middle may refer to any string of the table:
+	// ScanChunk checked the order of first use over the whole chunk.
+	r.buf, r.used = data[offset:], len(r.table)
 	return r.event()
 }
