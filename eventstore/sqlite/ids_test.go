@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -528,4 +530,29 @@ func TestBulkClaimOnTheHashingGoroutine(t *testing.T) {
 	require.NoError(t, plain.CheckIDs(ctx))
 	_, err = plain.Append(ctx, "d", eventstore.NoStream, []eventstore.EventData{first[150]})
 	require.ErrorIs(t, err, eventstore.ErrDuplicateID, "the tail was merged on close")
+}
+
+// TestLargeMergesCommit: a plain writer appending 20,000 new ids at a time
+// merges each batch into event_ids in its transaction, with a statement
+// journal of several hundred kilobytes. With SQLite's statement journals
+// held in memory up to 512 KiB or 1 MiB (SQLITE_CONFIG_STMTJRNL_SPILL),
+// the third such append failed with "database or disk is full"; the
+// setting was taken out again and this test keeps it out.
+func TestLargeMergesCommit(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "ledger.db"), sqlite.Options{})
+	require.NoError(t, err)
+	defer s.Close()
+	version := eventstore.NoStream
+	for round := range 4 {
+		batch := make([]eventstore.EventData, 20000)
+		for i := range batch {
+			batch[i] = eventstore.EventData{ID: uuid.New(), Type: "T", Data: []byte(`{"a":1}`),
+				EffectiveAt: time.Unix(int64(round*100000+i), 0)}
+		}
+		res, err := s.Append(ctx, "s", version, batch)
+		require.NoError(t, err, "append %d", round)
+		version = eventstore.Version(res.Records[len(res.Records)-1].Version)
+	}
+	require.NoError(t, s.CheckIDs(ctx))
 }
