@@ -276,6 +276,8 @@ func (w *writer) text(slot int, s string) {
 		return
 	}
 	last := &w.last[slot]
+	// The last check covers a kind not written yet, whose zero value
+	// names place 0 for the empty string.
 	if len(w.list) == 0 || last.s != s || w.list[last.place] != s {
 		place, ok := w.strings[s]
 		if !ok {
