@@ -433,12 +433,7 @@ func withDefaults(o Options) Options {
 func newItem(line Line, now time.Time, placeText bool) (*item, *Reject) {
 	cmd, id, err := line.Command(now)
 	if err != nil {
-		r := &Reject{Line: line.Number, Reason: err.Error(), Row: line.Text}
-		var v *domain.ValidationError
-		if errors.As(err, &v) {
-			r.Field = v.Field
-		}
-		return nil, r
+		return nil, &Reject{Line: line.Number, Field: fieldOf(err), Reason: err.Error(), Row: line.Text}
 	}
 	it := &item{instrument: string(cmd.Symbol()), line: line.Number, id: id, source: line.Source, row: line.Row}
 	if placeText && line.span.length > 0 {

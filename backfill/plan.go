@@ -64,11 +64,15 @@ func refusals(rejects []Reject, p *ledger.Plan, judged []*item, kept []int) []Re
 
 // rejectOf is the reject of a row refused for err.
 func rejectOf(it *item, err error) Reject {
-	field := ""
+	return it.reject(fieldOf(err), err.Error())
+}
+
+// fieldOf is the field a row was refused for, when err names one.
+func fieldOf(err error) string {
 	if v, ok := errors.AsType[*domain.ValidationError](err); ok {
-		field = v.Field
+		return v.Field
 	}
-	return it.reject(field, err.Error())
+	return ""
 }
 
 // foreignReject is the reject of a row whose id is already the id of an
