@@ -47,7 +47,7 @@ func Decode(head []byte, chunks [][]byte) ([]domain.Recorded, error) {
 // explain): it saves an allocation or two an event.
 func DecodeHead(data []byte, skipMeta bool) (Head, error) {
 	var h Head
-	r := &reader{strings: map[string]string{}, skipMeta: skipMeta}
+	r := &reader{skipMeta: skipMeta}
 	if !r.start(data, headMagic, headMagicInline) {
 		return h, ErrMalformed
 	}
@@ -79,7 +79,7 @@ func DecodeHead(data []byte, skipMeta bool) (Head, error) {
 // DecodeChunk reads a chunk's closes; with skipMeta their metadata is left
 // empty, as DecodeHead leaves it.
 func DecodeChunk(data []byte, skipMeta bool) ([]domain.Recorded, error) {
-	r := &reader{strings: map[string]string{}, skipMeta: skipMeta}
+	r := &reader{skipMeta: skipMeta}
 	if !r.startChunk(data) {
 		return nil, ErrMalformed
 	}
@@ -126,7 +126,7 @@ func Assemble(h Head, chunks [][]domain.Recorded) ([]domain.Recorded, error) {
 type reader struct {
 	buf     []byte
 	err     error
-	strings map[string]string // interned, inline: a stream repeats the same few names
+	strings map[string]string // interned, inline (made at the first): a stream repeats the same few names
 	// skipMeta leaves every event's metadata empty (see DecodeHead).
 	skipMeta bool
 	// In the table format (tabled), the head's or chunk's strings and how
@@ -392,6 +392,9 @@ func (r *reader) str() string {
 		return r.ref()
 	}
 	b := r.field()
+	if r.strings == nil {
+		r.strings = map[string]string{}
+	}
 	if s, ok := r.strings[string(b)]; ok { // no allocation for the lookup
 		return s
 	}

@@ -155,7 +155,11 @@ func encode(events []domain.Recorded, f format) (head []byte, chunks [][]byte) {
 
 // EncodeChunk writes a chunk of closes, as Encode does.
 func EncodeChunk(closes []domain.Recorded) []byte {
-	w := newChunkWriter(len(closes), table)
+	return encodeChunk(closes, table)
+}
+
+func encodeChunk(closes []domain.Recorded, f format) []byte {
+	w := newChunkWriter(len(closes), f)
 	for i := range closes {
 		w.event(&closes[i])
 	}

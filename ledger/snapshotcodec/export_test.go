@@ -10,9 +10,5 @@ func EncodeHeadInline(h Head) []byte {
 }
 
 func EncodeChunkInline(closes []domain.Recorded) []byte {
-	w := newChunkWriter(len(closes), inline)
-	for i := range closes {
-		w.event(&closes[i])
-	}
-	return w.chunk(len(closes))
+	return encodeChunk(closes, inline)
 }

@@ -49,7 +49,7 @@ func ScanChunk(data []byte) ([]CloseRef, error) {
 // DecodeAt decodes the event that starts at offset in a chunk's data (a
 // CloseRef's Offset).
 func DecodeAt(data []byte, offset int) (domain.Recorded, error) {
-	r := &reader{strings: map[string]string{}}
+	r := &reader{}
 	if !r.startChunk(data) || offset < len(data)-len(r.buf) || offset > len(data) {
 		return domain.Recorded{}, ErrMalformed
 	}
